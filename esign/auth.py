@@ -1,0 +1,158 @@
+"""Bearer JWT authentication and role checks.
+
+Roles: ``ca_operator``; ``institution_officer`` bound to one institution (claim
+``institution_id``); ``applicant`` bound to one application (claim ``application_id``).
+Locally the tokens are HS256 with a configured secret (``esign token`` mints them); in
+production the services verify an OIDC issuer's tokens against its JWKS. Applicant tokens are
+minted by the applications service itself after sign-in, with its own key.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from esign.problems import Problem
+
+
+class Role(enum.StrEnum):
+    CA_OPERATOR = "ca_operator"
+    INSTITUTION_OFFICER = "institution_officer"
+    APPLICANT = "applicant"
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: Role
+    institution_id: uuid.UUID | None = None
+    application_id: uuid.UUID | None = None
+    name: str | None = None
+
+    def can_see_institution(self, institution_id: uuid.UUID) -> bool:
+        if self.role is Role.CA_OPERATOR:
+            return True
+        return self.role is Role.INSTITUTION_OFFICER and self.institution_id == institution_id
+
+
+LOCAL_ISSUER = "esign-local"
+
+
+def mint_token(
+    secret: str,
+    *,
+    subject: str,
+    role: Role,
+    institution_id: uuid.UUID | None = None,
+    application_id: uuid.UUID | None = None,
+    name: str | None = None,
+    ttl: timedelta = timedelta(hours=8),
+    issuer: str = LOCAL_ISSUER,
+    audience: str = "esign",
+) -> str:
+    if role is Role.INSTITUTION_OFFICER and institution_id is None:
+        raise ValueError("an officer token needs an institution")
+    if role is Role.APPLICANT and application_id is None:
+        raise ValueError("an applicant token needs an application")
+    now = datetime.now(timezone.utc)
+    claims: dict[str, Any] = {
+        "iss": issuer, "aud": audience, "sub": subject, "iat": now, "nbf": now, "exp": now + ttl,
+        "jti": uuid.uuid4().hex, "esign_role": role.value,
+    }
+    if institution_id:
+        claims["institution_id"] = str(institution_id)
+    if application_id:
+        claims["application_id"] = str(application_id)
+    if name:
+        claims["name"] = name
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+class TokenVerifier:
+    """Checks signature, expiry, audience and issuer, then builds the Principal."""
+
+    def __init__(
+        self,
+        *,
+        audience: str,
+        local_secret: str | None = None,
+        oidc_issuer: str | None = None,
+        oidc_jwks_url: str | None = None,
+        role_claim: str = "esign_role",
+        extra_hs256_issuers: dict[str, str] | None = None,
+    ) -> None:
+        self._audience = audience
+        self._hs256: dict[str, str] = dict(extra_hs256_issuers or {})
+        if local_secret:
+            self._hs256[LOCAL_ISSUER] = local_secret
+        self._oidc_issuer = oidc_issuer
+        self._jwks = jwt.PyJWKClient(oidc_jwks_url, cache_keys=True) if oidc_jwks_url else None
+        self._role_claim = role_claim
+        if not self._hs256 and not self._jwks:
+            raise ValueError("no way to verify tokens: configure jwt_secret or an OIDC issuer")
+
+    def verify(self, token: str) -> Principal:
+        try:
+            issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+            if issuer in self._hs256:
+                claims = jwt.decode(token, self._hs256[issuer], algorithms=["HS256"], audience=self._audience,
+                                    issuer=issuer, options={"require": ["exp", "sub", "iss"]})
+            elif self._jwks and issuer == self._oidc_issuer:
+                key = self._jwks.get_signing_key_from_jwt(token)
+                claims = jwt.decode(token, key.key, algorithms=["RS256", "ES256", "PS256", "EdDSA"],
+                                    audience=self._audience, issuer=issuer, options={"require": ["exp", "sub", "iss"]})
+            else:
+                raise jwt.InvalidIssuerError("unknown issuer")
+            role = Role(claims[self._role_claim])
+            principal = Principal(
+                subject=claims["sub"],
+                role=role,
+                institution_id=uuid.UUID(claims["institution_id"]) if claims.get("institution_id") else None,
+                application_id=uuid.UUID(claims["application_id"]) if claims.get("application_id") else None,
+                name=claims.get("name"),
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise unauthenticated("The token has expired; sign in again.") from exc
+        except (jwt.PyJWTError, KeyError, ValueError) as exc:
+            raise unauthenticated("The token is not valid.") from exc
+        if role is Role.INSTITUTION_OFFICER and principal.institution_id is None:
+            raise unauthenticated("An officer token must name its institution.")
+        if role is Role.APPLICANT and principal.application_id is None:
+            raise unauthenticated("An applicant token must name its application.")
+        return principal
+
+
+def unauthenticated(detail: str) -> Problem:
+    return Problem(401, "unauthenticated", "Authentication required", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+_bearer = HTTPBearer(auto_error=False, description="JWT bearer token (`esign token` mints one locally).")
+
+
+async def current_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise unauthenticated("Send `Authorization: Bearer <token>`.")
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier.verify(credentials.credentials)
+
+
+def require(*roles: Role) -> Callable[..., Any]:
+    """Dependency: the caller must hold one of ``roles``."""
+
+    async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if principal.role not in roles:
+            raise Problem(403, "forbidden", "Not allowed",
+                          f"This action needs one of the roles: {', '.join(r.value for r in roles)}.")
+        return principal
+
+    return dependency

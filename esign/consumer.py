@@ -1,0 +1,184 @@
+"""JetStream consumer runner: durable pull consumers, explicit ack, bounded redelivery with
+backoff, idempotent handling, dead letters an operator can see and replay.
+
+Handling one message is one transaction: insert ``(consumer, event id)`` into
+``processed_events`` and run the handler; if the id was already there the effect already
+happened and the message is only acknowledged. Ack after commit: a crash between the two
+redelivers the message, and the recorded id stops a second effect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+import structlog
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+from prometheus_client import Counter
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from esign.events import Envelope, UnknownEvent
+from esign.jetstream import stream_name
+from esign.messaging_tables import MessagingTables
+from esign.uow import UnitOfWork
+
+log = structlog.get_logger("esign.consumer")
+
+HANDLED = Counter("esign_events_handled_total", "Events handled", ["consumer", "outcome"])
+
+Handler = Callable[[UnitOfWork, Envelope], Awaitable[None]]
+
+
+class PermanentFailure(Exception):
+    """Raised by a handler when retrying cannot help (the event contradicts our data)."""
+
+
+@dataclass
+class ConsumerSpec:
+    name: str  # durable consumer name, also the key in processed_events / dead_letters
+    producer: str  # whose stream to read
+    handlers: dict[str, Handler]  # event type -> handler
+    backoff: list[float] = field(default_factory=lambda: [1, 5, 30, 120, 600])
+
+    @property
+    def subjects(self) -> list[str]:
+        return sorted(self.handlers)
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        spec: ConsumerSpec,
+        js: JetStreamContext,
+        uow_factory: Callable[[], UnitOfWork],
+        tables: MessagingTables,
+        *,
+        max_deliver: int = 6,
+        ack_wait: float = 30.0,
+        batch: int = 20,
+    ) -> None:
+        self.spec = spec
+        self._js = js
+        self._uow_factory = uow_factory
+        self._tables = tables
+        self._max_deliver = max_deliver
+        self._ack_wait = ack_wait
+        self._batch = batch
+
+    async def ensure_consumer(self) -> None:
+        config = ConsumerConfig(
+            durable_name=self.spec.name,
+            filter_subjects=self.spec.subjects,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self._ack_wait,
+            # The runner dead-letters at max_deliver; the server's own limit is only a backstop.
+            max_deliver=self._max_deliver + 2,
+        )
+        await self._js.add_consumer(stream_name(self.spec.producer), config)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.ensure_consumer()
+                sub = await self._js.pull_subscribe_bind(durable=self.spec.name, stream=stream_name(self.spec.producer))
+                while True:
+                    await self.poll(sub)
+            except asyncio.CancelledError:
+                raise
+            except NotFoundError:
+                log.info("consumer_waiting_for_stream", consumer=self.spec.name, stream=stream_name(self.spec.producer))
+                await asyncio.sleep(2)
+            except Exception as exc:
+                log.warning("consumer_error", consumer=self.spec.name, error=type(exc).__name__)
+                await asyncio.sleep(2)
+
+    async def poll(self, sub: JetStreamContext.PullSubscription, timeout: float = 1.0) -> int:
+        try:
+            msgs = await sub.fetch(self._batch, timeout=timeout)
+        except NatsTimeout:
+            return 0
+        for msg in msgs:
+            await self.handle(msg)
+        return len(msgs)
+
+    async def handle(self, msg: Msg) -> None:
+        deliveries = msg.metadata.num_delivered
+        try:
+            envelope = Envelope.model_validate_json(msg.data)
+            handler = self.spec.handlers[envelope.type]
+            envelope.parse_data()  # reject unknown versions / malformed data before any effect
+        except (ValidationError, UnknownEvent, KeyError, ValueError) as exc:
+            await self._dead_letter(msg, None, f"unreadable event: {type(exc).__name__}: {exc}"[:2000])
+            await msg.ack()
+            return
+        try:
+            applied = await self.apply(envelope, handler)
+        except PermanentFailure as exc:
+            await self._dead_letter(msg, envelope.id, f"PermanentFailure: {exc}")
+            await msg.ack()
+            return
+        except Exception as exc:
+            if deliveries >= self._max_deliver:
+                await self._dead_letter(msg, envelope.id, f"{type(exc).__name__}: {exc}"[:2000])
+                await msg.ack()
+                return
+            delay = self.spec.backoff[min(deliveries - 1, len(self.spec.backoff) - 1)]
+            HANDLED.labels(self.spec.name, "retry").inc()
+            log.warning("event_retry", consumer=self.spec.name, event_id=str(envelope.id), type=envelope.type,
+                        deliveries=deliveries, delay=delay, error=type(exc).__name__)
+            await msg.nak(delay=delay)
+            return
+        HANDLED.labels(self.spec.name, "applied" if applied else "duplicate").inc()
+        await msg.ack()
+
+    async def apply(self, envelope: Envelope, handler: Handler) -> bool:
+        """Runs the handler once per event id; returns False if it had already run."""
+        pe = self._tables.processed_events
+        async with self._uow_factory() as uow:
+            first = await uow.session.execute(
+                pg_insert(pe)
+                .values(consumer=self.spec.name, event_id=envelope.id)
+                .on_conflict_do_nothing()
+                .returning(pe.c.event_id)
+            )
+            if first.first() is None:
+                return False
+            await handler(uow, envelope)
+            await uow.commit()
+            return True
+
+    async def _dead_letter(self, msg: Msg, event_id: uuid.UUID | None, error: str) -> None:
+        HANDLED.labels(self.spec.name, "dead").inc()
+        log.error("event_dead_lettered", consumer=self.spec.name, subject=msg.subject,
+                  event_id=str(event_id) if event_id else None, deliveries=msg.metadata.num_delivered)
+        async with self._uow_factory() as uow:
+            await uow.session.execute(
+                sa.insert(self._tables.dead_letters).values(
+                    id=uuid.uuid4(), consumer=self.spec.name, subject=msg.subject, event_id=event_id,
+                    payload=msg.data, error=error, deliveries=msg.metadata.num_delivered,
+                )
+            )
+            await uow.commit()
+
+    async def replay(self, dead_letter_id: uuid.UUID) -> bool:
+        """Runs a dead-lettered event's handler again (after an operator fixed the cause)."""
+        dl = self._tables.dead_letters
+        async with self._uow_factory() as uow:
+            row = (await uow.session.execute(sa.select(dl).where(dl.c.id == dead_letter_id))).first()
+        if row is None:
+            raise LookupError(dead_letter_id)
+        envelope = Envelope.model_validate_json(row.payload)
+        applied = await self.apply(envelope, self.spec.handlers[envelope.type])
+        async with self._uow_factory() as uow:
+            await uow.session.execute(sa.update(dl).where(dl.c.id == dead_letter_id).values(replayed_at=sa.func.now()))
+            await uow.commit()
+        return applied

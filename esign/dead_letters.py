@@ -1,0 +1,68 @@
+"""Operator endpoints for messages that exhausted their deliveries: list them, replay one."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+
+from esign.auth import Principal, Role, require
+from esign.problems import Problem, not_found, problem_responses
+
+dead_letters_router = APIRouter(prefix="/v1/ops/dead-letters", tags=["ops"], responses=problem_responses(401, 403))
+
+
+class DeadLetterOut(BaseModel):
+    id: uuid.UUID
+    consumer: str
+    subject: str
+    event_id: uuid.UUID | None
+    error: str
+    deliveries: int
+    created_at: datetime
+    replayed_at: datetime | None
+
+
+class ReplayOut(BaseModel):
+    id: uuid.UUID
+    applied: bool
+
+
+Operator = Annotated[Principal, Depends(require(Role.CA_OPERATOR))]
+
+
+@dead_letters_router.get("", summary="List dead-lettered events", response_model=list[DeadLetterOut])
+async def list_dead_letters(
+    request: Request, _: Operator, include_replayed: bool = False, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[DeadLetterOut]:
+    runtime = request.app.state.runtime
+    dl = runtime.definition.tables.dead_letters
+    query = sa.select(dl).order_by(dl.c.created_at.desc()).limit(limit)
+    if not include_replayed:
+        query = query.where(dl.c.replayed_at.is_(None))
+    async with runtime.session_factory() as session:
+        rows = (await session.execute(query)).all()
+    return [DeadLetterOut.model_validate(r._mapping) for r in rows]
+
+
+@dead_letters_router.post(
+    "/{dead_letter_id}/replay", summary="Run a dead-lettered event's handler again", response_model=ReplayOut,
+    responses=problem_responses(404, 409),
+)
+async def replay_dead_letter(request: Request, _: Operator, dead_letter_id: uuid.UUID) -> ReplayOut:
+    runtime = request.app.state.runtime
+    dl = runtime.definition.tables.dead_letters
+    async with runtime.session_factory() as session:
+        consumer = (await session.execute(sa.select(dl.c.consumer).where(dl.c.id == dead_letter_id))).scalar()
+    runner = next((c for c in runtime.consumers if c.spec.name == consumer), None)
+    if runner is None:
+        raise not_found("dead letter")
+    try:
+        applied = await runner.replay(dead_letter_id)
+    except Exception as exc:
+        raise Problem(409, "replay_failed", "Replay failed", f"The handler failed again: {type(exc).__name__}.") from exc
+    return ReplayOut(id=dead_letter_id, applied=applied)

@@ -1,0 +1,230 @@
+"""Event contracts shared by the services: the envelope and every event's versioned schema.
+
+An event's *type* is also its NATS subject (``<producer>.<entity>.<what happened>``), so the
+stream of a producer is ``<producer>.>``. A schema change that breaks consumers gets a new
+``version``; consumers accept the versions they know and dead-letter the rest.
+Personal data rule: no TC Kimlik No and no birth date in any event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timezone
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EventData(BaseModel):
+    """Base for an event's payload; subclasses set ``type`` and ``version``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: ClassVar[str]
+    version: ClassVar[int] = 1
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: uuid.UUID = Field(description="Stable event id; also the Nats-Msg-Id used for deduplication.")
+    type: str
+    version: int
+    time: datetime
+    producer: str
+    data: dict[str, Any]
+
+    @classmethod
+    def wrap(cls, event: EventData, producer: str, *, event_id: uuid.UUID | None = None) -> Envelope:
+        return cls(
+            id=event_id or uuid.uuid4(),
+            type=event.type,
+            version=event.version,
+            time=datetime.now(timezone.utc),
+            producer=producer,
+            data=event.model_dump(mode="json"),
+        )
+
+    @property
+    def subject(self) -> str:
+        return self.type
+
+    def parse_data(self) -> EventData:
+        schema = EVENT_SCHEMAS.get((self.type, self.version))
+        if schema is None:
+            raise UnknownEvent(f"no schema for {self.type} v{self.version}")
+        return schema.model_validate(self.data)
+
+
+class UnknownEvent(ValueError):
+    pass
+
+
+EVENT_SCHEMAS: dict[tuple[str, int], type[EventData]] = {}
+
+
+def event(cls: type[EventData]) -> type[EventData]:
+    """Registers an event schema so envelopes of its type and version can be parsed."""
+    key = (cls.type, cls.version)
+    if key in EVENT_SCHEMAS:
+        raise RuntimeError(f"duplicate event schema {key}")
+    EVENT_SCHEMAS[key] = cls
+    return cls
+
+
+# ---------------------------------------------------------------- applications.*
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    line1: str
+    line2: str | None = None
+    district: str
+    city: str
+    postal_code: str
+
+
+@event
+class InstitutionCreated(EventData):
+    type: ClassVar[str] = "applications.institution.created"
+    institution_id: uuid.UUID
+    name: str
+
+
+@event
+class OfficerAdded(EventData):
+    type: ClassVar[str] = "applications.officer.added"
+    institution_id: uuid.UUID
+    officer_id: uuid.UUID
+    full_name: str
+    email: str
+    mobile: str | None = None
+
+
+@event
+class InvitationIssued(EventData):
+    """An applicant was invited (or re-invited). The link token and access password travel only
+    inside ``sealed_credentials``: a libsodium sealed box that only the notifications service's
+    private key opens (see docs/events.md, "Invitation secrets")."""
+
+    type: ClassVar[str] = "applications.invitation.issued"
+    application_id: uuid.UUID
+    institution_id: uuid.UUID
+    institution_name: str
+    first_name: str
+    last_name: str
+    email: str
+    mobile: str
+    locale: str = "tr"
+    expires_at: datetime
+    reissue: bool = False
+    sealed_credentials: str
+
+
+@event
+class FormCompleted(EventData):
+    type: ClassVar[str] = "applications.form.completed"
+    application_id: uuid.UUID
+    institution_id: uuid.UUID
+    first_name: str
+    last_name: str
+    email: str
+
+
+@event
+class SignedFormReceived(EventData):
+    type: ClassVar[str] = "applications.signed_form.received"
+    application_id: uuid.UUID
+    institution_id: uuid.UUID
+    channel: str
+    received_on: date
+
+
+@event
+class ApplicationForwarded(EventData):
+    type: ClassVar[str] = "applications.application.forwarded"
+    application_id: uuid.UUID
+    institution_id: uuid.UUID
+    batch_id: uuid.UUID
+    email: str
+    first_name: str
+    last_name: str
+
+
+@event
+class ApplicationRejected(EventData):
+    type: ClassVar[str] = "applications.application.rejected"
+    application_id: uuid.UUID
+    institution_id: uuid.UUID
+    reason: str
+    email: str
+    mobile: str
+    first_name: str
+    last_name: str
+
+
+@event
+class CertificateProduced(EventData):
+    """Everything the tracking service needs to ship the card and reader, and the notifications
+    service to remember the certificate's expiry. ``holder_id`` is a pseudonymous, stable id
+    of the person within the applications service (never the TC Kimlik No)."""
+
+    type: ClassVar[str] = "applications.certificate.produced"
+    application_id: uuid.UUID
+    institution_id: uuid.UUID
+    holder_id: uuid.UUID
+    first_name: str
+    last_name: str
+    email: str
+    mobile: str
+    delivery_address: Address
+    card_reader_type: str
+    certificate_serial: str
+    card_type: str
+    not_before: datetime
+    not_after: datetime
+
+
+@event
+class ApplicationStatusChanged(EventData):
+    """Every transition of an application, for read models and audit consumers."""
+
+    type: ClassVar[str] = "applications.application.status_changed"
+    application_id: uuid.UUID
+    institution_id: uuid.UUID
+    from_status: str
+    to_status: str
+    reason: str | None = None
+
+
+# ---------------------------------------------------------------- tracking.*
+
+
+class _ShipmentEvent(EventData):
+    shipment_id: uuid.UUID
+    application_id: uuid.UUID
+    tracking_number: str
+    carrier: str
+    occurred_at: datetime
+
+
+@event
+class ShipmentHandedToCourier(_ShipmentEvent):
+    type: ClassVar[str] = "tracking.shipment.handed_to_courier"
+    query_url: str | None = None
+
+
+@event
+class ShipmentDelivered(_ShipmentEvent):
+    type: ClassVar[str] = "tracking.shipment.delivered"
+
+
+@event
+class ShipmentDeliveryFailed(_ShipmentEvent):
+    type: ClassVar[str] = "tracking.shipment.delivery_failed"
+    reason: str | None = None
+
+
+@event
+class ShipmentReturned(_ShipmentEvent):
+    type: ClassVar[str] = "tracking.shipment.returned"
+    reason: str | None = None

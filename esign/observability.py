@@ -1,0 +1,123 @@
+"""JSON logs with personal data scrubbed, request ids, Prometheus metrics, health endpoints."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+# --------------------------------------------------------------------------- log scrubbing
+
+_SECRET_KEYS = {"password", "access_password", "token", "link_token", "pin", "authorization",
+                "security_word", "sealed_credentials", "secret", "jwt_secret", "private_key"}
+_TCKN = re.compile(r"(?<!\d)(\d{3})\d{6}(\d{2})(?!\d)")
+_ISO_DATE = re.compile(r"\b(\d{4})-\d{2}-\d{2}\b")
+
+
+def scrub(value: Any, key: str = "") -> Any:
+    """Masks TC Kimlik Nos anywhere, birth dates under birth-ish keys, drops secrets entirely."""
+    k = key.lower()
+    if k in _SECRET_KEYS or k.endswith(("_password", "_token", "_secret")):
+        return "[redacted]"
+    if isinstance(value, str):
+        masked = _TCKN.sub(r"\1******\2", value)
+        if "birth" in k:
+            masked = _ISO_DATE.sub(r"****-**-**", masked)
+        return masked
+    if isinstance(value, dict):
+        return {kk: scrub(vv, str(kk)) for kk, vv in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub(v, key) for v in value]
+    return value
+
+
+def _scrub_processor(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    return {k: scrub(v, k) for k, v in event_dict.items()}
+
+
+def configure_logging(level: str = "INFO", json_output: bool = True) -> None:
+    renderer = structlog.processors.JSONRenderer(ensure_ascii=False) if json_output else structlog.dev.ConsoleRenderer()
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            _scrub_processor,  # last before rendering, so nothing added earlier escapes it
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    # uvicorn's own access log would print raw paths and query strings; ours replaces it.
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+# --------------------------------------------------------------------------- requests
+
+REQUESTS = Counter("esign_http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
+LATENCY = Histogram("esign_http_request_seconds", "HTTP request latency", ["service", "method", "route"])
+
+log = structlog.get_logger("esign.http")
+
+
+def install_request_middleware(app: FastAPI, service: str) -> None:
+    @app.middleware("http")
+    async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        incoming = request.headers.get("x-request-id", "")
+        request_id = incoming if re.fullmatch(r"[A-Za-z0-9._-]{8,64}", incoming) else uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id, service=service)
+        started = time.perf_counter()
+        response = await call_next(request)
+        elapsed = time.perf_counter() - started
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        REQUESTS.labels(service, request.method, route, response.status_code).inc()
+        LATENCY.labels(service, request.method, route).observe(elapsed)
+        response.headers["X-Request-ID"] = request_id
+        if route not in {"/livez", "/readyz", "/metrics"}:
+            log.info("request", method=request.method, route=route, status=response.status_code,
+                     ms=round(elapsed * 1000, 1))
+        return response
+
+
+# --------------------------------------------------------------------------- health
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
+    router = APIRouter(tags=["ops"])
+
+    @router.get("/livez", summary="Liveness: the process is up")
+    async def livez() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Readiness: database and NATS reachable",
+                responses={503: {"description": "A dependency is down"}})
+    async def readyz() -> JSONResponse:
+        results: dict[str, str] = {}
+        for name, check in checks.items():
+            try:
+                await check()
+                results[name] = "ok"
+            except Exception as exc:
+                results[name] = f"down: {type(exc).__name__}"
+        ok = all(v == "ok" for v in results.values())
+        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": results}, status_code=200 if ok else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router

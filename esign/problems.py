@@ -1,0 +1,147 @@
+"""RFC 9457 problem details: one exception type for expected refusals, handlers that turn every
+error (validation, HTTP, unexpected) into ``application/problem+json`` with a stable ``code``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:esign:problem:"
+
+log = structlog.get_logger("esign.problems")
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="Dotted path of the offending field, e.g. `delivery_address.city` or `rows.12.tckn`.")
+    code: str = Field(description="Stable machine-readable reason.")
+    message: str
+
+
+class ProblemDetail(BaseModel):
+    type: str = Field(description="`urn:esign:problem:<code>`")
+    title: str
+    status: int
+    code: str
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldProblem] | None = None
+
+
+class Problem(Exception):
+    """An expected refusal. Raised anywhere below the endpoints; rendered as problem+json."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str | None = None,
+        errors: Sequence[FieldProblem] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(f"{code}: {detail or title}")
+        self.status = status
+        self.code = code
+        self.title = title
+        self.detail = detail
+        self.errors = list(errors) if errors else None
+        self.headers = headers
+        self.extra = extra
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        body = ProblemDetail(
+            type=TYPE_PREFIX + self.code,
+            title=self.title,
+            status=self.status,
+            code=self.code,
+            detail=self.detail,
+            instance=instance,
+            errors=self.errors,
+        ).model_dump(exclude_none=True)
+        body.update(self.extra)
+        return body
+
+
+def not_found(what: str) -> Problem:
+    # The same answer for "missing" and "not yours": an officer cannot probe other institutions.
+    return Problem(404, "not_found", "Not found", f"No {what} with that id is visible to you.")
+
+
+def problem_response(problem: Problem, request: Request) -> JSONResponse:
+    return JSONResponse(
+        problem.body(instance=request.url.path),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=problem.headers,
+    )
+
+
+def _validation_field(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:] or parts
+    return ".".join(parts)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc, request)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            # The offending input is deliberately not echoed back: it may be a TC Kimlik No.
+            FieldProblem(field=_validation_field(e.get("loc", ())), code=e.get("type", "invalid"), message=e.get("msg", "invalid"))
+            for e in exc.errors()
+        ]
+        problem = Problem(422, "validation_failed", "The request is not valid", "See `errors` for each field.", errors)
+        return problem_response(problem, request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}.get(
+            exc.status_code, f"http_{exc.status_code}"
+        )
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        problem = Problem(exc.status_code, code, detail or code.replace("_", " ").capitalize(), None, headers=getattr(exc, "headers", None))
+        return problem_response(problem, request)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", path=request.url.path)
+        problem = Problem(500, "internal_error", "Internal error", "Something went wrong on our side; it has been logged.")
+        return problem_response(problem, request)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entry documenting problem+json answers for the given statuses."""
+    descriptions = {
+        400: "Bad request",
+        401: "Missing or invalid bearer token",
+        403: "Authenticated, but not allowed",
+        404: "Not found (or not visible to you)",
+        409: "Conflicts with the current state (e.g. an illegal transition)",
+        413: "Payload too large",
+        415: "Unsupported media type",
+        422: "Validation failed; `errors` lists each field and why",
+        423: "Locked",
+        429: "Too many requests",
+    }
+    return {
+        s: {
+            "description": descriptions.get(s, "Problem"),
+            "model": ProblemDetail,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetail"}}},
+        }
+        for s in statuses
+    }

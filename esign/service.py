@@ -1,0 +1,165 @@
+"""What makes a FastAPI app an esign service: the runtime (database, NATS, outbox relay,
+consumers) started in the lifespan, problem handlers, request logging, health and metrics,
+the dead-letter endpoints, and the unit-of-work dependency that commits before responding."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+import structlog
+from fastapi import APIRouter, Depends, FastAPI, Request
+
+from esign import jetstream, migrations
+from esign.auth import TokenVerifier
+from esign.consumer import ConsumerRunner, ConsumerSpec
+from esign.db import make_engine, make_session_factory
+from esign.embedded import EmbeddedNats, EmbeddedPostgres
+from esign.messaging_tables import MessagingTables
+from esign.observability import configure_logging, health_router, install_request_middleware
+from esign.outbox import OutboxRelay
+from esign.problems import install_problem_handlers
+from esign.settings import ServiceSettings
+from esign.uow import EventMapper, UnitOfWork
+
+log = structlog.get_logger("esign.service")
+
+
+@dataclass
+class ServiceDefinition:
+    name: str  # also the producer name and the stream's subject prefix
+    tables: MessagingTables
+    migrations_dir: Path
+    uow_class: type[UnitOfWork] = UnitOfWork
+    event_mapper: EventMapper | None = None
+    consumers: Sequence[ConsumerSpec] = field(default_factory=list)
+
+
+class ServiceRuntime:
+    def __init__(self, definition: ServiceDefinition, settings: ServiceSettings) -> None:
+        self.definition = definition
+        self.settings = settings
+        self._stack = AsyncExitStack()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.relay: OutboxRelay | None = None
+        self.consumers: list[ConsumerRunner] = []
+
+    async def start(self) -> None:
+        s, d = self.settings, self.definition
+        db_url = s.database_url.get_secret_value() if s.database_url else None
+        nats_url = s.nats_url
+        if db_url is None or nats_url is None:
+            # Nothing configured: a throwaway PostgreSQL / NATS, migrated, gone when we stop.
+            scratch = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix=f"esign-{d.name}-")))
+            if db_url is None:
+                pg = await asyncio.to_thread(EmbeddedPostgres(scratch / "pg", persistent=False).start)
+                self._stack.callback(pg.stop)
+                db_url = await asyncio.to_thread(pg.ensure_database, f"esign_{d.name}")
+                await asyncio.to_thread(migrations.upgrade, d.migrations_dir, db_url)
+            if nats_url is None:
+                nats = await asyncio.to_thread(EmbeddedNats(scratch / "nats").start)
+                self._stack.callback(nats.stop)
+                nats_url = nats.url
+        self.engine = make_engine(db_url)
+        self._stack.push_async_callback(self.engine.dispose)
+        self.session_factory = make_session_factory(self.engine)
+        self.nc = await jetstream.connect(nats_url, name=f"esign-{d.name}")
+        self._stack.push_async_callback(self.nc.drain)
+        self.js = self.nc.jetstream()
+        await jetstream.ensure_stream(self.js, d.name)
+        self.relay = OutboxRelay(self.session_factory, d.tables, self.js, d.name, poll_interval=s.relay_poll_interval)
+        self.consumers = [
+            ConsumerRunner(spec, self.js, self.uow, d.tables, max_deliver=s.consumer_max_deliver, ack_wait=s.consumer_ack_wait)
+            for spec in d.consumers
+        ]
+        if s.run_background_workers:
+            self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{d.name}-relay"))
+            self._tasks += [asyncio.create_task(c.run(), name=f"{d.name}-{c.spec.name}") for c in self.consumers]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self._stack.aclose()
+
+    def uow(self) -> UnitOfWork:
+        d = self.definition
+        return d.uow_class(self.session_factory, d.tables, d.name, d.event_mapper,
+                           on_commit=self.relay.wake if self.relay else None)
+
+    async def check_database(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+    async def check_nats(self) -> None:
+        if not self.nc.is_connected:
+            raise ConnectionError("NATS not connected")
+        await self.js.stream_info(jetstream.stream_name(self.definition.name))
+
+
+def token_verifier_from(settings: ServiceSettings, **extra_hs256_issuers: str) -> TokenVerifier:
+    return TokenVerifier(
+        audience=settings.jwt_audience,
+        local_secret=settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
+        oidc_issuer=settings.oidc_issuer,
+        oidc_jwks_url=settings.oidc_jwks_url,
+        role_claim=settings.oidc_role_claim,
+        extra_hs256_issuers=extra_hs256_issuers,
+    )
+
+
+def create_service_app(
+    definition: ServiceDefinition,
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    token_verifier: TokenVerifier,
+    on_startup: Callable[[ServiceRuntime], Any] | None = None,
+) -> FastAPI:
+    from esign.dead_letters import dead_letters_router
+
+    configure_logging(settings.log_level, settings.log_json)
+    runtime = ServiceRuntime(definition, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        if on_startup:
+            await on_startup(runtime)
+        log.info("service_started", service=definition.name)
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.settings = settings
+    app.state.token_verifier = token_verifier
+    install_problem_handlers(app)
+    install_request_middleware(app, definition.name)
+    app.include_router(health_router({"database": runtime.check_database, "nats": runtime.check_nats}))
+    app.include_router(dead_letters_router)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+    # scope="function" below: the commit happens before the response is sent, so a client never
+    # sees success for a change that failed to commit. Endpoints never commit themselves.
+    async with request.app.state.runtime.uow() as uow:
+        yield uow
+        await uow.commit()
+
+
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(_unit_of_work, scope="function")]

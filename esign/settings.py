@@ -1,0 +1,34 @@
+"""Configuration shared by every service, read from the environment by pydantic-settings.
+Each service subclasses ``ServiceSettings`` with its own ``env_prefix`` (e.g. ``ESIGN_APPLICATIONS_``)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    database_url: SecretStr | None = Field(
+        None, description="PostgreSQL URL. Unset: a throwaway embedded PostgreSQL is started (local runs and tests)."
+    )
+    nats_url: str | None = Field(None, description="NATS server URL. Unset: an embedded nats-server with JetStream is started.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    # Auth. Locally: HS256 with a shared secret (tokens minted by `esign token`).
+    # Production: set oidc_issuer + oidc_jwks_url and the services verify the issuer's signatures.
+    jwt_secret: SecretStr | None = None
+    jwt_audience: str = "esign"
+    oidc_issuer: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_role_claim: str = "esign_role"
+
+    # Events.
+    relay_poll_interval: float = Field(0.5, description="Seconds between outbox polls when idle.")
+    consumer_max_deliver: int = Field(6, description="Deliveries before a message is dead-lettered.")
+    consumer_ack_wait: float = Field(30.0, description="Seconds JetStream waits for an ack before redelivering.")
+    run_background_workers: bool = Field(True, description="Run the outbox relay and consumers inside the API process.")

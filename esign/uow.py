@@ -1,0 +1,96 @@
+"""Unit of work: one database transaction, the aggregates it touched, and the events they raised.
+
+On ``commit`` the events collected from the aggregates (and those emitted explicitly by a
+handler) are written to the outbox in the same transaction as the state change, so a crash can
+lose neither half without the other.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from esign.events import Envelope, EventData
+from esign.messaging_tables import MessagingTables
+
+
+class HasEvents(Protocol):
+    def pull_events(self) -> list[Any]: ...
+
+
+# Maps one domain event (plain object from the domain layer) to the contract events to publish.
+EventMapper = Callable[[Any], Iterable[EventData]]
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        tables: MessagingTables,
+        producer: str,
+        event_mapper: EventMapper | None = None,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self._session_factory = session_factory
+        self._tables = tables
+        self._producer = producer
+        self._event_mapper = event_mapper
+        self._on_commit = on_commit
+        self._seen: list[HasEvents] = []
+        self._emitted: list[Envelope] = []
+        self.session: AsyncSession
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._session_factory()
+        await self.session.begin()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            if self.session.in_transaction():
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    def track(self, aggregate: HasEvents) -> None:
+        if aggregate not in self._seen:
+            self._seen.append(aggregate)
+
+    def emit(self, event: EventData, *, event_id: uuid.UUID | None = None) -> Envelope:
+        envelope = Envelope.wrap(event, self._producer, event_id=event_id)
+        self._emitted.append(envelope)
+        return envelope
+
+    def _collect(self) -> list[Envelope]:
+        envelopes: list[Envelope] = []
+        for aggregate in self._seen:
+            for domain_event in aggregate.pull_events():
+                if self._event_mapper is None:
+                    continue
+                envelopes += [Envelope.wrap(e, self._producer) for e in self._event_mapper(domain_event)]
+        envelopes += self._emitted
+        self._emitted = []
+        return envelopes
+
+    async def flush_events(self) -> int:
+        envelopes = self._collect()
+        if envelopes:
+            await self.session.execute(
+                sa.insert(self._tables.outbox),
+                [{"id": e.id, "subject": e.subject, "envelope": e.model_dump(mode="json")} for e in envelopes],
+            )
+        return len(envelopes)
+
+    async def commit(self) -> None:
+        written = await self.flush_events()
+        await self.session.commit()
+        if written and self._on_commit:
+            self._on_commit()
+
+    async def rollback(self) -> None:
+        self._emitted = []
+        await self.session.rollback()
