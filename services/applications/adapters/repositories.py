@@ -1,0 +1,543 @@
+"""Every query of the applications service. Repositories translate rows <-> domain objects."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.applications.adapters import orm
+from services.applications.domain.application import (
+    Application,
+    Certificate,
+    Shipment,
+    SignedFormChannel,
+    SignedFormReceipt,
+    Status,
+)
+from services.applications.domain.form import (
+    CardReaderType,
+    DeliveryAddress,
+    FormDraft,
+    PriorCertificateReason,
+    ValidityYears,
+)
+from services.applications.domain.invitation import Invitation, InvitationState
+
+
+class ConcurrentUpdate(Exception):
+    """Someone else changed the application between our read and our write."""
+
+
+# ---------------------------------------------------------------- documents <-> value objects
+
+
+def form_to_document(form: FormDraft) -> dict[str, Any]:
+    return {k: v for k, v in dataclasses.asdict(form).items() if v is not None}
+
+
+def form_from_document(doc: dict[str, Any]) -> FormDraft:
+    d = dict(doc)
+    if d.get("delivery_address"):
+        d["delivery_address"] = DeliveryAddress(**d["delivery_address"])
+    for key, enum_type in (
+        ("card_reader_type", CardReaderType),
+        ("validity_years", ValidityYears),
+        ("prior_certificate_reason", PriorCertificateReason),
+    ):
+        if d.get(key) is not None:
+            d[key] = enum_type(d[key])
+    return FormDraft(**d)
+
+
+def _receipt_from(doc: dict[str, Any] | None) -> SignedFormReceipt | None:
+    if not doc:
+        return None
+    return SignedFormReceipt(
+        SignedFormChannel(doc["channel"]),
+        date.fromisoformat(doc["received_on"]),
+        doc.get("reference"),
+        doc["recorded_by"],
+    )
+
+
+def _receipt_to(r: SignedFormReceipt | None) -> dict[str, Any] | None:
+    if r is None:
+        return None
+    return {
+        "channel": r.channel.value,
+        "received_on": r.received_on.isoformat(),
+        "reference": r.reference,
+        "recorded_by": r.recorded_by,
+    }
+
+
+def _certificate_from(doc: dict[str, Any] | None) -> Certificate | None:
+    if not doc:
+        return None
+    return Certificate(
+        doc["serial"],
+        datetime.fromisoformat(doc["not_before"]),
+        datetime.fromisoformat(doc["not_after"]),
+        doc["card_type"],
+    )
+
+
+def _certificate_to(c: Certificate | None) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    return {
+        "serial": c.serial,
+        "not_before": c.not_before.isoformat(),
+        "not_after": c.not_after.isoformat(),
+        "card_type": c.card_type,
+    }
+
+
+def _shipment_from(doc: dict[str, Any] | None) -> Shipment | None:
+    if not doc:
+        return None
+    return Shipment(
+        doc["tracking_number"], doc["carrier"], datetime.fromisoformat(doc["last_event_at"])
+    )
+
+
+def _shipment_to(s: Shipment | None) -> dict[str, Any] | None:
+    if s is None:
+        return None
+    return {
+        "tracking_number": s.tracking_number,
+        "carrier": s.carrier,
+        "last_event_at": s.last_event_at.isoformat(),
+    }
+
+
+# ---------------------------------------------------------------- institutions and officers
+
+
+class InstitutionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, institution_id: uuid.UUID, name: str) -> None:
+        await self.session.execute(sa.insert(orm.institutions).values(id=institution_id, name=name))
+
+    async def name_taken(self, name: str) -> bool:
+        t = orm.institutions
+        return (
+            await self.session.execute(
+                sa.select(t.c.id).where(sa.func.lower(t.c.name) == name.lower())
+            )
+        ).first() is not None
+
+    async def get(self, institution_id: uuid.UUID) -> sa.Row | None:
+        t = orm.institutions
+        return (await self.session.execute(sa.select(t).where(t.c.id == institution_id))).first()
+
+    async def list(self, only: uuid.UUID | None = None) -> Sequence[sa.Row]:
+        t = orm.institutions
+        query = sa.select(t).order_by(t.c.name)
+        if only is not None:
+            query = query.where(t.c.id == only)
+        return (await self.session.execute(query)).all()
+
+    async def add_officer(self, values: dict[str, Any]) -> None:
+        await self.session.execute(sa.insert(orm.officers).values(**values))
+
+    async def officer_subject_taken(self, subject: str) -> bool:
+        t = orm.officers
+        return (
+            await self.session.execute(sa.select(t.c.id).where(t.c.subject == subject))
+        ).first() is not None
+
+    async def officers(self, institution_id: uuid.UUID) -> Sequence[sa.Row]:
+        t = orm.officers
+        return (
+            await self.session.execute(
+                sa.select(t).where(t.c.institution_id == institution_id).order_by(t.c.full_name)
+            )
+        ).all()
+
+
+# ---------------------------------------------------------------- people (the roster)
+
+
+class PeopleRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def known_tckns(self, institution_id: uuid.UUID, tckns: Iterable[str]) -> set[str]:
+        t = orm.people
+        wanted = list(tckns)
+        if not wanted:
+            return set()
+        rows = await self.session.execute(
+            sa.select(t.c.tckn).where(t.c.institution_id == institution_id, t.c.tckn.in_(wanted))
+        )
+        return {r.tckn for r in rows}
+
+    async def add_many(self, rows: list[dict[str, Any]]) -> None:
+        # One multi-row INSERT per chunk (SQLAlchemy's insertmanyvalues), not a round trip per row.
+        if rows:
+            await self.session.execute(sa.insert(orm.people), rows)
+
+    async def get(self, person_id: uuid.UUID) -> sa.Row | None:
+        t = orm.people
+        return (await self.session.execute(sa.select(t).where(t.c.id == person_id))).first()
+
+
+# ---------------------------------------------------------------- applications
+
+
+class ApplicationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @staticmethod
+    def _from_row(row: sa.Row) -> Application:
+        return Application(
+            id=row.id,
+            institution_id=row.institution_id,
+            person_id=row.person_id,
+            status=Status(row.status),
+            form=form_from_document(row.form or {}),
+            security_word_hash=row.security_word_hash,
+            signed_form=_receipt_from(row.signed_form),
+            batch_id=row.batch_id,
+            rejection_reason=row.rejection_reason,
+            certificate=_certificate_from(row.certificate),
+            shipment=_shipment_from(row.shipment),
+            version=row.version,
+        )
+
+    async def get(
+        self, application_id: uuid.UUID, *, for_update: bool = False
+    ) -> Application | None:
+        t = orm.applications
+        query = sa.select(t).where(t.c.id == application_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).first()
+        return self._from_row(row) if row else None
+
+    async def get_many(self, ids: Sequence[uuid.UUID]) -> list[Application]:
+        t = orm.applications
+        rows = (
+            await self.session.execute(
+                sa.select(t).where(t.c.id.in_(ids)).order_by(t.c.id).with_for_update()
+            )
+        ).all()
+        return [self._from_row(r) for r in rows]
+
+    async def add_many(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(sa.insert(orm.applications), rows)
+
+    async def save(self, app: Application) -> None:
+        """Writes the aggregate and its new audit entries; fails if someone saved it meanwhile."""
+        t = orm.applications
+        result = await self.session.execute(
+            sa.update(t)
+            .where(t.c.id == app.id, t.c.version == app.version)
+            .values(
+                status=app.status.value,
+                form=form_to_document(app.form),
+                security_word_hash=app.security_word_hash,
+                signed_form=_receipt_to(app.signed_form),
+                batch_id=app.batch_id,
+                rejection_reason=app.rejection_reason,
+                certificate=_certificate_to(app.certificate),
+                shipment=_shipment_to(app.shipment),
+                version=app.version + 1,
+                updated_at=sa.func.now(),
+            )
+        )
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(app.id)
+        app.version += 1
+        if app.events:
+            await self.session.execute(
+                sa.insert(orm.transitions),
+                [
+                    {
+                        "application_id": e.application_id,
+                        "from_status": e.from_status.value,
+                        "to_status": e.to_status.value,
+                        "actor_role": e.actor.role,
+                        "actor_subject": e.actor.subject,
+                        "reason": e.reason,
+                        "at": e.at,
+                    }
+                    for e in app.events
+                ],
+            )
+
+    # -- read side (views for the API)
+
+    def _view_query(self) -> sa.Select:
+        a, p, i = orm.applications, orm.people, orm.invitations
+        return (
+            sa.select(
+                a.c.id,
+                a.c.institution_id,
+                a.c.person_id,
+                a.c.status,
+                a.c.form,
+                a.c.signed_form,
+                a.c.batch_id,
+                a.c.rejection_reason,
+                a.c.certificate,
+                a.c.shipment,
+                a.c.created_at,
+                a.c.updated_at,
+                p.c.tckn,
+                p.c.first_name,
+                p.c.last_name,
+                p.c.birth_date,
+                p.c.title,
+                p.c.unit,
+                p.c.email,
+                p.c.mobile,
+                i.c.state.label("invitation_state"),
+                i.c.expires_at.label("invitation_expires_at"),
+                i.c.locked_until.label("invitation_locked_until"),
+                i.c.times_issued.label("invitation_times_issued"),
+            )
+            .join(p, p.c.id == a.c.person_id)
+            .outerjoin(i, i.c.application_id == a.c.id)
+        )
+
+    async def view(self, application_id: uuid.UUID) -> sa.Row | None:
+        a = orm.applications
+        return (
+            await self.session.execute(self._view_query().where(a.c.id == application_id))
+        ).first()
+
+    async def list_views(
+        self,
+        *,
+        institution_id: uuid.UUID | None,
+        statuses: Sequence[Status] | None,
+        form_not_filled: bool,
+        search: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[int, Sequence[sa.Row]]:
+        a, p = orm.applications, orm.people
+        conditions = []
+        if institution_id is not None:
+            conditions.append(a.c.institution_id == institution_id)
+        if statuses:
+            conditions.append(a.c.status.in_([s.value for s in statuses]))
+        if form_not_filled:
+            conditions.append(a.c.status.in_([Status.INVITED.value, Status.FORM_IN_PROGRESS.value]))
+        if search:
+            like = f"%{search.replace('%', '').replace('_', '')}%"
+            conditions.append(
+                sa.or_(p.c.first_name.ilike(like), p.c.last_name.ilike(like), p.c.email.ilike(like))
+            )
+        total = (
+            await self.session.execute(
+                sa.select(sa.func.count())
+                .select_from(a.join(p, p.c.id == a.c.person_id))
+                .where(*conditions)
+            )
+        ).scalar_one()
+        rows = (
+            await self.session.execute(
+                self._view_query()
+                .where(*conditions)
+                .order_by(p.c.last_name, p.c.first_name, a.c.id)
+                .limit(limit)
+                .offset(offset)
+            )
+        ).all()
+        return total, rows
+
+    async def counts_by_status(self, institution_id: uuid.UUID | None) -> dict[str, int]:
+        a = orm.applications
+        query = sa.select(a.c.status, sa.func.count()).group_by(a.c.status)
+        if institution_id is not None:
+            query = query.where(a.c.institution_id == institution_id)
+        return {status: n for status, n in (await self.session.execute(query)).all()}
+
+    async def invitation_views(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, sa.Row]:
+        """What an invitation e-mail needs: names, contact details, institution name."""
+        a, p, inst = orm.applications, orm.people, orm.institutions
+        rows = (await self.session.execute(
+            sa.select(a.c.id, a.c.institution_id, inst.c.name.label("institution_name"), p.c.first_name, p.c.last_name,
+                      p.c.email, p.c.mobile)
+            .join(p, p.c.id == a.c.person_id).join(inst, inst.c.id == a.c.institution_id).where(a.c.id.in_(ids))
+        )).all()
+        return {r.id: r for r in rows}
+
+    async def history(self, application_id: uuid.UUID) -> Sequence[sa.Row]:
+        t = orm.transitions
+        return (
+            await self.session.execute(
+                sa.select(t).where(t.c.application_id == application_id).order_by(t.c.id)
+            )
+        ).all()
+
+
+# ---------------------------------------------------------------- invitations
+
+
+class InvitationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @staticmethod
+    def _from_row(row: sa.Row) -> Invitation:
+        return Invitation(
+            id=row.id,
+            application_id=row.application_id,
+            state=InvitationState(row.state),
+            token_hash=row.token_hash,
+            password_hash=row.password_hash,
+            issued_at=row.issued_at,
+            expires_at=row.expires_at,
+            failed_attempts=row.failed_attempts,
+            locked_until=row.locked_until,
+            times_issued=row.times_issued,
+        )
+
+    async def add_many(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(sa.insert(orm.invitations), rows)
+
+    async def for_application(self, application_id: uuid.UUID) -> Invitation | None:
+        t = orm.invitations
+        row = (
+            await self.session.execute(
+                sa.select(t).where(t.c.application_id == application_id).with_for_update()
+            )
+        ).first()
+        return self._from_row(row) if row else None
+
+    async def by_token_hash(self, token_hash: str) -> Invitation | None:
+        t = orm.invitations
+        row = (
+            await self.session.execute(
+                sa.select(t).where(t.c.token_hash == token_hash).with_for_update()
+            )
+        ).first()
+        return self._from_row(row) if row else None
+
+    async def claim_pending(self, limit: int) -> list[Invitation]:
+        """Pending invitations for this worker alone (other replicas skip the locked rows)."""
+        t = orm.invitations
+        rows = (
+            await self.session.execute(
+                sa.select(t)
+                .where(t.c.state == InvitationState.PENDING.value)
+                .order_by(t.c.created_at, t.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        return [self._from_row(r) for r in rows]
+
+    async def save(self, inv: Invitation) -> None:
+        t = orm.invitations
+        await self.session.execute(
+            sa.update(t)
+            .where(t.c.id == inv.id)
+            .values(
+                state=inv.state.value,
+                token_hash=inv.token_hash,
+                password_hash=inv.password_hash,
+                issued_at=inv.issued_at,
+                expires_at=inv.expires_at,
+                failed_attempts=inv.failed_attempts,
+                locked_until=inv.locked_until,
+                times_issued=inv.times_issued,
+                updated_at=sa.func.now(),
+            )
+        )
+
+    async def save_many(self, invitations: Sequence[Invitation]) -> None:
+        if not invitations:
+            return
+        t = orm.invitations
+        stmt = (
+            sa.update(t)
+            .where(t.c.id == sa.bindparam("b_id"))
+            .values(
+                state=sa.bindparam("b_state"),
+                token_hash=sa.bindparam("b_token_hash"),
+                password_hash=sa.bindparam("b_password_hash"),
+                issued_at=sa.bindparam("b_issued_at"),
+                expires_at=sa.bindparam("b_expires_at"),
+                failed_attempts=0,
+                locked_until=None,
+                times_issued=sa.bindparam("b_times_issued"),
+                updated_at=sa.func.now(),
+            )
+        )
+        await self.session.execute(
+            stmt,
+            [
+                {
+                    "b_id": i.id,
+                    "b_state": i.state.value,
+                    "b_token_hash": i.token_hash,
+                    "b_password_hash": i.password_hash,
+                    "b_issued_at": i.issued_at,
+                    "b_expires_at": i.expires_at,
+                    "b_times_issued": i.times_issued,
+                }
+                for i in invitations
+            ],
+        )
+
+
+# ---------------------------------------------------------------- batches
+
+
+class BatchRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self, batch_id: uuid.UUID, institution_id: uuid.UUID, created_by: str, note: str | None
+    ) -> None:
+        await self.session.execute(
+            sa.insert(orm.batches).values(
+                id=batch_id, institution_id=institution_id, created_by=created_by, note=note
+            )
+        )
+
+    async def get(self, batch_id: uuid.UUID) -> sa.Row | None:
+        t = orm.batches
+        return (await self.session.execute(sa.select(t).where(t.c.id == batch_id))).first()
+
+    async def list(self, institution_id: uuid.UUID | None) -> Sequence[sa.Row]:
+        b, a = orm.batches, orm.applications
+        query = (
+            sa.select(b, sa.func.count(a.c.id).label("size"))
+            .outerjoin(a, a.c.batch_id == b.c.id)
+            .group_by(b.c.id)
+            .order_by(b.c.created_at.desc())
+        )
+        if institution_id is not None:
+            query = query.where(b.c.institution_id == institution_id)
+        return (await self.session.execute(query)).all()
+
+    async def members(self, batch_id: uuid.UUID) -> Sequence[sa.Row]:
+        a, p = orm.applications, orm.people
+        return (
+            await self.session.execute(
+                sa.select(
+                    a.c.id, a.c.status, a.c.signed_form, p.c.tckn, p.c.first_name, p.c.last_name
+                )
+                .join(p, p.c.id == a.c.person_id)
+                .where(a.c.batch_id == batch_id)
+                .order_by(p.c.last_name, p.c.first_name)
+            )
+        ).all()

@@ -1,0 +1,198 @@
+"""Request and response bodies of the applications API. Personal data leaves masked: the TC
+Kimlik No as ``123******46``, the birth date as ``**.**.1985`` (the printable PDF is the only
+place they appear in full, because the CA matches it against the population registry)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from services.applications.domain.application import SignedFormChannel, Status
+from services.applications.domain.contact import mask_birth_date
+from services.applications.domain.tckn import mask_tckn
+
+_strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class InstitutionIn(BaseModel):
+    model_config = _strict
+    name: str = Field(min_length=2, max_length=200, examples=["Örnek Üniversitesi"])
+
+
+class InstitutionOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    created_at: datetime
+
+
+class OfficerIn(BaseModel):
+    model_config = _strict
+    subject: str = Field(min_length=3, max_length=200, description="The officer's login: the `sub` of their tokens.")
+    full_name: str = Field(min_length=2, max_length=200)
+    email: EmailStr
+    mobile: str | None = Field(None, max_length=20)
+
+
+class OfficerOut(BaseModel):
+    id: uuid.UUID
+    institution_id: uuid.UUID
+    subject: str
+    full_name: str
+    email: str
+    mobile: str | None
+
+
+class RosterImportOut(BaseModel):
+    received: int = Field(description="Valid rows in the file.")
+    created: int = Field(description="New people; each gets an application and an invitation.")
+    already_known: int = Field(description="Rows for people this institution already has (not duplicated).")
+    already_known_lines: list[int]
+    invitations: str = Field("pending", description="Invitations are issued in the background, in order.")
+
+
+class PersonOut(BaseModel):
+    tckn_masked: str
+    first_name: str
+    last_name: str
+    birth_date_masked: str
+    title: str
+    unit: str
+    email: str
+    mobile: str
+
+
+class InvitationOut(BaseModel):
+    state: str | None
+    expires_at: datetime | None
+    locked_until: datetime | None
+    times_issued: int | None
+
+
+class ApplicationOut(BaseModel):
+    id: uuid.UUID
+    institution_id: uuid.UUID
+    status: Status
+    person: PersonOut
+    form: dict[str, Any]
+    invitation: InvitationOut
+    signed_form: dict[str, Any] | None
+    batch_id: uuid.UUID | None
+    rejection_reason: str | None
+    certificate: dict[str, Any] | None
+    shipment: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_view(cls, row: Any) -> ApplicationOut:
+        return cls(
+            id=row.id, institution_id=row.institution_id, status=Status(row.status),
+            person=PersonOut(tckn_masked=mask_tckn(row.tckn), first_name=row.first_name, last_name=row.last_name,
+                             birth_date_masked=mask_birth_date(row.birth_date), title=row.title, unit=row.unit,
+                             email=row.email, mobile=row.mobile),
+            form=row.form or {},
+            invitation=InvitationOut(state=row.invitation_state, expires_at=row.invitation_expires_at,
+                                     locked_until=row.invitation_locked_until, times_issued=row.invitation_times_issued),
+            signed_form=row.signed_form, batch_id=row.batch_id, rejection_reason=row.rejection_reason,
+            certificate=row.certificate, shipment=row.shipment, created_at=row.created_at, updated_at=row.updated_at,
+        )
+
+
+class ApplicationPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[ApplicationOut]
+
+
+class StatusSummary(BaseModel):
+    institution_id: uuid.UUID | None
+    total: int
+    by_status: dict[str, int] = Field(description="Every status, zero included.")
+    form_not_filled: int = Field(description="Invited or still filling the form.")
+
+
+class TransitionOut(BaseModel):
+    from_status: str
+    to_status: str
+    actor_role: str
+    actor_subject: str
+    reason: str | None
+    at: datetime
+
+
+class SignInIn(BaseModel):
+    model_config = _strict
+    token: str = Field(min_length=10, max_length=200, description="From the invitation link's `#token=` fragment.")
+    password: str = Field(min_length=1, max_length=200, description="The access password from the invitation e-mail.")
+
+
+class SignInOut(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int
+    application_id: uuid.UUID
+
+
+class SecurityWordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    security_word: str = Field(max_length=64)
+
+
+class SignedFormIn(BaseModel):
+    model_config = _strict
+    channel: SignedFormChannel = Field(description="paper: handed in; email_pdf: PDF e-mailed; cargo_or_post: no cover letter needed")
+    received_on: date
+    reference: str | None = Field(None, max_length=200, description="Cargo tracking no., registry no. or e-mail subject.")
+
+
+class ReasonIn(BaseModel):
+    model_config = _strict
+    reason: str = Field(min_length=5, max_length=1000)
+
+
+class ProductionIn(BaseModel):
+    model_config = _strict
+    certificate_serial: str = Field(min_length=1, max_length=64, pattern=r"^[0-9A-Fa-f:]+$")
+    not_before: datetime
+    not_after: datetime
+    card_type: str = Field("AKIS", min_length=2, max_length=40)
+
+    @field_validator("not_before", "not_after")
+    @classmethod
+    def _aware(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            raise ValueError("give a time zone (e.g. 2026-01-01T00:00:00+03:00)")
+        return v
+
+
+class BatchIn(BaseModel):
+    model_config = _strict
+    application_ids: list[uuid.UUID] = Field(min_length=1, max_length=1000)
+    note: str | None = Field(None, max_length=500)
+
+
+class BatchOut(BaseModel):
+    id: uuid.UUID
+    institution_id: uuid.UUID
+    created_by: str
+    note: str | None
+    created_at: datetime
+    size: int
+
+
+class ManifestEntry(BaseModel):
+    application_id: uuid.UUID
+    status: str
+    tckn_masked: str
+    first_name: str
+    last_name: str
+    signed_form: dict[str, Any] | None
+
+
+class BatchManifest(BaseModel):
+    batch: BatchOut
+    entries: list[ManifestEntry]

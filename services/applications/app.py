@@ -1,0 +1,110 @@
+"""The applications service: app factory and lifespan (runtime, invitation issuer)."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import structlog
+from fastapi import FastAPI
+
+from esign import sealing
+from esign.service import ServiceDefinition, ServiceRuntime, create_service_app, token_verifier_from
+from services.applications.adapters.event_mapping import map_domain_event
+from services.applications.adapters.hashing import Argon2Hasher
+from services.applications.adapters.orm import messaging
+from services.applications.adapters.uow import ApplicationsUnitOfWork
+from services.applications.api import applicant, applications, batches, institutions, roster
+from services.applications.api.errors import install_error_handlers
+from services.applications.config import ApplicationsSettings
+from services.applications.consumers.shipments import SHIPMENTS
+from services.applications.handlers.invitations import APPLICANT_TOKEN_ISSUER, InvitationPolicy, issue_pending
+
+log = structlog.get_logger("applications")
+
+DEFINITION = ServiceDefinition(
+    name="applications",
+    tables=messaging,
+    migrations_dir=Path(__file__).parent / "migrations",
+    uow_class=ApplicationsUnitOfWork,
+    event_mapper=map_domain_event,
+    consumers=[SHIPMENTS],
+)
+
+DESCRIPTION = """
+First applications for qualified e-signature (NES) certificates: institutions and their NES
+officers, staff lists, invitations, the application form and its printable PDF, the signed
+paper's arrival, batches forwarded to the CA, rejection and production, and the courier's
+progress (from the tracking service's events). Errors are RFC 9457 problem details.
+"""
+
+
+class InvitationIssuer:
+    """Background worker: issues pending invitations in chunks, as fast as Argon2 allows."""
+
+    def __init__(self, runtime: ServiceRuntime, hasher: Argon2Hasher, policy: InvitationPolicy, chunk: int) -> None:
+        self._runtime, self._hasher, self._policy, self._chunk = runtime, hasher, policy, chunk
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        async with self._runtime.uow() as uow:
+            issued = await issue_pending(uow, self._hasher, self._policy, self._chunk)
+            await uow.commit()
+        return issued
+
+    async def run(self) -> None:
+        while True:
+            try:
+                if await self.run_once():
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("invitation_issuer_error", error=type(exc).__name__)
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+
+def create_app(settings: ApplicationsSettings | None = None) -> FastAPI:
+    settings = settings or ApplicationsSettings()
+    applicant_secret = settings.applicant_token_secret.get_secret_value() if settings.applicant_token_secret else None
+    if applicant_secret is None:
+        log.warning("applicant_token_secret_unset", detail="random per process; applicant sessions end on restart")
+        applicant_secret = secrets.token_urlsafe(32)
+    public_key = settings.notifications_public_key
+    if public_key is None:
+        log.warning("notifications_public_key_unset", detail="invitation secrets sealed with a throwaway key nobody holds")
+        public_key = sealing.generate_keypair()[1]
+    hasher = Argon2Hasher(settings.argon2_time_cost, settings.argon2_memory_kib)
+    policy = InvitationPolicy(
+        ttl=timedelta(days=settings.invitation_days), max_attempts=settings.sign_in_max_attempts,
+        lockout=timedelta(minutes=settings.sign_in_lockout_minutes), notifications_public_key=public_key,
+        portal_url=settings.portal_url,
+    )
+    async def on_startup(runtime: ServiceRuntime) -> None:
+        issuer = InvitationIssuer(runtime, hasher, policy, settings.invitation_issue_batch)
+        app.state.invitation_issuer = issuer
+        app.state.wake_invitation_issuer = issuer.wake
+        if settings.run_background_workers:
+            runtime.spawn(issuer.run(), "invitation-issuer")
+
+    verifier = token_verifier_from(settings, **{APPLICANT_TOKEN_ISSUER: applicant_secret})
+    app = create_service_app(
+        DEFINITION, settings, title="esign applications", description=DESCRIPTION,
+        routers=[institutions.router, roster.router, applications.router, batches.router, applicant.router],
+        token_verifier=verifier, on_startup=on_startup,
+    )
+    app.state.hasher = hasher
+    app.state.invitation_policy = policy
+    app.state.applicant_token_secret = applicant_secret
+    app.state.wake_invitation_issuer = lambda: None
+    install_error_handlers(app)
+    return app

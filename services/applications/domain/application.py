@@ -1,0 +1,264 @@
+"""The application aggregate and its state machine.
+
+Plain Python: no web framework, no ORM. Every state change goes through ``_move``, which checks
+the transition table and records a ``Transition`` (the audit trail and the source of the
+status-changed events).
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+from services.applications.domain.form import (
+    FieldError,
+    FormDraft,
+    apply_patch,
+    completeness_errors,
+)
+
+
+class Status(enum.StrEnum):
+    INVITED = "invited"
+    FORM_IN_PROGRESS = "form_in_progress"
+    FORM_COMPLETED = "form_completed"
+    SIGNED_FORM_RECEIVED = "signed_form_received"
+    FORWARDED = "forwarded"
+    REJECTED = "rejected"
+    PRODUCED = "produced"
+    SHIPPED = "shipped"
+    DELIVERY_FAILED = "delivery_failed"
+    DELIVERED = "delivered"
+    RETURNED = "returned"
+    WITHDRAWN = "withdrawn"
+
+
+S = Status
+ALLOWED: Mapping[Status, frozenset[Status]] = {
+    S.INVITED: frozenset({S.FORM_IN_PROGRESS, S.FORM_COMPLETED, S.WITHDRAWN}),
+    S.FORM_IN_PROGRESS: frozenset({S.FORM_COMPLETED, S.WITHDRAWN}),
+    # The applicant may reopen a completed form until the signed paper has arrived.
+    S.FORM_COMPLETED: frozenset({S.FORM_IN_PROGRESS, S.SIGNED_FORM_RECEIVED, S.WITHDRAWN}),
+    S.SIGNED_FORM_RECEIVED: frozenset({S.FORWARDED, S.WITHDRAWN}),
+    S.FORWARDED: frozenset({S.REJECTED, S.PRODUCED}),
+    # A rejected (incomplete) form goes back to the applicant to correct and sign again.
+    S.REJECTED: frozenset({S.FORM_IN_PROGRESS, S.WITHDRAWN}),
+    # Courier events may arrive out of order, so a produced card can be seen delivered first.
+    S.PRODUCED: frozenset({S.SHIPPED, S.DELIVERY_FAILED, S.DELIVERED, S.RETURNED}),
+    S.SHIPPED: frozenset({S.DELIVERY_FAILED, S.DELIVERED, S.RETURNED}),
+    S.DELIVERY_FAILED: frozenset({S.SHIPPED, S.DELIVERED, S.RETURNED}),
+    S.RETURNED: frozenset({S.SHIPPED}),  # sent again
+    S.DELIVERED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+}
+EDITABLE = frozenset({S.INVITED, S.FORM_IN_PROGRESS, S.FORM_COMPLETED, S.REJECTED})
+
+
+class SignedFormChannel(enum.StrEnum):
+    PAPER = "paper"  # handed in to the secretariat
+    EMAIL_PDF = "email_pdf"  # PDF of the signed form e-mailed to the institution
+    CARGO_OR_POST = "cargo_or_post"  # by cargo or registered post, no cover letter needed
+
+
+class DomainError(Exception):
+    code = "domain_error"
+
+
+class IllegalTransition(DomainError):
+    code = "illegal_transition"
+
+    def __init__(self, current: Status, target: Status) -> None:
+        super().__init__(f"An application that is {current.value} cannot become {target.value}.")
+        self.current = current
+        self.target = target
+
+
+class FormIncomplete(DomainError):
+    code = "form_incomplete"
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("The form is not complete.")
+        self.errors = errors
+
+
+class FormInvalid(DomainError):
+    code = "form_invalid"
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("Some fields are not valid.")
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Actor:
+    role: str
+    subject: str
+
+
+SYSTEM = Actor("system", "esign")
+
+
+@dataclass(frozen=True)
+class Transition:
+    application_id: uuid.UUID
+    institution_id: uuid.UUID
+    from_status: Status
+    to_status: Status
+    actor: Actor
+    at: datetime
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class SignedFormReceipt:
+    channel: SignedFormChannel
+    received_on: date
+    reference: str | None
+    recorded_by: str
+
+
+@dataclass(frozen=True)
+class Certificate:
+    serial: str
+    not_before: datetime
+    not_after: datetime
+    card_type: str
+
+
+@dataclass(frozen=True)
+class Shipment:
+    tracking_number: str
+    carrier: str
+    last_event_at: datetime
+
+
+@dataclass
+class Application:
+    id: uuid.UUID
+    institution_id: uuid.UUID
+    person_id: uuid.UUID
+    status: Status = Status.INVITED
+    form: FormDraft = field(default_factory=FormDraft)
+    security_word_hash: str | None = None
+    signed_form: SignedFormReceipt | None = None
+    batch_id: uuid.UUID | None = None
+    rejection_reason: str | None = None
+    certificate: Certificate | None = None
+    shipment: Shipment | None = None
+    version: int = 0
+    events: list[Transition] = field(default_factory=list, repr=False)
+
+    # ------------------------------------------------------------------ internals
+
+    def _move(self, target: Status, actor: Actor, at: datetime, reason: str | None = None) -> None:
+        if target not in ALLOWED[self.status]:
+            raise IllegalTransition(self.status, target)
+        self.events.append(
+            Transition(self.id, self.institution_id, self.status, target, actor, at, reason)
+        )
+        self.status = target
+
+    def pull_events(self) -> list[Transition]:
+        events, self.events = self.events, []
+        return events
+
+    def can_move_to(self, target: Status) -> bool:
+        return target in ALLOWED[self.status]
+
+    # ------------------------------------------------------------------ applicant
+
+    def _ensure_editable(self) -> None:
+        if self.status not in EDITABLE:
+            raise IllegalTransition(self.status, Status.FORM_IN_PROGRESS)
+
+    def save_draft(self, patch: Mapping[str, object], actor: Actor, at: datetime) -> None:
+        """Applies a partial update; a completed or rejected form goes back to in-progress."""
+        self._ensure_editable()
+        draft, errors = apply_patch(self.form, patch)
+        if errors:
+            raise FormInvalid(errors)
+        self.form = draft
+        if self.status is not Status.FORM_IN_PROGRESS:
+            self._move(Status.FORM_IN_PROGRESS, actor, at)
+
+    def set_security_word(self, word_hash: str, actor: Actor, at: datetime) -> None:
+        self._ensure_editable()
+        self.security_word_hash = word_hash
+        self.form = replace(self.form, security_word_set=True)
+        if self.status is not Status.FORM_IN_PROGRESS:
+            self._move(Status.FORM_IN_PROGRESS, actor, at)
+
+    def complete_form(self, actor: Actor, at: datetime) -> None:
+        if not self.can_move_to(Status.FORM_COMPLETED):
+            raise IllegalTransition(self.status, Status.FORM_COMPLETED)
+        errors = completeness_errors(self.form)
+        if errors:
+            raise FormIncomplete(errors)
+        self._move(Status.FORM_COMPLETED, actor, at)
+
+    # ------------------------------------------------------------------ officer
+
+    def record_signed_form(self, receipt: SignedFormReceipt, actor: Actor, at: datetime) -> None:
+        self._move(Status.SIGNED_FORM_RECEIVED, actor, at, f"via {receipt.channel.value}")
+        self.signed_form = receipt
+
+    def forward(self, batch_id: uuid.UUID, actor: Actor, at: datetime) -> None:
+        self._move(Status.FORWARDED, actor, at, f"batch {batch_id}")
+        self.batch_id = batch_id
+
+    def withdraw(self, reason: str, actor: Actor, at: datetime) -> None:
+        self._move(Status.WITHDRAWN, actor, at, reason)
+
+    # ------------------------------------------------------------------ CA operator
+
+    def reject(self, reason: str, actor: Actor, at: datetime) -> None:
+        self._move(Status.REJECTED, actor, at, reason)
+        self.rejection_reason = reason
+        self.signed_form = None  # a corrected form must be signed and received again
+
+    def record_production(self, certificate: Certificate, actor: Actor, at: datetime) -> None:
+        if certificate.not_after <= certificate.not_before:
+            raise FormInvalid(
+                [
+                    FieldError(
+                        "not_after",
+                        "validity_order",
+                        "The end of validity must be after its start.",
+                    )
+                ]
+            )
+        self._move(Status.PRODUCED, actor, at, f"certificate {certificate.serial}")
+        self.certificate = certificate
+        self.rejection_reason = None
+
+    # ------------------------------------------------------------------ courier (via tracking events)
+
+    def apply_shipment_event(
+        self,
+        target: Status,
+        tracking_number: str,
+        carrier: str,
+        occurred_at: datetime,
+        at: datetime,
+        reason: str | None = None,
+    ) -> bool:
+        """Moves the application with the courier; returns False for an event that changes nothing
+        (a duplicate, or older than the last one applied: shipments never move backwards)."""
+        if self.shipment and occurred_at <= self.shipment.last_event_at:
+            return False
+        if self.status is target or not self.can_move_to(target):
+            if self.status in {
+                Status.PRODUCED,
+                Status.SHIPPED,
+                Status.DELIVERY_FAILED,
+                Status.DELIVERED,
+                Status.RETURNED,
+            }:
+                return False  # already past this point
+            raise IllegalTransition(self.status, target)
+        self._move(target, Actor("courier", carrier), at, reason or f"tracking {tracking_number}")
+        self.shipment = Shipment(tracking_number, carrier, occurred_at)
+        return True

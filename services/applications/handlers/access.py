@@ -1,0 +1,22 @@
+"""Who may see what. An officer sees only their own institution; an applicant only their own
+application; a CA operator everything. Refusals look like "not found" (no probing)."""
+
+from __future__ import annotations
+
+import uuid
+
+from esign.auth import Principal, Role
+from services.applications.handlers.errors import NotFound
+
+
+def ensure_institution_visible(principal: Principal, institution_id: uuid.UUID, what: str = "institution") -> None:
+    if not principal.can_see_institution(institution_id):
+        raise NotFound(what)
+
+
+def ensure_application_visible(principal: Principal, institution_id: uuid.UUID, application_id: uuid.UUID) -> None:
+    if principal.role is Role.APPLICANT:
+        if principal.application_id != application_id:
+            raise NotFound("application")
+        return
+    ensure_institution_visible(principal, institution_id, "application")

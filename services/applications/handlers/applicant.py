@@ -1,0 +1,82 @@
+"""The applicant's form: draft edits, the security word, completion, the printable PDF."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+
+from esign.auth import Principal
+from esign.events import FormCompleted
+from services.applications.adapters.form_pdf import PrintableForm, render_application_form
+from services.applications.adapters.uow import ApplicationsUnitOfWork
+from services.applications.domain.application import Actor, Application, Status
+from services.applications.domain.contact import FieldInvalid
+from services.applications.domain.form import FieldError, validate_security_word
+from services.applications.domain.invitation import PasswordHasher
+from services.applications.domain.tckn import TCKimlikNo
+from services.applications.handlers.access import ensure_application_visible
+from services.applications.handlers.errors import Conflict, Invalid, NotFound
+
+
+def actor_of(principal: Principal) -> Actor:
+    return Actor(principal.role.value, principal.subject)
+
+
+async def load_visible(uow: ApplicationsUnitOfWork, application_id: uuid.UUID, principal: Principal,
+                       *, for_update: bool = False) -> Application:
+    app = await uow.applications.get(application_id, for_update=for_update)
+    if app is None:
+        raise NotFound("application")
+    ensure_application_visible(principal, app.institution_id, app.id)
+    return app
+
+
+async def save_draft(application_id: uuid.UUID, patch: Mapping[str, object], uow: ApplicationsUnitOfWork,
+                     principal: Principal) -> Application:
+    app = await load_visible(uow, application_id, principal, for_update=True)
+    app.save_draft(patch, actor_of(principal), datetime.now(timezone.utc))
+    await uow.applications.save(app)
+    uow.track(app)
+    return app
+
+
+async def set_security_word(application_id: uuid.UUID, word: str, uow: ApplicationsUnitOfWork, principal: Principal,
+                            hasher: PasswordHasher) -> Application:
+    try:
+        cleaned = validate_security_word(word)
+    except FieldInvalid as exc:
+        raise Invalid("The security word is not valid.", [FieldError("security_word", exc.code, exc.message)]) from None
+    app = await load_visible(uow, application_id, principal, for_update=True)
+    word_hash = await asyncio.to_thread(hasher.hash, cleaned)
+    app.set_security_word(word_hash, actor_of(principal), datetime.now(timezone.utc))
+    await uow.applications.save(app)
+    uow.track(app)
+    return app
+
+
+async def complete_form(application_id: uuid.UUID, uow: ApplicationsUnitOfWork, principal: Principal) -> Application:
+    app = await load_visible(uow, application_id, principal, for_update=True)
+    app.complete_form(actor_of(principal), datetime.now(timezone.utc))
+    await uow.applications.save(app)
+    uow.track(app)
+    person = await uow.people.get(app.person_id)
+    uow.emit(FormCompleted(application_id=app.id, institution_id=app.institution_id, first_name=person.first_name,
+                           last_name=person.last_name, email=app.form.institutional_email or person.email))
+    return app
+
+
+async def printable_form(application_id: uuid.UUID, uow: ApplicationsUnitOfWork, principal: Principal,
+                         font_dir: Path | None) -> bytes:
+    app = await load_visible(uow, application_id, principal)
+    if app.status in {Status.INVITED, Status.FORM_IN_PROGRESS, Status.REJECTED, Status.WITHDRAWN}:
+        raise Conflict("form_not_completed", "The form can be printed once it is completed.")
+    person = await uow.people.get(app.person_id)
+    institution = await uow.institutions.get(app.institution_id)
+    data = PrintableForm(
+        reference=str(app.id), institution_name=institution.name, tckn=TCKimlikNo.parse(person.tckn),
+        first_name=person.first_name, last_name=person.last_name, birth_date=person.birth_date, form=app.form,
+    )
+    return await asyncio.to_thread(render_application_form, data, font_dir)

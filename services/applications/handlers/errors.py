@@ -1,0 +1,45 @@
+"""Refusals raised by handlers; the API layer maps each to a problem response."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from services.applications.domain.form import FieldError
+
+
+class HandlerError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, errors: Sequence[FieldError] = (), **extra: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = list(errors)
+        self.extra = extra
+
+
+class NotFound(HandlerError):
+    status = 404
+    code = "not_found"
+
+    def __init__(self, what: str) -> None:
+        # Missing and not-yours answer alike, so nobody can probe another institution's ids.
+        super().__init__(f"No {what} with that id is visible to you.")
+
+
+class Conflict(HandlerError):
+    status = 409
+
+    def __init__(self, code: str, message: str, **extra: object) -> None:
+        super().__init__(message, **extra)
+        self.code = code
+
+
+class Invalid(HandlerError):
+    status = 422
+    code = "validation_failed"
+
+
+class RosterRejected(HandlerError):
+    status = 422
+    code = "roster_invalid"

@@ -1,0 +1,138 @@
+"""The officer's and the CA operator's steps: the signed paper received, batches forwarded to
+the CA, rejection, production, withdrawal."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from esign.auth import Principal
+from esign.events import (
+    Address,
+    ApplicationForwarded,
+    ApplicationRejected,
+    CertificateProduced,
+    SignedFormReceived,
+)
+from services.applications.adapters.uow import ApplicationsUnitOfWork
+from services.applications.domain.application import Application, Certificate, SignedFormChannel, SignedFormReceipt, Status
+from services.applications.domain.form import FieldError
+from services.applications.handlers.access import ensure_institution_visible
+from services.applications.handlers.applicant import actor_of, load_visible
+from services.applications.handlers.errors import Conflict, Invalid, NotFound
+
+
+async def _save(uow: ApplicationsUnitOfWork, app: Application) -> None:
+    await uow.applications.save(app)
+    uow.track(app)
+
+
+@dataclass(frozen=True)
+class RecordSignedForm:
+    application_id: uuid.UUID
+    channel: SignedFormChannel
+    received_on: date
+    reference: str | None
+
+
+async def record_signed_form(cmd: RecordSignedForm, uow: ApplicationsUnitOfWork, principal: Principal) -> Application:
+    if cmd.received_on > date.today():
+        raise Invalid("The date is in the future.", [FieldError("received_on", "date_in_future", "The form cannot arrive in the future.")])
+    app = await load_visible(uow, cmd.application_id, principal, for_update=True)
+    receipt = SignedFormReceipt(cmd.channel, cmd.received_on, cmd.reference, principal.subject)
+    app.record_signed_form(receipt, actor_of(principal), datetime.now(timezone.utc))
+    await _save(uow, app)
+    uow.emit(SignedFormReceived(application_id=app.id, institution_id=app.institution_id, channel=cmd.channel.value,
+                                received_on=cmd.received_on))
+    return app
+
+
+@dataclass(frozen=True)
+class ForwardBatch:
+    institution_id: uuid.UUID
+    application_ids: Sequence[uuid.UUID]
+    note: str | None
+
+
+async def forward_batch(cmd: ForwardBatch, uow: ApplicationsUnitOfWork, principal: Principal) -> uuid.UUID:
+    ensure_institution_visible(principal, cmd.institution_id)
+    wanted = list(dict.fromkeys(cmd.application_ids))
+    apps = await uow.applications.get_many(wanted)
+    found = {a.id: a for a in apps if a.institution_id == cmd.institution_id}
+    missing = [str(i) for i in wanted if i not in found]
+    if missing:
+        raise Invalid("Some applications are not in this institution.",
+                      [FieldError(f"application_ids.{i}", "not_found", "No such application in this institution.") for i in missing])
+    not_ready = [a for a in found.values() if a.status is not Status.SIGNED_FORM_RECEIVED]
+    if not_ready:
+        raise Conflict("not_ready_to_forward", "Only applications whose signed form was received can be forwarded.",
+                       not_ready=[{"application_id": str(a.id), "status": a.status.value} for a in not_ready])
+    batch_id = uuid.uuid4()
+    await uow.batches.add(batch_id, cmd.institution_id, principal.subject, cmd.note)
+    now = datetime.now(timezone.utc)
+    views = await uow.applications.invitation_views(wanted)
+    for app in found.values():
+        app.forward(batch_id, actor_of(principal), now)
+        await _save(uow, app)
+        v = views[app.id]
+        uow.emit(ApplicationForwarded(application_id=app.id, institution_id=app.institution_id, batch_id=batch_id,
+                                      email=app.form.institutional_email or v.email, first_name=v.first_name, last_name=v.last_name))
+    return batch_id
+
+
+async def reject(application_id: uuid.UUID, reason: str, uow: ApplicationsUnitOfWork, principal: Principal) -> Application:
+    app = await load_visible(uow, application_id, principal, for_update=True)
+    app.reject(reason, actor_of(principal), datetime.now(timezone.utc))
+    await _save(uow, app)
+    v = (await uow.applications.invitation_views([app.id]))[app.id]
+    uow.emit(ApplicationRejected(application_id=app.id, institution_id=app.institution_id, reason=reason,
+                                 email=app.form.institutional_email or v.email, mobile=app.form.mobile or v.mobile,
+                                 first_name=v.first_name, last_name=v.last_name))
+    return app
+
+
+@dataclass(frozen=True)
+class RecordProduction:
+    application_id: uuid.UUID
+    certificate_serial: str
+    not_before: datetime
+    not_after: datetime
+    card_type: str
+
+
+async def record_production(cmd: RecordProduction, uow: ApplicationsUnitOfWork, principal: Principal) -> Application:
+    app = await load_visible(uow, cmd.application_id, principal, for_update=True)
+    certificate = Certificate(cmd.certificate_serial, cmd.not_before, cmd.not_after, cmd.card_type)
+    app.record_production(certificate, actor_of(principal), datetime.now(timezone.utc))
+    await _save(uow, app)
+    v = (await uow.applications.invitation_views([app.id]))[app.id]
+    addr = app.form.delivery_address
+    if addr is None:  # completeness guarantees it; a broken invariant must not ship a card nowhere
+        raise Conflict("no_delivery_address", "The application has no delivery address.")
+    uow.emit(CertificateProduced(
+        application_id=app.id, institution_id=app.institution_id, holder_id=app.person_id,
+        first_name=v.first_name, last_name=v.last_name, email=app.form.institutional_email or v.email,
+        mobile=app.form.mobile or v.mobile,
+        delivery_address=Address(line1=addr.line1, line2=addr.line2, district=addr.district, city=addr.city,
+                                 postal_code=addr.postal_code),
+        card_reader_type=app.form.card_reader_type.value if app.form.card_reader_type else "none",
+        certificate_serial=cmd.certificate_serial, card_type=cmd.card_type,
+        not_before=cmd.not_before, not_after=cmd.not_after,
+    ))
+    return app
+
+
+async def withdraw(application_id: uuid.UUID, reason: str, uow: ApplicationsUnitOfWork, principal: Principal) -> Application:
+    app = await load_visible(uow, application_id, principal, for_update=True)
+    app.withdraw(reason, actor_of(principal), datetime.now(timezone.utc))
+    await _save(uow, app)
+    return app
+
+
+async def batch_manifest(batch_id: uuid.UUID, uow: ApplicationsUnitOfWork, principal: Principal):
+    batch = await uow.batches.get(batch_id)
+    if batch is None or not principal.can_see_institution(batch.institution_id):
+        raise NotFound("batch")
+    return batch, await uow.batches.members(batch_id)

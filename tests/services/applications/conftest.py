@@ -1,0 +1,67 @@
+"""The applications service under test: migrated database, the app with its lifespan running
+(relay, consumers, invitation issuer), an HTTP client, and helpers per role."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from nats.aio.client import Client as NATS
+
+from esign import migrations
+from esign.embedded import EmbeddedNats, EmbeddedPostgres
+from services.applications.app import DEFINITION, create_app
+from services.applications.config import ApplicationsSettings
+from tests.support.applications import JWT_SECRET, NOTIFICATIONS_PUBLIC, Auth, Flow, InvitationInbox
+
+
+@pytest.fixture(scope="session")
+async def applications_db(postgres: EmbeddedPostgres) -> str:
+    url = postgres.ensure_database("esign_applications_test")
+    await asyncio.to_thread(migrations.upgrade, DEFINITION.migrations_dir, url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def applications_settings(applications_db: str, nats_server: EmbeddedNats) -> ApplicationsSettings:
+    return ApplicationsSettings(
+        database_url=applications_db, nats_url=nats_server.url, jwt_secret=JWT_SECRET,
+        applicant_token_secret="applicant-token-secret-for-tests-0123456789",
+        notifications_public_key=NOTIFICATIONS_PUBLIC, relay_poll_interval=0.05, log_json=True,
+        # Cheaper Argon2 than production (same algorithm): the suite hashes many passwords.
+        argon2_time_cost=1, argon2_memory_kib=8192, consumer_ack_wait=2.0,
+    )
+
+
+@pytest.fixture(scope="session")
+async def applications_app(applications_settings: ApplicationsSettings):
+    app = create_app(applications_settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture(scope="session")
+async def client(applications_app) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=applications_app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://applications.test") as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def auth() -> Auth:
+    return Auth()
+
+
+@pytest.fixture
+async def inbox(nc: NATS) -> AsyncIterator[InvitationInbox]:
+    box = InvitationInbox(nc)
+    await box.start()
+    yield box
+    await box.stop()
+
+
+@pytest.fixture
+def flow(client, auth, inbox) -> Flow:
+    return Flow(client, auth, inbox)
