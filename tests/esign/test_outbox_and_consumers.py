@@ -1,0 +1,222 @@
+"""Outbox -> JetStream -> consumer on a real PostgreSQL and a real NATS server, including the
+crash points: a relay that dies after publishing but before marking, a consumer that dies after
+its effect but before acking, handlers that fail, and messages nobody can read."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import ClassVar
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID
+
+from esign.consumer import ConsumerRunner, ConsumerSpec
+from esign.db import make_engine, make_session_factory
+from esign.events import EVENT_SCHEMAS, Envelope, EventData, event
+from esign.jetstream import ensure_stream, stream_name
+from esign.messaging_tables import define_messaging_tables
+from esign.outbox import OutboxRelay
+from esign.uow import UnitOfWork
+
+metadata = sa.MetaData()
+tables = define_messaging_tables(metadata)
+effects = sa.Table("effects", metadata, sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
+                   sa.Column("event_id", UUID(as_uuid=True), nullable=False), sa.Column("n", sa.Integer, nullable=False))
+
+class ThingHappened(EventData):
+    """Each test defines a subclass under its own producer's subject (see ``test_events``)."""
+
+    type: ClassVar[str] = "unused"
+    n: int
+
+
+@pytest.fixture(scope="module")
+async def session_factory(postgres):
+    url = postgres.ensure_database("esign_messaging_test")
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.drop_all)
+        await conn.run_sync(metadata.create_all)
+    yield make_session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def producer(nc, session_factory) -> AsyncIterator[str]:
+    """A fresh producer name per test: its own stream, its own outbox rows."""
+    name = f"t{uuid.uuid4().hex[:10]}"
+    # Each test's events get subjects under its own producer name.
+    yield name
+    async with session_factory() as s, s.begin():
+        await s.execute(sa.delete(tables.outbox))
+
+
+def uow_factory(session_factory, producer):
+    return lambda: UnitOfWork(session_factory, tables, producer)
+
+
+async def write_events(session_factory, producer: str, count: int) -> list[uuid.UUID]:
+    event_class = EVENT_SCHEMAS[(f"{producer}.thing.happened", 1)]
+    async with uow_factory(session_factory, producer)() as uow:
+        ids = [uow.emit(event_class(n=i)).id for i in range(count)]
+        await uow.commit()
+    return ids
+
+
+class FlakyJetStream:
+    """Forwards publishes to the real JetStream, then reports the k-th one as failed: the message
+    IS in the stream but the relay believes it is not (a crash or lost ack after publish)."""
+
+    def __init__(self, js, fail_after: int) -> None:
+        self._js, self._left = js, fail_after
+
+    async def publish(self, subject, payload, headers=None):
+        ack = await self._js.publish(subject, payload, headers=headers)
+        self._left -= 1
+        if self._left == 0:
+            raise ConnectionError("connection lost after publish")
+        return ack
+
+
+async def stream_count(js, producer: str) -> int:
+    return (await js.stream_info(stream_name(producer))).state.messages
+
+
+async def count_effects(session_factory) -> dict[uuid.UUID, int]:
+    async with session_factory() as s:
+        rows = (await s.execute(sa.select(effects.c.event_id, sa.func.count()).group_by(effects.c.event_id))).all()
+    return dict(rows)
+
+
+async def record_effect(uow: UnitOfWork, envelope: Envelope) -> None:
+    await uow.session.execute(sa.insert(effects).values(event_id=envelope.id, n=envelope.data["n"]))
+
+
+@pytest.fixture
+def test_events(producer):
+    """Registers this test's event schema under its producer's subject; returns the subject."""
+    subject = f"{producer}.thing.happened"
+    event(type(f"Thing_{producer}", (ThingHappened,), {"__annotations__": {}, "type": subject}))
+    yield subject
+    EVENT_SCHEMAS.pop((subject, 1), None)
+
+
+async def drain(runner: ConsumerRunner, producer: str, rounds: int = 20) -> None:
+    sub = await runner._js.pull_subscribe_bind(durable=runner.spec.name, stream=stream_name(producer))
+    empty = 0
+    while empty < 2 and rounds:
+        rounds -= 1
+        empty = empty + 1 if await runner.poll(sub, timeout=0.5) == 0 else 0
+    await sub.unsubscribe()
+
+
+async def test_events_reach_the_consumer_once(nc, session_factory, producer, test_events):
+    js = nc.jetstream()
+    await ensure_stream(js, producer)
+    ids = await write_events(session_factory, producer, 25)
+    relay = OutboxRelay(session_factory, tables, js, producer, batch_size=10)
+    while await relay.publish_pending() > 0:
+        pass
+    assert await stream_count(js, producer) == 25
+
+    spec = ConsumerSpec(name=f"{producer}-c", producer=producer, handlers={test_events: record_effect})
+    runner = ConsumerRunner(spec, js, uow_factory(session_factory, producer), tables)
+    await runner.ensure_consumer()
+    await drain(runner, producer)
+    done = await count_effects(session_factory)
+    assert {i: done.get(i) for i in ids} == {i: 1 for i in ids}
+
+
+async def test_relay_dying_after_publish_duplicates_nothing(nc, session_factory, producer, test_events):
+    js = nc.jetstream()
+    await ensure_stream(js, producer)
+    await write_events(session_factory, producer, 10)
+    crashed = OutboxRelay(session_factory, tables, FlakyJetStream(js, fail_after=4), producer, batch_size=10)
+    assert await crashed.publish_pending() == -1  # 3 marked, the 4th published but unmarked
+    async with session_factory() as s:
+        unmarked = (await s.execute(sa.select(sa.func.count()).select_from(tables.outbox)
+                                    .where(tables.outbox.c.published_at.is_(None)))).scalar_one()
+    assert unmarked == 7
+    relay = OutboxRelay(session_factory, tables, js, producer, batch_size=10)
+    assert await relay.publish_pending() == 7  # the 4th goes again with the same Nats-Msg-Id...
+    assert await stream_count(js, producer) == 10  # ...and JetStream drops the copy
+
+
+async def test_concurrent_relays_publish_each_event_once(nc, session_factory, producer, test_events):
+    js = nc.jetstream()
+    await ensure_stream(js, producer)
+    await write_events(session_factory, producer, 60)
+    relays = [OutboxRelay(session_factory, tables, js, producer, batch_size=7) for _ in range(3)]
+
+    async def run(relay):
+        while await relay.publish_pending() > 0:
+            pass
+
+    await asyncio.gather(*(run(r) for r in relays))
+    assert await stream_count(js, producer) == 60
+    async with session_factory() as s:
+        left = (await s.execute(sa.select(sa.func.count()).select_from(tables.outbox)
+                                .where(tables.outbox.c.published_at.is_(None)))).scalar_one()
+    assert left == 0
+
+
+async def test_consumer_dying_before_ack_has_no_second_effect(nc, session_factory, producer, test_events):
+    js = nc.jetstream()
+    await ensure_stream(js, producer)
+    [event_id] = await write_events(session_factory, producer, 1)
+    await OutboxRelay(session_factory, tables, js, producer).publish_pending()
+    spec = ConsumerSpec(name=f"{producer}-c", producer=producer, handlers={test_events: record_effect})
+    runner = ConsumerRunner(spec, js, uow_factory(session_factory, producer), tables, ack_wait=1.0)
+    await runner.ensure_consumer()
+    sub = await js.pull_subscribe_bind(durable=spec.name, stream=stream_name(producer))
+    [msg] = await sub.fetch(1, timeout=2)
+    # The effect commits, then the process "dies": no ack is ever sent for this delivery.
+    assert await runner.apply(Envelope.model_validate_json(msg.data), record_effect) is True
+    [again] = await sub.fetch(1, timeout=5)  # redelivered after ack_wait
+    assert again.metadata.num_delivered == 2
+    await runner.handle(again)
+    assert (await count_effects(session_factory))[event_id] == 1
+    await sub.unsubscribe()
+
+
+async def test_failing_handler_is_retried_then_dead_lettered_and_replayable(nc, session_factory, producer, test_events):
+    js = nc.jetstream()
+    await ensure_stream(js, producer)
+    [event_id] = await write_events(session_factory, producer, 1)
+    await OutboxRelay(session_factory, tables, js, producer).publish_pending()
+    broken = {"on": True}
+
+    async def flaky(uow, envelope):
+        await record_effect(uow, envelope)  # written, then rolled back when we fail below
+        if broken["on"]:
+            raise RuntimeError("downstream is down")
+
+    spec = ConsumerSpec(name=f"{producer}-c", producer=producer, handlers={test_events: flaky}, backoff=[0.1])
+    runner = ConsumerRunner(spec, js, uow_factory(session_factory, producer), tables, max_deliver=3)
+    await runner.ensure_consumer()
+    await drain(runner, producer)
+    assert event_id not in await count_effects(session_factory)
+    async with session_factory() as s:
+        [dead] = (await s.execute(sa.select(tables.dead_letters).where(tables.dead_letters.c.event_id == event_id))).all()
+    assert dead.deliveries == 3 and "downstream is down" in dead.error
+
+    broken["on"] = False  # the operator fixed the cause
+    assert await runner.replay(dead.id) is True
+    assert (await count_effects(session_factory))[event_id] == 1
+    assert await runner.replay(dead.id) is False  # replaying twice has no second effect
+
+
+async def test_unreadable_message_is_dead_lettered_at_once(nc, session_factory, producer, test_events):
+    js = nc.jetstream()
+    await ensure_stream(js, producer)
+    await js.publish(test_events, b"{not json", headers={"Nats-Msg-Id": "garbage-1"})
+    spec = ConsumerSpec(name=f"{producer}-c", producer=producer, handlers={test_events: record_effect})
+    runner = ConsumerRunner(spec, js, uow_factory(session_factory, producer), tables)
+    await runner.ensure_consumer()
+    await drain(runner, producer)
+    async with session_factory() as s:
+        rows = (await s.execute(sa.select(tables.dead_letters).where(tables.dead_letters.c.consumer == spec.name))).all()
+    assert len(rows) == 1 and rows[0].deliveries == 1 and rows[0].event_id is None
