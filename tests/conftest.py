@@ -36,7 +36,7 @@ def nats_server(scratch_dir: Path) -> Iterator[EmbeddedNats]:
     server.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 async def nc(nats_server: EmbeddedNats) -> AsyncIterator[NATS]:
     client = await connect(nats_server.url, name="tests")
     yield client

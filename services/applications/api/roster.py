@@ -11,6 +11,7 @@ from esign.problems import Problem, problem_responses
 from services.applications.adapters.roster_files import read_roster_file
 from services.applications.api.deps import Officer, Settings, UoW
 from services.applications.api.schemas import RosterImportOut
+from services.applications.handlers.access import ensure_institution_visible
 from services.applications.handlers.roster import ImportRoster, import_roster
 
 router = APIRouter(prefix="/v1/institutions", tags=["roster"], responses=problem_responses(401, 403))
@@ -40,6 +41,7 @@ _ROSTER_BODY = {
 )
 async def upload_roster(institution_id: uuid.UUID, request: Request, uow: UoW, principal: Officer,
                         settings: Settings) -> RosterImportOut:
+    ensure_institution_visible(principal, institution_id)  # before reading a byte of someone else's upload
     if int(request.headers.get("content-length") or 0) > settings.roster_max_bytes:
         raise Problem(413, "roster_too_large", "The file is too large", f"At most {settings.roster_max_bytes} bytes.")
     content = bytearray()

@@ -1,4 +1,3 @@
-import time
 from datetime import date
 
 from services.applications.domain.roster import RosterRow, RowError, validate_roster
@@ -108,15 +107,12 @@ def valid_tckn(n: int) -> str:
     return f"{first_nine}{d10}{d11}"
 
 
-def test_ten_thousand_rows_are_fast():
+def test_ten_thousand_rows_with_one_late_duplicate():
+    # Speed is measured by bench/roster_import.py, not here: tests assert behaviour only.
     records = [
         (n + 2, staff(tckn=valid_tckn(n), email=f"user{n}@metu.edu.tr")) for n in range(10_000)
     ]
     records.append((10_002, staff(tckn=valid_tckn(0), email="late@metu.edu.tr")))
-    validate_roster(records[:10], TODAY)  # first use loads e-mail validation tables
-    started = time.perf_counter()
     report = validate_roster(records, TODAY)
-    elapsed = time.perf_counter() - started
     assert len(report.rows) == 10_000
     assert [(e.line, e.code) for e in report.errors] == [(10_002, "duplicate_in_file")]
-    assert elapsed < 1.0
