@@ -1,5 +1,4 @@
-"""Fixtures for the signing agent's tests (helpers live in agent_helpers.py, which has a name
-no other test directory will use: conftest modules are not importable reliably)."""
+"""Fixtures for the signing agent's tests; helpers they share with the tests are in helpers.py."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from typing import Any
 
 import pkcs11
 import pytest
-from agent_helpers import Card, SoftHSM, StartAgent, agent_config
+from .helpers import Card, SoftHSM, StartAgent, agent_config, log_in_once
 from cryptography import x509
 from esign_agent.server import Agent
 from esign_agent.softhsm import build_in_subprocess
@@ -61,6 +60,7 @@ async def start_agent(softhsm: SoftHSM) -> AsyncIterator[StartAgent]:
 
     yield start
     for agent in started:
+        await agent.worker.run(log_in_once(softhsm.module, softhsm.cards))
         # Stopping finalises SoftHSM2, so the next agent re-reads the token directory.
         await agent.stop()
 

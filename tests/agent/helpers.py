@@ -4,8 +4,10 @@ description, a fake clock, a session-leak probe."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -66,6 +68,19 @@ def agent_config(**overrides: Any) -> Config:
 
 
 StartAgent = Callable[..., Awaitable[Agent]]
+
+_MECHANISMS = {"rsa-2048": "RSA_PKCS1_SHA256", "ec-p256": "ECDSA_SHA256", "ec-p384": "ECDSA_SHA256"}
+
+
+def sign_fields(card: Card, pin: str | None = None, key: str = "ec-p256", data: bytes = b"data") -> dict[str, Any]:
+    """The fields of a ``sign`` request; ``pin`` defaults to the card's right PIN."""
+    return {
+        "token": card.id,
+        "certificate": card.fp(key),
+        "mechanism": _MECHANISMS[key],
+        "data": base64.b64encode(data).decode(),
+        "pin": card.pin if pin is None else pin,
+    }
 
 
 class FakeClock:
@@ -130,9 +145,8 @@ class Client:
 
 @asynccontextmanager
 async def client(agent: Agent, origin: str | None = ORIGIN, **kwargs: Any) -> AsyncIterator[Client]:
-    async with connect(
-        f"ws://127.0.0.1:{agent.port}", origin=origin, subprotocols=["esign-agent.v1"], **kwargs
-    ) as ws:
+    kwargs.setdefault("subprotocols", ["esign-agent.v1"])
+    async with connect(f"ws://127.0.0.1:{agent.port}", origin=origin, **kwargs) as ws:
         c = Client(ws)
         try:
             yield c
@@ -156,5 +170,64 @@ def read_only_session_open(module: str, card: Card) -> Callable[[Any], bool]:
             return True
         session.close()
         return False
+
+    return job
+
+
+async def raw_handshake(port: int, host: str, origin: str) -> int:
+    """Send an opening handshake with exactly these Host and Origin headers; the HTTP status.
+
+    Client libraries derive Host from the URL, so a DNS-rebinding page is imitated by hand.
+    """
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(
+        (
+            f"GET / HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Sec-WebSocket-Protocol: esign-agent.v1\r\nOrigin: {origin}\r\n\r\n"
+        ).encode()
+    )
+    status_line = await asyncio.wait_for(reader.readline(), TIMEOUT)
+    writer.close()
+    return int(status_line.split()[1])
+
+
+class ScriptedPrompt:
+    """Plays the holder at the agent's PIN window (``pin_entry = "agent"``).
+
+    Answers ``pin`` (None: cancels). ``hold_for`` names a card label whose window stays open
+    until ``release`` is set; ``on_open`` runs when a window opens (e.g. to pull the card).
+    """
+
+    def __init__(self, pin: str | None, hold_for: str | None = None, on_open: Callable[[], None] | None = None) -> None:
+        self.pin = pin
+        self.hold_for = hold_for
+        self.on_open = on_open
+        self.questions: list[Any] = []
+        self.opened = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def ask(self, question: Any) -> str | None:
+        self.questions.append(question)
+        self.opened.set()
+        if self.on_open is not None:
+            self.on_open()
+        if question.token_label == self.hold_for:
+            await self.release.wait()
+        return self.pin
+
+
+def log_in_once(module: str, cards: list[Card]) -> Callable[[Any], None]:
+    """A worker job: log in with each card's right PIN, which clears the wrong-PIN count that
+    SoftHSM2 keeps in the token's files (so one test's wrong PINs do not show in the next)."""
+
+    def job(_store: Any) -> None:
+        lib = pkcs11.lib(module)
+        for card in cards:
+            try:
+                lib.get_token(token_label=card.label).open(user_pin=card.pin).close()
+            except pkcs11.PKCS11Error:
+                pass  # e.g. the test pulled this card out
 
     return job

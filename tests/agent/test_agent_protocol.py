@@ -10,7 +10,7 @@ import os
 from datetime import UTC, datetime
 
 import pytest
-from agent_helpers import client
+from .helpers import client
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes

@@ -1,0 +1,89 @@
+"""Cards coming and going: events, TOKEN_NOT_PRESENT, and TOKEN_REMOVED mid-operation.
+
+SoftHSM2 loses a token whose directory disappears, which is how these tests pull a card out;
+it only notices new tokens when re-initialised, so insertion is covered by the event diff.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from esign_agent.server import token_events
+from esign_agent.tokens import PinStatus, TokenInfo
+
+from .helpers import ScriptedPrompt, client, sign_fields
+
+
+@contextmanager
+def card_pulled_out(directory: Path) -> Iterator[None]:
+    """Puts a card that ``pull`` took out back afterwards, for the next tests (each agent
+    finalises SoftHSM2 when it stops, so the next one sees the token again)."""
+    parked = directory.with_name(directory.name + ".pulled")
+    try:
+        yield
+    finally:
+        if parked.exists():
+            parked.rename(directory)
+
+
+def pull(directory: Path) -> None:
+    directory.rename(directory.with_name(directory.name + ".pulled"))
+
+
+async def test_removed_card_is_announced_and_no_longer_served(agent, softhsm):
+    spare = softhsm.spare
+    async with client(agent) as page:
+        assert spare.id in {t["id"] for t in (await page.ok("list_tokens"))["tokens"]}
+        with card_pulled_out(spare.directory):
+            pull(spare.directory)
+            event = await page.event()
+            assert event["event"] == "token_removed"
+            assert (event["token"]["id"], event["token"]["label"]) == (spare.id, spare.label)
+            assert "id" not in event  # events are not answers
+            assert {t["id"] for t in (await page.ok("list_tokens"))["tokens"]} == {softhsm.main.id}
+            assert (await page.error("sign", **sign_fields(spare)))["code"] == "TOKEN_NOT_PRESENT"
+            assert (await page.error("get_certificates", token=spare.id))["code"] == "TOKEN_NOT_PRESENT"
+            # The card that is still in keeps working.
+            assert (await page.ok("sign", **sign_fields(softhsm.main)))["signature"]
+
+
+async def test_card_pulled_while_the_pin_window_is_open_answers_token_removed(start_agent, softhsm):
+    spare = softhsm.spare
+    with card_pulled_out(spare.directory):
+        prompt = ScriptedPrompt(spare.pin, on_open=lambda: pull(spare.directory))
+        agent = await start_agent(pin_entry="agent", pin_prompt=prompt)
+        async with client(agent) as page:
+            fields = {k: v for k, v in sign_fields(spare).items() if k != "pin"}
+            assert (await page.error("sign", **fields))["code"] == "TOKEN_REMOVED"
+        assert len(prompt.questions) == 1
+
+
+def token(serial: str) -> TokenInfo:
+    return TokenInfo(
+        id=f"akis:{serial}",
+        card_type="akis",
+        slot_id=1,
+        label="AKIS",
+        serial=serial,
+        model="AKIS v2.5",
+        manufacturer="TUBITAK",
+        pin=PinStatus(False, False, False),
+        initialized=True,
+    )
+
+
+def test_events_name_inserted_and_removed_cards():
+    a, b, c = token("A1"), token("B2"), token("C3")
+    events = token_events({a.id: a, b.id: b}, {b.id: b, c.id: c})
+    assert events == [
+        '{"event":"token_removed","token":' + _json(a) + "}",
+        '{"event":"token_inserted","token":' + _json(c) + "}",
+    ]
+    assert token_events({a.id: a}, {a.id: a}) == []
+
+
+def _json(info: TokenInfo) -> str:
+    return json.dumps(info.to_json(), separators=(",", ":"))
