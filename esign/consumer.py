@@ -90,8 +90,11 @@ class ConsumerRunner:
             try:
                 await self.ensure_consumer()
                 sub = await self._js.pull_subscribe_bind(durable=self.spec.name, stream=stream_name(self.spec.producer))
-                while True:
-                    await self.poll(sub)
+                try:
+                    while True:
+                        await self.poll(sub)
+                finally:
+                    await sub.unsubscribe()
             except asyncio.CancelledError:
                 raise
             except NotFoundError:

@@ -45,6 +45,16 @@ def _scrub_processor(_logger: Any, _name: str, event_dict: dict[str, Any]) -> di
     return {k: scrub(v, k) for k, v in event_dict.items()}
 
 
+class _StderrPrinter:
+    """Writes each rendered line to whatever ``sys.stderr`` is at that moment (so redirected or
+    captured stderr, e.g. under a process manager or pytest, receives the logs)."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    debug = info = warning = warn = error = critical = exception = fatal = log = msg
+
+
 def configure_logging(level: str = "INFO", json_output: bool = True) -> None:
     renderer = structlog.processors.JSONRenderer(ensure_ascii=False) if json_output else structlog.dev.ConsoleRenderer()
     structlog.configure(
@@ -57,7 +67,7 @@ def configure_logging(level: str = "INFO", json_output: bool = True) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=lambda *_: _StderrPrinter(),
         cache_logger_on_first_use=False,
     )
     # uvicorn's own access log would print raw paths and query strings; ours replaces it.

@@ -70,7 +70,9 @@ class ServiceRuntime:
         self._stack.push_async_callback(self.engine.dispose)
         self.session_factory = make_session_factory(self.engine)
         self.nc = await jetstream.connect(nats_url, name=f"esign-{d.name}")
-        self._stack.push_async_callback(self.nc.drain)
+        # Every publish is awaited (PubAck), so nothing is buffered: close rather than drain, which
+        # would wait out its timeout on the consumers' open pull requests.
+        self._stack.push_async_callback(self.nc.close)
         self.js = self.nc.jetstream()
         await jetstream.ensure_stream(self.js, d.name)
         self.relay = OutboxRelay(self.session_factory, d.tables, self.js, d.name, poll_interval=s.relay_poll_interval)
