@@ -1,0 +1,178 @@
+"""`esign up`: the whole platform on one machine, for newcomers and end-to-end tests.
+
+Starts (unless URLs are configured) an embedded PostgreSQL and a NATS server with JetStream,
+migrates each service's database, starts a mail catcher and every service that exists as its
+own process, exactly as they run in production (uvicorn, configured by environment). Data lives
+in one directory and survives restarts; Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from esign import migrations, sealing
+from esign.embedded import EmbeddedNats, EmbeddedPostgres
+from esign.mailcatcher import MailCatcher
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    default_port: int
+
+    @property
+    def available(self) -> bool:
+        return importlib.util.find_spec(f"services.{self.name}.app") is not None
+
+    @property
+    def migrations_dir(self) -> Path:
+        return Path(importlib.util.find_spec(f"services.{self.name}").origin).parent / "migrations"
+
+    @property
+    def env_prefix(self) -> str:
+        return f"ESIGN_{self.name.upper()}_"
+
+
+SERVICES = [ServiceSpec("applications", 8001), ServiceSpec("notifications", 8002), ServiceSpec("tracking", 8003)]
+
+
+def default_data_dir() -> Path:
+    if os.environ.get("ESIGN_DATA_DIR"):
+        return Path(os.environ["ESIGN_DATA_DIR"])
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "esign"
+
+
+def load_secrets(data_dir: Path) -> dict[str, str]:
+    """Local keys, made on first run and kept (mode 0600) so tokens and sealed invitations
+    stay valid across restarts."""
+    path = data_dir / "secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    private, public = sealing.generate_keypair()
+    values = {"jwt_secret": secrets.token_urlsafe(32), "applicant_token_secret": secrets.token_urlsafe(32),
+              "notifications_private_key": private, "notifications_public_key": public}
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(values, f, indent=2)
+    return values
+
+
+class LocalStack:
+    def __init__(self, data_dir: Path, host: str, ports: dict[str, int], nats_port: int, smtp_port: int,
+                 out=print) -> None:
+        self.data_dir = data_dir.resolve()
+        self.host = host
+        self.ports = ports
+        self.nats_port = nats_port
+        self.smtp_port = smtp_port
+        self.out = out
+        self._pg: EmbeddedPostgres | None = None
+        self._nats: EmbeddedNats | None = None
+        self._mail: MailCatcher | None = None
+        self._procs: dict[str, subprocess.Popen] = {}
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        keys = load_secrets(self.data_dir)
+        nats_url = os.environ.get("ESIGN_NATS_URL")
+        if not nats_url:
+            self._nats = EmbeddedNats(self.data_dir / "nats", port=self.nats_port).start()
+            nats_url = self._nats.url
+        self._mail = MailCatcher(self.data_dir / "mail", self.host, self.smtp_port, announce=self.out).start()
+        services = [s for s in SERVICES if s.available]
+        for spec in services:
+            db_url = os.environ.get(f"{spec.env_prefix}DATABASE_URL")
+            if not db_url:
+                if self._pg is None:
+                    self._pg = EmbeddedPostgres(self.data_dir / "postgres", persistent=True).start()
+                db_url = self._pg.ensure_database(f"esign_{spec.name}")
+            migrations.upgrade(spec.migrations_dir, db_url)
+            settings = {"DATABASE_URL": db_url, "NATS_URL": nats_url, "JWT_SECRET": keys["jwt_secret"],
+                        "PORT": str(self.ports[spec.name]), **self._service_settings(spec.name, keys)}
+            env = {**os.environ, **{spec.env_prefix + k: v for k, v in settings.items()}}
+            log = open(self.data_dir / f"{spec.name}.log", "ab")
+            self._procs[spec.name] = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", f"services.{spec.name}.app:create_app", "--factory",
+                 "--host", self.host, "--port", str(self.ports[spec.name]), "--no-access-log"],
+                env=env, stdout=log, stderr=subprocess.STDOUT,
+            )
+        for spec in services:
+            self._wait_ready(spec)
+            self.out(f"{spec.name:<14} http://{self.host}:{self.ports[spec.name]}  "
+                     f"(docs /docs, log {self.data_dir / (spec.name + '.log')})")
+        self.out(f"{'nats':<14} {nats_url}")
+        self.out(f"{'mail catcher':<14} smtp://{self._mail.address}  (messages in {self.data_dir / 'mail'})")
+        self.out(f"{'data':<14} {self.data_dir}")
+        self.out("ready. Ctrl-C stops everything.")
+
+    def _service_settings(self, name: str, keys: dict[str, str]) -> dict[str, str]:
+        """What each service needs beyond the common settings; each secret goes only where used."""
+        return {
+            "applications": {
+                "APPLICANT_TOKEN_SECRET": keys["applicant_token_secret"],
+                "NOTIFICATIONS_PUBLIC_KEY": keys["notifications_public_key"],
+                "PORTAL_URL": f"http://{self.host}:{self.ports['applications']}/apply",
+            },
+            "notifications": {
+                "SEAL_PRIVATE_KEY": keys["notifications_private_key"],
+                "SMTP_HOST": self.host,
+                "SMTP_PORT": str(self.smtp_port),
+            },
+        }.get(name, {})
+
+    def _wait_ready(self, spec: ServiceSpec, timeout: float = 60) -> None:
+        url = f"http://{self.host}:{self.ports[spec.name]}/readyz"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._procs[spec.name].poll() is not None:
+                raise RuntimeError(f"{spec.name} exited; see {self.data_dir / (spec.name + '.log')}")
+            try:
+                if httpx.get(url, timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"{spec.name} not ready after {timeout}s; see {self.data_dir / (spec.name + '.log')}")
+
+    def stop(self) -> None:
+        for proc in self._procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self._procs.values():
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self._procs.clear()
+        if self._mail:
+            self._mail.stop()
+        if self._nats:
+            self._nats.stop()
+        if self._pg:
+            self._pg.stop()
+
+    def wait(self) -> None:
+        """Blocks until a signal arrives or a service dies."""
+        stopping = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stopping.append(True))
+        while not stopping:
+            for name, proc in self._procs.items():
+                if proc.poll() is not None:
+                    self.out(f"{name} exited with {proc.returncode}; stopping (see {self.data_dir / (name + '.log')})")
+                    return
+            time.sleep(0.3)
