@@ -66,9 +66,9 @@ class AgentError(Exception):
     """An error answer. ``details`` are extra JSON fields of the error object."""
 
     def __init__(self, code: ErrorCode, message: str | None = None, **details: Any) -> None:
-        super().__init__(code)
         self.code = code
         self.message = message or DEFAULT_MESSAGES[code]
+        super().__init__(f"{code}: {self.message}")
         self.details = details
         # Set when the error is raised while parsing, once the request's id is known.
         self.request_id: str | None = None

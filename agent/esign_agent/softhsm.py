@@ -98,7 +98,7 @@ def qc_statements() -> x509.UnrecognizedExtension:
     return x509.UnrecognizedExtension(QC_STATEMENTS_OID, _der(0x30, body))
 
 
-class TestCA:
+class DemoCA:
     def __init__(self) -> None:
         self.key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name(
@@ -212,7 +212,7 @@ def build(directory: Path, tokens: tuple[TokenSpec, ...] = DEFAULT_TOKENS) -> di
     os.environ["SOFTHSM2_CONF"] = str(conf)
     module = _softhsm_module()
     lib = pkcs11.lib(module)
-    ca = TestCA()
+    ca = DemoCA()
     manifest: dict[str, Any] = {
         "conf": str(conf),
         "module": module,
