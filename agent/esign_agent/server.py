@@ -7,7 +7,7 @@ import logging
 import math
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from http import HTTPStatus
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -111,11 +111,15 @@ class Agent:
         self.port = self._server.sockets[0].getsockname()[1]
         self._hosts = frozenset({f"127.0.0.1:{self.port}", f"localhost:{self.port}"})
         self._monitor_task = asyncio.create_task(self._monitor())
-        log.info("listening on ws://127.0.0.1:%d for %s", self.port, ", ".join(self._origins) or "no origin")
+        log.info("listening on ws://127.0.0.1:%d for %s", self.port, ", ".join(sorted(self._origins)) or "no origin")
+        if not self._origins:
+            log.warning("no origin is allowed (--allow-origin): every page will be refused")
 
     async def stop(self) -> None:
         if self._monitor_task is not None:
             self._monitor_task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._monitor_task
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
