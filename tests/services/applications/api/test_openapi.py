@@ -1,0 +1,32 @@
+"""The OpenAPI document describes every endpoint, its auth and its problem responses."""
+
+from __future__ import annotations
+
+
+async def test_openapi_documents_every_operation_with_problems(client):
+    doc = (await client.get("/openapi.json")).json()
+    assert "ProblemDetail" in doc["components"]["schemas"]
+    public = {"/livez", "/readyz", "/metrics"}
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            assert op.get("summary"), f"{method} {path} has no summary"
+            if path in public:
+                continue
+            problems = [s for s, r in op["responses"].items() if s.startswith("4")
+                        and "application/problem+json" in r.get("content", {})]
+            assert problems, f"{method} {path} documents no problem response"
+
+
+async def test_health_and_metrics(client):
+    assert (await client.get("/livez")).json() == {"status": "ok"}
+    ready = (await client.get("/readyz")).json()
+    assert ready == {"status": "ok", "checks": {"database": "ok", "nats": "ok"}}
+    metrics = (await client.get("/metrics")).text
+    assert "esign_http_requests_total" in metrics
+
+
+async def test_request_ids_are_echoed_and_made_when_missing(client):
+    r = await client.get("/livez", headers={"X-Request-ID": "req-12345678"})
+    assert r.headers["x-request-id"] == "req-12345678"
+    r = await client.get("/livez", headers={"X-Request-ID": "bad id with spaces"})
+    assert r.headers["x-request-id"] != "bad id with spaces" and len(r.headers["x-request-id"]) == 32
