@@ -33,7 +33,10 @@ class ServiceSpec:
 
     @property
     def available(self) -> bool:
-        return importlib.util.find_spec(f"services.{self.name}.app") is not None
+        try:
+            return importlib.util.find_spec(f"services.{self.name}.app") is not None
+        except ModuleNotFoundError:  # the service's package does not exist (yet)
+            return False
 
     @property
     def migrations_dir(self) -> Path:
