@@ -143,6 +143,7 @@ def test_first_application_through_the_running_platform(platform):
 # Runs in its own process, as another service would publish.
 _PUBLISH_HANDED_OVER = f"""
 import asyncio, sys, uuid
+from datetime import datetime, timezone
 from esign.events import Envelope, ShipmentHandedToCourier
 from esign.jetstream import connect, ensure_stream
 
