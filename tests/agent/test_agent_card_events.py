@@ -1,7 +1,7 @@
 """Cards coming and going: events, TOKEN_NOT_PRESENT, and TOKEN_REMOVED mid-operation.
 
 SoftHSM2 loses a token whose directory disappears, which is how these tests pull a card out;
-it only notices new tokens when re-initialised, so insertion is covered by the event diff.
+it only notices new tokens when re-initialised, so insertion is checked on CardWatch directly.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from esign_agent.server import token_events
+from esign_agent.server import CardWatch
 from esign_agent.tokens import PinStatus, TokenInfo
 
 from .helpers import ScriptedPrompt, client, sign_fields
@@ -75,15 +75,18 @@ def token(serial: str) -> TokenInfo:
     )
 
 
-def test_events_name_inserted_and_removed_cards():
+def test_a_card_counts_as_removed_after_two_scans_without_it_and_as_inserted_at_once():
     a, b, c = token("A1"), token("B2"), token("C3")
-    events = token_events({a.id: a, b.id: b}, {b.id: b, c.id: c})
-    assert events == [
-        '{"event":"token_removed","token":' + _json(a) + "}",
-        '{"event":"token_inserted","token":' + _json(c) + "}",
-    ]
-    assert token_events({a.id: a}, {a.id: a}) == []
+    watch = CardWatch([a, b])
+    assert watch.update([b, c]) == [_event("token_inserted", c)]  # a: missing once, kept
+    assert watch.update([b, c]) == [_event("token_removed", a)]
+    assert watch.update([b, c]) == []
+    assert watch.update([c]) == []  # b blinks out for one scan ...
+    assert watch.update([b, c]) == []  # ... and is back: no event either way
+    assert watch.update([c]) == []
+    assert watch.update([]) == [_event("token_removed", b)]  # c missing once so far
+    assert watch.update([]) == [_event("token_removed", c)]
 
 
-def _json(info: TokenInfo) -> str:
-    return json.dumps(info.to_json(), separators=(",", ":"))
+def _event(name: str, info: TokenInfo) -> str:
+    return json.dumps({"event": name, "token": info.to_json()}, ensure_ascii=False, separators=(",", ":"))

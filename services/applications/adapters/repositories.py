@@ -238,6 +238,11 @@ class ApplicationRepository:
         if rows:
             await self.session.execute(sa.insert(orm.applications), rows)
 
+    async def add_transitions(self, rows: list[dict[str, Any]]) -> None:
+        """Audit entries written in bulk (the roster import creates thousands at once)."""
+        if rows:
+            await self.session.execute(sa.insert(orm.transitions), rows)
+
     async def save(self, app: Application) -> None:
         """Writes the aggregate and its new audit entries; fails if someone saved it meanwhile."""
         t = orm.applications

@@ -32,7 +32,7 @@ async def _mine(uow: UoW, principal) -> ApplicationOut:
 
 
 @router.post("/sessions", response_model=SignInOut, summary="Sign in with the invitation's link token and access password",
-             description=f"Five wrong passwords lock the invitation for a while (423 with `Retry-After`).",
+             description="Five wrong passwords lock the invitation for a while (423 with `Retry-After`).",
              responses=problem_responses(401, 410, 422, 423))
 async def create_session(body: SignInIn, request: Request, uow: UoW, hasher: Hasher, policy: Policy,
                          settings: Settings, response: Response) -> SignInOut:

@@ -20,11 +20,12 @@ _ROSTER_BODY = {
     "requestBody": {
         "required": True,
         "description": "The staff list as CSV (UTF-8, `;` or `,`, Turkish or English headers) or JSON "
-                       "(a list of objects, or `{\"staff\": [...]}`). Send the file as the raw body.",
+                       "(a list of objects, or `{\"staff\": [...]}`), as the raw body or as the form field `file`.",
         "content": {
             "text/csv": {"schema": {"type": "string"}, "example": "tckn;first_name;last_name;birth_date;title;unit;email;mobile\n"
                          "10000000146;Ayşe;Yılmaz;1985-04-12;Dr. Öğr. Üyesi;Bilgi İşlem;ayse.yilmaz@ornek.edu.tr;05321234567\n"},
             "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
         },
     }
 }
@@ -42,14 +43,27 @@ _ROSTER_BODY = {
 async def upload_roster(institution_id: uuid.UUID, request: Request, uow: UoW, principal: Officer,
                         settings: Settings) -> RosterImportOut:
     ensure_institution_visible(principal, institution_id)  # before reading a byte of someone else's upload
-    if int(request.headers.get("content-length") or 0) > settings.roster_max_bytes:
-        raise Problem(413, "roster_too_large", "The file is too large", f"At most {settings.roster_max_bytes} bytes.")
-    content = bytearray()
-    async for chunk in request.stream():
-        content += chunk
-        if len(content) > settings.roster_max_bytes:
-            raise Problem(413, "roster_too_large", "The file is too large", f"At most {settings.roster_max_bytes} bytes.")
-    records = read_roster_file(bytes(content), request.headers.get("content-type"), None, max_rows=settings.roster_max_rows)
+    limit = settings.roster_max_bytes
+    too_large = Problem(413, "roster_too_large", "The file is too large", f"At most {limit} bytes.")
+    if int(request.headers.get("content-length") or 0) > limit + 64 * 1024:
+        raise too_large
+    content_type, filename = request.headers.get("content-type"), None
+    if (content_type or "").startswith("multipart/form-data"):
+        # A browser form posting the file as the field `file`.
+        form = await request.form(max_files=1, max_fields=5)
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise Problem(400, "roster_missing_file", "No file", "Send the staff list as the form field `file`.")
+        content, content_type, filename = await upload.read(limit + 1), upload.content_type, upload.filename
+    else:
+        content = bytearray()
+        async for chunk in request.stream():
+            content += chunk
+            if len(content) > limit:
+                raise too_large
+    if len(content) > limit:
+        raise too_large
+    records = read_roster_file(bytes(content), content_type, filename, max_rows=settings.roster_max_rows)
     result = await import_roster(ImportRoster(institution_id, records, date.today()), uow, principal)
     request.app.state.wake_invitation_issuer()
     return RosterImportOut(received=result.received, created=result.created, already_known=result.already_known,

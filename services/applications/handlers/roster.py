@@ -9,10 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-import sqlalchemy as sa
-
 from esign.auth import Principal
-from services.applications.adapters import orm
 from services.applications.adapters.uow import ApplicationsUnitOfWork
 from services.applications.domain.application import Status
 from services.applications.domain.form import FieldError
@@ -71,8 +68,7 @@ async def import_roster(cmd: ImportRoster, uow: ApplicationsUnitOfWork, principa
     await uow.people.add_many(people)
     await uow.applications.add_many(applications)
     await uow.invitations.add_many(invitations)
-    if audit:
-        await uow.session.execute(sa.insert(orm.transitions), audit)
+    await uow.applications.add_transitions(audit)
     return RosterImported(
         received=len(report.rows), created=len(new_rows), already_known=len(report.rows) - len(new_rows),
         already_known_lines=[r.line for r in report.rows if r.tckn.value in known],

@@ -213,3 +213,15 @@ async def test_courier_events_move_the_application_and_never_backwards(flow, cli
     history = (await client.get(f"/v1/applications/{inv.application_id}/history", headers=auth.operator())).json()
     assert [h["to_status"] for h in history][-2:] == ["shipped", "delivered"]
     assert history[-1]["actor_role"] == "courier"
+
+
+async def test_a_browser_form_upload_works_and_huge_files_are_refused(flow, client, auth, applications_settings):
+    institution = await flow.institution()
+    headers = auth.officer(institution)
+    url = f"/v1/institutions/{institution}/roster"
+    r = await client.post(url, files={"file": ("personel.csv", roster_csv([person(301)]), "application/vnd.ms-excel")},
+                          headers=headers)
+    assert r.status_code == 200 and r.json()["created"] == 1, r.text
+    huge = b"x" * (applications_settings.roster_max_bytes + 1)
+    problem(await client.post(url, content=huge, headers={**headers, "Content-Type": "text/csv"}), 413, "roster_too_large")
+    problem(await client.post(url, files={"other": ("a.csv", b"x")}, headers=headers), 400, "roster_missing_file")
