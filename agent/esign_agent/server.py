@@ -6,7 +6,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from http import HTTPStatus
 from importlib.metadata import PackageNotFoundError, version
@@ -38,11 +38,35 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     AGENT_VERSION = "0.0.0"
 
 
-def token_events(before: Mapping[str, TokenInfo], after: Mapping[str, TokenInfo]) -> list[str]:
-    """Events for the difference between two scans (removals first)."""
-    removed = [protocol.event("token_removed", token=before[t].to_json()) for t in before if t not in after]
-    inserted = [protocol.event("token_inserted", token=after[t].to_json()) for t in after if t not in before]
-    return removed + inserted
+class CardWatch:
+    """Turns successive scans of the cards into ``token_inserted`` / ``token_removed`` events.
+
+    A card must be missing from two scans in a row to count as removed: a driver can fail one
+    read while another program holds the card (and SoftHSM2 while another process rewrites the
+    token's files); a page should not see the card blink out and back.
+    """
+
+    def __init__(self, tokens: list[TokenInfo]) -> None:
+        self.known = {t.id: t for t in tokens}
+        self._missing_once: set[str] = set()
+
+    def update(self, tokens: list[TokenInfo]) -> list[str]:
+        current = {t.id: t for t in tokens}
+        missing = self.known.keys() - current.keys()
+        for token_id in missing - self._missing_once:
+            current[token_id] = self.known[token_id]  # give it one more scan
+        self._missing_once = missing - self._missing_once
+        events = [
+            protocol.event("token_removed", token=info.to_json())
+            for token_id, info in self.known.items()
+            if token_id not in current
+        ] + [
+            protocol.event("token_inserted", token=info.to_json())
+            for token_id, info in current.items()
+            if token_id not in self.known
+        ]
+        self.known = current
+        return events
 
 
 def _printable(value: str | None, limit: int = 120) -> str:
@@ -72,7 +96,7 @@ class Agent:
         self._origins = frozenset(config.allow_origins)
         self._busy: set[str] = set()  # tokens with an operation in progress
         self._clients: set[ServerConnection] = set()
-        self._known: dict[str, TokenInfo] = {}
+        self._watch = CardWatch([])
         self._hello: dict[str, Any] = {}
         self._server: Server | None = None
         self._monitor_task: asyncio.Task[None] | None = None
@@ -96,7 +120,7 @@ class Agent:
             "pin_entry": self.config.pin_entry,
             "max_message_bytes": self.config.max_message_bytes,
         }
-        self._known = {t.id: t for t in await self.worker.tokens()}
+        self._watch = CardWatch(await self.worker.tokens())
         self._server = await serve(
             self._handle,
             "127.0.0.1",  # loopback only: the agent is for pages in this machine's browser
@@ -270,13 +294,12 @@ class Agent:
         while True:
             await asyncio.sleep(self.config.poll_interval)
             try:
-                current = {t.id: t for t in await self.worker.tokens()}
+                tokens = await self.worker.tokens()
             except Exception:
                 log.exception("scanning for cards failed")
                 continue
-            for message in token_events(self._known, current):
+            for message in self._watch.update(tokens):
                 broadcast(self._clients, message)
-            self._known = current
 
 
 _OPERATIONS = {

@@ -162,6 +162,7 @@ class TokenStore:
         self._modules: dict[str, _Module] = {}
         self.statuses: list[ModuleStatus] = []
         self._certs: dict[str, dict[str, _StoredCert]] = {}  # token id -> fingerprint -> cert
+        self._slots: dict[str, int] = {}  # token id -> slot it was last found in
 
     # -- modules ---------------------------------------------------------------------------
 
@@ -194,10 +195,13 @@ class TokenStore:
 
     # -- tokens ----------------------------------------------------------------------------
 
-    def _scan(self, module: _Module) -> Iterator[tuple[Any, Any, TokenInfo]]:
+    def _scan(self, module: _Module, first_slot: int | None = None) -> Iterator[tuple[Any, Any, TokenInfo]]:
         if not module.lib.initialized:  # a failed reset leaves the module finalised
             module.lib.initialize()
-        for slot in module.lib.get_slots(token_present=True):
+        slots = module.lib.get_slots(token_present=True)
+        if first_slot is not None:  # where the card was last time: usually still there
+            slots.sort(key=lambda slot: slot.slot_id != first_slot)
+        for slot in slots:
             try:
                 token = slot.get_token()
             except _NO_CARD:
@@ -234,8 +238,9 @@ class TokenStore:
         if module is None:
             return None
         try:
-            for slot, token, info in self._scan(module):
+            for slot, token, info in self._scan(module, self._slots.get(token_id)):
                 if info.id == token_id and info.initialized:
+                    self._slots[token_id] = slot.slot_id
                     return module, slot, token, info
         except PKCS11Error:
             pass
