@@ -48,11 +48,15 @@ KEY_FOR = {
 DATA = os.urandom(400)  # about the size of CMS signed attributes
 
 
-def direct_sign(token: object, pin: str, key_label: str, plan: mechanisms.SignPlan) -> Callable[[], bytes]:
+def direct_sign(
+    token: object, pin: str, key_label: str, plan: mechanisms.SignPlan
+) -> Callable[[], bytes]:
     def sign() -> bytes:
         with token.open(user_pin=pin) as session:  # type: ignore[attr-defined]
             key = session.get_key(object_class=pkcs11.ObjectClass.PRIVATE_KEY, label=key_label)
-            return plan.finish(key.sign(plan.payload(DATA), mechanism=plan.mechanism, mechanism_param=plan.param))
+            return plan.finish(
+                key.sign(plan.payload(DATA), mechanism=plan.mechanism, mechanism_param=plan.param)
+            )
 
     return sign
 
@@ -66,7 +70,17 @@ def timed(fn: Callable[[], object]) -> float:
 async def start_agent(conf: str, log: Path) -> tuple[asyncio.subprocess.Process, int]:
     """``esign-agent run`` on a free port; its log goes to a file (a pipe would fill up)."""
     env = {**os.environ, "SOFTHSM2_CONF": conf}
-    args = ("-m", "esign_agent.cli", "run", "--port", "0", "--card-type", "softhsm", "--allow-origin", ORIGIN)
+    args = (
+        "-m",
+        "esign_agent.cli",
+        "run",
+        "--port",
+        "0",
+        "--card-type",
+        "softhsm",
+        "--allow-origin",
+        ORIGIN,
+    )
     with log.open("wb") as sink:
         proc = await asyncio.create_subprocess_exec(sys.executable, *args, env=env, stderr=sink)
     for _ in range(200):
@@ -86,7 +100,9 @@ async def run(rounds: int, mechanism: Mechanism) -> float:
         fingerprint = next(c["fingerprint"] for c in card["certificates"] if c["name"] == key_name)
         proc, port = await start_agent(manifest["conf"], Path(tmp) / "agent.log")
         try:
-            async with connect(f"ws://127.0.0.1:{port}", origin=ORIGIN, subprotocols=["esign-agent.v1"]) as ws:
+            async with connect(
+                f"ws://127.0.0.1:{port}", origin=ORIGIN, subprotocols=["esign-agent.v1"]
+            ) as ws:
                 request = {
                     "type": "sign",
                     "token": card["id"],
@@ -108,11 +124,17 @@ async def run(rounds: int, mechanism: Mechanism) -> float:
                 async def through_agent(n: int) -> float:
                     return await round_trip({"id": str(n), **request})
 
-                await ws.send(json.dumps({"id": "certs", "type": "get_certificates", "token": card["id"]}))
+                await ws.send(
+                    json.dumps({"id": "certs", "type": "get_certificates", "token": card["id"]})
+                )
                 certs = json.loads(await ws.recv())["result"]["certificates"]
-                der = base64.b64decode(next(c["der"] for c in certs if c["fingerprint"] == fingerprint))
+                der = base64.b64decode(
+                    next(c["der"] for c in certs if c["fingerprint"] == fingerprint)
+                )
                 token = pkcs11.lib(manifest["module"]).get_token(token_label=card["label"])
-                plan = mechanisms.plan(mechanism, CertificateInfo.from_der(der), token.slot.get_mechanisms())
+                plan = mechanisms.plan(
+                    mechanism, CertificateInfo.from_der(der), token.slot.get_mechanisms()
+                )
                 direct = direct_sign(token, card["pin"], key_name, plan)
 
                 for n in range(20):  # warm-up: caches, first logins, the connection
@@ -124,10 +146,16 @@ async def run(rounds: int, mechanism: Mechanism) -> float:
                     direct_times.append(timed(direct))
                     hello_times.append(await round_trip({"id": f"h{n}", "type": "hello"}))
                 with token.open(user_pin=card["pin"]) as session:
-                    key = session.get_key(object_class=pkcs11.ObjectClass.PRIVATE_KEY, label=key_name)
+                    key = session.get_key(
+                        object_class=pkcs11.ObjectClass.PRIVATE_KEY, label=key_name
+                    )
                     payload = plan.payload(DATA)
                     warm = [
-                        timed(lambda: key.sign(payload, mechanism=plan.mechanism, mechanism_param=plan.param))
+                        timed(
+                            lambda: key.sign(
+                                payload, mechanism=plan.mechanism, mechanism_param=plan.param
+                            )
+                        )
                         for _ in range(rounds)
                     ]
         finally:
@@ -138,21 +166,28 @@ async def run(rounds: int, mechanism: Mechanism) -> float:
         statistics.median(t) * 1000 for t in (agent_times, direct_times, warm, hello_times)
     )
     ratio = agent_ms / direct_ms
-    print(f"sign {mechanism.value} with the {key_name} key on SoftHSM2, {rounds} rounds each, same run")
+    print(f"sign {mechanism.value}, {key_name} key on SoftHSM2, {rounds} rounds each, same run")
     print(f"  direct python-pkcs11 (open session, log in, sign, close): median {direct_ms:7.3f} ms")
-    print(f"  through the agent (esign-agent run, WebSocket round trip):  median {agent_ms:7.3f} ms")
+    print(
+        f"  through the agent (esign-agent run, WebSocket round trip):  median {agent_ms:7.3f} ms"
+    )
     print(f"  ratio agent/direct: {ratio:.2f}x (target <= 1.30x)")
     print("  for context:")
     print(f"    key.sign() alone in an already logged-in session:       median {warm_ms:7.3f} ms")
     print(f"    hello round trip (no card work) to the agent after idle: median {hello_ms:7.3f} ms")
-    print(f"    agent time beyond that round trip, vs direct:             {(agent_ms - hello_ms) / direct_ms:.2f}x")
+    beyond = (agent_ms - hello_ms) / direct_ms
+    print(f"    agent time beyond that round trip, vs direct:             {beyond:.2f}x")
     return ratio
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=300)
-    parser.add_argument("--mechanism", choices=[m.value for m in Mechanism], default=Mechanism.RSA_PKCS1_SHA256.value)
+    parser.add_argument(
+        "--mechanism",
+        choices=[m.value for m in Mechanism],
+        default=Mechanism.RSA_PKCS1_SHA256.value,
+    )
     args = parser.parse_args()
     ratio = asyncio.run(run(args.rounds, Mechanism(args.mechanism)))
     return 0 if ratio <= 1.3 else 1

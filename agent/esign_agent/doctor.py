@@ -42,7 +42,9 @@ def diagnose_config(config: Config, port_free: bool) -> list[Finding]:
         else Finding(OK, "no configuration file; using defaults, environment and command line")
     ]
     if config.allow_origins:
-        findings.append(Finding(OK, f"pages allowed to use the agent: {', '.join(config.allow_origins)}"))
+        findings.append(
+            Finding(OK, f"pages allowed to use the agent: {', '.join(config.allow_origins)}")
+        )
     else:
         findings.append(
             Finding(
@@ -68,7 +70,7 @@ def diagnose_config(config: Config, port_free: bool) -> list[Finding]:
             Finding(
                 PROBLEM,
                 'pin_entry = "agent" needs Tk for the PIN window, and this Python has no tkinter',
-                "install it (Debian/Ubuntu: sudo apt install python3-tk) or use pin_entry = \"page\"",
+                'install it (Debian/Ubuntu: sudo apt install python3-tk) or use pin_entry = "page"',
             )
         )
     return findings
@@ -81,7 +83,8 @@ def _module_findings(report: CardReport, python_arch: str) -> list[Finding]:
         return [
             Finding(
                 PROBLEM,
-                f"the {card.label} PKCS#11 module was not found; looked in: {', '.join(card.candidates)}",
+                f"the {card.label} PKCS#11 module was not found;"
+                f" looked in: {', '.join(card.candidates)}",
                 f"install the card's driver, or give its path in the configuration file:"
                 f' [modules] {card.id} = "/path/to/module"',
             )
@@ -125,20 +128,27 @@ def _token_findings(token: TokenInfo, certs: list[CertificateInfo], now: datetim
         findings.append(
             Finding(
                 PROBLEM,
-                f"{name}: the PIN is locked after too many wrong PINs; the agent will not try PINs on it",
+                f"{name}: the PIN is locked after too many wrong PINs;"
+                " the agent will not try PINs on it",
                 "unblock it with your security word (güvenlik sözcüğü) through Kamu SM's PIN"
                 " service or call centre",
             )
         )
     elif token.pin.final_try:
-        findings.append(Finding(WARNING, f"{name}: one PIN attempt left; a wrong PIN locks the card"))
+        findings.append(
+            Finding(WARNING, f"{name}: one PIN attempt left; a wrong PIN locks the card")
+        )
     elif token.pin.count_low:
-        findings.append(Finding(WARNING, f"{name}: wrong PINs were entered; fewer attempts are left"))
+        findings.append(
+            Finding(WARNING, f"{name}: wrong PINs were entered; fewer attempts are left")
+        )
     else:
         findings.append(Finding(OK, f"{name} is present, PIN not blocked"))
     if not certs:
         findings.append(
-            Finding(PROBLEM, f"{name} holds no certificate", "check that this is your e-signature card")
+            Finding(
+                PROBLEM, f"{name} holds no certificate", "check that this is your e-signature card"
+            )
         )
     for cert in certs:
         findings.append(_certificate_finding(cert, now))
@@ -149,10 +159,15 @@ def _certificate_finding(cert: CertificateInfo, now: datetime) -> Finding:
     key = f"{cert.key_type} {cert.curve or cert.key_size}"
     text = (
         f"certificate of {cert.holder_name or '?'} (TC Kimlik No {mask_tckn(cert.tc_kimlik_no)}),"
-        f" {key}, issued by {cert.issuer_name or cert.issuer}, valid until {cert.not_after:%Y-%m-%d}"
+        f" {key}, issued by {cert.issuer_name or cert.issuer},"
+        f" valid until {cert.not_after:%Y-%m-%d}"
     )
     if cert.not_after <= now:
-        return Finding(PROBLEM, f"{text}: EXPIRED", "an expired certificate cannot be renewed: apply for a new one")
+        return Finding(
+            PROBLEM,
+            f"{text}: EXPIRED",
+            "an expired certificate cannot be renewed: apply for a new one",
+        )
     if cert.not_after - now <= RENEWAL_WINDOW:
         return Finding(WARNING, f"{text}: expires soon", "renew now (e-approval with this card)")
     if cert.not_before > now:
@@ -173,15 +188,20 @@ def diagnose_card(report: CardReport, now: datetime, python_arch: str) -> list[F
                 PROBLEM,
                 "no card reader found",
                 "plug in the card reader"
-                + (" and start PC/SC: sudo apt install pcscd && sudo systemctl enable --now pcscd"
-                   if current_os() == "linux" else " and install its driver"),
+                + (
+                    " and start PC/SC: sudo apt install pcscd && sudo systemctl enable --now pcscd"
+                    if current_os() == "linux"
+                    else " and install its driver"
+                ),
             ),
         ]
     cards = [t for t in report.tokens if t.initialized]
     if not cards:
         return [
             *findings,
-            Finding(PROBLEM, "a card reader is connected but there is no card in it", "insert the card"),
+            Finding(
+                PROBLEM, "a card reader is connected but there is no card in it", "insert the card"
+            ),
         ]
     for token in cards:
         findings += _token_findings(token, report.certificates.get(token.id, []), now)
@@ -245,5 +265,9 @@ def run_doctor(
         out(f"Card type {card.id} ({card.label})")
         show(diagnose_card(report, now, python_architecture()))
         ready += ready_cards(report, now)
-    out(f"{ready} card(s) ready to sign." if ready else "No card is ready to sign; see the fixes above.")
+    out(
+        f"{ready} card(s) ready to sign."
+        if ready
+        else "No card is ready to sign; see the fixes above."
+    )
     return 0 if ready else 1

@@ -28,7 +28,10 @@ _PSS_PARAMS = (M.SHA256, MGF.SHA256, 32)
 
 # protocol mechanism -> (key type, [(PKCS#11 mechanism, params, hash on host), ...] by preference)
 _CANDIDATES: dict[Mechanism, tuple[str, tuple[tuple[M, Any, bool], ...]]] = {
-    Mechanism.RSA_PKCS1_SHA256: ("RSA", ((M.SHA256_RSA_PKCS, None, False), (M.RSA_PKCS, None, True))),
+    Mechanism.RSA_PKCS1_SHA256: (
+        "RSA",
+        ((M.SHA256_RSA_PKCS, None, False), (M.RSA_PKCS, None, True)),
+    ),
     Mechanism.RSA_PSS_SHA256: (
         "RSA",
         ((M.SHA256_RSA_PKCS_PSS, _PSS_PARAMS, False), (M.RSA_PKCS_PSS, _PSS_PARAMS, True)),
@@ -64,10 +67,13 @@ class SignPlan:
 
 def plan(name: Mechanism, cert: CertificateInfo, available: Collection[M]) -> SignPlan:
     key_type, candidates = _CANDIDATES[name]
-    if cert.key_type != key_type or (key_type == "EC" and cert.curve not in SUPPORTED_CURVES.values()):
+    if cert.key_type != key_type or (
+        key_type == "EC" and cert.curve not in SUPPORTED_CURVES.values()
+    ):
         raise AgentError(
             ErrorCode.MECHANISM_NOT_SUPPORTED,
-            f"{name} does not apply to this certificate's key ({cert.key_type} {cert.curve or cert.key_size}).",
+            f"{name} does not apply to this certificate's key"
+            f" ({cert.key_type} {cert.curve or cert.key_size}).",
         )
     for mechanism, param, prehash in candidates:
         if mechanism in available:

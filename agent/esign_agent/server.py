@@ -88,7 +88,9 @@ class Agent:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
-        self.worker = Pkcs11Worker(TokenStore(card_types(config.card_types, config.modules), loader))
+        self.worker = Pkcs11Worker(
+            TokenStore(card_types(config.card_types, config.modules), loader)
+        )
         self._limiter = PinAttemptLimiter(config.wrong_pin_delay, config.wrong_pin_max_delay, clock)
         if pin_prompt is None and config.pin_entry == "agent":
             pin_prompt = DialogPinPrompt(config.pin_prompt_timeout)
@@ -135,7 +137,11 @@ class Agent:
         self.port = self._server.sockets[0].getsockname()[1]
         self._hosts = frozenset({f"127.0.0.1:{self.port}", f"localhost:{self.port}"})
         self._monitor_task = asyncio.create_task(self._monitor())
-        log.info("listening on ws://127.0.0.1:%d for %s", self.port, ", ".join(sorted(self._origins)) or "no origin")
+        log.info(
+            "listening on ws://127.0.0.1:%d for %s",
+            self.port,
+            ", ".join(sorted(self._origins)) or "no origin",
+        )
         if not self._origins:
             log.warning("no origin is allowed (--allow-origin): every page will be refused")
 
@@ -194,7 +200,9 @@ class Agent:
                 task.add_done_callback(pending.discard)
         except ConnectionClosed:
             if ws.close_code == 1009:
-                log.warning("origin=%s op=- result=%s (message too big)", origin, ErrorCode.BAD_REQUEST)
+                log.warning(
+                    "origin=%s op=- result=%s (message too big)", origin, ErrorCode.BAD_REQUEST
+                )
         finally:
             self._clients.discard(ws)
 
@@ -265,7 +273,12 @@ class Agent:
                 seen = True
             try:
                 signature = await self.worker.sign(
-                    request.token, request.certificate, request.mechanism, request.data, pin, seen=seen
+                    request.token,
+                    request.certificate,
+                    request.mechanism,
+                    request.data,
+                    pin,
+                    seen=seen,
                 )
             except AgentError as err:
                 if err.code is ErrorCode.PIN_INCORRECT:

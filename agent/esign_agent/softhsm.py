@@ -69,13 +69,20 @@ DEFAULT_TOKENS = (
         ),
     ),
     # A second card: for anything that needs two (removal, one card busy while another signs).
-    TokenSpec("esign-spare", "Gülşen Öztürk", "17291716060", (KeySpec("ec-p256", "EC", "secp256r1"),)),
+    TokenSpec(
+        "esign-spare", "Gülşen Öztürk", "17291716060", (KeySpec("ec-p256", "EC", "secp256r1"),)
+    ),
 )
 
 
 def _der(tag: int, body: bytes) -> bytes:
     n = len(body)
-    length = bytes([n]) if n < 0x80 else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes((n.bit_length() + 7) // 8, "big")
+    length = (
+        bytes([n])
+        if n < 0x80
+        else bytes([0x80 | ((n.bit_length() + 7) // 8)])
+        + n.to_bytes((n.bit_length() + 7) // 8, "big")
+    )
     return bytes([tag]) + length + body
 
 
@@ -105,7 +112,9 @@ class DemoCA:
             [
                 x509.NameAttribute(NameOID.COUNTRY_NAME, "TR"),
                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, "esign test"),
-                x509.NameAttribute(NameOID.COMMON_NAME, "Test Elektronik Sertifika Hizmet Sağlayıcısı"),
+                x509.NameAttribute(
+                    NameOID.COMMON_NAME, "Test Elektronik Sertifika Hizmet Sağlayıcısı"
+                ),
             ]
         )
         now = dt.datetime.now(dt.UTC)
@@ -168,29 +177,51 @@ def _generate_on_token(session: Any, spec: KeySpec, key_id: bytes) -> Any:
     private = {Attribute.SIGN: True, Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False}
     if spec.key_type == "RSA":
         pub, _ = session.generate_keypair(
-            KeyType.RSA, spec.size_or_curve, id=key_id, label=spec.name, store=True, private_template=private
+            KeyType.RSA,
+            spec.size_or_curve,
+            id=key_id,
+            label=spec.name,
+            store=True,
+            private_template=private,
         )
         return rsa.RSAPublicNumbers(
-            int.from_bytes(pub[Attribute.PUBLIC_EXPONENT], "big"), int.from_bytes(pub[Attribute.MODULUS], "big")
+            int.from_bytes(pub[Attribute.PUBLIC_EXPONENT], "big"),
+            int.from_bytes(pub[Attribute.MODULUS], "big"),
         ).public_key()
     params = session.create_domain_parameters(
-        KeyType.EC, {Attribute.EC_PARAMS: encode_named_curve_parameters(str(spec.size_or_curve))}, local=True
+        KeyType.EC,
+        {Attribute.EC_PARAMS: encode_named_curve_parameters(str(spec.size_or_curve))},
+        local=True,
     )
-    pub, _ = params.generate_keypair(id=key_id, label=spec.name, store=True, private_template=private)
+    pub, _ = params.generate_keypair(
+        id=key_id, label=spec.name, store=True, private_template=private
+    )
     return serialization.load_der_public_key(encode_ec_public_key(pub))
 
 
 def _off_token_key(spec: KeySpec) -> Any:
     if spec.key_type == "RSA":
         return rsa.generate_private_key(65537, int(spec.size_or_curve)).public_key()
-    return ec.generate_private_key(ec.SECP384R1() if spec.size_or_curve == "secp384r1" else ec.SECP256R1()).public_key()
+    return ec.generate_private_key(
+        ec.SECP384R1() if spec.size_or_curve == "secp384r1" else ec.SECP256R1()
+    ).public_key()
 
 
 def _init_token(conf: Path, spec: TokenSpec) -> Path:
     tokendir = conf.parent / "tokens"
     before = set(tokendir.iterdir())
     subprocess.run(
-        ["softhsm2-util", "--init-token", "--free", "--label", spec.label, "--pin", spec.pin, "--so-pin", spec.so_pin],
+        [
+            "softhsm2-util",
+            "--init-token",
+            "--free",
+            "--label",
+            spec.label,
+            "--pin",
+            spec.pin,
+            "--so-pin",
+            spec.so_pin,
+        ],
         check=True,
         capture_output=True,
         env={**os.environ, "SOFTHSM2_CONF": str(conf)},
@@ -225,7 +256,11 @@ def build(directory: Path, tokens: tuple[TokenSpec, ...] = DEFAULT_TOKENS) -> di
         with token.open(rw=True, user_pin=spec.pin) as session:
             for index, key in enumerate(spec.keys, start=1):
                 key_id = bytes([index])
-                public = _generate_on_token(session, key, key_id) if key.on_token else _off_token_key(key)
+                public = (
+                    _generate_on_token(session, key, key_id)
+                    if key.on_token
+                    else _off_token_key(key)
+                )
                 cert = ca.issue(public, spec.holder_name, spec.tc_kimlik_no)
                 der = cert.public_bytes(serialization.Encoding.DER)
                 session.create_object(
@@ -241,7 +276,13 @@ def build(directory: Path, tokens: tuple[TokenSpec, ...] = DEFAULT_TOKENS) -> di
                         Attribute.VALUE: der,
                     }
                 )
-                certs.append({"name": key.name, "fingerprint": hashlib.sha256(der).hexdigest(), "has_key": key.on_token})
+                certs.append(
+                    {
+                        "name": key.name,
+                        "fingerprint": hashlib.sha256(der).hexdigest(),
+                        "has_key": key.on_token,
+                    }
+                )
         manifest["tokens"].append(
             {
                 "label": spec.label,
@@ -262,7 +303,11 @@ def build(directory: Path, tokens: tuple[TokenSpec, ...] = DEFAULT_TOKENS) -> di
 
 def build_in_subprocess(directory: Path) -> dict[str, Any]:
     """Run :func:`build` in a fresh process, so this one can load SoftHSM2 afterwards."""
-    subprocess.run([sys.executable, "-m", "esign_agent.softhsm", str(directory)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "esign_agent.softhsm", str(directory)],
+        check=True,
+        capture_output=True,
+    )
     return json.loads((directory / "manifest.json").read_text())
 
 

@@ -195,7 +195,9 @@ class TokenStore:
 
     # -- tokens ----------------------------------------------------------------------------
 
-    def _scan(self, module: _Module, first_slot: int | None = None) -> Iterator[tuple[Any, Any, TokenInfo]]:
+    def _scan(
+        self, module: _Module, first_slot: int | None = None
+    ) -> Iterator[tuple[Any, Any, TokenInfo]]:
         if not module.lib.initialized:  # a failed reset leaves the module finalised
             module.lib.initialize()
         slots = module.lib.get_slots(token_present=True)
@@ -273,7 +275,9 @@ class TokenStore:
 
     # -- certificates ----------------------------------------------------------------------
 
-    def _read_certificates(self, module: _Module, token: Any, info: TokenInfo) -> dict[str, _StoredCert]:
+    def _read_certificates(
+        self, module: _Module, token: Any, info: TokenInfo
+    ) -> dict[str, _StoredCert]:
         certs: dict[str, _StoredCert] = {}
         try:
             with self._session(module, token) as session:
@@ -297,7 +301,9 @@ class TokenStore:
         certs = self._read_certificates(module, token, info)
         return [(c.info, mechanisms.usable(c.info, available)) for c in certs.values()]
 
-    def _stored_cert(self, module: _Module, token: Any, info: TokenInfo, fingerprint: str) -> _StoredCert:
+    def _stored_cert(
+        self, module: _Module, token: Any, info: TokenInfo, fingerprint: str
+    ) -> _StoredCert:
         cached = self._certs.get(info.id)
         if cached is None or fingerprint not in cached:
             cached = self._read_certificates(module, token, info)
@@ -373,7 +379,9 @@ class TokenStore:
         if isinstance(exc, _MECHANISM_ERRORS):
             return AgentError(ErrorCode.MECHANISM_NOT_SUPPORTED)
         log.warning("driver error %s", _name(exc))
-        return AgentError(ErrorCode.DRIVER_ERROR, f"The card driver reported an error ({_name(exc)}).")
+        return AgentError(
+            ErrorCode.DRIVER_ERROR, f"The card driver reported an error ({_name(exc)})."
+        )
 
     # -- doctor ----------------------------------------------------------------------------
 

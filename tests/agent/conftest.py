@@ -9,10 +9,11 @@ from typing import Any
 
 import pkcs11
 import pytest
-from .helpers import Card, SoftHSM, StartAgent, agent_config, log_in_once
 from cryptography import x509
 from esign_agent.server import Agent
 from esign_agent.softhsm import build_in_subprocess
+
+from .helpers import Card, SoftHSM, StartAgent, agent_config, log_in_once
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +52,9 @@ async def start_agent(softhsm: SoftHSM) -> AsyncIterator[StartAgent]:
     """``await start_agent(pin_entry="agent", loader=..., pin_prompt=..., clock=...)``."""
     started: list[Agent] = []
 
-    async def start(*, loader: Any = pkcs11.lib, pin_prompt: Any = None, clock: Any = None, **config: Any) -> Agent:
+    async def start(
+        *, loader: Any = pkcs11.lib, pin_prompt: Any = None, clock: Any = None, **config: Any
+    ) -> Agent:
         extra = {"clock": clock} if clock is not None else {}
         agent = Agent(agent_config(**config), loader=loader, pin_prompt=pin_prompt, **extra)
         await agent.start()

@@ -72,7 +72,9 @@ StartAgent = Callable[..., Awaitable[Agent]]
 _MECHANISMS = {"rsa-2048": "RSA_PKCS1_SHA256", "ec-p256": "ECDSA_SHA256", "ec-p384": "ECDSA_SHA256"}
 
 
-def sign_fields(card: Card, pin: str | None = None, key: str = "ec-p256", data: bytes = b"data") -> dict[str, Any]:
+def sign_fields(
+    card: Card, pin: str | None = None, key: str = "ec-p256", data: bytes = b"data"
+) -> dict[str, Any]:
     """The fields of a ``sign`` request; ``pin`` defaults to the card's right PIN."""
     return {
         "token": card.id,
@@ -200,7 +202,12 @@ class ScriptedPrompt:
     until ``release`` is set; ``on_open`` runs when a window opens (e.g. to pull the card).
     """
 
-    def __init__(self, pin: str | None, hold_for: str | None = None, on_open: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        pin: str | None,
+        hold_for: str | None = None,
+        on_open: Callable[[], None] | None = None,
+    ) -> None:
         self.pin = pin
         self.hold_for = hold_for
         self.on_open = on_open

@@ -31,7 +31,9 @@ PROTOCOL_DOC = Path(__file__).resolve().parents[2] / "docs" / "agent-protocol.md
 
 def documented_client() -> str:
     """The client code block of the protocol document, verbatim."""
-    match = re.search(r"```js\n(// agent-client\.js.*?)```", PROTOCOL_DOC.read_text(encoding="utf-8"), re.S)
+    match = re.search(
+        r"```js\n(// agent-client\.js.*?)```", PROTOCOL_DOC.read_text(encoding="utf-8"), re.S
+    )
     assert match, "docs/agent-protocol.md lost its client code block"
     return match[1]
 
@@ -44,7 +46,10 @@ PAGE = b"""<!doctype html><html><head><meta charset="utf-8"><title>e-imza</title
 def site() -> Iterator[int]:
     """The signing site, on a free port of 127.0.0.1. Reached as http://localhost:<port> it is
     another origin, which the agent does not allow."""
-    files = {"/": (PAGE, "text/html"), "/agent-client.js": (documented_client().encode(), "text/javascript")}
+    files = {
+        "/": (PAGE, "text/html"),
+        "/agent-client.js": (documented_client().encode(), "text/javascript"),
+    }
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -86,7 +91,8 @@ SIGN_IN_PAGE = """async ({port, pin}) => {
   const data = new TextEncoder().encode("imzalanacak öznitelikler");
   let wrongPin;
   try {
-    await agent.sign({token: card.id, certificate: cert.fingerprint, mechanism: "RSA_PSS_SHA256", data, pin: "000000"});
+    await agent.sign({token: card.id, certificate: cert.fingerprint,
+                      mechanism: "RSA_PSS_SHA256", data, pin: "000000"});
   } catch (e) {
     wrongPin = {name: e.name, code: e.code, pin: e.error.pin};
   }
@@ -101,7 +107,9 @@ SIGN_IN_PAGE = """async ({port, pin}) => {
 }"""
 
 
-async def test_page_in_chromium_reads_the_certificate_and_signs(start_agent, softhsm, site, chromium):
+async def test_page_in_chromium_reads_the_certificate_and_signs(
+    start_agent, softhsm, site, chromium
+):
     origin = f"http://127.0.0.1:{site}"
     # Back-off off, so the page can sign right after its wrong-PIN attempt.
     agent = await start_agent(allow_origins=(origin,), wrong_pin_delay=0.0)
@@ -112,11 +120,17 @@ async def test_page_in_chromium_reads_the_certificate_and_signs(start_agent, sof
         signature = await page.evaluate(
             """async ({port, pin, fp, token}) => {
               const agent = await EsignAgent.connect({port});
+              const data = new TextEncoder().encode("imzalanacak öznitelikler");
               const sig = await agent.sign({token, certificate: fp, mechanism: "ECDSA_SHA256",
-                                            data: new TextEncoder().encode("imzalanacak öznitelikler"), pin});
+                                            data, pin});
               return bytesToBase64(sig);
             }""",
-            {"port": agent.port, "pin": softhsm.main.pin, "fp": softhsm.main.fp("ec-p384"), "token": softhsm.main.id},
+            {
+                "port": agent.port,
+                "pin": softhsm.main.pin,
+                "fp": softhsm.main.fp("ec-p384"),
+                "token": softhsm.main.id,
+            },
         )
     finally:
         await page.close()
@@ -129,7 +143,12 @@ async def test_page_in_chromium_reads_the_certificate_and_signs(start_agent, sof
         "pin": {"count_low": True, "final_try": False, "locked": False},
     }
     data = "imzalanacak öznitelikler".encode()
-    verify(base64.b64decode(result["der"]), "RSA_PSS_SHA256", data, base64.b64decode(result["retry"]["signature"]))
+    verify(
+        base64.b64decode(result["der"]),
+        "RSA_PSS_SHA256",
+        data,
+        base64.b64decode(result["retry"]["signature"]),
+    )
     p384_der = base64.b64decode(result["ders"][softhsm.main.fp("ec-p384")])
     verify(p384_der, "ECDSA_SHA256", data, base64.b64decode(signature))
 

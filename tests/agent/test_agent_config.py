@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 from esign_agent import cli
-from esign_agent.config import Config, ConfigError, default_config_path, load_config, normalize_origin
+from esign_agent.config import (
+    Config,
+    ConfigError,
+    default_config_path,
+    load_config,
+    normalize_origin,
+)
 from esign_agent.presets import card_types
 
 SITE = "https://esign.example.gov.tr"
@@ -18,15 +24,24 @@ def write(tmp_path, text: str):
 
 def test_command_line_beats_environment_beats_file(tmp_path):
     path = write(tmp_path, f'port = 1111\nallow_origins = ["{SITE}"]\npin_entry = "agent"\n')
-    env = {"ESIGN_AGENT_PORT": "2222", "ESIGN_AGENT_ALLOW_ORIGINS": "https://a.example, https://b.example"}
+    env = {
+        "ESIGN_AGENT_PORT": "2222",
+        "ESIGN_AGENT_ALLOW_ORIGINS": "https://a.example, https://b.example",
+    }
     from_env = load_config({}, env=env, config_file=path)
     assert (from_env.port, from_env.allow_origins, from_env.pin_entry) == (
         2222,
         ("https://a.example", "https://b.example"),
         "agent",  # only the file set it
     )
-    from_cli = load_config({"port": 3333, "allow_origins": ("https://c.example",)}, env=env, config_file=path)
-    assert (from_cli.port, from_cli.allow_origins, from_cli.config_file) == (3333, ("https://c.example",), path)
+    from_cli = load_config(
+        {"port": 3333, "allow_origins": ("https://c.example",)}, env=env, config_file=path
+    )
+    assert (from_cli.port, from_cli.allow_origins, from_cli.config_file) == (
+        3333,
+        ("https://c.example",),
+        path,
+    )
 
 
 def test_environment_names_the_configuration_file(tmp_path):
@@ -37,7 +52,10 @@ def test_environment_names_the_configuration_file(tmp_path):
 def test_defaults_without_any_file(tmp_path):
     config = load_config({}, env={"XDG_CONFIG_HOME": str(tmp_path)})
     assert config == Config()
-    assert default_config_path({"XDG_CONFIG_HOME": str(tmp_path)}) == tmp_path / "esign-agent" / "config.toml"
+    assert (
+        default_config_path({"XDG_CONFIG_HOME": str(tmp_path)})
+        == tmp_path / "esign-agent" / "config.toml"
+    )
 
 
 @pytest.mark.parametrize(
@@ -56,8 +74,17 @@ def test_origins_are_compared_in_the_form_browsers_send(given, canonical):
 
 @pytest.mark.parametrize(
     "origin",
-    ["*", "null", "esign.example.gov.tr", "http://esign.example.gov.tr", "https://x.example/app",
-     "https://x.example?a=1", "https://user@x.example", "ftp://x.example", "https://x.example:99999"],
+    [
+        "*",
+        "null",
+        "esign.example.gov.tr",
+        "http://esign.example.gov.tr",
+        "https://x.example/app",
+        "https://x.example?a=1",
+        "https://user@x.example",
+        "ftp://x.example",
+        "https://x.example:99999",
+    ],
 )
 def test_origins_that_would_weaken_the_allow_list_stop_the_agent(origin):
     with pytest.raises(ConfigError):
@@ -66,8 +93,14 @@ def test_origins_that_would_weaken_the_allow_list_stop_the_agent(origin):
 
 @pytest.mark.parametrize(
     "text",
-    ["prot = 1\n", "port = \n", 'card_types = ["gemalto"]\n', 'pin_entry = "sms"\n', "port = 70000\n",
-     'allow_origins = "https://x.example"\n'],
+    [
+        "prot = 1\n",
+        "port = \n",
+        'card_types = ["gemalto"]\n',
+        'pin_entry = "sms"\n',
+        "port = 70000\n",
+        'allow_origins = "https://x.example"\n',
+    ],
 )
 def test_bad_configuration_files_are_refused_with_a_reason(tmp_path, text):
     with pytest.raises(ConfigError):
@@ -83,7 +116,10 @@ def test_module_paths_add_card_types_or_override_presets(tmp_path):
     path = write(tmp_path, '[modules]\nturksp11 = "/opt/turk/libturksp11.so"\n')
     config = load_config({"modules": {"akis": "/opt/akis/libakisp11.so"}}, env={}, config_file=path)
     types = {c.id: c.candidates for c in card_types(config.card_types, config.modules)}
-    assert types == {"akis": ("/opt/akis/libakisp11.so",), "turksp11": ("/opt/turk/libturksp11.so",)}
+    assert types == {
+        "akis": ("/opt/akis/libakisp11.so",),
+        "turksp11": ("/opt/turk/libturksp11.so",),
+    }
 
 
 def test_akis_preset_knows_the_usual_folders_of_each_system(monkeypatch):
@@ -91,7 +127,10 @@ def test_akis_preset_knows_the_usual_folders_of_each_system(monkeypatch):
     (windows,) = card_types(("akis",), {}, os_name="windows")
     (linux,) = card_types(("akis",), {}, os_name="linux")
     (macos,) = card_types(("akis",), {}, os_name="macos")
-    assert windows.candidates == (r"C:\Windows\System32\akisp11.dll", r"C:\Windows\SysWOW64\akisp11.dll")
+    assert windows.candidates == (
+        r"C:\Windows\System32\akisp11.dll",
+        r"C:\Windows\SysWOW64\akisp11.dll",
+    )
     assert linux.candidates == ("/usr/lib/libakisp11.so", "/usr/local/lib/libakisp11.so")
     assert macos.candidates == ("/usr/local/lib/libakisp11.dylib",)
 
@@ -103,11 +142,29 @@ def test_command_line_rejects_a_bad_origin_before_starting(capsys):
 
 def test_command_line_options_reach_the_settings(tmp_path):
     args = cli._parser().parse_args(
-        ["run", "--port", "0", "--allow-origin", SITE, "--allow-origin", "http://localhost:3000",
-         "--card-type", "softhsm", "--module", "akis=/opt/akis.so", "--pin-entry", "agent",
-         "--config", write(tmp_path, "poll_interval = 0.5\n")]
+        [
+            "run",
+            "--port",
+            "0",
+            "--allow-origin",
+            SITE,
+            "--allow-origin",
+            "http://localhost:3000",
+            "--card-type",
+            "softhsm",
+            "--module",
+            "akis=/opt/akis.so",
+            "--pin-entry",
+            "agent",
+            "--config",
+            write(tmp_path, "poll_interval = 0.5\n"),
+        ]
     )
     config = cli._config(args)
     assert config.allow_origins == (SITE, "http://localhost:3000")
-    assert (config.port, config.card_types, dict(config.modules)) == (0, ("softhsm",), {"akis": "/opt/akis.so"})
+    assert (config.port, config.card_types, dict(config.modules)) == (
+        0,
+        ("softhsm",),
+        {"akis": "/opt/akis.so"},
+    )
     assert (config.pin_entry, config.poll_interval) == ("agent", 0.5)

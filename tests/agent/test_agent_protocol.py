@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
-import asyncio
 import json
 import os
 from datetime import UTC, datetime
 
 import pytest
-from .helpers import client
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 from websockets.exceptions import ConnectionClosedError
+
+from .helpers import client
 
 DATA = b"\x31\x4b" + os.urandom(75)  # stands in for the DER of CMS signed attributes
 
@@ -38,7 +39,9 @@ async def test_hello_reports_versions_card_types_and_mechanisms(agent):
     assert hello["protocol_version"] == 1
     assert hello["agent"] == "esign-agent"
     assert hello["agent_version"]
-    assert hello["card_types"] == [{"id": "softhsm", "label": "SoftHSM2 (test token)", "available": True}]
+    assert hello["card_types"] == [
+        {"id": "softhsm", "label": "SoftHSM2 (test token)", "available": True}
+    ]
     assert hello["mechanisms"] == ["RSA_PKCS1_SHA256", "RSA_PSS_SHA256", "ECDSA_SHA256"]
     assert hello["pin_entry"] == "page"
 
@@ -76,7 +79,11 @@ async def test_certificates_carry_holder_name_and_tc_kimlik_no(agent, softhsm):
     assert (rsa_cert["key_type"], rsa_cert["key_size"]) == ("RSA", 2048)
     assert rsa_cert["mechanisms"] == ["RSA_PKCS1_SHA256", "RSA_PSS_SHA256"]
     p384 = by_fp[softhsm.main.fp("ec-p384")]
-    assert (p384["key_type"], p384["curve"], p384["mechanisms"]) == ("EC", "P-384", ["ECDSA_SHA256"])
+    assert (p384["key_type"], p384["curve"], p384["mechanisms"]) == (
+        "EC",
+        "P-384",
+        ["ECDSA_SHA256"],
+    )
 
 
 @pytest.mark.parametrize(
@@ -111,15 +118,25 @@ async def test_sign_refusals_name_what_is_wrong(agent, softhsm):
     card = softhsm.main
     sign = {"mechanism": "RSA_PKCS1_SHA256", "data": "AAEC", "pin": card.pin}
     async with client(agent) as page:
-        wrong_key_type = await page.error("sign", token=card.id, certificate=card.fp("ec-p256"), **sign)
+        wrong_key_type = await page.error(
+            "sign", token=card.id, certificate=card.fp("ec-p256"), **sign
+        )
         unknown_cert = await page.error("sign", token=card.id, certificate="ab" * 32, **sign)
         no_key = await page.error(
-            "sign", token=card.id, certificate=card.fp("orphan"), **{**sign, "mechanism": "ECDSA_SHA256"}
+            "sign",
+            token=card.id,
+            certificate=card.fp("orphan"),
+            **{**sign, "mechanism": "ECDSA_SHA256"},
         )
-        no_card = await page.error("sign", token="softhsm:0000", certificate=card.fp("rsa-2048"), **sign)
+        no_card = await page.error(
+            "sign", token="softhsm:0000", certificate=card.fp("rsa-2048"), **sign
+        )
         unloaded_type = await page.error("get_certificates", token="akis:1234")
         unknown_mechanism = await page.error(
-            "sign", token=card.id, certificate=card.fp("rsa-2048"), **{**sign, "mechanism": "RSA_PKCS1_SHA1"}
+            "sign",
+            token=card.id,
+            certificate=card.fp("rsa-2048"),
+            **{**sign, "mechanism": "RSA_PKCS1_SHA1"},
         )
     assert wrong_key_type["code"] == "MECHANISM_NOT_SUPPORTED"
     assert unknown_cert["code"] == "CERT_NOT_FOUND"
@@ -140,14 +157,24 @@ async def test_sign_refusals_name_what_is_wrong(agent, softhsm):
         ('{"id": "b", "type": "hello", "extra": 1}', "b", "extra"),
         ('{"id": "c", "type": "get_certificates"}', "c", '"token"'),
         ('{"id": "d", "type": "get_certificates", "token": 5}', "d", '"token"'),
-        ('{"id": "e", "type": "sign", "token": "t", "certificate": "zz", "mechanism": "ECDSA_SHA256",'
-         ' "data": "AA==", "pin": "1"}', "e", "fingerprint"),
-        ('{"id": "f", "type": "sign", "token": "t", "certificate": "' + "a" * 64 + '",'
-         ' "mechanism": "ECDSA_SHA256", "data": "not base64!", "pin": "1"}', "f", "base64"),
+        (
+            '{"id": "e", "type": "sign", "token": "t", "certificate": "zz",'
+            ' "mechanism": "ECDSA_SHA256", "data": "AA==", "pin": "1"}',
+            "e",
+            "fingerprint",
+        ),
+        (
+            '{"id": "f", "type": "sign", "token": "t", "certificate": "' + "a" * 64 + '",'
+            ' "mechanism": "ECDSA_SHA256", "data": "not base64!", "pin": "1"}',
+            "f",
+            "base64",
+        ),
         (b"\x00binary", None, "Binary"),
     ],
 )
-async def test_malformed_requests_get_bad_request_and_the_connection_survives(agent, frame, answer_id, mentions):
+async def test_malformed_requests_get_bad_request_and_the_connection_survives(
+    agent, frame, answer_id, mentions
+):
     async with client(agent) as page:
         answer = await page.send_raw(frame)
         assert answer["ok"] is False
@@ -161,7 +188,11 @@ async def test_sign_without_pin_is_a_bad_request_in_page_mode(agent, softhsm):
     card = softhsm.main
     async with client(agent) as page:
         error = await page.error(
-            "sign", token=card.id, certificate=card.fp("ec-p256"), mechanism="ECDSA_SHA256", data="AA=="
+            "sign",
+            token=card.id,
+            certificate=card.fp("ec-p256"),
+            mechanism="ECDSA_SHA256",
+            data="AA==",
         )
     assert error["code"] == "BAD_REQUEST"
 

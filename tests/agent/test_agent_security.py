@@ -35,7 +35,12 @@ async def test_handshake_checks_the_host_header_against_dns_rebinding(agent):
     port = agent.port
     assert await raw_handshake(port, f"127.0.0.1:{port}", ORIGIN) == 101
     assert await raw_handshake(port, f"localhost:{port}", ORIGIN) == 101
-    for host in (f"evil.example:{port}", f"127.0.0.1:{port + 1}", "127.0.0.1", f"localhost.evil.example:{port}"):
+    for host in (
+        f"evil.example:{port}",
+        f"127.0.0.1:{port + 1}",
+        "127.0.0.1",
+        f"localhost.evil.example:{port}",
+    ):
         assert await raw_handshake(port, host, ORIGIN) == 403, host
 
 
@@ -96,7 +101,9 @@ async def test_fifty_wrong_pins_leak_no_session(start_agent, softhsm):
     async with client(agent) as page:
         for _ in range(50):
             clock.advance(3600)  # past any back-off
-            assert (await page.error("sign", **sign_fields(card, pin="000000")))["code"] == "PIN_INCORRECT"
+            assert (await page.error("sign", **sign_fields(card, pin="000000")))[
+                "code"
+            ] == "PIN_INCORRECT"
         assert not await agent.worker.run(read_only_session_open(softhsm.module, card))
         clock.advance(3600)
         assert (await page.ok("sign", **sign_fields(card)))["signature"]
@@ -108,7 +115,9 @@ async def test_wrong_pins_back_off_per_card(start_agent, softhsm):
     agent = await start_agent(clock=clock, wrong_pin_delay=2.0, wrong_pin_max_delay=60.0)
     card = softhsm.main
     async with client(agent) as page:
-        assert (await page.error("sign", **sign_fields(card, pin="000000")))["code"] == "PIN_INCORRECT"
+        assert (await page.error("sign", **sign_fields(card, pin="000000")))[
+            "code"
+        ] == "PIN_INCORRECT"
         # Even the right PIN is not tried during the back-off ...
         limited = await page.error("sign", **sign_fields(card))
         assert (limited["code"], limited["retry_after"]) == ("RATE_LIMITED", 2)
@@ -117,12 +126,16 @@ async def test_wrong_pins_back_off_per_card(start_agent, softhsm):
         clock.advance(1.5)
         assert (await page.error("sign", **sign_fields(card)))["retry_after"] == 1
         clock.advance(0.5)
-        assert (await page.error("sign", **sign_fields(card, pin="111111")))["code"] == "PIN_INCORRECT"
+        assert (await page.error("sign", **sign_fields(card, pin="111111")))[
+            "code"
+        ] == "PIN_INCORRECT"
         assert (await page.error("sign", **sign_fields(card)))["retry_after"] == 4  # doubled
         clock.advance(4)
         assert (await page.ok("sign", **sign_fields(card)))["signature"]
         # A right PIN clears the count: the next wrong one starts from the first delay again.
-        assert (await page.error("sign", **sign_fields(card, pin="000000")))["code"] == "PIN_INCORRECT"
+        assert (await page.error("sign", **sign_fields(card, pin="000000")))[
+            "code"
+        ] == "PIN_INCORRECT"
         assert (await page.error("sign", **sign_fields(card)))["retry_after"] == 2
 
 
@@ -140,7 +153,9 @@ async def test_log_has_origin_operation_result_and_fingerprint_and_nothing_perso
         await page.error("sign", **sign_fields(card, pin="987654"))
     # Everything the agent logged, even at DEBUG; the test's own client logs frames (with PINs)
     # at DEBUG too, but it plays the page, not the agent.
-    text = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("websockets.client"))
+    text = "\n".join(
+        r.getMessage() for r in caplog.records if not r.name.startswith("websockets.client")
+    )
     assert f"origin={ORIGIN} op=sign result=OK cert={card.fp('ec-p256')}" in text
     assert f"origin={ORIGIN} op=sign result=PIN_INCORRECT cert={card.fp('ec-p256')}" in text
     assert f"origin={ORIGIN} op=get_certificates result=OK" in text
