@@ -1,4 +1,4 @@
-"""The WebSocket side: who may connect, one request at a time per card, answers and events."""
+"""The WebSocket side: who may connect, one sign at a time per card, answers and events."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ class Agent:
             pin_prompt = DialogPinPrompt(config.pin_prompt_timeout)
         self._pin_prompt = pin_prompt
         self._origins = frozenset(config.allow_origins)
-        self._busy: set[str] = set()  # tokens with an operation in progress
+        self._busy: set[str] = set()  # cards with a sign in progress
         self._clients: set[ServerConnection] = set()
         self._watch = CardWatch([])
         self._hello: dict[str, Any] = {}
@@ -198,8 +198,8 @@ class Agent:
                 task = asyncio.create_task(self._respond(ws, origin, message))
                 pending.add(task)
                 task.add_done_callback(pending.discard)
-        except ConnectionClosed:
-            if ws.close_code == 1009:
+        except ConnectionClosed as exc:
+            if exc.sent is not None and exc.sent.code == 1009:  # we closed it: over max_size
                 log.warning(
                     "origin=%s op=- result=%s (message too big)", origin, ErrorCode.BAD_REQUEST
                 )

@@ -244,8 +244,8 @@ class TokenStore:
                 if info.id == token_id and info.initialized:
                     self._slots[token_id] = slot.slot_id
                     return module, slot, token, info
-        except PKCS11Error:
-            pass
+        except PKCS11Error as exc:  # the module cannot list its slots: no card to be had
+            log.warning("card type %s: listing slots failed (%s)", module.card.id, _name(exc))
         self._certs.pop(token_id, None)
         return None
 

@@ -197,7 +197,7 @@ async def test_sign_without_pin_is_a_bad_request_in_page_mode(agent, softhsm):
     assert error["code"] == "BAD_REQUEST"
 
 
-async def test_oversized_message_closes_the_connection(start_agent):
+async def test_oversized_message_closes_the_connection(start_agent, caplog):
     agent = await start_agent(max_message_bytes=4096)
     async with client(agent) as page:
         await page.ws.send(json.dumps({"id": "1", "type": "hello", "pad": "x" * 5000}))
@@ -206,6 +206,7 @@ async def test_oversized_message_closes_the_connection(start_agent):
     assert closed.value.rcvd.code == 1009  # "message too big"
     async with client(agent) as page:  # the agent itself carries on
         assert (await page.ok("hello"))["max_message_bytes"] == 4096
+    assert "op=- result=BAD_REQUEST (message too big)" in caplog.text
 
 
 async def test_answers_are_matched_by_id_when_requests_overlap(agent, softhsm):
