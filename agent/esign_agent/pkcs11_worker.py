@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .certificates import CertificateInfo
-from .protocol import Mechanism
+from .protocol import Sign
 from .tokens import CardReport, ModuleStatus, Prepared, TokenInfo, TokenStore
 
 T = TypeVar("T")
@@ -72,22 +72,11 @@ class Pkcs11Worker:
     async def certificates(self, token_id: str) -> list[tuple[CertificateInfo, list[str]]]:
         return await self.run(lambda store: store.certificates(token_id))
 
-    async def prepare(self, token_id: str, fingerprint: str, mechanism: Mechanism) -> Prepared:
-        return await self.run(lambda store: store.prepare(token_id, fingerprint, mechanism))
+    async def prepare(self, request: Sign) -> Prepared:
+        return await self.run(lambda store: store.prepare(request))
 
-    async def sign(
-        self,
-        token_id: str,
-        fingerprint: str,
-        mechanism: Mechanism,
-        data: bytes,
-        pin: str,
-        *,
-        seen: bool = False,
-    ) -> bytes:
-        return await self.run(
-            lambda store: store.sign(token_id, fingerprint, mechanism, data, pin, seen=seen)
-        )
+    async def sign(self, request: Sign, pin: str, *, seen: bool = False) -> bytes:
+        return await self.run(lambda store: store.sign(request, pin, seen=seen))
 
     async def survey(self) -> list[CardReport]:
         return await self.run(TokenStore.survey)

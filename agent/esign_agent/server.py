@@ -272,14 +272,7 @@ class Agent:
                 pin = await self._ask_pin(request, origin)
                 seen = True
             try:
-                signature = await self.worker.sign(
-                    request.token,
-                    request.certificate,
-                    request.mechanism,
-                    request.data,
-                    pin,
-                    seen=seen,
-                )
+                signature = await self.worker.sign(request, pin, seen=seen)
             except AgentError as err:
                 if err.code is ErrorCode.PIN_INCORRECT:
                     self._limiter.failed(request.token)
@@ -289,7 +282,7 @@ class Agent:
 
     async def _ask_pin(self, request: Sign, origin: str) -> str:
         assert self._pin_prompt is not None
-        prepared = await self.worker.prepare(request.token, request.certificate, request.mechanism)
+        prepared = await self.worker.prepare(request)
         question = PinQuestion(
             origin=origin,
             token_label=prepared.token.label,

@@ -20,7 +20,7 @@ from pkcs11.exceptions import PKCS11Error
 from . import mechanisms
 from .certificates import CertificateInfo
 from .presets import CardType
-from .protocol import AgentError, ErrorCode, Mechanism
+from .protocol import AgentError, ErrorCode, Sign
 
 log = logging.getLogger("esign_agent")
 
@@ -313,38 +313,26 @@ class TokenStore:
 
     # -- signing ---------------------------------------------------------------------------
 
-    def _prepare(
-        self, token_id: str, fingerprint: str, mechanism: Mechanism, seen: bool
-    ) -> tuple[_Module, Any, Prepared, bytes]:
-        module, slot, token, info = self._require(token_id, seen)
+    def _prepare(self, request: Sign, seen: bool) -> tuple[_Module, Any, Prepared, bytes]:
+        module, slot, token, info = self._require(request.token, seen)
         if info.pin.locked:
             raise AgentError(ErrorCode.PIN_LOCKED, pin=info.pin.to_json())
-        stored = self._stored_cert(module, token, info, fingerprint)
-        plan = mechanisms.plan(mechanism, stored.info, module.slot_mechanisms(slot))
+        stored = self._stored_cert(module, token, info, request.certificate)
+        plan = mechanisms.plan(request.mechanism, stored.info, module.slot_mechanisms(slot))
         return module, token, Prepared(info, stored.info, plan), stored.cka_id
 
-    def prepare(
-        self, token_id: str, fingerprint: str, mechanism: Mechanism, *, seen: bool = False
-    ) -> Prepared:
+    def prepare(self, request: Sign, *, seen: bool = False) -> Prepared:
         """Every check a sign makes before it uses the PIN (so a doomed request costs none)."""
-        return self._prepare(token_id, fingerprint, mechanism, seen)[2]
+        return self._prepare(request, seen)[2]
 
-    def sign(
-        self,
-        token_id: str,
-        fingerprint: str,
-        mechanism: Mechanism,
-        data: bytes,
-        pin: str,
-        *,
-        seen: bool = False,
-    ) -> bytes:
-        """Sign ``data``; ``seen``: the token was present when the operation began."""
-        module, token, prepared, cka_id = self._prepare(token_id, fingerprint, mechanism, seen)
+    def sign(self, request: Sign, pin: str, *, seen: bool = False) -> bytes:
+        """Sign ``request.data`` with ``pin`` (the request's own, or the one the holder typed in
+        the agent's window); ``seen``: the token was present when the operation began."""
+        module, token, prepared, cka_id = self._prepare(request, seen)
         if not 0 < len(pin) <= MAX_PIN_LENGTH:
             raise AgentError(ErrorCode.PIN_LEN_RANGE)
         if prepared.token.pin.final_try:
-            log.warning("cert=%s: the card's PIN is on its final try", fingerprint)
+            log.warning("cert=%s: the card's PIN is on its final try", request.certificate)
         plan = prepared.plan
         key_template = {Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.ID: cka_id}
         try:
@@ -353,18 +341,18 @@ class TokenStore:
                 if not keys:
                     raise AgentError(ErrorCode.KEY_NOT_FOUND)
                 raw = keys[0].sign(
-                    plan.payload(data), mechanism=plan.mechanism, mechanism_param=plan.param
+                    plan.payload(request.data), mechanism=plan.mechanism, mechanism_param=plan.param
                 )
         except (pkcs11.PinIncorrect, pkcs11.PinInvalid):
-            pin_status = self._pin_after_failure(token_id)
+            pin_status = self._pin_after_failure(request.token)
             raise AgentError(ErrorCode.PIN_INCORRECT, pin=pin_status) from None
         except pkcs11.PinLocked:
-            pin_status = self._pin_after_failure(token_id)
+            pin_status = self._pin_after_failure(request.token)
             raise AgentError(ErrorCode.PIN_LOCKED, pin=pin_status) from None
         except pkcs11.PinLenRange:
             raise AgentError(ErrorCode.PIN_LEN_RANGE) from None
         except PKCS11Error as exc:
-            raise self._operation_error(exc, token_id) from None
+            raise self._operation_error(exc, request.token) from None
         return plan.finish(raw)
 
     def _pin_after_failure(self, token_id: str) -> dict[str, bool]:

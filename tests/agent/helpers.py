@@ -10,7 +10,7 @@ import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -195,6 +195,7 @@ async def raw_handshake(port: int, host: str, origin: str) -> int:
     return int(status_line.split()[1])
 
 
+@dataclass
 class ScriptedPrompt:
     """Plays the holder at the agent's PIN window (``pin_entry = "agent"``).
 
@@ -202,18 +203,12 @@ class ScriptedPrompt:
     until ``release`` is set; ``on_open`` runs when a window opens (e.g. to pull the card).
     """
 
-    def __init__(
-        self,
-        pin: str | None,
-        hold_for: str | None = None,
-        on_open: Callable[[], None] | None = None,
-    ) -> None:
-        self.pin = pin
-        self.hold_for = hold_for
-        self.on_open = on_open
-        self.questions: list[Any] = []
-        self.opened = asyncio.Event()
-        self.release = asyncio.Event()
+    pin: str | None
+    hold_for: str | None = None
+    on_open: Callable[[], None] | None = None
+    questions: list[Any] = field(default_factory=list)
+    opened: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def ask(self, question: Any) -> str | None:
         self.questions.append(question)
