@@ -104,13 +104,21 @@ def test_events(producer):
     EVENT_SCHEMAS.pop((subject, 1), None)
 
 
-async def drain(runner: ConsumerRunner, producer: str, rounds: int = 20) -> None:
+async def consume_until(runner: ConsumerRunner, producer: str, done, timeout: float = 20) -> None:
+    """Runs the consumer until ``done()`` (an async check) holds; no fixed sleeps, so a loaded
+    machine only makes it slower, not wrong."""
     sub = await runner._js.pull_subscribe_bind(durable=runner.spec.name, stream=stream_name(producer))
-    empty = 0
-    while empty < 2 and rounds:
-        rounds -= 1
-        empty = empty + 1 if await runner.poll(sub, timeout=0.5) == 0 else 0
-    await sub.unsubscribe()
+    try:
+        async with asyncio.timeout(timeout):
+            while not await done():
+                await runner.poll(sub, timeout=0.5)
+    finally:
+        await sub.unsubscribe()
+
+
+async def dead_letters_of(session_factory, consumer: str):
+    async with session_factory() as s:
+        return (await s.execute(sa.select(tables.dead_letters).where(tables.dead_letters.c.consumer == consumer))).all()
 
 
 async def test_events_reach_the_consumer_once(nc, session_factory, producer, test_events):
@@ -125,7 +133,11 @@ async def test_events_reach_the_consumer_once(nc, session_factory, producer, tes
     spec = ConsumerSpec(name=f"{producer}-c", producer=producer, handlers={test_events: record_effect})
     runner = ConsumerRunner(spec, js, uow_factory(session_factory, producer), tables)
     await runner.ensure_consumer()
-    await drain(runner, producer)
+
+    async def all_applied() -> bool:
+        return set(ids) <= set(await count_effects(session_factory))
+
+    await consume_until(runner, producer, all_applied)
     done = await count_effects(session_factory)
     assert {i: done.get(i) for i in ids} == {i: 1 for i in ids}
 
@@ -197,11 +209,14 @@ async def test_failing_handler_is_retried_then_dead_lettered_and_replayable(nc, 
     spec = ConsumerSpec(name=f"{producer}-c", producer=producer, handlers={test_events: flaky}, backoff=[0.1])
     runner = ConsumerRunner(spec, js, uow_factory(session_factory, producer), tables, max_deliver=3)
     await runner.ensure_consumer()
-    await drain(runner, producer)
+
+    async def dead_lettered() -> bool:
+        return bool(await dead_letters_of(session_factory, spec.name))
+
+    await consume_until(runner, producer, dead_lettered)
     assert event_id not in await count_effects(session_factory)
-    async with session_factory() as s:
-        [dead] = (await s.execute(sa.select(tables.dead_letters).where(tables.dead_letters.c.event_id == event_id))).all()
-    assert dead.deliveries == 3 and "downstream is down" in dead.error
+    [dead] = await dead_letters_of(session_factory, spec.name)
+    assert dead.event_id == event_id and dead.deliveries == 3 and "downstream is down" in dead.error
 
     broken["on"] = False  # the operator fixed the cause
     assert await runner.replay(dead.id) is True
@@ -216,7 +231,10 @@ async def test_unreadable_message_is_dead_lettered_at_once(nc, session_factory, 
     spec = ConsumerSpec(name=f"{producer}-c", producer=producer, handlers={test_events: record_effect})
     runner = ConsumerRunner(spec, js, uow_factory(session_factory, producer), tables)
     await runner.ensure_consumer()
-    await drain(runner, producer)
-    async with session_factory() as s:
-        rows = (await s.execute(sa.select(tables.dead_letters).where(tables.dead_letters.c.consumer == spec.name))).all()
+
+    async def dead_lettered() -> bool:
+        return bool(await dead_letters_of(session_factory, spec.name))
+
+    await consume_until(runner, producer, dead_lettered)
+    rows = await dead_letters_of(session_factory, spec.name)
     assert len(rows) == 1 and rows[0].deliveries == 1 and rows[0].event_id is None
