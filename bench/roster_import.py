@@ -26,13 +26,13 @@ from services.applications.adapters.orm import messaging
 from services.applications.adapters.roster_files import read_roster_file
 from services.applications.adapters.uow import ApplicationsUnitOfWork
 from services.applications.app import DEFINITION
+from services.applications.domain.tckn import check_digits
 from services.applications.handlers.roster import ImportRoster, import_roster
 
 
 def tckn(n: int) -> str:
-    d = [int(c) for c in str(100000000 + n * 7919)]
-    d10 = (sum(d[0::2]) * 7 - sum(d[1::2])) % 10
-    return "".join(map(str, d)) + f"{d10}{(sum(d) + d10) % 10}"
+    first_nine = str(100000000 + n * 7919)
+    return first_nine + check_digits(first_nine)
 
 
 def csv_file(rows: int) -> bytes:

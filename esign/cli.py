@@ -47,6 +47,8 @@ def _token(args: argparse.Namespace) -> int:
 def _invitations(args: argparse.Namespace) -> int:
     """Reads invitation events from the applications stream and opens the sealed credentials with
     the local notifications key: what the notifications service does before e-mailing them."""
+    from nats.errors import TimeoutError as NatsTimeout
+
     from esign import sealing
     from esign.jetstream import connect
 
@@ -67,9 +69,10 @@ def _invitations(args: argparse.Namespace) -> int:
                     "email": data["email"], "link": secret["link"], "token": secret["token"], "password": secret["password"],
                     "expires_at": data["expires_at"],
                 }
-        except Exception:  # no more messages
+        except NatsTimeout:  # nothing more on the stream
             pass
-        await nc.close()
+        finally:
+            await nc.close()
         return list(found.values())
 
     invitations = asyncio.run(main())

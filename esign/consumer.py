@@ -37,6 +37,15 @@ HANDLED = Counter("esign_events_handled_total", "Events handled", ["consumer", "
 Handler = Callable[[UnitOfWork, Envelope], Awaitable[None]]
 
 
+def describe_error(exc: Exception) -> str:
+    """What an operator sees of a failure. Validation errors name fields and reasons but not the
+    offending values, which may be personal data; the full message stays in the dead letter."""
+    if isinstance(exc, ValidationError):
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['type']}" for e in exc.errors(include_input=False))
+        return f"unreadable event: {problems}"[:2000]
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
 class PermanentFailure(Exception):
     """Raised by a handler when retrying cannot help (the event contradicts our data)."""
 
@@ -120,19 +129,16 @@ class ConsumerRunner:
             handler = self.spec.handlers[envelope.type]
             envelope.parse_data()  # reject unknown versions / malformed data before any effect
         except (ValidationError, UnknownEvent, KeyError, ValueError) as exc:
-            await self._dead_letter(msg, None, f"unreadable event: {type(exc).__name__}: {exc}"[:2000])
-            await msg.ack()
+            await self._give_up(msg, None, exc)
             return
         try:
             applied = await self.apply(envelope, handler)
         except PermanentFailure as exc:
-            await self._dead_letter(msg, envelope.id, f"PermanentFailure: {exc}")
-            await msg.ack()
+            await self._give_up(msg, envelope.id, exc)
             return
         except Exception as exc:
             if deliveries >= self._max_deliver:
-                await self._dead_letter(msg, envelope.id, f"{type(exc).__name__}: {exc}"[:2000])
-                await msg.ack()
+                await self._give_up(msg, envelope.id, exc)
                 return
             delay = self.spec.backoff[min(deliveries - 1, len(self.spec.backoff) - 1)]
             HANDLED.labels(self.spec.name, "retry").inc()
@@ -159,7 +165,8 @@ class ConsumerRunner:
             await uow.commit()
             return True
 
-    async def _dead_letter(self, msg: Msg, event_id: uuid.UUID | None, error: str) -> None:
+    async def _give_up(self, msg: Msg, event_id: uuid.UUID | None, exc: Exception) -> None:
+        """Keeps the message for an operator, then acks it so it stops blocking the consumer."""
         HANDLED.labels(self.spec.name, "dead").inc()
         log.error("event_dead_lettered", consumer=self.spec.name, subject=msg.subject,
                   event_id=str(event_id) if event_id else None, deliveries=msg.metadata.num_delivered)
@@ -167,10 +174,11 @@ class ConsumerRunner:
             await uow.session.execute(
                 sa.insert(self._tables.dead_letters).values(
                     id=uuid.uuid4(), consumer=self.spec.name, subject=msg.subject, event_id=event_id,
-                    payload=msg.data, error=error, deliveries=msg.metadata.num_delivered,
+                    payload=msg.data, error=describe_error(exc), deliveries=msg.metadata.num_delivered,
                 )
             )
             await uow.commit()
+        await msg.ack()
 
     async def replay(self, dead_letter_id: uuid.UUID) -> bool:
         """Runs a dead-lettered event's handler again (after an operator fixed the cause)."""

@@ -49,7 +49,8 @@ class OutboxRelay:
         self._wake.set()
 
     async def publish_pending(self) -> int:
-        """Publishes one batch; returns how many were published."""
+        """Publishes one batch. Returns how many were published, or -1 if publishing failed part
+        way (what did go out is marked; the rest waits for the next pass)."""
         o = self._outbox
         async with self._session_factory() as session, session.begin():
             rows = (
@@ -70,10 +71,9 @@ class OutboxRelay:
             except Exception as exc:  # NATS down or timing out: keep what went out, retry the rest later.
                 PUBLISH_ERRORS.labels(self._producer).inc()
                 log.warning("outbox_publish_failed", error=type(exc).__name__, pending=len(rows) - len(published))
-                if rows and len(published) < len(rows):
-                    await session.execute(
-                        sa.update(o).where(o.c.id == rows[len(published)].id).values(attempts=o.c.attempts + 1)
-                    )
+                await session.execute(
+                    sa.update(o).where(o.c.id == rows[len(published)].id).values(attempts=o.c.attempts + 1)
+                )
             if published:
                 await session.execute(sa.update(o).where(o.c.id.in_(published)).values(published_at=sa.func.now()))
                 PUBLISHED.labels(self._producer).inc(len(published))

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from esign import jetstream, migrations
 from esign.auth import TokenVerifier
 from esign.consumer import ConsumerRunner, ConsumerSpec
+from esign.dead_letters import dead_letters_router
 from esign.db import make_engine, make_session_factory
 from esign.embedded import EmbeddedNats, EmbeddedPostgres
 from esign.messaging_tables import MessagingTables
@@ -131,8 +132,6 @@ def create_service_app(
     token_verifier: TokenVerifier,
     on_startup: Callable[[ServiceRuntime], Any] | None = None,
 ) -> FastAPI:
-    from esign.dead_letters import dead_letters_router
-
     configure_logging(settings.log_level, settings.log_json)
     runtime = ServiceRuntime(definition, settings)
 

@@ -42,6 +42,7 @@ class UnitOfWork:
         self._on_commit = on_commit
         self._seen: list[HasEvents] = []
         self._emitted: list[Envelope] = []
+        self._after_commit: list[Callable[[], None]] = []
         self.session: AsyncSession
 
     async def __aenter__(self) -> UnitOfWork:
@@ -59,6 +60,11 @@ class UnitOfWork:
     def track(self, aggregate: HasEvents) -> None:
         if aggregate not in self._seen:
             self._seen.append(aggregate)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Runs ``callback`` once this unit of work has committed (e.g. to wake a worker that
+        would otherwise find nothing yet)."""
+        self._after_commit.append(callback)
 
     def emit(self, event: EventData, *, event_id: uuid.UUID | None = None) -> Envelope:
         envelope = Envelope.wrap(event, self._producer, event_id=event_id)
@@ -90,7 +96,11 @@ class UnitOfWork:
         await self.session.commit()
         if written and self._on_commit:
             self._on_commit()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
 
     async def rollback(self) -> None:
         self._emitted = []
+        self._after_commit = []
         await self.session.rollback()

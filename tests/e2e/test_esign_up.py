@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -73,12 +74,15 @@ def port_open(port: int) -> bool:
 
 
 @pytest.fixture
-def platform(tmp_path):
-    os.chmod(tmp_path, 0o755)
-    p = Platform(tmp_path / "esign-data")
-    yield p
-    if p.proc and p.proc.poll() is None:
-        p.proc.kill()
+def platform():
+    # Not pytest's tmp_path: its parents are private to root, and PostgreSQL runs as its own user.
+    with tempfile.TemporaryDirectory(prefix="esign-e2e-") as scratch:
+        os.chmod(scratch, 0o755)
+        p = Platform(Path(scratch) / "esign-data")
+        yield p
+        if p.proc and p.proc.poll() is None:
+            p.proc.kill()
+            p.proc.wait()
 
 
 def test_first_application_through_the_running_platform(platform):
@@ -141,7 +145,7 @@ def test_first_application_through_the_running_platform(platform):
 
 
 # Runs in its own process, as another service would publish.
-_PUBLISH_HANDED_OVER = f"""
+_PUBLISH_HANDED_OVER = """
 import asyncio, sys, uuid
 from datetime import datetime, timezone
 from esign.events import Envelope, ShipmentHandedToCourier
@@ -153,7 +157,7 @@ async def main(url, application_id):
     await ensure_stream(js, "tracking")
     env = Envelope.wrap(ShipmentHandedToCourier(shipment_id=uuid.uuid4(), application_id=uuid.UUID(application_id),
         tracking_number="YK123", carrier="simulated", occurred_at=datetime.now(timezone.utc)), "tracking")
-    await js.publish(env.subject, env.model_dump_json().encode(), headers={{"Nats-Msg-Id": str(env.id)}})
+    await js.publish(env.subject, env.model_dump_json().encode(), headers={"Nats-Msg-Id": str(env.id)})
     await nc.close()
 
 asyncio.run(main(sys.argv[1], sys.argv[2]))

@@ -14,6 +14,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from esign import sealing
 from esign.auth import Role, mint_token
+from services.applications.domain.tckn import check_digits
 
 JWT_SECRET = "test-secret-for-local-tokens-only-0123456789"
 NOTIFICATIONS_PRIVATE, NOTIFICATIONS_PUBLIC = sealing.generate_keypair()
@@ -81,13 +82,12 @@ class InvitationInbox:
 
 
 def make_tckn(n: int) -> str:
-    """The n-th valid TC Kimlik No of a test series (an independent implementation of the rule)."""
-    d = [int(c) for c in f"{(n % 8 + 1)}{(n * 7919) % 10**8:08d}"]
-    if len(set(d)) == 1:
-        d[1] = (d[1] + 1) % 10
-    d10 = ((d[0] + d[2] + d[4] + d[6] + d[8]) * 7 - (d[1] + d[3] + d[5] + d[7])) % 10
-    d11 = (sum(d) + d10) % 10
-    return "".join(map(str, d)) + f"{d10}{d11}"
+    """The n-th valid TC Kimlik No of a test series (the rule itself is tested against the
+    published numbers in tests/services/applications/domain/test_tckn.py)."""
+    first_nine = f"{(n % 8 + 1)}{(n * 7919) % 10**8:08d}"
+    if len(set(first_nine)) == 1:  # would be a placeholder
+        first_nine = first_nine[0] + str((int(first_nine[1]) + 1) % 10) + first_nine[2:]
+    return first_nine + check_digits(first_nine)
 
 
 def roster_csv(people: list[dict[str, str]], delimiter: str = ";") -> bytes:

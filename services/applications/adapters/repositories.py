@@ -371,8 +371,8 @@ class ApplicationRepository:
             query = query.where(a.c.institution_id == institution_id)
         return {status: n for status, n in (await self.session.execute(query)).all()}
 
-    async def invitation_views(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, sa.Row]:
-        """What an invitation e-mail needs: names, contact details, institution name."""
+    async def contacts(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, sa.Row]:
+        """Names, contact details and institution name: what the events sent to people need."""
         a, p, inst = orm.applications, orm.people, orm.institutions
         rows = (await self.session.execute(
             sa.select(a.c.id, a.c.institution_id, inst.c.name.label("institution_name"), p.c.first_name, p.c.last_name,

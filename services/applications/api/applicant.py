@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
 
@@ -53,7 +53,7 @@ async def my_application(uow: UoW, principal: Applicant) -> ApplicationOut:
                           "saved. `null` clears a field. Identity fields are read-only.",
               responses=problem_responses(401, 403, 404, 409, 422))
 async def patch_form(uow: UoW, principal: Applicant,
-                     patch: dict[str, Any] = Body(examples=[_FORM_PATCH_EXAMPLE])) -> ApplicationOut:
+                     patch: Annotated[dict[str, Any], Body(examples=[_FORM_PATCH_EXAMPLE])]) -> ApplicationOut:
     await handlers.save_draft(principal.application_id, patch, uow, principal)
     return await _mine(uow, principal)
 

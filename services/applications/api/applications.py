@@ -32,10 +32,13 @@ router = APIRouter(prefix="/v1/applications", tags=["applications"], responses=p
 PDF_RESPONSE = {200: {"content": {"application/pdf": {}}, "description": "The printable form (A4 PDF)."}}
 
 
-async def _view(uow: UoW, application_id: uuid.UUID) -> ApplicationOut:
+async def _view(uow: UoW, application_id: uuid.UUID, principal=None) -> ApplicationOut:
+    """The application as the API shows it; with ``principal``, only if that caller may see it."""
     row = await uow.applications.view(application_id)
     if row is None:
         raise NotFound("application")
+    if principal is not None:
+        ensure_application_visible(principal, row.institution_id, row.id)
     return ApplicationOut.from_view(row)
 
 
@@ -77,8 +80,7 @@ async def summary(uow: UoW, principal: Staff, institution_id: uuid.UUID | None =
 @router.get("/{application_id}", response_model=ApplicationOut, summary="One application",
             responses=problem_responses(404))
 async def get_application(application_id: uuid.UUID, uow: UoW, principal: AnyRole) -> ApplicationOut:
-    await load_visible(uow, application_id, principal)
-    return await _view(uow, application_id)
+    return await _view(uow, application_id, principal)
 
 
 @router.get("/{application_id}/history", response_model=list[TransitionOut],

@@ -65,6 +65,6 @@ async def upload_roster(institution_id: uuid.UUID, request: Request, uow: UoW, p
         raise too_large
     records = read_roster_file(bytes(content), content_type, filename, max_rows=settings.roster_max_rows)
     result = await import_roster(ImportRoster(institution_id, records, date.today()), uow, principal)
-    request.app.state.wake_invitation_issuer()
+    uow.after_commit(request.app.state.wake_invitation_issuer)
     return RosterImportOut(received=result.received, created=result.created, already_known=result.already_known,
                            already_known_lines=result.already_known_lines)

@@ -27,8 +27,8 @@ class InvalidTCKimlikNo(ValueError):
         self.message = message
 
 
-def _check_digits(first_nine: str) -> str:
-    """The 10th and 11th digits that the first nine digits call for."""
+def check_digits(first_nine: str) -> str:
+    """The 10th and 11th digits that the first nine digits call for (also used to make test data)."""
     digits = [int(c) for c in first_nine]
     odd_sum = sum(digits[0::2])  # d1, d3, d5, d7, d9
     even_sum = sum(digits[1::2])  # d2, d4, d6, d8
@@ -52,7 +52,7 @@ def _validate(value: str) -> None:
             "tckn_placeholder",
             "This looks like a placeholder number, not a real TC Kimlik No.",
         )
-    if value[9:] != _check_digits(value[:9]):
+    if value[9:] != check_digits(value[:9]):
         raise InvalidTCKimlikNo(
             "tckn_checksum",
             "This is not a valid TC Kimlik No: its check digits do not match. "

@@ -61,7 +61,7 @@ async def issue_pending(uow: ApplicationsUnitOfWork, hasher: PasswordHasher, pol
     now = datetime.now(timezone.utc)
     # Argon2 is deliberately slow; argon2-cffi releases the GIL, so hash off the event loop.
     issued = await asyncio.to_thread(lambda: [inv.issue(hasher, now, policy.ttl) for inv in pending])
-    views = await uow.applications.invitation_views([inv.application_id for inv in pending])
+    views = await uow.applications.contacts([inv.application_id for inv in pending])
     for inv, secrets in zip(pending, issued, strict=True):
         uow.emit(_issued_event(inv, secrets, views[inv.application_id], policy, reissue=False))
     await uow.invitations.save_many(pending)
@@ -82,7 +82,7 @@ async def reissue(application_id: uuid.UUID, uow: ApplicationsUnitOfWork, princi
     if inv is None:
         raise NotFound("invitation")
     secrets = await asyncio.to_thread(inv.issue, hasher, datetime.now(timezone.utc), policy.ttl)
-    views = await uow.applications.invitation_views([application_id])
+    views = await uow.applications.contacts([application_id])
     uow.emit(_issued_event(inv, secrets, views[application_id], policy, reissue=True))
     await uow.invitations.save(inv)
     return inv

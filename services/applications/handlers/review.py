@@ -72,7 +72,7 @@ async def forward_batch(cmd: ForwardBatch, uow: ApplicationsUnitOfWork, principa
     batch_id = uuid.uuid4()
     await uow.batches.add(batch_id, cmd.institution_id, principal.subject, cmd.note)
     now = datetime.now(timezone.utc)
-    views = await uow.applications.invitation_views(wanted)
+    views = await uow.applications.contacts(wanted)
     for app in found.values():
         app.forward(batch_id, actor_of(principal), now)
         await _save(uow, app)
@@ -86,7 +86,7 @@ async def reject(application_id: uuid.UUID, reason: str, uow: ApplicationsUnitOf
     app = await load_visible(uow, application_id, principal, for_update=True)
     app.reject(reason, actor_of(principal), datetime.now(timezone.utc))
     await _save(uow, app)
-    v = (await uow.applications.invitation_views([app.id]))[app.id]
+    v = (await uow.applications.contacts([app.id]))[app.id]
     uow.emit(ApplicationRejected(application_id=app.id, institution_id=app.institution_id, reason=reason,
                                  email=app.form.institutional_email or v.email, mobile=app.form.mobile or v.mobile,
                                  first_name=v.first_name, last_name=v.last_name))
@@ -104,13 +104,13 @@ class RecordProduction:
 
 async def record_production(cmd: RecordProduction, uow: ApplicationsUnitOfWork, principal: Principal) -> Application:
     app = await load_visible(uow, cmd.application_id, principal, for_update=True)
-    certificate = Certificate(cmd.certificate_serial, cmd.not_before, cmd.not_after, cmd.card_type)
-    app.record_production(certificate, actor_of(principal), datetime.now(timezone.utc))
-    await _save(uow, app)
-    v = (await uow.applications.invitation_views([app.id]))[app.id]
     addr = app.form.delivery_address
     if addr is None:  # completeness guarantees it; a broken invariant must not ship a card nowhere
         raise Conflict("no_delivery_address", "The application has no delivery address.")
+    certificate = Certificate(cmd.certificate_serial, cmd.not_before, cmd.not_after, cmd.card_type)
+    app.record_production(certificate, actor_of(principal), datetime.now(timezone.utc))
+    await _save(uow, app)
+    v = (await uow.applications.contacts([app.id]))[app.id]
     uow.emit(CertificateProduced(
         application_id=app.id, institution_id=app.institution_id, holder_id=app.person_id,
         first_name=v.first_name, last_name=v.last_name, email=app.form.institutional_email or v.email,

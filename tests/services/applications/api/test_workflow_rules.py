@@ -4,7 +4,6 @@ illegal steps, the courier's events (in order, duplicated and out of order)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from datetime import datetime, timedelta, timezone
 

@@ -2,6 +2,7 @@ from datetime import date
 
 from services.applications.domain.roster import RosterRow, RowError, validate_roster
 from services.applications.domain.tckn import TCKimlikNo
+from tests.support.applications import make_tckn
 
 TODAY = date(2025, 6, 15)
 
@@ -99,20 +100,12 @@ def test_the_birth_date_is_left_out_of_a_rows_repr():
     assert "10000000146" not in repr(report.rows[0])
 
 
-def valid_tckn(n: int) -> str:
-    first_nine = str(100000000 + n * 7919)  # spread out, never all equal
-    digits = [int(c) for c in first_nine]
-    d10 = (sum(digits[0::2]) * 7 - sum(digits[1::2])) % 10
-    d11 = (sum(digits) + d10) % 10
-    return f"{first_nine}{d10}{d11}"
-
-
 def test_ten_thousand_rows_with_one_late_duplicate():
     # Speed is measured by bench/roster_import.py, not here: tests assert behaviour only.
     records = [
-        (n + 2, staff(tckn=valid_tckn(n), email=f"user{n}@metu.edu.tr")) for n in range(10_000)
+        (n + 2, staff(tckn=make_tckn(n), email=f"user{n}@metu.edu.tr")) for n in range(10_000)
     ]
-    records.append((10_002, staff(tckn=valid_tckn(0), email="late@metu.edu.tr")))
+    records.append((10_002, staff(tckn=make_tckn(0), email="late@metu.edu.tr")))
     report = validate_roster(records, TODAY)
     assert len(report.rows) == 10_000
     assert [(e.line, e.code) for e in report.errors] == [(10_002, "duplicate_in_file")]
