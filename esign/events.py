@@ -196,6 +196,37 @@ class ApplicationStatusChanged(EventData):
     reason: str | None = None
 
 
+@event
+class RenewalRecorded(EventData):
+    """The holder asked to renew (a form completed with the reason "renewal"): expiry reminders
+    for the holder's current certificate stop. A later ``certificate.produced`` for the same
+    ``holder_id`` is the renewed certificate."""
+
+    type: ClassVar[str] = "applications.renewal.recorded"
+    application_id: uuid.UUID
+    institution_id: uuid.UUID
+    holder_id: uuid.UUID
+    recorded_at: datetime
+
+
+# ---------------------------------------------------------------- notifications.*
+
+
+@event
+class ExpiryWarned(EventData):
+    """The holder was warned that the certificate expires in ``days_before`` days (one event per
+    step of the reminder schedule, each sent once)."""
+
+    type: ClassVar[str] = "notifications.certificate.expiry_warned"
+    application_id: uuid.UUID
+    institution_id: uuid.UUID
+    holder_id: uuid.UUID
+    certificate_serial: str
+    not_after: datetime
+    days_before: int
+    warned_at: datetime
+
+
 # ---------------------------------------------------------------- tracking.*
 
 
@@ -228,3 +259,20 @@ class ShipmentDeliveryFailed(_ShipmentEvent):
 class ShipmentReturned(_ShipmentEvent):
     type: ClassVar[str] = "tracking.shipment.returned"
     reason: str | None = None
+
+
+@event
+class ShipmentOutForDelivery(_ShipmentEvent):
+    """The courier is on the way today: the holder should have an ID card at hand."""
+
+    type: ClassVar[str] = "tracking.shipment.out_for_delivery"
+
+
+@event
+class ShipmentStuck(_ShipmentEvent):
+    """Not delivered within the promised working days of hand-over; flagged once so someone acts."""
+
+    type: ClassVar[str] = "tracking.shipment.stuck"
+    handed_over_at: datetime
+    working_days: int
+    last_status: str

@@ -9,7 +9,7 @@ from esign.events import EVENT_SCHEMAS
 DOC = (Path(__file__).parents[2] / "docs" / "events.md").read_text()
 
 
-@pytest.mark.parametrize("key", sorted(k for k in EVENT_SCHEMAS if k[0].split(".")[0] in {"applications", "tracking"}),
+@pytest.mark.parametrize("key", sorted(k for k in EVENT_SCHEMAS if k[0].split(".")[0] in {"applications", "tracking", "notifications"}),
                          ids=lambda k: f"{k[0]} v{k[1]}")
 def test_every_event_is_documented_with_its_fields(key):
     event_type, version = key

@@ -9,12 +9,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from esign.auth import Principal
-from esign.events import FormCompleted
+from esign.events import FormCompleted, RenewalRecorded
 from services.applications.adapters.form_pdf import PrintableForm, render_application_form
 from services.applications.adapters.uow import ApplicationsUnitOfWork
 from services.applications.domain.application import Actor, Application, Status
 from services.applications.domain.contact import FieldInvalid
-from services.applications.domain.form import FieldError, validate_security_word
+from services.applications.domain.form import FieldError, PriorCertificateReason, validate_security_word
 from services.applications.domain.invitation import PasswordHasher
 from services.applications.domain.tckn import TCKimlikNo
 from services.applications.handlers.access import ensure_application_visible
@@ -59,12 +59,17 @@ async def set_security_word(application_id: uuid.UUID, word: str, uow: Applicati
 
 async def complete_form(application_id: uuid.UUID, uow: ApplicationsUnitOfWork, principal: Principal) -> Application:
     app = await load_visible(uow, application_id, principal, for_update=True)
-    app.complete_form(actor_of(principal), datetime.now(timezone.utc))
+    now = datetime.now(timezone.utc)
+    app.complete_form(actor_of(principal), now)
     await uow.applications.save(app)
     uow.track(app)
     person = await uow.people.get(app.person_id)
     uow.emit(FormCompleted(application_id=app.id, institution_id=app.institution_id, first_name=person.first_name,
                            last_name=person.last_name, email=app.form.institutional_email or person.email))
+    if app.form.prior_certificate_reason is PriorCertificateReason.RENEWAL:
+        # The holder is renewing: the notifications service stops the old certificate's reminders.
+        uow.emit(RenewalRecorded(application_id=app.id, institution_id=app.institution_id, holder_id=app.person_id,
+                                 recorded_at=now))
     return app
 
 

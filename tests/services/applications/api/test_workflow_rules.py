@@ -7,6 +7,9 @@ import asyncio
 import uuid
 from datetime import datetime, timedelta, timezone
 
+import sqlalchemy as sa
+
+from esign.db import make_engine
 from esign.events import Envelope, ShipmentDelivered, ShipmentHandedToCourier, ShipmentReturned
 from esign.jetstream import ensure_stream
 from tests.support.applications import COMPLETE_FORM, make_tckn, person, roster_csv
@@ -224,3 +227,26 @@ async def test_a_browser_form_upload_works_and_huge_files_are_refused(flow, clie
     huge = b"x" * (applications_settings.roster_max_bytes + 1)
     problem(await client.post(url, content=huge, headers={**headers, "Content-Type": "text/csv"}), 413, "roster_too_large")
     problem(await client.post(url, files={"other": ("a.csv", b"x")}, headers=headers), 400, "roster_missing_file")
+
+
+async def test_a_form_completed_for_renewal_records_the_renewal_for_the_holder(flow, client, auth, applications_db):
+    institution = await flow.institution()
+    invs = await flow.invited(institution, [person(111), person(112)])
+    renewing, first_time = invs["kisi111@ornek.edu.tr"], invs["kisi112@ornek.edu.tr"]
+    headers = await flow.sign_in(renewing)
+    r = await client.patch("/v1/applicant/application/form", headers=headers,
+                           json=COMPLETE_FORM | {"prior_certificate_reason": "renewal"})
+    assert r.status_code == 200, r.text
+    await client.put("/v1/applicant/application/security-word", json={"security_word": "Kelebek42"}, headers=headers)
+    assert (await client.post("/v1/applicant/application/completion", headers=headers)).status_code == 200
+    await flow.completed(first_time)
+
+    engine = make_engine(applications_db)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sa.text(
+            "SELECT envelope->'data' FROM outbox WHERE envelope->>'type' = 'applications.renewal.recorded'"
+            " AND envelope->'data'->>'institution_id' = :i"), {"i": institution})).scalars().all()
+        person_id = (await conn.execute(sa.text("SELECT person_id FROM applications WHERE id = :id"),
+                                        {"id": renewing.application_id})).scalar_one()
+    await engine.dispose()
+    assert [(r["application_id"], r["holder_id"]) for r in rows] == [(renewing.application_id, str(person_id))]
