@@ -1,0 +1,75 @@
+"""A fixed-window request counter in PostgreSQL, so every replica of a service sees the same
+count for a client. One upsert per request: ``INSERT .. ON CONFLICT DO UPDATE .. RETURNING``
+increments atomically, no lock held beyond the statement.
+
+A service keeps the table in its own database: its metadata calls ``define_rate_limit_table`` and
+its migration ``create_rate_limit_table``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+TABLE_NAME = "rate_limit_windows"
+
+
+def _columns() -> list[sa.Column]:
+    return [
+        sa.Column("bucket", sa.Text, primary_key=True, comment="what is limited and for whom, e.g. 'query:203.0.113.9'"),
+        sa.Column("window_start", sa.DateTime(timezone=True), primary_key=True),
+        sa.Column("hits", sa.Integer, nullable=False),
+    ]
+
+
+def define_rate_limit_table(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(TABLE_NAME, metadata, *_columns())
+
+
+def create_rate_limit_table() -> None:
+    """For a service's Alembic migration."""
+    from alembic import op
+
+    op.create_table(TABLE_NAME, *_columns())
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    limit: int
+    window_seconds: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    hits: int
+    retry_after_seconds: int  # until the current window ends (0 when allowed)
+
+
+def window_start(now: datetime, window_seconds: int) -> datetime:
+    epoch = now.timestamp()
+    return datetime.fromtimestamp(epoch - epoch % window_seconds, tz=now.tzinfo)
+
+
+async def hit(session: AsyncSession, table: sa.Table, bucket: str, rule: RateLimit, now: datetime) -> Decision:
+    """Counts one request against ``bucket`` and says whether it is within the limit. Run it in a
+    transaction of its own and commit at once: a request that later fails must still count."""
+    start = window_start(now, rule.window_seconds)
+    stmt = pg_insert(table).values(bucket=bucket, window_start=start, hits=1)
+    stmt = stmt.on_conflict_do_update(index_elements=[table.c.bucket, table.c.window_start],
+                                      set_={"hits": table.c.hits + 1}).returning(table.c.hits)
+    hits = (await session.execute(stmt)).scalar_one()
+    if hits <= rule.limit:
+        return Decision(True, hits, 0)
+    remaining = (start + timedelta(seconds=rule.window_seconds) - now).total_seconds()
+    return Decision(False, hits, max(1, math.ceil(remaining)))
+
+
+async def purge(session: AsyncSession, table: sa.Table, older_than: datetime) -> int:
+    result = await session.execute(sa.delete(table).where(table.c.window_start < older_than))
+    return result.rowcount or 0

@@ -1,0 +1,92 @@
+"""The public shipment query, no login: the JSON endpoint and the small Turkish page that calls it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from esign import rate_limit
+from esign.problems import Problem, problem_responses
+from services.tracking.adapters import orm
+from services.tracking.api.deps import UoW, client_address
+from services.tracking.api.schemas import STATUS_LABELS_TR, PublicStepOut, ShipmentQueryIn, ShipmentQueryOut
+from services.tracking.handlers.public_query import query_shipment
+
+router = APIRouter(tags=["public"])
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+# The page loads only its own script: no inline code, no third-party assets.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+                               "form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def no_match() -> Problem:
+    # One answer for an unknown number and for a wrong second factor.
+    return Problem(404, "shipment_query_no_match", "No matching shipment",
+                   "No shipment matches this tracking number and these digits.", headers=NO_STORE)
+
+
+async def public_query_rate_limit(request: Request) -> None:
+    """Counts the call against the client's address in a transaction of its own (committed at
+    once), so every replica sees it and a refused or failed query still counts."""
+    settings, runtime = request.app.state.settings, request.app.state.runtime
+    rule = rate_limit.RateLimit(settings.public_query_limit, settings.public_query_window_seconds)
+    now: datetime = request.app.state.clock()
+    async with runtime.uow() as uow:
+        decision = await rate_limit.hit(uow.session, orm.rate_limit_windows,
+                                        "shipment-query:" + client_address(request, settings.trusted_proxies), rule, now)
+        await uow.commit()
+    if not decision.allowed:
+        raise Problem(429, "rate_limited", "Too many requests",
+                      f"At most {rule.limit} queries per {rule.window_seconds} seconds; try again later.",
+                      headers={"Retry-After": str(decision.retry_after_seconds), **NO_STORE},
+                      retry_after_seconds=decision.retry_after_seconds)
+
+
+@router.post(
+    "/v1/public/shipment-queries", response_model=ShipmentQueryOut, dependencies=[Depends(public_query_rate_limit)],
+    summary="Where is my card? Tracking number + last four digits of the mobile -> status timeline and city",
+    description="No login. The answer for an unknown tracking number and for wrong digits is the same 404. "
+                "Rate limited per client address (429 with Retry-After). POST, so the digits stay out of URLs and logs.",
+    responses=problem_responses(404, 422, 429),
+)
+async def shipment_query(body: ShipmentQueryIn, uow: UoW) -> Response:
+    view = await query_shipment(uow, body.tracking_number, body.mobile_last4)
+    if view is None:
+        raise no_match()
+    out = ShipmentQueryOut(
+        tracking_number=view.tracking_number, status=view.status, status_label=STATUS_LABELS_TR[view.status],
+        destination_city=view.destination_city,
+        timeline=[PublicStepOut(status=s.status, label=STATUS_LABELS_TR[s.status], occurred_at=s.occurred_at)
+                  for s in view.timeline])
+    return Response(out.model_dump_json(), media_type="application/json", headers=NO_STORE)
+
+
+@router.get("/gonderi-sorgulama", response_class=HTMLResponse, summary="Gönderi Sorgulama: the public query page")
+async def query_page() -> HTMLResponse:
+    return HTMLResponse((STATIC / "gonderi-sorgulama.html").read_text(encoding="utf-8"), headers=PAGE_HEADERS)
+
+
+@router.get("/gonderi-sorgulama/app.js", summary="The query page's script",
+            responses={200: {"content": {"text/javascript": {}}, "description": "JavaScript"}})
+async def query_page_script() -> Response:
+    return Response((STATIC / "gonderi-sorgulama.js").read_text(encoding="utf-8"), media_type="text/javascript",
+                    headers=PAGE_HEADERS)
+
+
+@router.get("/gonderi-sorgulama/style.css", summary="The query page's style sheet",
+            responses={200: {"content": {"text/css": {}}, "description": "CSS"}})
+async def query_page_style() -> Response:
+    return Response((STATIC / "gonderi-sorgulama.css").read_text(encoding="utf-8"), media_type="text/css",
+                    headers=PAGE_HEADERS)
+
+

@@ -1,0 +1,114 @@
+"""Request and response bodies of the tracking API. Operator listings show the recipient's name
+(the support desk needs it) and a masked mobile; the public query shows no personal data."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from esign.masking import mask_mobile
+from services.tracking.domain.shipment import Status
+
+STATUS_LABELS_TR = {
+    Status.CREATED: "Gönderi oluşturuldu",
+    Status.HANDED_TO_COURIER: "Kargoya verildi",
+    Status.IN_TRANSIT: "Transfer sürecinde",
+    Status.OUT_FOR_DELIVERY: "Dağıtıma çıktı",
+    Status.DELIVERED: "Teslim edildi",
+    Status.DELIVERY_FAILED: "Teslim edilemedi",
+    Status.RETURNED: "Göndericiye iade edildi",
+}
+
+
+class ShipmentQueryIn(BaseModel):
+    tracking_number: str = Field(min_length=4, max_length=40, pattern=r"^[A-Za-z0-9\- ]+$",
+                                 examples=["SIM0123456789"])
+    mobile_last4: str = Field(pattern=r"^[0-9]{4}$", description="Last four digits of the recipient's mobile number.",
+                              examples=["4567"])
+
+
+class PublicStepOut(BaseModel):
+    status: Status
+    label: str = Field(description="The status in Turkish, for display.")
+    occurred_at: datetime
+
+
+class ShipmentQueryOut(BaseModel):
+    tracking_number: str
+    status: Status
+    status_label: str
+    destination_city: str
+    timeline: list[PublicStepOut]
+
+
+class ShipmentOut(BaseModel):
+    id: uuid.UUID
+    application_id: uuid.UUID
+    institution_id: uuid.UUID
+    carrier: str
+    tracking_number: str | None = Field(description="Null until the carrier has registered the parcel.")
+    status: Status
+    status_at: datetime | None
+    recipient_name: str
+    mobile_masked: str = Field(examples=["+90 5** *** ** 67"])
+    city: str
+    contents: dict[str, Any]
+    handed_over_at: datetime | None
+    stuck_flagged_at: datetime | None
+    registration_attempts: int
+    last_error: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> ShipmentOut:
+        m = row._mapping
+        return cls(**{k: m[k] for k in cls.model_fields if k in m}, mobile_masked=mask_mobile(row.mobile))
+
+
+class ShipmentPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[ShipmentOut]
+
+
+class TimelineOut(BaseModel):
+    status: Status
+    occurred_at: datetime
+    location: str | None
+
+
+class CarrierEventOut(BaseModel):
+    id: uuid.UUID
+    carrier_event_id: str
+    carrier_status: str
+    status: Status | None = Field(description="Normalised; null when the carrier's word is unknown.")
+    occurred_at: datetime
+    received_at: datetime
+    outcome: str = Field(description="applied, stale, not_forward, unknown_status or unknown_shipment.")
+    raw: dict[str, Any] = Field(description="The carrier's report, verbatim.")
+
+
+class ShipmentDetailOut(ShipmentOut):
+    delivery_address: dict[str, Any]
+    timeline: list[TimelineOut]
+    carrier_events: list[CarrierEventOut]
+
+
+class WebhookAccepted(BaseModel):
+    outcome: str = Field(description="applied, stale, not_forward, duplicate, unknown_status or unknown_shipment. "
+                                     "All are final: the carrier should not resend.")
+
+
+class AdvanceIn(BaseModel):
+    status: Status | None = Field(None, description="Report this status instead of the next one (e.g. delivery_failed).")
+    reason: str | None = Field(None, max_length=200)
+
+
+class AdvanceOut(BaseModel):
+    tracking_number: str
+    status: Status
+    outcome: str

@@ -1,0 +1,150 @@
+"""The tracking service: app factory and lifespan (runtime and the background workers)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import structlog
+from fastapi import FastAPI
+
+from esign import rate_limit
+from esign.periodic import PeriodicWorker
+from esign.service import ServiceDefinition, ServiceRuntime, create_service_app, token_verifier_from
+from services.tracking.adapters import orm
+from services.tracking.adapters.carriers import HttpCarrier, SimulatedCarrier
+from services.tracking.adapters.uow import TrackingUnitOfWork
+from services.tracking.api import operator, public, webhooks
+from services.tracking.api.errors import install_error_handlers
+from services.tracking.config import TrackingSettings
+from services.tracking.consumers.certificates import RegistrarWakeUp, certificates_consumer
+from services.tracking.domain.carrier import Carrier
+from services.tracking.handlers import simulation
+from services.tracking.handlers.carrier_events import WebhookPolicy
+from services.tracking.handlers.shipments import RegistrationPolicy, register_due
+from services.tracking.handlers.stuck import flag_stuck
+
+log = structlog.get_logger("tracking")
+
+DEFINITION = ServiceDefinition(
+    name="tracking",
+    tables=orm.messaging,
+    migrations_dir=Path(__file__).parent / "migrations",
+    uow_class=TrackingUnitOfWork,
+)
+
+DESCRIPTION = """
+Shipping the smart card and card reader to the holder: a shipment per produced certificate,
+registered with the carrier (simulated locally, or a generic HTTP carrier), followed through the
+carrier's HMAC-signed status webhooks, answered publicly on the "Gönderi Sorgulama" page
+(tracking number + last four mobile digits), and watched by CA operators, including shipments
+stuck beyond the promised working days. Errors are RFC 9457 problem details.
+"""
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Workers:
+    """The service's background work, each step one short function of the clock (tests call them)."""
+
+    def __init__(self, runtime: ServiceRuntime, settings: TrackingSettings, carrier: Carrier,
+                 simulated: SimulatedCarrier | None, policy: WebhookPolicy, clock: Callable[[], datetime]) -> None:
+        self.runtime, self.settings, self.carrier, self.simulated, self.policy, self.clock = (
+            runtime, settings, carrier, simulated, policy, clock)
+        self.registration = RegistrationPolicy(
+            lease=timedelta(seconds=settings.registration_lease_seconds), batch=settings.registration_batch,
+            public_query_url=settings.public_query_url)
+
+    def uow(self) -> TrackingUnitOfWork:
+        return self.runtime.uow()  # type: ignore[return-value]
+
+    async def register(self) -> int:
+        return await register_due(self.uow, self.carrier, self.registration, self.clock())
+
+    async def simulate(self) -> int:
+        assert self.simulated is not None
+        async with self.uow() as uow:
+            moved = await simulation.tick(uow, self.policy, self.simulated,
+                                          timedelta(seconds=self.settings.simulated_step_seconds), self.clock())
+            await uow.commit()
+        return 0 if moved < 50 else moved  # a full batch: there may be more at once
+
+    async def detect_stuck(self) -> int:
+        async with self.uow() as uow:
+            flagged = await flag_stuck(uow, self.clock(), self.settings.stuck_after_working_days)
+            await uow.commit()
+        return flagged if flagged >= 100 else 0
+
+    async def housekeeping(self) -> int:
+        """Forgets webhook receipts and rate-limit windows nobody needs any more."""
+        now = self.clock()
+        keep = timedelta(seconds=max(2 * self.settings.webhook_tolerance_seconds, self.settings.public_query_window_seconds))
+        async with self.uow() as uow:
+            await uow.webhook_receipts.purge(now - keep)
+            await rate_limit.purge(uow.session, orm.rate_limit_windows, now - keep)
+            await uow.commit()
+        return 0
+
+
+async def _close_when_stopped(carrier: HttpCarrier) -> None:
+    try:
+        await asyncio.Event().wait()  # until the runtime cancels its tasks
+    finally:
+        await carrier.aclose()
+
+
+def _carrier(settings: TrackingSettings, webhook_secret: bytes) -> tuple[Carrier, SimulatedCarrier | None]:
+    if settings.carrier == "simulated":
+        simulated = SimulatedCarrier(webhook_secret)
+        return simulated, simulated
+    if not settings.carrier_http_url or settings.webhook_secret is None:
+        raise ValueError("carrier=http needs ESIGN_TRACKING_CARRIER_HTTP_URL and ESIGN_TRACKING_WEBHOOK_SECRET")
+    api_key = settings.carrier_http_api_key.get_secret_value() if settings.carrier_http_api_key else None
+    return HttpCarrier(settings.carrier_http_url, api_key, settings.carrier_http_timeout_seconds), None
+
+
+def create_app(settings: TrackingSettings | None = None, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
+    settings = settings or TrackingSettings()
+    if settings.webhook_secret is None:
+        log.warning("webhook_secret_unset", detail="random per process; only the simulated carrier can sign webhooks")
+        webhook_secret = secrets.token_bytes(32)
+    else:
+        webhook_secret = settings.webhook_secret.get_secret_value().encode()
+    carrier, simulated = _carrier(settings, webhook_secret)
+    policy = WebhookPolicy(carrier.name, webhook_secret, settings.webhook_tolerance_seconds, settings.public_query_url)
+    wake_registrar = RegistrarWakeUp()
+    definition = dataclasses.replace(DEFINITION, consumers=[certificates_consumer(carrier.name, wake_registrar)])
+
+    async def on_startup(runtime: ServiceRuntime) -> None:
+        workers = Workers(runtime, settings, carrier, simulated, policy, clock)
+        app.state.workers = workers
+        if isinstance(carrier, HttpCarrier):
+            runtime.spawn(_close_when_stopped(carrier), "http-carrier-closer")
+        if not settings.run_background_workers:
+            return
+        registrar = PeriodicWorker("carrier-registration", workers.register, interval=2.0)
+        wake_registrar.callback = registrar.wake
+        runtime.spawn(registrar.run(), "carrier-registration")
+        runtime.spawn(PeriodicWorker("stuck-detector", workers.detect_stuck, settings.stuck_check_seconds).run(),
+                      "stuck-detector")
+        runtime.spawn(PeriodicWorker("housekeeping", workers.housekeeping, 600.0).run(), "housekeeping")
+        if simulated is not None and settings.simulated_step_seconds > 0:
+            step = max(1.0, settings.simulated_step_seconds / 4)
+            runtime.spawn(PeriodicWorker("simulated-courier", workers.simulate, step).run(), "simulated-courier")
+
+    app = create_service_app(
+        definition, settings, title="esign tracking", description=DESCRIPTION,
+        routers=[operator.router, webhooks.router, public.router], token_verifier=token_verifier_from(settings),
+        on_startup=on_startup,
+    )
+    app.state.webhook_policy = policy
+    app.state.simulated_carrier = simulated
+    app.state.clock = clock
+    install_error_handlers(app)
+    return app

@@ -1,0 +1,113 @@
+"""The shipment aggregate and its state machine.
+
+Plain Python. A carrier reports statuses in its own words, late, twice, or out of order; the
+shipment only moves forward: an update older than the last applied one changes nothing, delivered
+and returned are final, and the only way "back" is the courier's next attempt after a failed one
+(delivery_failed -> in_transit / out_for_delivery), which is forward in time.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class Status(enum.StrEnum):
+    CREATED = "created"
+    HANDED_TO_COURIER = "handed_to_courier"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+    DELIVERY_FAILED = "delivery_failed"
+    RETURNED = "returned"  # to sender
+
+
+S = Status
+TERMINAL = frozenset({S.DELIVERED, S.RETURNED})
+# Where a *newer* update may take the shipment. Anything else is a duplicate or a step back.
+FORWARD: dict[Status, frozenset[Status]] = {
+    S.CREATED: frozenset({S.HANDED_TO_COURIER, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERY_FAILED, S.DELIVERED, S.RETURNED}),
+    S.HANDED_TO_COURIER: frozenset({S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERY_FAILED, S.DELIVERED, S.RETURNED}),
+    S.IN_TRANSIT: frozenset({S.OUT_FOR_DELIVERY, S.DELIVERY_FAILED, S.DELIVERED, S.RETURNED}),
+    S.OUT_FOR_DELIVERY: frozenset({S.DELIVERY_FAILED, S.DELIVERED, S.RETURNED}),
+    # A failed attempt: back to the depot and out again is the next attempt, not a step back.
+    S.DELIVERY_FAILED: frozenset({S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERED, S.RETURNED}),
+    S.DELIVERED: frozenset(),
+    S.RETURNED: frozenset(),
+}
+# Statuses that prove the parcel is with the courier: reaching one of them first implies hand-over.
+WITH_COURIER = frozenset({S.HANDED_TO_COURIER, S.IN_TRANSIT, S.OUT_FOR_DELIVERY})
+
+
+class Outcome(enum.StrEnum):
+    APPLIED = "applied"
+    STALE = "stale"  # older than the last applied update
+    NOT_FORWARD = "not_forward"  # same status again, a step back, or after a final status
+
+
+@dataclass(frozen=True)
+class CarrierUpdate:
+    """One carrier event, already normalised."""
+
+    status: Status
+    occurred_at: datetime
+    reason: str | None = None
+    location: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusChanged:
+    """Domain event: the shipment reached ``status`` (``implied`` when deduced, e.g. a hand-over
+    the carrier never reported separately)."""
+
+    status: Status
+    occurred_at: datetime
+    reason: str | None = None
+    implied: bool = False
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    status: Status
+    occurred_at: datetime
+    location: str | None = None
+
+
+@dataclass
+class Shipment:
+    id: uuid.UUID
+    application_id: uuid.UUID
+    carrier: str
+    status: Status = S.CREATED
+    status_at: datetime | None = None  # carrier time of the last applied update
+    tracking_number: str | None = None
+    handed_over_at: datetime | None = None
+    stuck_flagged_at: datetime | None = None
+    new_timeline: list[TimelineEntry] = field(default_factory=list)
+    _events: list[StatusChanged] = field(default_factory=list)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in TERMINAL
+
+    def apply(self, update: CarrierUpdate) -> Outcome:
+        if self.status_at is not None and update.occurred_at < self.status_at:
+            return Outcome.STALE
+        if update.status not in FORWARD[self.status]:
+            return Outcome.NOT_FORWARD
+        if self.handed_over_at is None:
+            self.handed_over_at = update.occurred_at
+            if update.status in WITH_COURIER and update.status is not S.HANDED_TO_COURIER:
+                # The holder is told the parcel is on its way even if the carrier skipped that step.
+                self._events.append(StatusChanged(S.HANDED_TO_COURIER, update.occurred_at, implied=True))
+        self.status = update.status
+        self.status_at = update.occurred_at
+        self.new_timeline.append(TimelineEntry(update.status, update.occurred_at, update.location))
+        self._events.append(StatusChanged(update.status, update.occurred_at, update.reason))
+        return Outcome.APPLIED
+
+    def pull_events(self) -> list[StatusChanged]:
+        events, self._events = self._events, []
+        return events

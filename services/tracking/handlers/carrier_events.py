@@ -1,0 +1,119 @@
+"""Carrier status reports: authenticate the webhook, keep the raw event, move the shipment.
+
+One transaction per report: the replay receipt, the raw event, the shipment's new status, its
+timeline entry and the outbox events commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from esign import webhooks
+from services.tracking.adapters.uow import TrackingUnitOfWork
+from services.tracking.domain.carrier_status import normalise
+from services.tracking.domain.shipment import CarrierUpdate, Outcome, Shipment, Status
+from services.tracking.handlers.errors import WebhookPayloadInvalid, WebhookReplayed
+from services.tracking.handlers.events import contract_event
+
+log = structlog.get_logger("tracking.carrier_events")
+
+
+@dataclass(frozen=True)
+class WebhookPolicy:
+    carrier: str  # the configured carrier, whose reports this endpoint receives
+    secret: bytes
+    tolerance_seconds: int
+    public_query_url: str
+
+
+class CarrierReport(BaseModel):
+    """The generic carrier's status report (one per webhook call). Extra fields are allowed and
+    kept in the raw event."""
+
+    model_config = ConfigDict(extra="allow")
+    event_id: str = Field(min_length=1, max_length=200, description="The carrier's id of this report; a resend repeats it.")
+    tracking_number: str = Field(min_length=1, max_length=64)
+    status: str = Field(min_length=1, max_length=100, description="The carrier's own status word.")
+    occurred_at: AwareDatetime = Field(description="When it happened, by the carrier's clock (orders the reports).")
+    reason: str | None = Field(None, max_length=500)
+    location: str | None = Field(None, max_length=200)
+
+
+DUPLICATE = "duplicate"
+UNKNOWN_STATUS = "unknown_status"
+UNKNOWN_SHIPMENT = "unknown_shipment"
+
+
+async def accept_webhook(uow: TrackingUnitOfWork, policy: WebhookPolicy, body: bytes, timestamp: str | None,
+                         signature: str | None, now: datetime) -> str:
+    """Verifies and records one report; returns what became of it. Raises ``webhooks.WebhookRefused``,
+    ``WebhookReplayed`` or ``WebhookPayloadInvalid``."""
+    verified = webhooks.verify(policy.secret, timestamp, signature, body, now=now.timestamp(),
+                               tolerance_seconds=policy.tolerance_seconds)
+    if not await uow.webhook_receipts.remember(verified.digest, now):
+        raise WebhookReplayed("This signed call was already received; a new report needs a new timestamp and signature.")
+    try:
+        raw = json.loads(body)
+        report = CarrierReport.model_validate(raw)
+    except (ValueError, ValidationError) as exc:
+        fields = sorted({".".join(map(str, e["loc"])) for e in exc.errors(include_input=False)}) \
+            if isinstance(exc, ValidationError) else ["body"]
+        raise WebhookPayloadInvalid(f"The report is not readable: {', '.join(fields)}.") from None
+    return await record_report(uow, policy, raw, report, now)
+
+
+async def record_report(uow: TrackingUnitOfWork, policy: WebhookPolicy, raw: dict[str, Any], report: CarrierReport,
+                        now: datetime) -> str:
+    tracking_number = report.tracking_number.strip().upper()
+    status = normalise(report.status)
+    shipment = await uow.shipments.by_tracking_number(policy.carrier, tracking_number, for_update=True)
+    event_row = uuid.uuid4()
+    first_time = await uow.carrier_events.add({
+        "id": event_row, "carrier": policy.carrier, "carrier_event_id": report.event_id,
+        "tracking_number": tracking_number, "shipment_id": shipment.id if shipment else None, "raw": raw,
+        "carrier_status": report.status, "status": status.value if status else None,
+        "occurred_at": report.occurred_at, "outcome": "received", "received_at": now,
+    })
+    if not first_time:
+        return DUPLICATE  # the carrier resent a report we have (e.g. it missed our answer)
+    if status is None:
+        outcome = UNKNOWN_STATUS
+        log.warning("carrier_status_unknown", carrier=policy.carrier, carrier_status=report.status[:100])
+    elif shipment is None:
+        # Possibly a report that beat our registration's commit: kept, applied when the number is known.
+        outcome = UNKNOWN_SHIPMENT
+    else:
+        outcome = (await apply_update(uow, shipment, CarrierUpdate(status, report.occurred_at, report.reason,
+                                                                   report.location), policy.public_query_url)).value
+    await uow.carrier_events.set_outcome(event_row, shipment.id if shipment else None, outcome)
+    log.info("carrier_report", carrier=policy.carrier, shipment_id=str(shipment.id) if shipment else None,
+             status=status.value if status else None, outcome=outcome)
+    return outcome
+
+
+async def apply_update(uow: TrackingUnitOfWork, shipment: Shipment, update: CarrierUpdate, public_query_url: str) -> Outcome:
+    """Moves a row-locked shipment and emits what the move means to other services."""
+    outcome = shipment.apply(update)
+    if outcome is Outcome.APPLIED:
+        await uow.shipments.save(shipment)
+        for change in shipment.pull_events():
+            if (event := contract_event(shipment, change, public_query_url)) is not None:
+                uow.emit(event)
+    return outcome
+
+
+async def adopt_waiting_reports(uow: TrackingUnitOfWork, shipment: Shipment, public_query_url: str) -> int:
+    """Applies reports that arrived before the shipment had its tracking number (oldest first)."""
+    waiting = await uow.carrier_events.waiting_for(shipment.carrier, shipment.tracking_number or "")
+    for row in waiting:
+        update = CarrierUpdate(Status(row.status), row.occurred_at, row.raw.get("reason"), row.raw.get("location"))
+        outcome = await apply_update(uow, shipment, update, public_query_url)
+        await uow.carrier_events.set_outcome(row.id, shipment.id, outcome.value)
+    return len(waiting)

@@ -1,0 +1,47 @@
+"""The public shipment query ("Gönderi Sorgulama"): tracking number + last four digits of the
+recipient's mobile -> status timeline and destination city.
+
+A wrong second factor and an unknown tracking number give the same answer, and cost the same
+work: the typed digits are always compared (in constant time) against something, a real number's
+digits or a placeholder no one can type.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.tracking.adapters.uow import TrackingUnitOfWork
+from services.tracking.domain.shipment import Status
+
+_PLACEHOLDER_DIGITS = "----"  # never matches: the endpoint accepts four digits only
+
+
+@dataclass(frozen=True)
+class PublicStep:
+    status: Status
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class PublicShipmentView:
+    tracking_number: str
+    status: Status
+    destination_city: str
+    timeline: list[PublicStep]
+
+
+def normalise_tracking_number(raw: str) -> str:
+    return raw.strip().replace(" ", "").upper()
+
+
+async def query_shipment(uow: TrackingUnitOfWork, tracking_number: str, mobile_last4: str) -> PublicShipmentView | None:
+    number = normalise_tracking_number(tracking_number)
+    row = await uow.shipments.public_lookup(number)
+    expected = row.mobile[-4:] if row is not None else _PLACEHOLDER_DIGITS
+    matches = hmac.compare_digest(expected.encode(), mobile_last4.encode())
+    if row is None or not matches:
+        return None
+    steps = [PublicStep(Status(r.status), r.occurred_at) for r in await uow.shipments.timeline(row.id)]
+    return PublicShipmentView(number, Status(row.status), row.city, steps)

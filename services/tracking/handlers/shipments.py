@@ -1,0 +1,85 @@
+"""A produced certificate becomes a shipment; a worker registers it with the carrier.
+
+The consumer only writes the row (no network call inside its transaction); registration happens
+afterwards, under a lease, with the shipment id as the carrier's idempotency key, so a crash
+between the carrier's answer and our commit registers the same parcel again, not a second one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+
+from esign.events import CertificateProduced, Envelope
+from services.tracking.adapters.uow import TrackingUnitOfWork
+from services.tracking.domain.carrier import Carrier, CarrierError, Parcel
+from services.tracking.domain.shipment import Status
+from services.tracking.handlers.carrier_events import adopt_waiting_reports
+
+log = structlog.get_logger("tracking.shipments")
+
+
+async def on_certificate_produced(uow: TrackingUnitOfWork, envelope: Envelope, *, carrier: str,
+                                  wake_registrar: Callable[[], None] | None = None) -> None:
+    event = envelope.parse_data()
+    assert isinstance(event, CertificateProduced)
+    address = event.delivery_address.model_dump(exclude_none=True)
+    created = await uow.shipments.add_if_absent({
+        "id": uuid.uuid4(), "application_id": event.application_id, "institution_id": event.institution_id,
+        "holder_id": event.holder_id, "recipient_name": f"{event.first_name} {event.last_name}",
+        "mobile": event.mobile, "delivery_address": address, "city": event.delivery_address.city,
+        "contents": {"card_type": event.card_type, "card_reader_type": event.card_reader_type},
+        "carrier": carrier, "status": Status.CREATED.value,
+    })
+    if not created:
+        log.info("shipment_exists", application_id=str(event.application_id))
+        return
+    log.info("shipment_created", application_id=str(event.application_id), carrier=carrier)
+    if wake_registrar:
+        uow.after_commit(wake_registrar)
+
+
+@dataclass(frozen=True)
+class RegistrationPolicy:
+    lease: timedelta = timedelta(seconds=60)
+    batch: int = 20
+    first_retry: timedelta = timedelta(seconds=5)
+    max_retry: timedelta = timedelta(hours=1)
+    public_query_url: str = ""
+
+    def retry_after(self, attempts: int, retryable: bool) -> timedelta:
+        if not retryable:
+            return self.max_retry  # an operator should look; try again now and then in case it was fixed
+        return min(self.first_retry * 2 ** max(attempts - 1, 0), self.max_retry)
+
+
+async def register_due(uow_factory: Callable[[], TrackingUnitOfWork], carrier: Carrier, policy: RegistrationPolicy,
+                       now: datetime) -> int:
+    """Registers leased shipments with the carrier; returns how many were leased."""
+    async with uow_factory() as uow:
+        leased = await uow.shipments.lease_unregistered(now, policy.lease, policy.batch)
+        await uow.commit()
+    for row in leased:
+        parcel = Parcel(row.id, row.recipient_name, row.mobile, row.delivery_address, row.contents)
+        try:
+            tracking_number = (await carrier.register(parcel)).strip().upper()
+        except CarrierError as exc:
+            retry = policy.retry_after(row.registration_attempts, exc.retryable)
+            log.warning("carrier_registration_failed", shipment_id=str(row.id), error=str(exc),
+                        attempts=row.registration_attempts, retry_in_seconds=int(retry.total_seconds()))
+            async with uow_factory() as uow:
+                await uow.shipments.record_registration_failure(row.id, str(exc), now + retry)
+                await uow.commit()
+            continue
+        async with uow_factory() as uow:
+            if await uow.shipments.record_registration(row.id, tracking_number, now):
+                shipment = await uow.shipments.get(row.id, for_update=True)
+                assert shipment is not None
+                await adopt_waiting_reports(uow, shipment, policy.public_query_url)
+            await uow.commit()
+        log.info("carrier_registered", shipment_id=str(row.id), carrier=carrier.name)
+    return len(leased)

@@ -1,0 +1,38 @@
+"""Stuck shipments: handed to the courier, neither delivered nor returned within the promised
+working days. Each is flagged once: the flag is set on the locked row in the same transaction
+as the event, so neither a second pass nor a second replica can flag it again."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from esign.events import ShipmentStuck
+from services.tracking.adapters.uow import TrackingUnitOfWork
+from services.tracking.domain.working_days import latest_overdue_hand_over
+
+log = structlog.get_logger("tracking.stuck")
+
+LOCAL_TIME = ZoneInfo("Europe/Istanbul")
+
+
+def overdue_cutoff(now: datetime, working_days: int) -> datetime:
+    """Shipments handed over before this instant are overdue at ``now`` (local calendar days)."""
+    last_overdue_day = latest_overdue_hand_over(now.astimezone(LOCAL_TIME).date(), working_days)
+    return datetime.combine(last_overdue_day + timedelta(days=1), time(0), LOCAL_TIME)
+
+
+async def flag_stuck(uow: TrackingUnitOfWork, now: datetime, working_days: int, limit: int = 100) -> int:
+    shipments = await uow.shipments.lock_overdue(overdue_cutoff(now, working_days), limit)
+    for shipment in shipments:
+        assert shipment.handed_over_at is not None and shipment.tracking_number is not None
+        shipment.stuck_flagged_at = now
+        await uow.shipments.save(shipment)
+        uow.emit(ShipmentStuck(
+            shipment_id=shipment.id, application_id=shipment.application_id, tracking_number=shipment.tracking_number,
+            carrier=shipment.carrier, occurred_at=now, handed_over_at=shipment.handed_over_at,
+            working_days=working_days, last_status=shipment.status.value))
+        log.warning("shipment_stuck", shipment_id=str(shipment.id), status=shipment.status.value)
+    return len(shipments)
