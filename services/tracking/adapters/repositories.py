@@ -26,6 +26,8 @@ class ShipmentFilter:
     since: datetime | None = None
     stuck: bool | None = None
     unregistered: bool | None = None
+    application_id: uuid.UUID | None = None
+    tracking_number: str | None = None
 
 
 class ShipmentRepository:
@@ -127,7 +129,7 @@ class ShipmentRepository:
         tl = orm.shipment_timeline
         return (await self.session.execute(
             sa.select(tl.c.status, tl.c.occurred_at, tl.c.location).where(tl.c.shipment_id == shipment_id)
-            .order_by(tl.c.occurred_at, tl.c.id))).all()
+            .order_by(tl.c.id))).all()  # the order the steps were applied in (forward only)
 
     async def row(self, shipment_id: uuid.UUID) -> sa.Row | None:
         return (await self.session.execute(sa.select(orm.shipments).where(orm.shipments.c.id == shipment_id))).first()
@@ -145,6 +147,10 @@ class ShipmentRepository:
             where.append(t.c.created_at >= f.since)
         if f.stuck is not None:
             where.append(t.c.stuck_flagged_at.is_not(None) if f.stuck else t.c.stuck_flagged_at.is_(None))
+        if f.application_id:
+            where.append(t.c.application_id == f.application_id)
+        if f.tracking_number:
+            where.append(t.c.tracking_number == f.tracking_number.strip().upper())
         if f.unregistered is not None:
             where.append(t.c.tracking_number.is_(None) if f.unregistered else t.c.tracking_number.is_not(None))
         total = (await self.session.execute(sa.select(sa.func.count()).select_from(t).where(*where))).scalar_one()

@@ -46,9 +46,12 @@ async def list_shipments(
     since: Annotated[datetime | None, Query(description="Created at or after (RFC 3339).")] = None,
     stuck: Annotated[bool | None, Query(description="Only flagged (true) or unflagged (false) shipments.")] = None,
     unregistered: Annotated[bool | None, Query(description="Only those still waiting for a tracking number (true).")] = None,
+    application_id: uuid.UUID | None = None,
+    tracking_number: Annotated[str | None, Query(max_length=64)] = None,
     limit: Limit = 50, offset: Offset = 0,
 ) -> ShipmentPage:
-    return await _page(uow, ShipmentFilter(status, carrier, city, since, stuck, unregistered), limit, offset)
+    return await _page(uow, ShipmentFilter(status, carrier, city, since, stuck, unregistered, application_id,
+                                           tracking_number), limit, offset)
 
 
 @router.get("/v1/shipments/stuck", response_model=ShipmentPage,

@@ -1,0 +1,80 @@
+"""Helpers for the tracking tests: a controllable clock, produced-certificate events published on
+the real APPLICATIONS stream, signed carrier webhooks, and waiting for outcomes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+import httpx
+from nats.js import JetStreamContext
+
+from esign import jetstream, webhooks
+from esign.events import Address, CertificateProduced, Envelope
+from services.tracking.adapters.carriers import SIGNATURE_HEADER, TIMESTAMP_HEADER
+
+WEBHOOK_SECRET = "carrier-webhook-secret-for-tests-0123456789"
+
+T = TypeVar("T")
+
+
+class Clock:
+    """The tracking app's clock: real time unless a test freezes it (rate-limit windows, stuck
+    detection) so outcomes do not depend on when the test runs."""
+
+    def __init__(self) -> None:
+        self.frozen: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.frozen or datetime.now(timezone.utc)
+
+
+def produced(application_id: uuid.UUID | None = None, *, mobile: str = "+905321234567", city: str = "Ankara",
+             first_name: str = "Ayşe", last_name: str = "Yılmaz") -> CertificateProduced:
+    return CertificateProduced(
+        application_id=application_id or uuid.uuid4(), institution_id=uuid.uuid4(), holder_id=uuid.uuid4(),
+        first_name=first_name, last_name=last_name, email="ayse@ornek.edu.tr", mobile=mobile,
+        delivery_address=Address(line1="Üniversite Cad. No: 1", district="Çankaya", city=city, postal_code="06800"),
+        card_reader_type="acr39u", certificate_serial="5A:3F:00:11", card_type="AKIS",
+        not_before=datetime(2026, 1, 10, tzinfo=timezone.utc), not_after=datetime(2029, 1, 10, tzinfo=timezone.utc))
+
+
+async def publish(js: JetStreamContext, event: CertificateProduced, event_id: uuid.UUID | None = None) -> Envelope:
+    """Publishes as the applications service's relay does (stream APPLICATIONS, Nats-Msg-Id = event id)."""
+    await jetstream.ensure_stream(js, "applications")
+    envelope = Envelope.wrap(event, "applications", event_id=event_id)
+    await js.publish(envelope.subject, envelope.model_dump_json().encode(), headers={"Nats-Msg-Id": str(envelope.id)})
+    return envelope
+
+
+def report(tracking_number: str, status: str, occurred_at: datetime, *, event_id: str | None = None,
+           **extra: Any) -> bytes:
+    return json.dumps({"event_id": event_id or f"evt-{uuid.uuid4().hex}", "tracking_number": tracking_number,
+                       "status": status, "occurred_at": occurred_at.isoformat(), **extra}, ensure_ascii=False).encode()
+
+
+def signed(body: bytes, *, timestamp: int | None = None, secret: str = WEBHOOK_SECRET) -> dict[str, str]:
+    ts = int(time.time()) if timestamp is None else timestamp
+    return {**webhooks.signed_headers(secret.encode(), ts, body, timestamp_header=TIMESTAMP_HEADER,
+                                      signature_header=SIGNATURE_HEADER), "Content-Type": "application/json"}
+
+
+async def send_webhook(client: httpx.AsyncClient, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
+    return await client.post("/v1/carrier/webhooks", content=body, headers=signed(body) if headers is None else headers)
+
+
+async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 20.0, what: str = "outcome") -> T:
+    """Polls ``probe`` until it returns something truthy (waiting for an outcome, not timing it)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
