@@ -12,9 +12,13 @@ from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 import httpx
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from nats.js import JetStreamContext
 
 from esign import jetstream, webhooks
+from esign.embedded import free_port
 from esign.events import Address, CertificateProduced, Envelope
 from services.tracking.adapters.carriers import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
@@ -78,3 +82,52 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+class CarrierStub:
+    """A real HTTP server playing a carrier's API (uvicorn on a free port, in the test's loop):
+    ``POST /shipments`` is idempotent on the Idempotency-Key header, like a well-behaved carrier.
+    ``fail_with`` makes the next calls answer that status instead."""
+
+    API_KEY = "carrier-api-key-for-tests"
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.numbers: dict[str, str] = {}
+        self.fail_with: int | None = None
+        app = FastAPI()
+
+        @app.post("/shipments")
+        async def create(request: Request) -> JSONResponse:
+            body = await request.json()
+            self.calls.append({"headers": dict(request.headers), "body": body})
+            if request.headers.get("authorization") != f"Bearer {self.API_KEY}":
+                return JSONResponse({"error": "unauthorised"}, status_code=401)
+            if self.fail_with:
+                return JSONResponse({"error": "simulated failure"}, status_code=self.fail_with)
+            key = request.headers["idempotency-key"]
+            number = self.numbers.setdefault(key, f"hc{len(self.numbers) + 1:08d}")
+            return JSONResponse({"tracking_number": number}, status_code=201)
+
+        self.app = app
+        self._server = None
+        self._task: asyncio.Task | None = None
+        self.url = ""
+
+    async def start(self) -> CarrierStub:
+        port = free_port()
+        self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning",
+                                                     lifespan="off"))
+        self._task = asyncio.create_task(self._server.serve())
+        await eventually(lambda: _started(self._server), timeout=10, what="the carrier stub")
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def stop(self) -> None:
+        assert self._server is not None and self._task is not None
+        self._server.should_exit = True
+        await self._task
+
+
+async def _started(server) -> bool:
+    return bool(server.started)

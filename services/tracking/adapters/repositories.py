@@ -70,12 +70,12 @@ class ShipmentRepository:
 
     # ------------------------------------------------------------ registration with the carrier
 
-    async def lease_unregistered(self, now: datetime, lease: timedelta, limit: int) -> Sequence[sa.Row]:
-        """Shipments waiting for a tracking number, leased to this worker alone: other replicas
-        skip locked rows and unexpired leases; a crashed worker's lease simply runs out."""
+    async def lease_unregistered(self, carrier: str, now: datetime, lease: timedelta, limit: int) -> Sequence[sa.Row]:
+        """Shipments waiting for ``carrier``'s tracking number, leased to this worker alone: other
+        replicas skip locked rows and unexpired leases; a crashed worker's lease simply runs out."""
         t = orm.shipments
         due = (sa.select(t.c.id)
-               .where(t.c.tracking_number.is_(None), t.c.next_attempt_at <= now,
+               .where(t.c.carrier == carrier, t.c.tracking_number.is_(None), t.c.next_attempt_at <= now,
                       sa.or_(t.c.lease_until.is_(None), t.c.lease_until < now))
                .order_by(t.c.next_attempt_at).limit(limit).with_for_update(skip_locked=True))
         stmt = (sa.update(t).where(t.c.id.in_(due.scalar_subquery()))

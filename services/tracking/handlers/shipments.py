@@ -61,7 +61,7 @@ async def register_due(uow_factory: Callable[[], TrackingUnitOfWork], carrier: C
                        now: datetime) -> int:
     """Registers leased shipments with the carrier; returns how many were leased."""
     async with uow_factory() as uow:
-        leased = await uow.shipments.lease_unregistered(now, policy.lease, policy.batch)
+        leased = await uow.shipments.lease_unregistered(carrier.name, now, policy.lease, policy.batch)
         await uow.commit()
     for row in leased:
         parcel = Parcel(row.id, row.recipient_name, row.mobile, row.delivery_address, row.contents)

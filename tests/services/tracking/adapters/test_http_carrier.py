@@ -1,0 +1,123 @@
+"""The generic HTTP carrier against a real HTTP server, and the registration worker that uses it:
+the shipment id is the idempotency key, failures are retried with backoff, a worker that died
+holding a lease is replaced once the lease runs out, and the carrier registers the parcel once."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from esign.embedded import free_port
+from esign.events import Envelope
+from services.tracking.adapters.carriers import HttpCarrier
+from services.tracking.adapters.repositories import ShipmentFilter
+from services.tracking.domain.carrier import CarrierError, Parcel
+from services.tracking.handlers.shipments import RegistrationPolicy, on_certificate_produced, register_due
+from tests.support.tracking import CarrierStub, produced
+
+
+
+@pytest.fixture(scope="module")
+async def stub():
+    server = await CarrierStub().start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def carrier(stub):
+    stub.fail_with = None
+    return HttpCarrier(stub.url, CarrierStub.API_KEY, timeout=5)
+
+
+def parcel() -> Parcel:
+    return Parcel(uuid.uuid4(), "Ayşe Yılmaz", "+905321234567",
+                  {"line1": "Üniversite Cad. No: 1", "district": "Çankaya", "city": "Ankara", "postal_code": "06800"},
+                  {"card_type": "AKIS", "card_reader_type": "acr39u"})
+
+
+async def test_registering_posts_the_parcel_with_the_idempotency_key(stub, carrier):
+    p = parcel()
+    first = await carrier.register(p)
+    again = await carrier.register(p)
+    assert first == again
+    call = stub.calls[-1]
+    assert call["headers"]["idempotency-key"] == str(p.shipment_id)
+    assert call["headers"]["authorization"] == f"Bearer {CarrierStub.API_KEY}"
+    assert call["body"] == {
+        "reference": str(p.shipment_id), "recipient": {"name": "Ayşe Yılmaz", "mobile": "+905321234567"},
+        "address": p.delivery_address, "contents": p.contents, "id_check_required": True}
+
+
+@pytest.mark.parametrize("status,retryable", [(500, True), (503, True), (429, True), (422, False), (400, False)])
+async def test_carrier_failures_say_whether_a_retry_can_help(stub, carrier, status, retryable):
+    stub.fail_with = status
+    with pytest.raises(CarrierError) as refused:
+        await carrier.register(parcel())
+    assert refused.value.retryable is retryable
+
+
+async def test_an_unreachable_carrier_is_retryable():
+    with pytest.raises(CarrierError) as refused:
+        await HttpCarrier(f"http://127.0.0.1:{free_port()}", "k", timeout=2).register(parcel())
+    assert refused.value.retryable
+
+
+async def new_http_shipment(tracking_app) -> uuid.UUID:
+    """A shipment meant for the HTTP carrier, made by the consumer's handler (the running app's
+    worker registers only its own carrier's shipments, so this one waits for ours)."""
+    event = produced()
+    async with tracking_app.state.runtime.uow() as uow:
+        await on_certificate_produced(uow, Envelope.wrap(event, "applications"), carrier="http")
+        await uow.commit()
+    async with tracking_app.state.runtime.uow() as uow:
+        _, [row] = await uow.shipments.list(ShipmentFilter(application_id=event.application_id), 1, 0)
+    return row.id
+
+
+async def shipment_row(tracking_app, shipment_id):
+    async with tracking_app.state.runtime.uow() as uow:
+        return await uow.shipments.row(shipment_id)
+
+
+async def test_the_worker_retries_with_backoff_then_registers(stub, carrier, tracking_app):
+    shipment_id = await new_http_shipment(tracking_app)
+    now = datetime.now(timezone.utc) + timedelta(seconds=1)  # the workers' clock; the row became due at commit
+    uow = tracking_app.state.runtime.uow
+    policy = RegistrationPolicy(first_retry=timedelta(seconds=5))
+
+    stub.fail_with = 503
+    assert await register_due(uow, carrier, policy, now) >= 1
+    row = await shipment_row(tracking_app, shipment_id)
+    assert row.tracking_number is None and row.registration_attempts == 1
+    assert row.last_error == "carrier answered 503" and row.next_attempt_at == now + timedelta(seconds=5)
+
+    stub.fail_with = None
+    await register_due(uow, carrier, policy, now + timedelta(seconds=1))  # not due yet
+    assert (await shipment_row(tracking_app, shipment_id)).tracking_number is None
+    await register_due(uow, carrier, policy, now + timedelta(seconds=6))
+    row = await shipment_row(tracking_app, shipment_id)
+    assert row.tracking_number == stub.numbers[str(shipment_id)].upper()
+    assert row.last_error is None and row.registration_attempts == 2
+
+
+async def test_a_lease_left_by_a_dead_worker_runs_out_and_the_parcel_is_registered_once(stub, carrier, tracking_app):
+    shipment_id = await new_http_shipment(tracking_app)
+    now = datetime.now(timezone.utc) + timedelta(seconds=1)
+    uow = tracking_app.state.runtime.uow
+    policy = RegistrationPolicy(lease=timedelta(seconds=60))
+    # A worker leased it, asked the carrier, and died before recording the answer.
+    async with uow() as u:
+        [leased] = [r for r in await u.shipments.lease_unregistered("http", now, policy.lease, 100) if r.id == shipment_id]
+        await u.commit()
+    await carrier.register(Parcel(leased.id, leased.recipient_name, leased.mobile, leased.delivery_address, leased.contents))
+
+    await register_due(uow, carrier, policy, now + timedelta(seconds=30))  # another replica: still leased
+    assert (await shipment_row(tracking_app, shipment_id)).tracking_number is None
+    await register_due(uow, carrier, policy, now + timedelta(seconds=61))
+    row = await shipment_row(tracking_app, shipment_id)
+    keys = [c["headers"]["idempotency-key"] for c in stub.calls if c["body"]["reference"] == str(shipment_id)]
+    assert len(keys) == 2 and set(keys) == {str(shipment_id)}  # asked twice, with the same key...
+    assert row.tracking_number == stub.numbers[str(shipment_id)].upper()  # ...one parcel, one number
