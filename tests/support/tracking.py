@@ -15,12 +15,14 @@ import httpx
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
 from esign import jetstream, webhooks
 from esign.embedded import free_port
 from esign.events import Address, CertificateProduced, Envelope
 from services.tracking.adapters.carriers import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from tests.support.applications import Auth
 
 WEBHOOK_SECRET = "carrier-webhook-secret-for-tests-0123456789"
 
@@ -82,6 +84,41 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+class Shipments:
+    """Makes shipments the way production does (a certificate.produced event on NATS) and reads them back."""
+
+    def __init__(self, client: httpx.AsyncClient, auth: Auth, nc: NATS) -> None:
+        self.client, self.auth, self.js = client, auth, nc.jetstream()
+
+    async def find(self, application_id: uuid.UUID) -> dict | None:
+        r = await self.client.get("/v1/shipments", params={"application_id": str(application_id)},
+                                  headers=self.auth.operator())
+        assert r.status_code == 200, r.text
+        items = r.json()["items"]
+        return items[0] if items else None
+
+    async def registered(self, application_id: uuid.UUID) -> dict:
+        async def probe():
+            found = await self.find(application_id)
+            return found if found and found["tracking_number"] else None
+
+        return await eventually(probe, what="the shipment to be registered")
+
+    async def new(self, **kwargs) -> dict:
+        event = produced(**kwargs)
+        await publish(self.js, event)
+        return await self.registered(event.application_id)
+
+    async def detail(self, shipment_id: str) -> dict:
+        r = await self.client.get(f"/v1/shipments/{shipment_id}", headers=self.auth.operator())
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    async def advance(self, tracking_number: str, **body) -> httpx.Response:
+        return await self.client.post(f"/v1/ops/simulated-carrier/shipments/{tracking_number}/advance",
+                                      json=body or None, headers=self.auth.operator())
 
 
 class CarrierStub:

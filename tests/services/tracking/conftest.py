@@ -5,7 +5,6 @@ with its lifespan running (relay, consumer, registration worker), and an HTTP cl
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from esign.embedded import EmbeddedNats, EmbeddedPostgres
 from services.tracking.app import DEFINITION, create_app
 from services.tracking.config import TrackingSettings
 from tests.support.applications import JWT_SECRET, Auth
-from tests.support.tracking import WEBHOOK_SECRET, Clock, eventually, produced, publish
+from tests.support.tracking import WEBHOOK_SECRET, Clock, Shipments
 
 
 @pytest.fixture(scope="package")
@@ -75,41 +74,6 @@ async def client(tracking_app) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture(scope="package")
 def auth() -> Auth:
     return Auth()
-
-
-class Shipments:
-    """Makes shipments the way production does (a certificate.produced event on NATS) and reads them back."""
-
-    def __init__(self, client: httpx.AsyncClient, auth: Auth, nc: NATS) -> None:
-        self.client, self.auth, self.js = client, auth, nc.jetstream()
-
-    async def find(self, application_id: uuid.UUID) -> dict | None:
-        r = await self.client.get("/v1/shipments", params={"application_id": str(application_id)},
-                                  headers=self.auth.operator())
-        assert r.status_code == 200, r.text
-        items = r.json()["items"]
-        return items[0] if items else None
-
-    async def registered(self, application_id: uuid.UUID) -> dict:
-        async def probe():
-            found = await self.find(application_id)
-            return found if found and found["tracking_number"] else None
-
-        return await eventually(probe, what="the shipment to be registered")
-
-    async def new(self, **kwargs) -> dict:
-        event = produced(**kwargs)
-        await publish(self.js, event)
-        return await self.registered(event.application_id)
-
-    async def detail(self, shipment_id: str) -> dict:
-        r = await self.client.get(f"/v1/shipments/{shipment_id}", headers=self.auth.operator())
-        assert r.status_code == 200, r.text
-        return r.json()
-
-    async def advance(self, tracking_number: str, **body) -> httpx.Response:
-        return await self.client.post(f"/v1/ops/simulated-carrier/shipments/{tracking_number}/advance",
-                                      json=body or None, headers=self.auth.operator())
 
 
 @pytest.fixture
