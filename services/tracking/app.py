@@ -24,7 +24,7 @@ from services.tracking.config import TrackingSettings
 from services.tracking.consumers.certificates import RegistrarWakeUp, certificates_consumer
 from services.tracking.domain.carrier import Carrier
 from services.tracking.handlers import simulation
-from services.tracking.handlers.carrier_events import WebhookPolicy
+from services.tracking.handlers.carrier_events import WebhookPolicy, adopt_orphaned_reports
 from services.tracking.handlers.shipments import RegistrationPolicy, register_due
 from services.tracking.handlers.stuck import flag_stuck
 
@@ -82,7 +82,11 @@ class Workers:
         return flagged if flagged >= 100 else 0
 
     async def housekeeping(self) -> int:
-        """Forgets webhook receipts and rate-limit windows nobody needs any more."""
+        """Applies reports that lost the race with their shipment's registration; forgets webhook
+        receipts and rate-limit windows nobody needs any more."""
+        async with self.uow() as uow:
+            await adopt_orphaned_reports(uow, self.carrier.name, self.settings.public_query_url)
+            await uow.commit()
         now = self.clock()
         keep = timedelta(seconds=max(2 * self.settings.webhook_tolerance_seconds, self.settings.public_query_window_seconds))
         async with self.uow() as uow:
@@ -133,7 +137,7 @@ def create_app(settings: TrackingSettings | None = None, *, clock: Callable[[], 
         runtime.spawn(registrar.run(), "carrier-registration")
         runtime.spawn(PeriodicWorker("stuck-detector", workers.detect_stuck, settings.stuck_check_seconds).run(),
                       "stuck-detector")
-        runtime.spawn(PeriodicWorker("housekeeping", workers.housekeeping, 600.0).run(), "housekeeping")
+        runtime.spawn(PeriodicWorker("housekeeping", workers.housekeeping, 60.0).run(), "housekeeping")
         if simulated is not None and settings.simulated_step_seconds > 0:
             step = max(1.0, settings.simulated_step_seconds / 4)
             runtime.spawn(PeriodicWorker("simulated-courier", workers.simulate, step).run(), "simulated-courier")

@@ -32,7 +32,6 @@ async def test_a_produced_application_is_shipped_and_delivered(applications_clie
         r = await applications_client.get(f"/v1/applications/{application_id}", headers=auth.operator())
         return r.json() if r.json()["status"] == wanted else None
 
-    await eventually(lambda: application_status("shipped"), timeout=30, what="the application to be shipped")
     delivered = await eventually(lambda: application_status("delivered"), timeout=30,
                                  what="the application to be delivered")
 

@@ -181,6 +181,16 @@ class CarrierEventRepository:
                                t.c.status.is_not(None))
             .order_by(t.c.occurred_at, t.c.received_at).with_for_update())).all()
 
+    async def orphaned_shipment_ids(self, carrier: str, limit: int = 100) -> list[uuid.UUID]:
+        """Shipments that now have the tracking number of reports kept as unknown_shipment (a report
+        that committed just after the registration looked for it)."""
+        t, s = orm.carrier_events, orm.shipments
+        return list((await self.session.execute(
+            sa.select(s.c.id).distinct()
+            .join(t, sa.and_(t.c.carrier == s.c.carrier, t.c.tracking_number == s.c.tracking_number))
+            .where(s.c.carrier == carrier, t.c.shipment_id.is_(None), t.c.status.is_not(None)).limit(limit)
+        )).scalars().all())
+
     async def for_shipment(self, shipment_id: uuid.UUID) -> Sequence[sa.Row]:
         t = orm.carrier_events
         return (await self.session.execute(

@@ -117,3 +117,12 @@ async def adopt_waiting_reports(uow: TrackingUnitOfWork, shipment: Shipment, pub
         outcome = await apply_update(uow, shipment, update, public_query_url)
         await uow.carrier_events.set_outcome(row.id, shipment.id, outcome.value)
     return len(waiting)
+
+
+async def adopt_orphaned_reports(uow: TrackingUnitOfWork, carrier: str, public_query_url: str) -> int:
+    adopted = 0
+    for shipment_id in await uow.carrier_events.orphaned_shipment_ids(carrier):
+        shipment = await uow.shipments.get(shipment_id, for_update=True)
+        if shipment is not None:
+            adopted += await adopt_waiting_reports(uow, shipment, public_query_url)
+    return adopted

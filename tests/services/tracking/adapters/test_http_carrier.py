@@ -14,6 +14,7 @@ from esign.events import Envelope
 from services.tracking.adapters.carriers import HttpCarrier
 from services.tracking.adapters.repositories import ShipmentFilter
 from services.tracking.domain.carrier import CarrierError, Parcel
+from services.tracking.handlers.carrier_events import CarrierReport, WebhookPolicy, record_report
 from services.tracking.handlers.shipments import RegistrationPolicy, on_certificate_produced, register_due
 from tests.support.tracking import CarrierStub, produced
 
@@ -121,3 +122,49 @@ async def test_a_lease_left_by_a_dead_worker_runs_out_and_the_parcel_is_register
     keys = [c["headers"]["idempotency-key"] for c in stub.calls if c["body"]["reference"] == str(shipment_id)]
     assert len(keys) == 2 and set(keys) == {str(shipment_id)}  # asked twice, with the same key...
     assert row.tracking_number == stub.numbers[str(shipment_id)].upper()  # ...one parcel, one number
+
+
+async def test_a_report_that_beats_our_registration_is_applied_once_the_number_is_known(stub, carrier, tracking_app):
+    """The carrier may call the webhook before our registration has committed its answer: the
+    report is kept as unknown_shipment, then applied when the tracking number is recorded."""
+    shipment_id = await new_http_shipment(tracking_app)
+    async with tracking_app.state.runtime.uow() as uow:
+        row = await uow.shipments.row(shipment_id)
+    number = (await carrier.register(Parcel(row.id, row.recipient_name, row.mobile, row.delivery_address,
+                                            row.contents))).upper()
+    policy = WebhookPolicy("http", b"unused", 300, "http://tracking.test/gonderi-sorgulama")
+    raw = {"event_id": f"early-{uuid.uuid4().hex}", "tracking_number": number, "status": "PICKED_UP",
+           "occurred_at": datetime.now(timezone.utc).isoformat()}
+    async with tracking_app.state.runtime.uow() as uow:
+        assert await record_report(uow, policy, raw, CarrierReport.model_validate(raw), datetime.now(timezone.utc)) \
+            == "unknown_shipment"
+        await uow.commit()
+
+    await register_due(tracking_app.state.runtime.uow, carrier, RegistrationPolicy(), datetime.now(timezone.utc))
+    async with tracking_app.state.runtime.uow() as uow:
+        shipment = await uow.shipments.get(shipment_id)
+        [event] = await uow.carrier_events.for_shipment(shipment_id)
+    assert shipment.tracking_number == number and shipment.status.value == "handed_to_courier"
+    assert event.outcome == "applied" and event.raw == raw
+
+
+async def test_a_report_that_lost_the_race_with_registration_is_adopted_by_housekeeping(stub, carrier, tracking_app):
+    """Registered first, then a report stored as unknown_shipment (its transaction looked before the
+    registration committed): the housekeeping pass applies it."""
+    shipment_id = await new_http_shipment(tracking_app)
+    await register_due(tracking_app.state.runtime.uow, carrier, RegistrationPolicy(), datetime.now(timezone.utc))
+    raw = {"event_id": f"late-{uuid.uuid4().hex}", "tracking_number": stub.numbers[str(shipment_id)].upper(),
+           "status": "DELIVERED", "occurred_at": datetime.now(timezone.utc).isoformat()}
+    async with tracking_app.state.runtime.uow() as uow:
+        await uow.carrier_events.add({
+            "id": uuid.uuid4(), "carrier": "http", "carrier_event_id": raw["event_id"], "tracking_number": raw["tracking_number"],
+            "shipment_id": None, "raw": raw, "carrier_status": "DELIVERED", "status": "delivered",
+            "occurred_at": datetime.fromisoformat(raw["occurred_at"]), "outcome": "unknown_shipment",
+            "received_at": datetime.now(timezone.utc)})
+        await uow.commit()
+    workers = tracking_app.state.workers
+    http_workers = type(workers)(workers.runtime, workers.settings, carrier, None, workers.policy, workers.clock)
+    await http_workers.housekeeping()
+    async with tracking_app.state.runtime.uow() as uow:
+        shipment = await uow.shipments.get(shipment_id)
+    assert shipment.status.value == "delivered"

@@ -1,0 +1,74 @@
+"""The public "Gönderi Sorgulama" page in a real browser: headless Chromium opens the page served
+by the tracking app over HTTP (uvicorn on a free port), the tracking number comes from the link in
+the handed-to-courier message, the holder types four digits and sees the timeline and the city."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.async_api import async_playwright
+
+from esign.embedded import free_port
+from tests.support.tracking import eventually
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+async def served(tracking_app):
+    """The running app (its lifespan is the package fixture's) on a real port."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(tracking_app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off"))
+    task = asyncio.create_task(server.serve())
+
+    async def started():
+        return server.started
+
+    await eventually(started, timeout=10, what="uvicorn")
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture(scope="module")
+async def chromium():
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: `make test` installs it (apt install chromium)")
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
+
+
+async def test_the_holder_follows_the_parcel_on_the_public_page(served, chromium, shipments):
+    parcel = await shipments.new(mobile="+905327654321", city="Trabzon")
+    await shipments.advance(parcel["tracking_number"])
+    page = await chromium.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))  # an exception in the page's script
+    page.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
+    try:
+        await page.goto(f"{served}/gonderi-sorgulama?takip={parcel['tracking_number']}")
+        assert await page.input_value("#takip") == parcel["tracking_number"]  # from the link
+
+        await page.fill("#son4", "1111")
+        await page.click("#sorgula")
+        await page.wait_for_function("document.getElementById('mesaj').textContent.includes('bulunamadı')")
+        assert await page.is_hidden("#sonuc")
+
+        await page.fill("#son4", "4321")
+        await page.click("#sorgula")
+        await page.wait_for_selector("#sonuc:not([hidden])")
+        assert await page.text_content("#durum") == "Kargoya verildi"
+        assert await page.text_content("#il") == "Trabzon"
+        steps = await page.locator("#adimlar li").all_text_contents()
+        assert [s.split(" — ")[1] for s in steps] == ["Gönderi oluşturuldu", "Kargoya verildi"]
+        assert problems == []
+    finally:
+        await page.close()
