@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.async_api import async_playwright
+from playwright.async_api import async_playwright, expect
 
 from esign.embedded import free_port
 from tests.support.tracking import eventually
@@ -59,7 +59,8 @@ async def test_the_holder_follows_the_parcel_on_the_public_page(served, chromium
 
         await page.fill("#son4", "1111")
         await page.click("#sorgula")
-        await page.wait_for_function("document.getElementById('mesaj').textContent.includes('bulunamadı')")
+        # Locator waits, not wait_for_function: the page's CSP forbids the eval that one needs.
+        await expect(page.locator("#mesaj")).to_contain_text("bulunamadı")
         assert await page.is_hidden("#sonuc")
 
         await page.fill("#son4", "4321")
