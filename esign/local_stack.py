@@ -59,18 +59,38 @@ def default_data_dir() -> Path:
 
 def load_secrets(data_dir: Path) -> dict[str, str]:
     """Local keys, made on first run and kept (mode 0600) so tokens and sealed invitations
-    stay valid across restarts."""
+    stay valid across restarts. A key added in a later version is made and saved on the next run."""
     path = data_dir / "secrets.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    private, public = sealing.generate_keypair()
-    values = {"jwt_secret": secrets.token_urlsafe(32), "applicant_token_secret": secrets.token_urlsafe(32),
-              "notifications_private_key": private, "notifications_public_key": public}
+    values = json.loads(path.read_text()) if path.exists() else {}
+    missing = {name: make for name, make in _SECRET_MAKERS.items() if name not in values}
+    if not missing:
+        return values
+    for make in set(missing.values()):
+        values.update(make())
     data_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         json.dump(values, f, indent=2)
+    os.replace(path.with_suffix(".tmp"), path)
     return values
+
+
+def _sealing_keys() -> dict[str, str]:
+    private, public = sealing.generate_keypair()
+    return {"notifications_private_key": private, "notifications_public_key": public}
+
+
+def _random(name: str):
+    return lambda: {name: secrets.token_urlsafe(32)}
+
+
+_SECRET_MAKERS = {
+    "jwt_secret": _random("jwt_secret"),
+    "applicant_token_secret": _random("applicant_token_secret"),
+    "notifications_private_key": _sealing_keys,
+    "notifications_public_key": _sealing_keys,
+    "tracking_webhook_secret": _random("tracking_webhook_secret"),
+}
 
 
 class LocalStack:
@@ -133,6 +153,10 @@ class LocalStack:
                 "SEAL_PRIVATE_KEY": keys["notifications_private_key"],
                 "SMTP_HOST": self.host,
                 "SMTP_PORT": str(self.smtp_port),
+            },
+            "tracking": {
+                "WEBHOOK_SECRET": keys["tracking_webhook_secret"],
+                "PUBLIC_QUERY_URL": f"http://{self.host}:{self.ports['tracking']}/gonderi-sorgulama",
             },
         }.get(name, {})
 
