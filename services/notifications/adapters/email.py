@@ -30,10 +30,10 @@ def build_message(delivery_id: uuid.UUID, mail_from: str, to_name: str | None, t
     msg["Subject"] = rendered.subject
     msg["Date"] = email.utils.formatdate(localtime=False, usegmt=True)
     msg["Message-ID"] = message_id(delivery_id, mail_from)
-    msg["Content-Language"] = locale
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies
     msg.set_content(rendered.text, charset="utf-8")
     msg.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    msg["Content-Language"] = locale  # after the parts: set_content moves Content-* headers into them
     return msg
 
 

@@ -187,11 +187,12 @@ class CertificateRepository:
         """Active certificates with a reminder step due and not yet decided, locked for this
         scheduler (another replica skips them). "Not decided" means: no reminder recorded at
         that step or a later (smaller) one."""
-        step = sa.func.unnest(sa.cast(list(steps), sa.ARRAY(sa.Integer))).table_valued("s").alias("steps")
+        step = sa.values(sa.column("s", sa.Integer), name="steps").data([(s,) for s in steps])
         undecided_due_step = (
             sa.select(1).select_from(step)
             .where(c.c.not_after - sa.func.make_interval(0, 0, 0, step.c.s) <= now,
-                   ~sa.exists().where(r.c.certificate_id == c.c.id, r.c.days_before <= step.c.s))
+                   ~sa.exists().where(r.c.certificate_id == c.c.id, r.c.days_before <= step.c.s).correlate(c, step))
+            .correlate(c)
         )
         query = (sa.select(c).where(c.c.superseded_at.is_(None), c.c.renewal_recorded_at.is_(None), c.c.not_after > now,
                                     sa.exists(undecided_due_step))
