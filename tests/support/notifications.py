@@ -97,11 +97,11 @@ class SmtpServer:
 
 
 def text_part(message: EmailMessage) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
+    return message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
 
 
 def html_part(message: EmailMessage) -> str:
-    return message.get_body(preferencelist=("html",)).get_content()
+    return message.get_body(preferencelist=("html",)).get_content().replace("\r\n", "\n")
 
 
 # ---------------------------------------------------------------- SMS provider
