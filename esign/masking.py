@@ -25,3 +25,14 @@ def mask_mobile(e164: str) -> str:
 def mask_recipient(recipient: str) -> str:
     """An e-mail address or a mobile number, whichever it is."""
     return mask_email(recipient) if "@" in recipient else mask_mobile(recipient)
+
+
+_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?90)?5\d{9}(?!\d)")
+
+
+def mask_contacts_in(text: str) -> str:
+    """Masks e-mail addresses and Turkish mobile numbers inside free text (e.g. an SMTP server's
+    error message that echoes the recipient) before it is stored or logged."""
+    text = _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)), text)
+    return _MOBILE_IN_TEXT.sub(lambda m: mask_mobile("+90" + m.group(0)[-10:]), text)

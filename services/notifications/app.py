@@ -9,10 +9,19 @@ from pathlib import Path
 import structlog
 from fastapi import FastAPI
 
-from esign.service import ServiceDefinition, ServiceRuntime, create_service_app, token_verifier_from
+from esign.service import (
+    ServiceDefinition,
+    ServiceRuntime,
+    create_service_app,
+    token_verifier_from,
+)
 from services.notifications.adapters.email import SmtpConfig, SmtpSender
 from services.notifications.adapters.orm import messaging
-from services.notifications.adapters.sms import HttpSmsProvider, SinkSmsProvider, SmsProvider
+from services.notifications.adapters.sms import (
+    HttpSmsProvider,
+    SinkSmsProvider,
+    SmsProvider,
+)
 from services.notifications.adapters.templates import Renderer
 from services.notifications.adapters.uow import NotificationsUnitOfWork
 from services.notifications.api import deliveries, templates
@@ -21,7 +30,11 @@ from services.notifications.consumers import consumer_specs
 from services.notifications.domain.delivery import RetryPolicy
 from services.notifications.handlers.events import EventHandlers
 from services.notifications.handlers.reminders import ReminderPolicy, ReminderScheduler
-from services.notifications.handlers.sending import DeliveryWorker, SendingPolicy, Wakeup
+from services.notifications.handlers.sending import (
+    DeliveryWorker,
+    SendingPolicy,
+    Wakeup,
+)
 
 log = structlog.get_logger("notifications")
 

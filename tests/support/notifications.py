@@ -62,13 +62,13 @@ class _Keep:
     def __init__(self, inbox: list[EmailMessage]) -> None:
         self.inbox = inbox
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.endswith("@refused.invalid"):
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server, session, envelope) -> str:
         self.inbox.append(email.message_from_bytes(envelope.original_content or envelope.content,
                                                    policy=email.policy.default))
         return "250 Message accepted for delivery"

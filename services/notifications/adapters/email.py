@@ -12,7 +12,11 @@ import aiosmtplib
 
 from services.notifications.adapters.templates import RenderedEmail
 from services.notifications.config import SmtpSecurity
-from services.notifications.domain.delivery import PermanentSendError, Sent, TransientSendError
+from services.notifications.domain.delivery import (
+    PermanentSendError,
+    Sent,
+    TransientSendError,
+)
 
 
 def message_id(delivery_id: uuid.UUID, mail_from: str) -> str:

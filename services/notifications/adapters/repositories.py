@@ -13,7 +13,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.adapters import orm
-from services.notifications.domain.delivery import RESENDABLE, DeliveryStatus, NewDelivery, Outcome
+from services.notifications.domain.delivery import (
+    RESENDABLE,
+    DeliveryStatus,
+    NewDelivery,
+    Outcome,
+)
 
 d = orm.deliveries
 

@@ -19,6 +19,7 @@ and their result codes, mapped to what retrying can change:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from dataclasses import dataclass
@@ -28,7 +29,11 @@ from typing import Protocol
 
 import httpx
 
-from services.notifications.domain.delivery import PermanentSendError, Sent, TransientSendError
+from services.notifications.domain.delivery import (
+    PermanentSendError,
+    Sent,
+    TransientSendError,
+)
 from services.notifications.domain.segments import count_segments
 
 
@@ -52,13 +57,14 @@ class SinkSmsProvider:
         self._dir = directory
 
     async def send(self, message: SmsMessage) -> Sent:
+        return await asyncio.to_thread(self._write, message)
+
+    def _write(self, message: SmsMessage) -> Sent:
         self._dir.mkdir(parents=True, exist_ok=True)
         seg = count_segments(message.text)
         now = datetime.now(timezone.utc)
-        path = self._dir / f"{now:%Y%m%d-%H%M%S}-{message.delivery_id}.txt"
         existing = sorted(self._dir.glob(f"*-{message.delivery_id}.txt"))
-        if existing:
-            path = existing[0]
+        path = existing[0] if existing else self._dir / f"{now:%Y%m%d-%H%M%S}-{message.delivery_id}.txt"
         path.write_text(f"To: {message.to}\nFrom: {message.originator}\nDate: {now.isoformat()}\n"
                         f"Encoding: {seg.encoding.value}, {seg.units} units, {seg.segments} segment(s)\n\n"
                         f"{message.text}\n", encoding="utf-8")

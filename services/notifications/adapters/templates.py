@@ -18,11 +18,19 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from markupsafe import Markup
 
 from services.notifications.domain.catalogue import LOCALES
-from services.notifications.domain.segments import SegmentCount, count_segments, fold_for_sms
+from services.notifications.domain.segments import (
+    SegmentCount,
+    count_segments,
+    fold_for_sms,
+)
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 _MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+_CHANNELS = {  # how a signed form reached the officer (applications.signed_form.received `channel`)
+    "tr": {"paper": "elden", "email_pdf": "e-postayla PDF", "cargo_or_post": "kargo veya posta"},
+    "en": {"paper": "by hand", "email_pdf": "PDF by e-mail", "cargo_or_post": "cargo or post"},
+}
 _FOOTERS = {
     "tr": "Bu ileti e-imza başvuru sisteminden otomatik gönderilmiştir; lütfen yanıtlamayın.",
     "en": "This message was sent automatically by the e-signature application system; please do not reply.",
@@ -74,7 +82,10 @@ class Renderer:
             raise TemplateMissing(f"no template {name!r} for {locale!r}") from exc
         if block not in template.blocks:
             return None
-        ctx = template.new_context({**context, "locale": locale})
+        extra = {"locale": locale}
+        if "channel" in context:
+            extra["channel_label"] = _CHANNELS[locale].get(context["channel"], context["channel"])
+        ctx = template.new_context({**context, **extra})
         return "".join(template.blocks[block](ctx)).strip()
 
     def has_sms(self, name: str, locale: str) -> bool:

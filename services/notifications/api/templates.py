@@ -6,7 +6,12 @@ from fastapi import APIRouter
 
 from esign.problems import Problem, problem_responses
 from services.notifications.api.deps import Operator, TemplateRenderer
-from services.notifications.api.schemas import EmailPreview, PreviewOut, SmsPreview, TemplateOut
+from services.notifications.api.schemas import (
+    EmailPreview,
+    PreviewOut,
+    SmsPreview,
+    TemplateOut,
+)
 from services.notifications.domain.catalogue import LOCALES, TEMPLATES
 from services.notifications.domain.delivery import Channel
 

@@ -13,6 +13,7 @@ from esign.events import (
     InvitationIssued,
     OfficerAdded,
     RenewalRecorded,
+    SignedFormReceived,
 )
 from services.notifications.handlers.events import SHIPMENT_TEMPLATES, EventHandlers
 
@@ -27,6 +28,7 @@ def consumer_specs(handlers: EventHandlers) -> list[ConsumerSpec]:
             OfficerAdded.type: handlers.officer_added,
             InvitationIssued.type: handlers.invitation_issued,
             FormCompleted.type: handlers.form_completed,
+            SignedFormReceived.type: handlers.signed_form_received,
             ApplicationForwarded.type: handlers.application_forwarded,
             ApplicationRejected.type: handlers.application_rejected,
             CertificateProduced.type: handlers.certificate_produced,

@@ -37,6 +37,7 @@ TEMPLATES: dict[str, TemplateSpec] = {t.name: t for t in [
         "link": "https://esign.example/apply#token=SAMPLE-TOKEN", "password": "SAMPLEPASS23"},
         secret_fields=("link", "password")),
     TemplateSpec("form_completed", EMAIL, dict(_PERSON)),
+    TemplateSpec("signed_form_received", EMAIL, {**_PERSON, "channel": "cargo_or_post", "received_on": "2026-11-20"}),
     TemplateSpec("application_forwarded", EMAIL, dict(_PERSON)),
     TemplateSpec("application_rejected", BOTH, {
         **_PERSON, "reason": "Formdaki ıslak imza eksik; taahhütname sayfası imzalanmamış, lütfen yeniden gönderin."}),

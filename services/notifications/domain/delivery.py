@@ -10,8 +10,8 @@ failed/dead -> queued               an operator resends it
 from __future__ import annotations
 
 import enum
-import uuid
 import random
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta

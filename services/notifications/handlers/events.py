@@ -12,11 +12,9 @@ from dataclasses import dataclass
 import structlog
 
 from esign.events import (
-    ApplicationForwarded,
     ApplicationRejected,
     CertificateProduced,
     Envelope,
-    FormCompleted,
     InstitutionCreated,
     InvitationIssued,
     OfficerAdded,
@@ -26,6 +24,7 @@ from esign.events import (
     ShipmentHandedToCourier,
     ShipmentOutForDelivery,
     ShipmentReturned,
+    SignedFormReceived,
 )
 from services.notifications.adapters.uow import NotificationsUnitOfWork
 from services.notifications.domain.catalogue import LOCALES, TEMPLATES
@@ -35,8 +34,8 @@ log = structlog.get_logger("notifications.events")
 
 
 class RecipientNotKnownYet(Exception):
-    """A shipment event arrived before the application's own events (streams are not ordered
-    with each other). Raised so the consumer naks and retries it later instead of dropping it."""
+    """An event that names only the application (shipment events, signed_form.received) arrived
+    before the invitation that tells us who that is (streams are not ordered with each other). Raised so the consumer naks and retries it later instead of dropping it."""
 
 
 SHIPMENT_TEMPLATES = {
@@ -69,6 +68,12 @@ class EventHandlers:
         if added:
             uow.after_commit(self.wake_sender)
         log.info("deliveries_recorded", event_id=str(envelope.id), type=envelope.type, template=template, count=added)
+
+    async def _known(self, uow: NotificationsUnitOfWork, application_id):
+        recipient = await uow.recipients.get(application_id)
+        if recipient is None:
+            raise RecipientNotKnownYet(f"no recipient for application {application_id} yet")
+        return recipient
 
     # ------------------------------------------------------------ applications.*
 
@@ -105,6 +110,14 @@ class EventHandlers:
     async def form_completed(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
         await self._person_event(uow, envelope, "form_completed", {})
 
+    async def signed_form_received(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
+        e: SignedFormReceived = envelope.parse_data()
+        recipient = await self._known(uow, e.application_id)
+        context = {"first_name": recipient.first_name, "last_name": recipient.last_name, "channel": e.channel,
+                   "received_on": e.received_on.isoformat()}
+        await self._enqueue(uow, envelope, "signed_form_received", recipient.locale, context, email=recipient.email,
+                            application_id=e.application_id, institution_id=e.institution_id)
+
     async def application_forwarded(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
         await self._person_event(uow, envelope, "application_forwarded", {})
 
@@ -132,9 +145,7 @@ class EventHandlers:
 
     async def shipment_event(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
         e = envelope.parse_data()
-        recipient = await uow.recipients.get(e.application_id)
-        if recipient is None:
-            raise RecipientNotKnownYet(f"no recipient for application {e.application_id} yet")
+        recipient = await self._known(uow, e.application_id)
         context = {"first_name": recipient.first_name, "last_name": recipient.last_name,
                    "tracking_number": e.tracking_number, "carrier": e.carrier,
                    "query_url": getattr(e, "query_url", None) or self.shipment_query_url,

@@ -20,7 +20,11 @@ from esign.events import ExpiryWarned
 from esign.masking import mask_email
 from services.notifications.adapters.uow import NotificationsUnitOfWork
 from services.notifications.domain.delivery import Channel, NewDelivery
-from services.notifications.domain.reminders import DigestPeriod, days_left, due_reminder
+from services.notifications.domain.reminders import (
+    DigestPeriod,
+    days_left,
+    due_reminder,
+)
 from services.notifications.handlers.sending import delivery_uuid, utcnow
 
 log = structlog.get_logger("notifications.reminders")

@@ -12,6 +12,7 @@ and made recognisable: an e-mail keeps its Message-ID across attempts, an SMS it
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from nacl.exceptions import CryptoError
 from prometheus_client import Counter
 
 from esign import sealing
+from esign.masking import mask_contacts_in
 from services.notifications.adapters.email import SmtpSender, build_message
 from services.notifications.adapters.sms import SmsMessage, SmsProvider
 from services.notifications.adapters.templates import Renderer, TemplateMissing
@@ -116,6 +118,8 @@ class DeliveryWorker:
             result = PermanentSendError(f"cannot render: {type(exc).__name__}: {str(exc)[:200]}", code="render")
         now = self._now()
         outcome = outcome_of(result, row.attempts, now, self._policy.retry)
+        if outcome.error:  # servers like to echo the address they refused
+            outcome = dataclasses.replace(outcome, error=mask_contacts_in(outcome.error))
         async with self._uow() as uow:
             recorded = await uow.deliveries.finish(row.id, row.attempts, outcome, now)
             await uow.commit()

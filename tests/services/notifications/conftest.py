@@ -16,7 +16,13 @@ from esign import jetstream, migrations
 from esign.embedded import EmbeddedNats, EmbeddedPostgres
 from services.notifications.app import DEFINITION, create_app
 from services.notifications.config import NotificationsSettings
-from tests.support.notifications import JWT_SECRET, SEAL_PRIVATE, Auth, SmsProviderStub, SmtpServer
+from tests.support.notifications import (
+    JWT_SECRET,
+    SEAL_PRIVATE,
+    Auth,
+    SmsProviderStub,
+    SmtpServer,
+)
 
 
 @pytest.fixture(scope="session")

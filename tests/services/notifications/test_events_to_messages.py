@@ -5,7 +5,7 @@ The messages are read back as the servers received them (decoded MIME, the provi
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -18,8 +18,15 @@ from esign.events import (
     ShipmentHandedToCourier,
     ShipmentOutForDelivery,
     ShipmentReturned,
+    SignedFormReceived,
 )
-from tests.support.notifications import Person, eventually, html_part, publish, text_part
+from tests.support.notifications import (
+    Person,
+    eventually,
+    html_part,
+    publish,
+    text_part,
+)
 
 NOW = datetime(2026, 11, 22, 10, tzinfo=timezone.utc)
 TRACKING = "KSM2026112299887766"
@@ -36,6 +43,10 @@ CASES = {
                                                first_name=p.first_name, last_name=p.last_name, email=p.email),
                        "applications", {"tr": ("formunuz tamamlandı", "ıslak imzayla", None),
                                         "en": ("form is complete", "sign it by hand", None)}),
+    "signed_form_received": (lambda p: SignedFormReceived(application_id=p.application_id, institution_id=p.institution_id,
+                                                          channel="cargo_or_post", received_on=date(2026, 11, 20)),
+                             "applications", {"tr": ("formunuz teslim alındı", "(kargo veya posta, 20.11.2026)", None),
+                                              "en": ("form was received", "(cargo or post, 20 Nov 2026)", None)}),
     "application_forwarded": (lambda p: ApplicationForwarded(application_id=p.application_id, institution_id=p.institution_id,
                                                              batch_id=uuid.uuid4(), email=p.email, first_name=p.first_name,
                                                              last_name=p.last_name),

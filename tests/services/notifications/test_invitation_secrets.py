@@ -10,7 +10,13 @@ import sqlalchemy as sa
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from services.notifications.adapters.orm import metadata
-from tests.support.notifications import Person, eventually, html_part, publish, text_part
+from tests.support.notifications import (
+    Person,
+    eventually,
+    html_part,
+    publish,
+    text_part,
+)
 
 
 async def everything_stored(runtime) -> str:

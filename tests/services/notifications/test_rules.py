@@ -14,7 +14,11 @@ from services.notifications.domain.delivery import (
     TransientSendError,
     outcome_of,
 )
-from services.notifications.domain.reminders import DigestPeriod, due_reminder, parse_steps
+from services.notifications.domain.reminders import (
+    DigestPeriod,
+    due_reminder,
+    parse_steps,
+)
 
 END = datetime(2027, 3, 1, 12, tzinfo=timezone.utc)
 STEPS = (40, 14, 3)

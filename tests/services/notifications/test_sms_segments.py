@@ -10,7 +10,11 @@ import pytest
 from services.notifications.adapters.templates import Renderer
 from services.notifications.domain.catalogue import LOCALES, TEMPLATES
 from services.notifications.domain.delivery import Channel
-from services.notifications.domain.segments import Encoding, count_segments, fold_for_sms
+from services.notifications.domain.segments import (
+    Encoding,
+    count_segments,
+    fold_for_sms,
+)
 
 
 @pytest.mark.parametrize(("text", "encoding", "units", "segments"), [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from jinja2 import UndefinedError
 
 from services.notifications.adapters.templates import Renderer, TemplateMissing
 from services.notifications.domain.catalogue import LOCALES, TEMPLATES
@@ -32,7 +33,7 @@ def test_dates_follow_the_locale():
 
 
 def test_missing_data_fails_instead_of_sending_a_hole():
-    with pytest.raises(Exception):
+    with pytest.raises(UndefinedError):
         Renderer().email("shipment_delivered", "tr", {"first_name": "Ali"})
 
 
