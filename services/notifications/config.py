@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import tempfile
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
@@ -41,7 +42,9 @@ class NotificationsSettings(ServiceSettings):
 
     # SMS
     sms_provider: SmsProviderKind = SmsProviderKind.SINK
-    sms_sink_dir: Path = Field(Path("sms"), description="Where the sink writes one readable file per SMS (+ sms.jsonl).")
+    sms_sink_dir: Path = Field(Path(tempfile.gettempdir()) / "esign-sms",
+                               description="Where the sink writes one readable file per SMS (+ sms.jsonl); `esign up` "
+                                           "points it into its data directory.")
     sms_http_url: str | None = Field(None, description="The provider's JSON send endpoint.")
     sms_http_username: str | None = None
     sms_http_password: SecretStr | None = None
