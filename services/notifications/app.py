@@ -62,30 +62,35 @@ def sms_provider(settings: NotificationsSettings) -> SmsProvider:
     return SinkSmsProvider(settings.sms_sink_dir)
 
 
-def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
-    settings = settings or NotificationsSettings()
+def delivery_worker(runtime: ServiceRuntime, settings: NotificationsSettings, wakeup: Wakeup | None = None, *,
+                    now=None) -> DeliveryWorker:
+    """The delivery worker as configured (tests build extra replicas with it)."""
     private_key = settings.seal_private_key.get_secret_value() if settings.seal_private_key else None
-    if private_key is None:
-        log.warning("seal_private_key_unset", detail="invitation e-mails cannot be sent; they will fail")
-    wakeup = Wakeup()
-    handlers = EventHandlers(settings.default_locale, settings.shipment_query_url, wake_sender=wakeup)
-    definition = dataclasses.replace(DEFINITION, consumers=consumer_specs(handlers))
-    renderer = Renderer()
-    sms = sms_provider(settings)
     smtp_password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
     mailer = SmtpSender(SmtpConfig(settings.smtp_host, settings.smtp_port, settings.smtp_security, settings.smtp_username,
                                    smtp_password, settings.smtp_timeout))
-    sending = SendingPolicy(
+    policy = SendingPolicy(
         mail_from=settings.mail_from, sms_originator=settings.sms_originator, seal_private_key=private_key,
         lease=timedelta(seconds=settings.delivery_lease_seconds), batch=settings.delivery_batch,
         retry=RetryPolicy(settings.delivery_max_attempts, timedelta(seconds=settings.delivery_backoff_seconds),
                           timedelta(seconds=settings.delivery_backoff_cap_seconds)))
+    return DeliveryWorker(runtime.uow, Renderer(), mailer, sms_provider(settings), policy, wakeup=wakeup,
+                          poll_seconds=settings.delivery_poll_seconds, **({"now": now} if now else {}))
+
+
+def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
+    settings = settings or NotificationsSettings()
+    if settings.seal_private_key is None:
+        log.warning("seal_private_key_unset", detail="invitation e-mails cannot be sent; they will fail")
+    sms_provider(settings)  # a misconfigured provider stops the start, not the first SMS
+    wakeup = Wakeup()
+    handlers = EventHandlers(settings.default_locale, settings.shipment_query_url, wake_sender=wakeup)
+    definition = dataclasses.replace(DEFINITION, consumers=consumer_specs(handlers))
     reminders = ReminderPolicy(settings.reminder_steps, settings.digest_period,
                                timedelta(days=settings.digest_window_days), settings.default_locale)
 
     async def on_startup(runtime: ServiceRuntime) -> None:
-        worker = DeliveryWorker(runtime.uow, renderer, mailer, sms, sending, wakeup=wakeup,
-                                poll_seconds=settings.delivery_poll_seconds)
+        worker = delivery_worker(runtime, settings, wakeup)
         scheduler = ReminderScheduler(runtime.uow, reminders, wake_sender=wakeup,
                                       interval_seconds=settings.scheduler_interval_seconds)
         app.state.delivery_worker, app.state.reminder_scheduler = worker, scheduler
@@ -98,6 +103,6 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         routers=[deliveries.router, templates.router], token_verifier=token_verifier_from(settings),
         on_startup=on_startup,
     )
-    app.state.renderer = renderer
+    app.state.renderer = Renderer()
     app.state.wake_sender = wakeup
     return app

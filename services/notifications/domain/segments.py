@@ -69,19 +69,23 @@ def _parts(costs: list[int], per_part: int) -> int:
     return parts
 
 
-def count_segments(text: str) -> SegmentCount:
+def _cheapest_encoding(text: str) -> tuple[Encoding, list[int]]:
+    """The first encoding that can carry ``text`` (as phones choose), and each character's cost."""
     for encoding, shift in ((Encoding.GSM7, GSM_EXTENSION), (Encoding.GSM7_TURKISH, TURKISH_SINGLE_SHIFT)):
         costs = _costs(text, shift)
         if costs is not None:
-            break
-    else:
-        encoding = Encoding.UCS2
-        costs = [len(ch.encode("utf-16-le")) // 2 for ch in text]
+            return encoding, costs
+    return Encoding.UCS2, [len(ch.encode("utf-16-le")) // 2 for ch in text]
+
+
+def count_segments(text: str) -> SegmentCount:
+    encoding, costs = _cheapest_encoding(text)
     single, per_part = LIMITS[encoding]
     units = sum(costs)
-    segments = 1 if units <= single else (_parts(costs, per_part) if encoding is not Encoding.UCS2
-                                           else math.ceil(units / per_part))
-    return SegmentCount(encoding, units, max(segments, 1))
+    if units <= single:
+        return SegmentCount(encoding, units, 1)
+    parts = _parts(costs, per_part) if encoding is not Encoding.UCS2 else math.ceil(units / per_part)
+    return SegmentCount(encoding, units, parts)
 
 
 # Turkish spells some loanwords with a circumflex (Kâmil, hâlâ); the plain letter is an accepted
