@@ -115,6 +115,13 @@ class DeliveryRepository:
             .returning(*d.c))
         return result.all()
 
+    async def release(self, claims: Sequence[tuple[uuid.UUID, int]], now: datetime) -> None:
+        """Gives claimed deliveries back unattempted (their attempt is not counted)."""
+        for delivery_id, attempt in claims:
+            await self._s.execute(
+                sa.update(d).where(d.c.id == delivery_id, d.c.attempts == attempt, d.c.status == DeliveryStatus.QUEUED.value)
+                .values(attempts=d.c.attempts - 1, next_attempt_at=now, updated_at=now))
+
     async def finish(self, delivery_id: uuid.UUID, attempt: int, outcome: Outcome, now: datetime) -> bool:
         """Records an attempt's outcome, unless the delivery moved on meanwhile (another worker
         took it after our lease ran out, or an operator re-queued it)."""

@@ -36,6 +36,7 @@ from services.notifications.domain.delivery import (
     RetryPolicy,
     SendError,
     Sent,
+    TransientSendError,
     outcome_of,
 )
 
@@ -90,10 +91,18 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         """Claims one batch and makes one attempt at each; returns how many were attempted."""
+        claimed_at = self._now()
         async with self._uow() as uow:
-            claimed = await uow.deliveries.claim(self._now(), self._policy.lease, self._policy.batch)
+            claimed = await uow.deliveries.claim(claimed_at, self._policy.lease, self._policy.batch)
             await uow.commit()
-        for row in claimed:
+        for i, row in enumerate(claimed):
+            if self._now() - claimed_at > self._policy.lease / 2:
+                # Slow servers ate half the lease: hand the rest back rather than risk starting a
+                # send that another replica may also start once the lease runs out.
+                async with self._uow() as uow:
+                    await uow.deliveries.release([(r.id, r.attempts) for r in claimed[i:]], self._now())
+                    await uow.commit()
+                return i
             await self._attempt(row)
         return len(claimed)
 
@@ -116,6 +125,9 @@ class DeliveryWorker:
         except (TemplateMissing, KeyError, ValueError, TypeError) as exc:
             # Rendering cannot succeed on a retry: the template or its data is wrong.
             result = PermanentSendError(f"cannot render: {type(exc).__name__}: {str(exc)[:200]}", code="render")
+        except Exception as exc:  # anything unforeseen counts as transient, so it ends dead rather than looping
+            log.exception("delivery_unexpected_error", delivery_id=str(row.id))
+            result = TransientSendError(f"unexpected {type(exc).__name__}", code="unexpected")
         now = self._now()
         outcome = outcome_of(result, row.attempts, now, self._policy.retry)
         if outcome.error:  # servers like to echo the address they refused

@@ -87,3 +87,25 @@ async def test_a_dead_workers_claim_is_taken_over_after_the_lease_and_its_late_a
 
 async def _none_queued(deliveries_of):
     return not await deliveries_of(status="queued")
+
+
+async def test_a_worker_slowed_down_hands_back_what_it_cannot_start_within_half_its_lease(
+        notifications_app, notifications_settings, runtime, smtp, deliveries_of):
+    """The clock is a fake that jumps forward on each attempt (a hung SMTP server takes the whole
+    timeout); the rows it no longer has time for go back unattempted."""
+    await eventually(lambda: _none_queued(deliveries_of))
+    people = [Person() for _ in range(5)]
+    start = datetime.now(timezone.utc) + timedelta(days=3650)
+    async with runtime.uow() as uow:
+        await uow.deliveries.enqueue([form_completed_mail(p) for p in people], now=start)
+        await uow.commit()
+    lease = timedelta(seconds=notifications_settings.delivery_lease_seconds)
+    # claim, check, (send) outcome, check, (send) outcome, check: over half the lease -> release
+    t = [start + lease * f for f in (0, 0, 0.3, 0.3, 0.6, 0.6, 0.6)]
+    ticks = iter(t)
+    slow = delivery_worker(runtime, notifications_settings, now=lambda: next(ticks))
+
+    assert await slow.run_once() == 2
+    rows = [r for p in people for r in await deliveries_of(application_id=p.application_id)]
+    assert sorted((r.status, r.attempts) for r in rows) == [("queued", 0)] * 3 + [("sent", 1)] * 2
+    assert all(r.next_attempt_at <= start + lease for r in rows if r.status == "queued")
