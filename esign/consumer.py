@@ -116,7 +116,9 @@ class ConsumerRunner:
     async def poll(self, sub: JetStreamContext.PullSubscription, timeout: float = 1.0) -> int:
         try:
             msgs = await sub.fetch(self._batch, timeout=timeout)
-        except NatsTimeout:
+        except (NatsTimeout, asyncio.TimeoutError):
+            # nats-py's batch fetch also raises the plain asyncio.TimeoutError when its deadline runs
+            # out between its two pull requests; that is an empty poll too, not a broken subscription.
             return 0
         for msg in msgs:
             await self.handle(msg)

@@ -78,14 +78,6 @@ def format_mobile(e164: str) -> str:
     return f"+90 {national[0:3]} {national[3:6]} {national[6:8]} {national[8:10]}"
 
 
-def mask_mobile(e164: str) -> str:
-    """``+905321234567`` -> ``+90 5** *** ** 67``: operator hidden, last two digits shown."""
-    national = e164.removeprefix("+90")
-    if not re.fullmatch(r"[0-9]{10}", national):
-        return "*" * len(e164)
-    return format_mobile("+90" + national[0] + "*" * 7 + national[8:])
-
-
 # --- e-mail ------------------------------------------------------------------
 
 
@@ -96,14 +88,6 @@ def parse_email(raw: str) -> str:
     except EmailNotValidError:
         raise FieldInvalid("email_invalid", "Enter a valid e-mail address.") from None
     return result.normalized
-
-
-def mask_email(email: str) -> str:
-    """``ayse@example.edu.tr`` -> ``a***@example.edu.tr``."""
-    local, at, domain = email.rpartition("@")
-    if not at or not local:
-        return "***"
-    return f"{local[0]}***@{domain}"
 
 
 # --- birth date --------------------------------------------------------------

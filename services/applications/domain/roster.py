@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 
+from esign.masking import mask_email
 from services.applications.domain.contact import (
     TITLE_MAX_LEN,
     UNIT_MAX_LEN,
     FieldInvalid,
-    mask_email,
     parse_birth_date,
     parse_email,
     parse_person_name,

@@ -1,0 +1,108 @@
+"""The notifications service: app factory and lifespan (runtime, delivery worker, reminder scheduler)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from pathlib import Path
+
+import structlog
+from fastapi import FastAPI
+
+from esign.service import (
+    ServiceDefinition,
+    ServiceRuntime,
+    create_service_app,
+    token_verifier_from,
+)
+from services.notifications.adapters.email import SmtpConfig, SmtpSender
+from services.notifications.adapters.orm import messaging
+from services.notifications.adapters.sms import (
+    HttpSmsProvider,
+    SinkSmsProvider,
+    SmsProvider,
+)
+from services.notifications.adapters.templates import Renderer
+from services.notifications.adapters.uow import NotificationsUnitOfWork
+from services.notifications.api import deliveries, templates
+from services.notifications.config import NotificationsSettings, SmsProviderKind
+from services.notifications.consumers import consumer_specs
+from services.notifications.domain.delivery import RetryPolicy
+from services.notifications.handlers.events import EventHandlers
+from services.notifications.handlers.reminders import ReminderPolicy, ReminderScheduler
+from services.notifications.handlers.sending import (
+    DeliveryWorker,
+    SendingPolicy,
+    Wakeup,
+)
+
+log = structlog.get_logger("notifications")
+
+DEFINITION = ServiceDefinition(
+    name="notifications",
+    tables=messaging,
+    migrations_dir=Path(__file__).parent / "migrations",
+    uow_class=NotificationsUnitOfWork,
+)
+
+DESCRIPTION = """
+E-mail and SMS for every step of a certificate's life (invitation with link and password, form
+completed, rejected, forwarded, produced, the courier's progress), expiry reminders before a
+certificate ends and weekly digests for NES officers. Operators read the delivery log, resend
+failed and dead messages and preview templates. Errors are RFC 9457 problem details.
+"""
+
+
+def sms_provider(settings: NotificationsSettings) -> SmsProvider:
+    if settings.sms_provider is SmsProviderKind.HTTP:
+        if not settings.sms_http_url:
+            raise ValueError("ESIGN_NOTIFICATIONS_SMS_HTTP_URL is required with sms_provider=http")
+        password = settings.sms_http_password.get_secret_value() if settings.sms_http_password else None
+        return HttpSmsProvider(settings.sms_http_url, settings.sms_http_username, password, settings.sms_http_timeout)
+    return SinkSmsProvider(settings.sms_sink_dir)
+
+
+def delivery_worker(runtime: ServiceRuntime, settings: NotificationsSettings, wakeup: Wakeup | None = None, *,
+                    now=None) -> DeliveryWorker:
+    """The delivery worker as configured (tests build extra replicas with it)."""
+    private_key = settings.seal_private_key.get_secret_value() if settings.seal_private_key else None
+    smtp_password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    mailer = SmtpSender(SmtpConfig(settings.smtp_host, settings.smtp_port, settings.smtp_security, settings.smtp_username,
+                                   smtp_password, settings.smtp_timeout))
+    policy = SendingPolicy(
+        mail_from=settings.mail_from, sms_originator=settings.sms_originator, seal_private_key=private_key,
+        lease=timedelta(seconds=settings.delivery_lease_seconds), batch=settings.delivery_batch,
+        retry=RetryPolicy(settings.delivery_max_attempts, timedelta(seconds=settings.delivery_backoff_seconds),
+                          timedelta(seconds=settings.delivery_backoff_cap_seconds)))
+    return DeliveryWorker(runtime.uow, Renderer(), mailer, sms_provider(settings), policy, wakeup=wakeup,
+                          poll_seconds=settings.delivery_poll_seconds, **({"now": now} if now else {}))
+
+
+def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
+    settings = settings or NotificationsSettings()
+    if settings.seal_private_key is None:
+        log.warning("seal_private_key_unset", detail="invitation e-mails cannot be sent; they will fail")
+    sms_provider(settings)  # a misconfigured provider stops the start, not the first SMS
+    wakeup = Wakeup()
+    handlers = EventHandlers(settings.default_locale, settings.shipment_query_url, wake_sender=wakeup)
+    definition = dataclasses.replace(DEFINITION, consumers=consumer_specs(handlers))
+    reminders = ReminderPolicy(settings.reminder_steps, settings.digest_period,
+                               timedelta(days=settings.digest_window_days), settings.default_locale)
+
+    async def on_startup(runtime: ServiceRuntime) -> None:
+        worker = delivery_worker(runtime, settings, wakeup)
+        scheduler = ReminderScheduler(runtime.uow, reminders, wake_sender=wakeup,
+                                      interval_seconds=settings.scheduler_interval_seconds)
+        app.state.delivery_worker, app.state.reminder_scheduler = worker, scheduler
+        if settings.run_background_workers:
+            runtime.spawn(worker.run(), "delivery-worker")
+            runtime.spawn(scheduler.run(), "reminder-scheduler")
+
+    app = create_service_app(
+        definition, settings, title="esign notifications", description=DESCRIPTION,
+        routers=[deliveries.router, templates.router], token_verifier=token_verifier_from(settings),
+        on_startup=on_startup,
+    )
+    app.state.renderer = Renderer()
+    app.state.wake_sender = wakeup
+    return app

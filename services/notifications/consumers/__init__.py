@@ -1,0 +1,39 @@
+"""The notifications service's durable consumers: one on the applications stream, one on the
+tracking stream."""
+
+from __future__ import annotations
+
+from esign.consumer import ConsumerSpec
+from esign.events import (
+    ApplicationForwarded,
+    ApplicationRejected,
+    CertificateProduced,
+    FormCompleted,
+    InstitutionCreated,
+    InvitationIssued,
+    OfficerAdded,
+    RenewalRecorded,
+    SignedFormReceived,
+)
+from services.notifications.handlers.events import SHIPMENT_TEMPLATES, EventHandlers
+
+APPLICATIONS_CONSUMER = "notifications-applications"
+TRACKING_CONSUMER = "notifications-tracking"
+
+
+def consumer_specs(handlers: EventHandlers) -> list[ConsumerSpec]:
+    return [
+        ConsumerSpec(name=APPLICATIONS_CONSUMER, producer="applications", handlers={
+            InstitutionCreated.type: handlers.institution_created,
+            OfficerAdded.type: handlers.officer_added,
+            InvitationIssued.type: handlers.invitation_issued,
+            FormCompleted.type: handlers.form_completed,
+            SignedFormReceived.type: handlers.signed_form_received,
+            ApplicationForwarded.type: handlers.application_forwarded,
+            ApplicationRejected.type: handlers.application_rejected,
+            CertificateProduced.type: handlers.certificate_produced,
+            RenewalRecorded.type: handlers.renewal_recorded,
+        }),
+        ConsumerSpec(name=TRACKING_CONSUMER, producer="tracking",
+                     handlers={event_type: handlers.shipment_event for event_type in SHIPMENT_TEMPLATES}),
+    ]

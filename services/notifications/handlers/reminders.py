@@ -1,0 +1,135 @@
+"""Expiry reminders and officer digests, decided by a scheduler that every replica may run.
+
+Each certificate due for a step is locked (``FOR UPDATE SKIP LOCKED``) by one scheduler, which
+records the decision under the unique key (certificate, step), records the deliveries and emits
+``expiry_warned`` in the same transaction: a step is decided once, whatever the restarts and
+replicas. Digests are keyed (institution, period) the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+
+from esign.events import ExpiryWarned
+from esign.masking import mask_email
+from services.notifications.adapters.uow import NotificationsUnitOfWork
+from services.notifications.domain.delivery import Channel, NewDelivery
+from services.notifications.domain.reminders import (
+    DigestPeriod,
+    days_left,
+    due_reminder,
+)
+from services.notifications.handlers.sending import delivery_uuid, utcnow
+
+log = structlog.get_logger("notifications.reminders")
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    steps: tuple[int, ...]
+    digest_period: DigestPeriod
+    digest_window: timedelta
+    default_locale: str
+    batch: int = 100
+
+
+@dataclass
+class SchedulerRun:
+    warned: int = 0
+    skipped: int = 0
+    digests: int = 0
+
+
+class ReminderScheduler:
+    def __init__(self, uow_factory: Callable[[], NotificationsUnitOfWork], policy: ReminderPolicy, *,
+                 now: Callable[[], datetime] = utcnow, wake_sender: Callable[[], None] = lambda: None,
+                 interval_seconds: float = 300.0) -> None:
+        self._uow = uow_factory
+        self._policy = policy
+        self._now = now
+        self._wake_sender = wake_sender
+        self._interval = interval_seconds
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("reminder_scheduler_error", error=type(exc).__name__)
+            await asyncio.sleep(self._interval)
+
+    async def run_once(self, now: datetime | None = None) -> SchedulerRun:
+        now = now or self._now()
+        run = SchedulerRun()
+        while await self._warn_batch(now, run):
+            pass
+        run.digests = await self._digests(now)
+        if run.warned or run.digests:
+            log.info("reminders_decided", warned=run.warned, skipped=run.skipped, digests=run.digests)
+        return run
+
+    async def _warn_batch(self, now: datetime, run: SchedulerRun) -> bool:
+        """Decides one batch of due certificates; False when none was left."""
+        async with self._uow() as uow:
+            certificates = await uow.certificates.claim_due(now, self._policy.steps, self._policy.batch)
+            decided = 0
+            for cert in certificates:
+                due = due_reminder(cert.not_after, self._policy.steps, now, await uow.certificates.recorded_steps(cert.id))
+                if due is None or not await uow.certificates.record_reminder(cert.id, due.days_before, due.skipped, now):
+                    continue
+                decided += 1
+                run.warned += 1
+                run.skipped += len(due.skipped)
+                source = delivery_uuid("expiry", cert.id, due.days_before)
+                context = {"first_name": cert.first_name, "last_name": cert.last_name, "days_before": due.days_before,
+                           "not_after": cert.not_after.isoformat(), "certificate_serial": cert.serial}
+                common = dict(template="expiry_warning", locale=cert.locale, context=context,
+                              application_id=cert.application_id, institution_id=cert.institution_id)
+                new = [NewDelivery(source, Channel.EMAIL, cert.email, **common)]
+                if cert.mobile:
+                    new.append(NewDelivery(source, Channel.SMS, cert.mobile, **common))
+                await uow.deliveries.enqueue(new)
+                uow.emit(ExpiryWarned(application_id=cert.application_id, institution_id=cert.institution_id,
+                                      holder_id=cert.holder_id, certificate_serial=cert.serial, not_after=cert.not_after,
+                                      days_before=due.days_before, warned_at=now), event_id=source)
+            if decided:
+                uow.after_commit(self._wake_sender)
+            await uow.commit()
+        # Rows claimed but undecidable would be claimed again forever; stop when a batch decided nothing.
+        return bool(certificates) and decided > 0
+
+    async def _digests(self, now: datetime) -> int:
+        period = self._policy.digest_period.key(now)
+        async with self._uow() as uow:
+            expiring = await uow.certificates.expiring(now, now + self._policy.digest_window)
+        by_institution: dict = defaultdict(list)
+        for cert in expiring:
+            by_institution[cert.institution_id].append(cert)
+        sent = 0
+        for institution_id, certs in by_institution.items():
+            async with self._uow() as uow:
+                officers = await uow.directory.officers_of(institution_id)
+                if not officers or not await uow.digests.claim(institution_id, period, len(certs), now):
+                    continue
+                name = await uow.directory.institution_name(institution_id) or ""
+                holders = [{"name": f"{c.first_name} {c.last_name}", "email": mask_email(c.email),
+                            "not_after": c.not_after.isoformat(), "days_left": days_left(c.not_after, now)} for c in certs]
+                source = delivery_uuid("digest", institution_id, period)
+                await uow.deliveries.enqueue([
+                    NewDelivery(source, Channel.EMAIL, officer.email, "officer_digest", self._policy.default_locale,
+                                {"officer_name": officer.full_name, "institution_name": name, "period": period,
+                                 "window_days": self._policy.digest_window.days, "holders": holders},
+                                institution_id=institution_id)
+                    for officer in officers])
+                uow.after_commit(self._wake_sender)
+                await uow.commit()
+                sent += 1
+        return sent

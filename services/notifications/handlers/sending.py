@@ -1,0 +1,172 @@
+"""The delivery worker: takes due deliveries, renders them, hands them to SMTP or the SMS
+provider, and records the outcome. Several replicas may run it: a delivery is claimed with
+``FOR UPDATE SKIP LOCKED`` and a lease (``next_attempt_at`` pushed forward), so each attempt is
+made by one worker.
+
+The one window no design closes: the provider accepted the message and the process died before
+the outcome was committed. The lease then runs out and the message is sent again. It is kept
+small (the outcome is written right after the provider's answer, in its own short transaction)
+and made recognisable: an e-mail keeps its Message-ID across attempts, an SMS its reference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+import structlog
+from nacl.exceptions import CryptoError
+from prometheus_client import Counter
+
+from esign import sealing
+from esign.masking import mask_contacts_in
+from services.notifications.adapters.email import SmtpSender, build_message
+from services.notifications.adapters.sms import SmsMessage, SmsProvider
+from services.notifications.adapters.templates import Renderer, TemplateMissing
+from services.notifications.adapters.uow import NotificationsUnitOfWork
+from services.notifications.domain.catalogue import TEMPLATES
+from services.notifications.domain.delivery import (
+    Channel,
+    PermanentSendError,
+    RetryPolicy,
+    SendError,
+    Sent,
+    TransientSendError,
+    outcome_of,
+)
+
+log = structlog.get_logger("notifications.sending")
+
+ATTEMPTS = Counter("esign_notifications_attempts_total", "Delivery attempts", ["channel", "outcome"])
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Wakeup:
+    """Lets a commit that recorded deliveries start the worker at once instead of at its next poll."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+
+    def __call__(self) -> None:
+        self.event.set()
+
+    async def wait(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self.event.wait(), timeout)
+        except TimeoutError:
+            pass
+        self.event.clear()
+
+
+@dataclass(frozen=True)
+class SendingPolicy:
+    mail_from: str
+    sms_originator: str
+    seal_private_key: str | None
+    lease: timedelta
+    batch: int
+    retry: RetryPolicy
+
+
+class DeliveryWorker:
+    def __init__(self, uow_factory: Callable[[], NotificationsUnitOfWork], renderer: Renderer, mailer: SmtpSender,
+                 sms: SmsProvider, policy: SendingPolicy, *, now: Callable[[], datetime] = utcnow,
+                 wakeup: Wakeup | None = None, poll_seconds: float = 1.0) -> None:
+        self._uow = uow_factory
+        self._renderer = renderer
+        self._mailer = mailer
+        self._sms = sms
+        self._policy = policy
+        self._now = now
+        self.wakeup = wakeup or Wakeup()
+        self._poll = poll_seconds
+
+    async def run_once(self) -> int:
+        """Claims one batch and makes one attempt at each; returns how many were attempted."""
+        claimed_at = self._now()
+        async with self._uow() as uow:
+            claimed = await uow.deliveries.claim(claimed_at, self._policy.lease, self._policy.batch)
+            await uow.commit()
+        for i, row in enumerate(claimed):
+            if self._now() - claimed_at > self._policy.lease / 2:
+                # Slow servers ate half the lease: hand the rest back rather than risk starting a
+                # send that another replica may also start once the lease runs out.
+                async with self._uow() as uow:
+                    await uow.deliveries.release([(r.id, r.attempts) for r in claimed[i:]], self._now())
+                    await uow.commit()
+                return i
+            await self._attempt(row)
+        return len(claimed)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                if await self.run_once():
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("delivery_worker_error", error=type(exc).__name__)
+            await self.wakeup.wait(self._poll)
+
+    async def _attempt(self, row: sa.Row) -> None:
+        try:
+            result: Sent | SendError = await self._send(row)
+        except SendError as exc:
+            result = exc
+        except (TemplateMissing, KeyError, ValueError, TypeError) as exc:
+            # Rendering cannot succeed on a retry: the template or its data is wrong.
+            result = PermanentSendError(f"cannot render: {type(exc).__name__}: {str(exc)[:200]}", code="render")
+        except Exception as exc:  # anything unforeseen counts as transient, so it ends dead rather than looping
+            log.error("delivery_unexpected_error", delivery_id=str(row.id), error=type(exc).__name__)
+            result = TransientSendError(f"unexpected {type(exc).__name__}", code="unexpected")
+        now = self._now()
+        outcome = outcome_of(result, row.attempts, now, self._policy.retry)
+        if outcome.error:  # servers like to echo the address they refused
+            outcome = dataclasses.replace(outcome, error=mask_contacts_in(outcome.error))
+        async with self._uow() as uow:
+            recorded = await uow.deliveries.finish(row.id, row.attempts, outcome, now)
+            await uow.commit()
+        ATTEMPTS.labels(row.channel, outcome.status.value).inc()
+        log.info("delivery_attempted", delivery_id=str(row.id), channel=row.channel, template=row.template,
+                 attempt=row.attempts, status=outcome.status.value, error=outcome.error, recorded=recorded)
+
+    def _context(self, row: sa.Row) -> dict:
+        context = dict(row.context)
+        if row.sealed_secret:
+            if not self._policy.seal_private_key:
+                raise PermanentSendError("seal_private_key is not configured", code="no_seal_key")
+            try:
+                secrets = sealing.unseal(self._policy.seal_private_key, row.sealed_secret)
+            except (CryptoError, ValueError) as exc:
+                raise PermanentSendError("sealed credentials cannot be opened with our key", code="unseal") from exc
+            spec = TEMPLATES.get(row.template)
+            context.update({k: secrets[k] for k in (spec.secret_fields if spec else ())})
+        return context
+
+    async def _send(self, row: sa.Row) -> Sent:
+        context = self._context(row)
+        if row.channel == Channel.EMAIL:
+            rendered = self._renderer.email(row.template, row.locale, context)
+            name = context.get("officer_name") or " ".join(filter(None, (context.get("first_name"), context.get("last_name"))))
+            message = build_message(row.id, self._policy.mail_from, name or None, row.recipient, rendered, row.locale)
+            return await self._mailer.send(message)
+        rendered_sms = self._renderer.sms(row.template, row.locale, context)
+        return await self._sms.send(SmsMessage(row.id, row.recipient, rendered_sms.text, self._policy.sms_originator))
+
+
+def delivery_uuid(*parts: object) -> uuid.UUID:
+    """A stable id for a message the service itself decides to send (a reminder step, a digest),
+    so the decision and its deliveries share one key."""
+    return uuid.uuid5(_NAMESPACE, ":".join(map(str, parts)))
+
+
+_NAMESPACE = uuid.UUID("0c7a3d52-6f1e-4f59-9d0e-6a1f3e9b8c21")

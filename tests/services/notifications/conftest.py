@@ -1,0 +1,114 @@
+"""The notifications service under test: its own migrated database and its own NATS server (so
+the applications tests' events on the shared server never reach it), a real SMTP server, a real
+HTTP SMS provider stub, and the app with its lifespan running (relay, consumers, delivery worker)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from esign import jetstream, migrations
+from esign.embedded import EmbeddedNats, EmbeddedPostgres
+from services.notifications.app import DEFINITION, create_app
+from services.notifications.config import NotificationsSettings
+from tests.support.notifications import (
+    JWT_SECRET,
+    SEAL_PRIVATE,
+    Auth,
+    SmsProviderStub,
+    SmtpServer,
+)
+
+
+@pytest.fixture(scope="session")
+def notifications_nats(scratch_dir: Path):
+    server = EmbeddedNats(scratch_dir / "nats-notifications").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+async def notifications_js(notifications_nats):
+    nc = await jetstream.connect(notifications_nats.url, name="notifications-tests")
+    js = nc.jetstream()
+    for producer in ("applications", "tracking", "notifications"):
+        await jetstream.ensure_stream(js, producer)
+    yield js
+    await nc.close()
+
+
+@pytest.fixture(scope="session")
+async def notifications_db(postgres: EmbeddedPostgres) -> str:
+    url = postgres.ensure_database("esign_notifications_test")
+    await asyncio.to_thread(migrations.upgrade, DEFINITION.migrations_dir, url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def smtp() -> SmtpServer:
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+async def sms_stub() -> AsyncIterator[SmsProviderStub]:
+    stub = SmsProviderStub()
+    await stub.start()
+    yield stub
+    await stub.stop()
+
+
+@pytest.fixture(scope="session")
+def notifications_settings(notifications_db, notifications_nats, smtp, sms_stub) -> NotificationsSettings:
+    return NotificationsSettings(
+        database_url=notifications_db, nats_url=notifications_nats.url, jwt_secret=JWT_SECRET,
+        seal_private_key=SEAL_PRIVATE, smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_timeout=5,
+        sms_provider="http", sms_http_url=sms_stub.url, sms_http_username="esign", sms_http_password="provider-pass",
+        relay_poll_interval=0.05, consumer_ack_wait=2.0, delivery_poll_seconds=0.1,
+        # Fast retries (same algorithm as production): outages in these tests last seconds.
+        delivery_backoff_seconds=0.1, delivery_backoff_cap_seconds=0.5, delivery_max_attempts=40,
+        delivery_lease_seconds=30, scheduler_interval_seconds=3600,
+    )
+
+
+@pytest.fixture(scope="session")
+async def notifications_app(notifications_settings, notifications_js):
+    app = create_app(notifications_settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture(scope="session")
+async def client(notifications_app) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=notifications_app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://notifications.test") as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def auth() -> Auth:
+    return Auth()
+
+
+@pytest.fixture(scope="session")
+def runtime(notifications_app):
+    return notifications_app.state.runtime
+
+
+@pytest.fixture
+def deliveries_of(runtime):
+    """Rows of the delivery log, filtered by any column."""
+    from services.notifications.adapters.orm import deliveries
+
+    async def query(**where):
+        async with runtime.session_factory() as s:
+            q = sa.select(deliveries).where(*(deliveries.c[k] == v for k, v in where.items()))
+            return (await s.execute(q.order_by(deliveries.c.created_at))).all()
+
+    return query
