@@ -138,6 +138,7 @@ class LocalStack:
                      f"(docs /docs, log {self.data_dir / (spec.name + '.log')})")
         self.out(f"{'nats':<14} {nats_url}")
         self.out(f"{'mail catcher':<14} smtp://{self._mail.address}  (messages in {self.data_dir / 'mail'})")
+        self.out(f"{'sms sink':<14} {self.data_dir / 'sms'}")
         self.out(f"{'data':<14} {self.data_dir}")
         self.out("ready. Ctrl-C stops everything.")
 
@@ -153,6 +154,9 @@ class LocalStack:
                 "SEAL_PRIVATE_KEY": keys["notifications_private_key"],
                 "SMTP_HOST": self.host,
                 "SMTP_PORT": str(self.smtp_port),
+                "SMS_PROVIDER": "sink",
+                "SMS_SINK_DIR": str(self.data_dir / "sms"),
+                "SHIPMENT_QUERY_URL": f"http://{self.host}:{self.ports['tracking']}/gonderi-sorgulama",
             },
             "tracking": {
                 "WEBHOOK_SECRET": keys["tracking_webhook_secret"],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -11,16 +10,32 @@ import structlog
 from fastapi import FastAPI
 
 from esign import sealing
-from esign.service import ServiceDefinition, ServiceRuntime, create_service_app, token_verifier_from
+from esign.periodic import PeriodicWorker
+from esign.service import (
+    ServiceDefinition,
+    ServiceRuntime,
+    create_service_app,
+    token_verifier_from,
+)
 from services.applications.adapters.event_mapping import map_domain_event
 from services.applications.adapters.hashing import Argon2Hasher
 from services.applications.adapters.orm import messaging
 from services.applications.adapters.uow import ApplicationsUnitOfWork
-from services.applications.api import applicant, applications, batches, institutions, roster
+from services.applications.api import (
+    applicant,
+    applications,
+    batches,
+    institutions,
+    roster,
+)
 from services.applications.api.errors import install_error_handlers
 from services.applications.config import ApplicationsSettings
 from services.applications.consumers.shipments import SHIPMENTS
-from services.applications.handlers.invitations import APPLICANT_TOKEN_ISSUER, InvitationPolicy, issue_pending
+from services.applications.handlers.invitations import (
+    APPLICANT_TOKEN_ISSUER,
+    InvitationPolicy,
+    issue_pending,
+)
 
 log = structlog.get_logger("applications")
 
@@ -41,38 +56,6 @@ progress (from the tracking service's events). Errors are RFC 9457 problem detai
 """
 
 
-class InvitationIssuer:
-    """Background worker: issues pending invitations in chunks, as fast as Argon2 allows."""
-
-    def __init__(self, runtime: ServiceRuntime, hasher: Argon2Hasher, policy: InvitationPolicy, chunk: int) -> None:
-        self._runtime, self._hasher, self._policy, self._chunk = runtime, hasher, policy, chunk
-        self._wake = asyncio.Event()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def run_once(self) -> int:
-        async with self._runtime.uow() as uow:
-            issued = await issue_pending(uow, self._hasher, self._policy, self._chunk)
-            await uow.commit()
-        return issued
-
-    async def run(self) -> None:
-        while True:
-            try:
-                if await self.run_once():
-                    continue
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("invitation_issuer_error", error=type(exc).__name__)
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-            except TimeoutError:
-                pass
-            self._wake.clear()
-
-
 def create_app(settings: ApplicationsSettings | None = None) -> FastAPI:
     settings = settings or ApplicationsSettings()
     applicant_secret = settings.applicant_token_secret.get_secret_value() if settings.applicant_token_secret else None
@@ -90,8 +73,14 @@ def create_app(settings: ApplicationsSettings | None = None) -> FastAPI:
         portal_url=settings.portal_url,
     )
     async def on_startup(runtime: ServiceRuntime) -> None:
-        issuer = InvitationIssuer(runtime, hasher, policy, settings.invitation_issue_batch)
-        app.state.invitation_issuer = issuer
+        async def issue_chunk() -> int:
+            # As fast as Argon2 allows while there is work; woken by the upload's commit.
+            async with runtime.uow() as uow:
+                issued = await issue_pending(uow, hasher, policy, settings.invitation_issue_batch)
+                await uow.commit()
+            return issued
+
+        issuer = PeriodicWorker("invitation-issuer", issue_chunk, interval=1.0)
         app.state.wake_invitation_issuer = issuer.wake
         if settings.run_background_workers:
             runtime.spawn(issuer.run(), "invitation-issuer")
