@@ -1,10 +1,10 @@
 """The `esign` command: `esign up` runs the platform locally, `esign token` mints a local bearer
-token, `esign invitations` shows the invitations the notifications service would e-mail."""
+token, `esign mail` and `esign sms` show what the platform sent (caught by the local mail catcher
+and SMS sink)."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import uuid
@@ -44,43 +44,40 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
-def _invitations(args: argparse.Namespace) -> int:
-    """Reads invitation events from the applications stream and opens the sealed credentials with
-    the local notifications key: what the notifications service does before e-mailing them."""
-    from nats.errors import TimeoutError as NatsTimeout
+def _mail(args: argparse.Namespace) -> int:
+    """The e-mails the local mail catcher caught, oldest first: recipients, subject, plain text."""
+    import email
+    import email.policy
 
-    from esign import sealing
-    from esign.jetstream import connect
+    found = []
+    for path in sorted((Path(args.data_dir) / "mail").glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        to = str(message["To"] or "")
+        if args.to and args.to.casefold() not in to.casefold():
+            continue
+        body = message.get_body(("plain",))
+        text = "\n".join(body.get_content().splitlines()) if body is not None else ""
+        found.append({"file": str(path), "to": to, "subject": str(message["Subject"] or ""),
+                      "date": str(message["Date"] or ""), "text": text})
+    return _show(found[-args.last:] if args.last else found, args.json,
+                 lambda m: f"── {m['date']}  to {m['to']}\n   {m['subject']}\n\n{m['text']}\n")
 
-    keys = load_secrets(Path(args.data_dir))
 
-    async def main() -> list[dict]:
-        nc = await connect(args.nats_url, name="esign-cli")
-        js = nc.jetstream()
-        sub = await js.subscribe("applications.invitation.issued", stream="APPLICATIONS", ordered_consumer=True)
-        found: dict[str, dict] = {}
-        try:
-            while True:
-                msg = await sub.next_msg(timeout=1.0)
-                data = json.loads(msg.data)["data"]
-                secret = sealing.unseal(keys["notifications_private_key"], data["sealed_credentials"])
-                found[data["application_id"]] = {  # the latest invitation per application wins
-                    "application_id": data["application_id"], "name": f"{data['first_name']} {data['last_name']}",
-                    "email": data["email"], "link": secret["link"], "token": secret["token"], "password": secret["password"],
-                    "expires_at": data["expires_at"],
-                }
-        except NatsTimeout:  # nothing more on the stream
-            pass
-        finally:
-            await nc.close()
-        return list(found.values())
+def _sms(args: argparse.Namespace) -> int:
+    """The SMS the local sink caught, oldest first."""
+    log = Path(args.data_dir) / "sms" / "sms.jsonl"
+    found = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
+    found = [m for m in found if not args.to or args.to.lstrip("+") in m["to"].lstrip("+")]
+    return _show(found[-args.last:] if args.last else found, args.json,
+                 lambda m: f"── {m['at']}  to {m['to']}  ({m['encoding']}, {m['segments']} segment(s))\n{m['text']}\n")
 
-    invitations = asyncio.run(main())
-    if args.json:
-        print(json.dumps(invitations, ensure_ascii=False, indent=2))
+
+def _show(items: list[dict], as_json: bool, render) -> int:
+    if as_json:
+        print(json.dumps(items, ensure_ascii=False, indent=2))
     else:
-        for inv in invitations:
-            print(f"{inv['name']} <{inv['email']}>\n  link:     {inv['link']}\n  password: {inv['password']}")
+        for item in items:
+            print(render(item))
     return 0
 
 
@@ -107,11 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--data-dir", **data_dir)
     token.set_defaults(func=_token)
 
-    inv = sub.add_parser("invitations", help="show invitation links and passwords (what notifications would e-mail)")
-    inv.add_argument("--data-dir", **data_dir)
-    inv.add_argument("--nats-url", default="nats://127.0.0.1:4222")
-    inv.add_argument("--json", action="store_true")
-    inv.set_defaults(func=_invitations)
+    for name, func, what in (("mail", _mail, "e-mails"), ("sms", _sms, "SMS")):
+        caught = sub.add_parser(name, help=f"show the {what} the platform sent (caught locally by `esign up`)")
+        caught.add_argument("--to", help="only those to this address or number")
+        caught.add_argument("--last", type=int, help="only the last N")
+        caught.add_argument("--json", action="store_true")
+        caught.add_argument("--data-dir", **data_dir)
+        caught.set_defaults(func=func)
     return parser
 
 

@@ -41,8 +41,10 @@ class Platform:
 
     def up(self) -> list[str]:
         args = [f"--{name}-port={port}" for name, port in self.ports.items()]
+        # The simulated courier moves a parcel one step a second instead of every 20 s.
+        env = {**os.environ, "ESIGN_TRACKING_SIMULATED_STEP_SECONDS": "1"}
         self.proc = subprocess.Popen([*ESIGN, "up", "--data-dir", str(self.data_dir), *args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         lines = []
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -62,6 +64,12 @@ class Platform:
     def esign(self, *args: str) -> str:
         return subprocess.run([*ESIGN, *args, "--data-dir", str(self.data_dir)], check=True, capture_output=True,
                               text=True, timeout=60).stdout
+
+    def mail(self, to: str) -> list[dict]:
+        return json.loads(self.esign("mail", "--to", to, "--json"))
+
+    def sms(self, to: str) -> list[dict]:
+        return json.loads(self.esign("sms", "--to", to, "--json"))
 
     def token(self, role: str, **extra: str) -> dict[str, str]:
         flags = [f"--{k}={v}" for k, v in extra.items()]
@@ -85,10 +93,22 @@ def platform():
             p.proc.wait()
 
 
+def wait_for(what: str, probe, timeout: float = 60, every: float = 0.3):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (found := probe()):
+            return found
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def test_first_application_through_the_running_platform(platform):
     banner = "".join(platform.up())
-    assert f"applications   http://127.0.0.1:{platform.ports['applications']}" in banner
+    for name in ("applications", "notifications", "tracking"):
+        assert f"{name:<14} http://127.0.0.1:{platform.ports[name]}" in banner
     api = httpx.Client(base_url=platform.api, timeout=30)
+    tracking = httpx.Client(base_url=f"http://127.0.0.1:{platform.ports['tracking']}", timeout=30)
+    notifications = httpx.Client(base_url=f"http://127.0.0.1:{platform.ports['notifications']}", timeout=30)
     operator = platform.token("ca_operator")
 
     institution = api.post("/v1/institutions", json={"name": "Uçtan Uca Üniversitesi"}, headers=operator).json()["id"]
@@ -97,25 +117,26 @@ def test_first_application_through_the_running_platform(platform):
                  headers={**officer, "Content-Type": "text/csv"})
     assert r.status_code == 200 and r.json()["created"] == 2, r.text
 
-    # The invitations, opened exactly as the notifications service opens them.
-    invitations = []
-    for _ in range(60):
-        invitations = json.loads(platform.esign("invitations", "--json", "--nats-url", platform.nats_url))
-        if len(invitations) == 2:
-            break
-        time.sleep(0.5)
-    inv = next(i for i in invitations if i["email"] == "kisi1@ornek.edu.tr")
-    assert inv["link"].startswith(platform.api) and "#token=" in inv["link"]
+    # The invitation, read out of the e-mail the mail catcher caught, as the applicant reads it.
+    mails = wait_for("the invitation e-mail", lambda: platform.mail("kisi1@ornek.edu.tr"))
+    invitation = mails[0]
+    assert invitation["subject"] == "E-imza (NES) başvuru davetiniz"
+    text = invitation["text"]
+    link = next(line for line in text.splitlines() if "#token=" in line).strip()
+    password = next(line for line in text.splitlines() if line.startswith("Erişim parolası:")).split(":", 1)[1].strip()
+    assert link.startswith(platform.api)
+    assert wait_for("the other invitation", lambda: platform.mail("kisi2@ornek.edu.tr"))
 
-    session = api.post("/v1/applicant/sessions", json={"token": inv["link"].split("#token=")[1], "password": inv["password"]})
+    session = api.post("/v1/applicant/sessions", json={"token": link.split("#token=")[1], "password": password})
+    assert session.status_code == 200, session.text
     applicant = {"Authorization": "Bearer " + session.json()["access_token"]}
     assert api.patch("/v1/applicant/application/form", json=COMPLETE_FORM, headers=applicant).status_code == 200
     assert api.put("/v1/applicant/application/security-word", json={"security_word": "Kelebek42"}, headers=applicant).status_code == 200
     assert api.post("/v1/applicant/application/completion", headers=applicant).json()["status"] == "form_completed"
     pdf = api.get("/v1/applicant/application/form.pdf", headers=applicant)
     assert pdf.content.startswith(b"%PDF")
+    app_id = api.get("/v1/applicant/application", headers=applicant).json()["id"]
 
-    app_id = inv["application_id"]
     api.post(f"/v1/applications/{app_id}/signed-form", json={"channel": "cargo_or_post", "received_on": "2026-01-05",
                                                             "reference": "YK-998877"}, headers=officer).raise_for_status()
     api.post(f"/v1/institutions/{institution}/batches", json={"application_ids": [app_id]}, headers=officer).raise_for_status()
@@ -123,42 +144,43 @@ def test_first_application_through_the_running_platform(platform):
         "certificate_serial": "7F:01:AA", "not_before": "2026-01-10T00:00:00+03:00", "not_after": "2029-01-10T00:00:00+03:00"})
     assert produced.json()["status"] == "produced"
 
-    # The courier hands the card over: a tracking event on the stream moves the application.
-    subprocess.run([sys.executable, "-c", _PUBLISH_HANDED_OVER, platform.nats_url, app_id], check=True, timeout=60)
-    for _ in range(100):
-        status = api.get(f"/v1/applications/{app_id}", headers=officer).json()["status"]
-        if status == "shipped":
-            break
-        time.sleep(0.2)
-    assert status == "shipped"
+    # The tracking service ships it; the simulated courier (one step a second here) delivers it.
+    def application_status(wanted):
+        return api.get(f"/v1/applications/{app_id}", headers=officer).json()["status"] == wanted
+    wait_for("delivery", lambda: application_status("delivered"), timeout=90)
+    history = api.get(f"/v1/applications/{app_id}/history", headers=officer).json()
+    assert [h["to_status"] for h in history][-3:] == ["produced", "shipped", "delivered"]
+
+    shipment = tracking.get("/v1/shipments", params={"application_id": app_id}, headers=operator).json()["items"][0]
+    number = shipment["tracking_number"]
+    query = tracking.post("/v1/public/shipment-queries", json={"tracking_number": number, "mobile_last4": "0001"})
+    assert query.status_code == 200, query.text
+    assert query.json()["status"] == "delivered" and query.json()["destination_city"] == "Ankara"
+    wrong = tracking.post("/v1/public/shipment-queries", json={"tracking_number": number, "mobile_last4": "9999"})
+    assert wrong.status_code == 404
+
+    # What the holder received along the way: e-mails and SMS in Turkish, the tracking number in both.
+    subjects = wait_for("the delivery e-mail", lambda: (s := [m["subject"] for m in platform.mail("kisi1@ornek.edu.tr")])
+                        and "E-imza kartınız teslim edildi" in s and s)
+    assert subjects[0] == "E-imza (NES) başvuru davetiniz" and f"E-imza kartınız kargoya verildi: {number}" in subjects
+    assert any(number in m["text"] for m in platform.mail("kisi1@ornek.edu.tr"))
+    sms = wait_for("the delivery SMS", lambda: (t := [m["text"] for m in platform.sms("+905320000001")])
+                   and any("teslim edildi" in x.lower() for x in t) and t)
+    assert any(number in text for text in sms), sms
+    assert len(subjects) == len(set(subjects)), subjects  # each step once
+    operator_view = notifications.get("/v1/deliveries", params={"application_id": app_id}, headers=operator).json()
+    assert operator_view["items"] and all(d["status"] == "sent" for d in operator_view["items"])
+    assert "kisi1@ornek.edu.tr" not in json.dumps(operator_view)  # recipients are masked
 
     out = platform.ctrl_c()
     assert "stopped." in out and platform.proc.returncode == 0
-    for name in ("applications", "nats", "smtp"):
+    for name in ("applications", "notifications", "tracking", "nats", "smtp"):
         assert not port_open(platform.ports[name]), f"{name} still listening"
 
-    # Started again: the data is still there.
+    # Started again: the data is still there, and nothing is sent twice.
     platform.up()
     again = httpx.get(f"{platform.api}/v1/applications/{app_id}", headers=officer, timeout=30).json()
-    assert again["status"] == "shipped" and again["person"]["email"] == "kisi1@ornek.edu.tr"
+    assert again["status"] == "delivered" and again["person"]["email"] == "kisi1@ornek.edu.tr"
+    time.sleep(2)  # give a wrongly redelivered event time to show up as a second e-mail
+    assert [m["subject"] for m in platform.mail("kisi1@ornek.edu.tr")] == subjects
     platform.ctrl_c()
-
-
-# Runs in its own process, as another service would publish.
-_PUBLISH_HANDED_OVER = """
-import asyncio, sys, uuid
-from datetime import datetime, timezone
-from esign.events import Envelope, ShipmentHandedToCourier
-from esign.jetstream import connect, ensure_stream
-
-async def main(url, application_id):
-    nc = await connect(url, "e2e-tracking")
-    js = nc.jetstream()
-    await ensure_stream(js, "tracking")
-    env = Envelope.wrap(ShipmentHandedToCourier(shipment_id=uuid.uuid4(), application_id=uuid.UUID(application_id),
-        tracking_number="YK123", carrier="simulated", occurred_at=datetime.now(timezone.utc)), "tracking")
-    await js.publish(env.subject, env.model_dump_json().encode(), headers={"Nats-Msg-Id": str(env.id)})
-    await nc.close()
-
-asyncio.run(main(sys.argv[1], sys.argv[2]))
-"""
