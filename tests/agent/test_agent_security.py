@@ -9,7 +9,14 @@ import pkcs11
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from .helpers import ORIGIN, FakeClock, client, raw_handshake, read_only_session_open, sign_fields
+from .helpers import (
+    ORIGIN,
+    FakeClock,
+    client,
+    raw_handshake,
+    read_only_session_open,
+    sign_fields,
+)
 
 
 @pytest.mark.parametrize(

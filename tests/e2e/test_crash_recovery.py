@@ -22,7 +22,8 @@ from esign import migrations
 from esign.db import make_engine
 from esign.embedded import free_port
 from services.applications.app import DEFINITION
-from tests.support.applications import JWT_SECRET, NOTIFICATIONS_PUBLIC, Auth, person, roster_csv
+from tests.support.applications import NOTIFICATIONS_PUBLIC, person, roster_csv
+from tests.support.auth import JWT_SECRET, Auth
 
 pytestmark = pytest.mark.e2e
 PEOPLE = 300

@@ -4,29 +4,32 @@ of their own so the other suites' apps, which share durable consumer names, neve
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 from nats.aio.client import Client as NATS
 
-from esign import jetstream, migrations
+from esign import jetstream
 from esign.embedded import EmbeddedNats, EmbeddedPostgres
-from services.applications.app import DEFINITION as APPLICATIONS, create_app as create_applications
+from services.applications.app import DEFINITION as APPLICATIONS
+from services.applications.app import create_app as create_applications
 from services.applications.config import ApplicationsSettings
-from services.tracking.app import DEFINITION as TRACKING, create_app as create_tracking
+from services.tracking.app import DEFINITION as TRACKING
+from services.tracking.app import create_app as create_tracking
 from services.tracking.config import TrackingSettings
-from tests.support.applications import JWT_SECRET, NOTIFICATIONS_PUBLIC
+from tests.support.applications import NOTIFICATIONS_PUBLIC
+from tests.support.auth import JWT_SECRET
+from tests.support.services import asgi_client, migrated_database, own_nats, running
 from tests.support.tracking import WEBHOOK_SECRET
 
 
 @pytest.fixture(scope="package")
 def integration_nats(scratch_dir: Path) -> Iterator[EmbeddedNats]:
-    server = EmbeddedNats(scratch_dir / "nats-integration").start()
-    yield server
-    server.stop()
+    with own_nats(scratch_dir, "integration") as server:
+        yield server
 
 
 @pytest.fixture(scope="package")
@@ -36,36 +39,29 @@ async def integration_nc(integration_nats: EmbeddedNats) -> AsyncIterator[NATS]:
     await client.close()
 
 
-async def migrated(postgres: EmbeddedPostgres, name: str, migrations_dir: Path) -> str:
-    url = postgres.ensure_database(name)
-    await asyncio.to_thread(migrations.upgrade, migrations_dir, url)
-    return url
-
-
-async def running(app) -> AsyncIterator[httpx.AsyncClient]:
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://service.test") as client:
-            yield client
+@asynccontextmanager
+async def serving(app) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(app), asgi_client(app) as client:
+        yield client
 
 
 @pytest.fixture(scope="package")
 async def applications_client(postgres: EmbeddedPostgres, integration_nats: EmbeddedNats) -> AsyncIterator[httpx.AsyncClient]:
     settings = ApplicationsSettings(
-        database_url=await migrated(postgres, "esign_applications_integration", APPLICATIONS.migrations_dir),
+        database_url=await migrated_database(postgres, "esign_applications_integration", APPLICATIONS.migrations_dir),
         nats_url=integration_nats.url, jwt_secret=JWT_SECRET, notifications_public_key=NOTIFICATIONS_PUBLIC,
         applicant_token_secret="applicant-token-secret-for-tests-0123456789", relay_poll_interval=0.05,
         argon2_time_cost=1, argon2_memory_kib=8192, consumer_ack_wait=2.0)
-    async for client in running(create_applications(settings)):
+    async with serving(create_applications(settings)) as client:
         yield client
 
 
 @pytest.fixture(scope="package")
 async def tracking_client(postgres: EmbeddedPostgres, integration_nats: EmbeddedNats) -> AsyncIterator[httpx.AsyncClient]:
     settings = TrackingSettings(
-        database_url=await migrated(postgres, "esign_tracking_integration", TRACKING.migrations_dir),
+        database_url=await migrated_database(postgres, "esign_tracking_integration", TRACKING.migrations_dir),
         nats_url=integration_nats.url, jwt_secret=JWT_SECRET, webhook_secret=WEBHOOK_SECRET, carrier="simulated",
         # The simulated courier moves each parcel a step every half second: delivered within seconds.
         simulated_step_seconds=0.5, relay_poll_interval=0.05, consumer_ack_wait=2.0)
-    async for client in running(create_tracking(settings)):
+    async with serving(create_tracking(settings)) as client:
         yield client

@@ -7,7 +7,8 @@ follow it on the public query meanwhile."""
 
 from __future__ import annotations
 
-from tests.support.applications import Auth, Flow, InvitationInbox, person
+from tests.support.applications import Flow, InvitationInbox, person
+from tests.support.auth import Auth
 from tests.support.tracking import eventually
 
 

@@ -13,33 +13,10 @@ from nats.aio.client import Client as NATS
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from esign import sealing
-from esign.auth import Role, mint_token
 from services.applications.domain.tckn import check_digits
+from tests.support.auth import Auth
 
-JWT_SECRET = "test-secret-for-local-tokens-only-0123456789"
 NOTIFICATIONS_PRIVATE, NOTIFICATIONS_PUBLIC = sealing.generate_keypair()
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-class Auth:
-    """Authorization headers for each role (tests import nothing from conftest; they take this)."""
-
-    secret = JWT_SECRET
-
-    def operator(self) -> dict[str, str]:
-        return bearer(mint_token(JWT_SECRET, subject="operator@kamusm", role=Role.CA_OPERATOR))
-
-    def officer(self, institution_id: uuid.UUID | str, subject: str = "officer") -> dict[str, str]:
-        return bearer(mint_token(JWT_SECRET, subject=subject, role=Role.INSTITUTION_OFFICER,
-                                 institution_id=uuid.UUID(str(institution_id))))
-
-    def bearer(self, token: str) -> dict[str, str]:
-        return bearer(token)
-
-
 
 
 @dataclass

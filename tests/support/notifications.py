@@ -20,28 +20,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from esign import sealing
-from esign.auth import Role, mint_token
 from esign.embedded import free_port
 from esign.events import Address, Envelope, EventData
 
-JWT_SECRET = "notifications-test-secret-0123456789abcdef"
 SEAL_PRIVATE, SEAL_PUBLIC = sealing.generate_keypair()
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-class Auth:
-    def operator(self) -> dict[str, str]:
-        return bearer(mint_token(JWT_SECRET, subject="operator@kamusm", role=Role.CA_OPERATOR))
-
-    def officer(self, institution_id: uuid.UUID) -> dict[str, str]:
-        return bearer(mint_token(JWT_SECRET, subject=f"officer-{institution_id}", role=Role.INSTITUTION_OFFICER,
-                                 institution_id=institution_id))
-
-    def applicant(self, application_id: uuid.UUID) -> dict[str, str]:
-        return bearer(mint_token(JWT_SECRET, subject="applicant", role=Role.APPLICANT, application_id=application_id))
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 30, interval: float = 0.05) -> Any:

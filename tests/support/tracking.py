@@ -22,7 +22,7 @@ from esign import jetstream, webhooks
 from esign.embedded import free_port
 from esign.events import Address, CertificateProduced, Envelope
 from services.tracking.adapters.carriers import SIGNATURE_HEADER, TIMESTAMP_HEADER
-from tests.support.applications import Auth
+from tests.support.auth import Auth
 
 WEBHOOK_SECRET = "carrier-webhook-secret-for-tests-0123456789"
 

@@ -3,25 +3,23 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from nats.aio.client import Client as NATS
 
-from esign import migrations
 from esign.embedded import EmbeddedNats, EmbeddedPostgres
 from services.applications.app import DEFINITION, create_app
 from services.applications.config import ApplicationsSettings
-from tests.support.applications import JWT_SECRET, NOTIFICATIONS_PUBLIC, Auth, Flow, InvitationInbox
+from tests.support.applications import NOTIFICATIONS_PUBLIC, Flow, InvitationInbox
+from tests.support.auth import JWT_SECRET, Auth
+from tests.support.services import asgi_client, migrated_database, running
 
 
 @pytest.fixture(scope="session")
 async def applications_db(postgres: EmbeddedPostgres) -> str:
-    url = postgres.ensure_database("esign_applications_test")
-    await asyncio.to_thread(migrations.upgrade, DEFINITION.migrations_dir, url)
-    return url
+    return await migrated_database(postgres, "esign_applications_test", DEFINITION.migrations_dir)
 
 
 @pytest.fixture(scope="session")
@@ -37,15 +35,13 @@ def applications_settings(applications_db: str, nats_server: EmbeddedNats) -> Ap
 
 @pytest.fixture(scope="session")
 async def applications_app(applications_settings: ApplicationsSettings):
-    app = create_app(applications_settings)
-    async with app.router.lifespan_context(app):
+    async with running(create_app(applications_settings)) as app:
         yield app
 
 
 @pytest.fixture(scope="session")
 async def client(applications_app) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=applications_app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://applications.test") as c:
+    async with asgi_client(applications_app, "http://applications.test") as c:
         yield c
 
 

@@ -4,7 +4,6 @@ HTTP SMS provider stub, and the app with its lifespan running (relay, consumers,
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,24 +11,19 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from esign import jetstream, migrations
-from esign.embedded import EmbeddedNats, EmbeddedPostgres
+from esign import jetstream
+from esign.embedded import EmbeddedPostgres
 from services.notifications.app import DEFINITION, create_app
 from services.notifications.config import NotificationsSettings
-from tests.support.notifications import (
-    JWT_SECRET,
-    SEAL_PRIVATE,
-    Auth,
-    SmsProviderStub,
-    SmtpServer,
-)
+from tests.support.auth import JWT_SECRET, Auth
+from tests.support.notifications import SEAL_PRIVATE, SmsProviderStub, SmtpServer
+from tests.support.services import asgi_client, migrated_database, own_nats, running
 
 
 @pytest.fixture(scope="session")
 def notifications_nats(scratch_dir: Path):
-    server = EmbeddedNats(scratch_dir / "nats-notifications").start()
-    yield server
-    server.stop()
+    with own_nats(scratch_dir, "notifications") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -44,9 +38,7 @@ async def notifications_js(notifications_nats):
 
 @pytest.fixture(scope="session")
 async def notifications_db(postgres: EmbeddedPostgres) -> str:
-    url = postgres.ensure_database("esign_notifications_test")
-    await asyncio.to_thread(migrations.upgrade, DEFINITION.migrations_dir, url)
-    return url
+    return await migrated_database(postgres, "esign_notifications_test", DEFINITION.migrations_dir)
 
 
 @pytest.fixture(scope="session")
@@ -79,15 +71,13 @@ def notifications_settings(notifications_db, notifications_nats, smtp, sms_stub)
 
 @pytest.fixture(scope="session")
 async def notifications_app(notifications_settings, notifications_js):
-    app = create_app(notifications_settings)
-    async with app.router.lifespan_context(app):
+    async with running(create_app(notifications_settings)) as app:
         yield app
 
 
 @pytest.fixture(scope="session")
 async def client(notifications_app) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=notifications_app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://notifications.test") as c:
+    async with asgi_client(notifications_app, "http://notifications.test") as c:
         yield c
 
 

@@ -23,8 +23,8 @@ from esign.embedded import EmbeddedNats, free_port
 from esign.events import ApplicationRejected, FormCompleted
 from services.notifications.app import DEFINITION
 from services.notifications.consumers import APPLICATIONS_CONSUMER
+from tests.support.auth import JWT_SECRET
 from tests.support.notifications import (
-    JWT_SECRET,
     SEAL_PRIVATE,
     Person,
     SmtpServer,

@@ -4,7 +4,6 @@ with its lifespan running (relay, consumer, registration worker), and an HTTP cl
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -12,19 +11,19 @@ import httpx
 import pytest
 from nats.aio.client import Client as NATS
 
-from esign import jetstream, migrations
+from esign import jetstream
 from esign.embedded import EmbeddedNats, EmbeddedPostgres
 from services.tracking.app import DEFINITION, create_app
 from services.tracking.config import TrackingSettings
-from tests.support.applications import JWT_SECRET, Auth
+from tests.support.auth import JWT_SECRET, Auth
+from tests.support.services import asgi_client, migrated_database, own_nats, running
 from tests.support.tracking import WEBHOOK_SECRET, Clock, Shipments
 
 
 @pytest.fixture(scope="package")
 def tracking_nats(scratch_dir: Path) -> Iterator[EmbeddedNats]:
-    server = EmbeddedNats(scratch_dir / "nats-tracking").start()
-    yield server
-    server.stop()
+    with own_nats(scratch_dir, "tracking") as server:
+        yield server
 
 
 @pytest.fixture(scope="package")
@@ -36,9 +35,7 @@ async def tracking_nc(tracking_nats: EmbeddedNats) -> AsyncIterator[NATS]:
 
 @pytest.fixture(scope="package")
 async def tracking_db(postgres: EmbeddedPostgres) -> str:
-    url = postgres.ensure_database("esign_tracking_test")
-    await asyncio.to_thread(migrations.upgrade, DEFINITION.migrations_dir, url)
-    return url
+    return await migrated_database(postgres, "esign_tracking_test", DEFINITION.migrations_dir)
 
 
 @pytest.fixture(scope="package")
@@ -59,15 +56,13 @@ def tracking_settings(tracking_db: str, tracking_nats: EmbeddedNats) -> Tracking
 
 @pytest.fixture(scope="package")
 async def tracking_app(tracking_settings: TrackingSettings, clock: Clock):
-    app = create_app(tracking_settings, clock=clock)
-    async with app.router.lifespan_context(app):
+    async with running(create_app(tracking_settings, clock=clock)) as app:
         yield app
 
 
 @pytest.fixture(scope="package")
 async def client(tracking_app) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=tracking_app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://tracking.test") as c:
+    async with asgi_client(tracking_app, "http://tracking.test") as c:
         yield c
 
 

@@ -2,7 +2,10 @@ import json
 
 import pytest
 
-from services.applications.adapters.roster_files import RosterFileError, read_roster_file
+from services.applications.adapters.roster_files import (
+    RosterFileError,
+    read_roster_file,
+)
 
 TURKISH_HEADER = "TC Kimlik No;Ad;Soyad;Doğum Tarihi;Unvan;Birim;Kurumsal E-posta;Cep Telefonu"
 ENGLISH_HEADER = "tckn,first_name,last_name,birth_date,title,unit,email,mobile"

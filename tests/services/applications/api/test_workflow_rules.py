@@ -10,7 +10,12 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 
 from esign.db import make_engine
-from esign.events import Envelope, ShipmentDelivered, ShipmentHandedToCourier, ShipmentReturned
+from esign.events import (
+    Envelope,
+    ShipmentDelivered,
+    ShipmentHandedToCourier,
+    ShipmentReturned,
+)
 from esign.jetstream import ensure_stream
 from tests.support.applications import COMPLETE_FORM, make_tckn, person, roster_csv
 

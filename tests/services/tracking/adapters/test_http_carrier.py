@@ -14,10 +14,17 @@ from esign.events import Envelope
 from services.tracking.adapters.carriers import HttpCarrier
 from services.tracking.adapters.repositories import ShipmentFilter
 from services.tracking.domain.carrier import CarrierError, Parcel
-from services.tracking.handlers.carrier_events import CarrierReport, WebhookPolicy, record_report
-from services.tracking.handlers.shipments import RegistrationPolicy, on_certificate_produced, register_due
+from services.tracking.handlers.carrier_events import (
+    CarrierReport,
+    WebhookPolicy,
+    record_report,
+)
+from services.tracking.handlers.shipments import (
+    RegistrationPolicy,
+    on_certificate_produced,
+    register_due,
+)
 from tests.support.tracking import CarrierStub, produced
-
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from esign.auth import Role, mint_token
-from tests.support.applications import JWT_SECRET, Auth, bearer
+from tests.support.auth import JWT_SECRET, Auth, bearer
 from tests.support.tracking import Shipments, report
 
 MATRIX: dict[tuple[str, str], set[str]] = {

@@ -7,7 +7,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.tracking.domain.shipment import CarrierUpdate, Outcome, Shipment, Status, StatusChanged
+from services.tracking.domain.shipment import (
+    CarrierUpdate,
+    Outcome,
+    Shipment,
+    Status,
+    StatusChanged,
+)
 
 S = Status
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
