@@ -145,3 +145,22 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for s in statuses
     }
+
+
+class Refusal(Exception):
+    """Base of a service's handler refusals (not found, conflict, invalid, ...): each subclass says
+    its HTTP status and stable code; :meth:`problem` renders it with a title from the service's
+    table. Handlers raise these rather than :class:`Problem` so they stay free of HTTP wording."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, errors: Sequence[Any] = (), **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = list(errors)  # anything with .field, .code and .message
+        self.extra = extra
+
+    def problem(self, titles: dict[str, str]) -> Problem:
+        fields = [FieldProblem(field=e.field, code=e.code, message=e.message) for e in self.errors]
+        return Problem(self.status, self.code, titles.get(self.code, self.message), self.message, fields, **self.extra)

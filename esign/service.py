@@ -19,8 +19,8 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from esign import jetstream, migrations
 from esign.auth import TokenVerifier
 from esign.consumer import ConsumerRunner, ConsumerSpec
-from esign.dead_letters import dead_letters_router
 from esign.db import make_engine, make_session_factory
+from esign.dead_letters import dead_letters_router
 from esign.embedded import EmbeddedNats, EmbeddedPostgres
 from esign.messaging_tables import MessagingTables
 from esign.observability import configure_logging, health_router, install_request_middleware

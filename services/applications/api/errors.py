@@ -39,7 +39,7 @@ def to_problem(exc: Exception) -> Problem:
         headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
         return Problem(exc.status, exc.code, _TITLES[exc.code], str(exc), headers=headers, **exc.extra)
     if isinstance(exc, HandlerError):
-        return Problem(exc.status, exc.code, _TITLES.get(exc.code, exc.message), exc.message, _fields(exc.errors), **exc.extra)
+        return exc.problem(_TITLES)
     if isinstance(exc, RosterFileError):
         status = {"too_many_rows": 413, "unknown_format": 415}.get(exc.code, 400)
         extra = {"missing_columns": list(exc.missing)} if getattr(exc, "missing", None) else {}

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from services.applications.domain.form import FieldError
+from esign.problems import Refusal
 
 
-class HandlerError(Exception):
-    status = 400
-    code = "bad_request"
-
-    def __init__(self, message: str, errors: Sequence[FieldError] = (), **extra: object) -> None:
-        super().__init__(message)
-        self.message = message
-        self.errors = list(errors)
-        self.extra = extra
+class HandlerError(Refusal):
+    pass
 
 
 class NotFound(HandlerError):

@@ -17,7 +17,13 @@ from esign.events import (
     SignedFormReceived,
 )
 from services.applications.adapters.uow import ApplicationsUnitOfWork
-from services.applications.domain.application import Application, Certificate, SignedFormChannel, SignedFormReceipt, Status
+from services.applications.domain.application import (
+    Application,
+    Certificate,
+    SignedFormChannel,
+    SignedFormReceipt,
+    Status,
+)
 from services.applications.domain.form import FieldError
 from services.applications.handlers.access import ensure_institution_visible
 from services.applications.handlers.applicant import actor_of, load_visible

@@ -37,7 +37,7 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, HandlerError)
         if isinstance(exc, WebhookReplayed):
             log.warning("webhook_refused", code=exc.code, client=_client(request))
-        return problem_response(Problem(exc.status, exc.code, _TITLES.get(exc.code, exc.code), exc.message), request)
+        return problem_response(exc.problem(_TITLES), request)
 
     app.add_exception_handler(WebhookRefused, refused)
     app.add_exception_handler(HandlerError, handler_error)

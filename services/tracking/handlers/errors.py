@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
+from esign.problems import Refusal
 
-class HandlerError(Exception):
-    status = 400
-    code = "bad_request"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class HandlerError(Refusal):
+    pass
 
 
 class NotFound(HandlerError):

@@ -12,7 +12,7 @@ from services.tracking.adapters.carriers import SIGNATURE_HEADER, SIMULATED_NEXT
 from services.tracking.adapters.uow import TrackingUnitOfWork
 from services.tracking.domain.shipment import Shipment, Status
 from services.tracking.handlers.carrier_events import WebhookPolicy, accept_webhook
-from services.tracking.handlers.errors import NothingToAdvance, NotFound, NotSimulated
+from services.tracking.handlers.errors import NotFound, NothingToAdvance, NotSimulated
 
 
 async def _report(uow: TrackingUnitOfWork, policy: WebhookPolicy, courier: SimulatedCarrier, shipment: Shipment,
