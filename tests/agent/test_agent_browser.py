@@ -12,20 +12,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from playwright.async_api import async_playwright
+
+from tests.support.browser import headless_chromium
 
 from .test_agent_protocol import verify
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PROTOCOL_DOC = Path(__file__).resolve().parents[2] / "docs" / "agent-protocol.md"
 
 
@@ -73,12 +64,8 @@ def site() -> Iterator[int]:
 
 @pytest.fixture(scope="module")
 async def chromium():
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: `make test` installs it (apt install chromium)")
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    async with headless_chromium() as browser:
         yield browser
-        await browser.close()
 
 
 SIGN_IN_PAGE = """async ({port, pin}) => {

@@ -5,18 +5,14 @@ the handed-to-courier message, the holder types four digits and sees the timelin
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from esign.embedded import free_port
+from tests.support.browser import headless_chromium
 from tests.support.tracking import eventually
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +34,8 @@ async def served(tracking_app):
 
 @pytest.fixture(scope="module")
 async def chromium():
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: `make test` installs it (apt install chromium)")
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    async with headless_chromium() as browser:
         yield browser
-        await browser.close()
 
 
 async def test_the_holder_follows_the_parcel_on_the_public_page(served, chromium, shipments):
