@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from tests.support.applications import Flow, person
+from tests.support.openapi import operations
 
 # (method, path) -> roles allowed to call it. "officer" means an officer of the owning institution.
 MATRIX: dict[tuple[str, str], set[str]] = {
@@ -54,13 +55,8 @@ BODIES = {
 }
 
 
-def api_routes(app) -> set[tuple[str, str]]:
-    # From the OpenAPI document, which must describe every endpoint anyway.
-    return {(method.upper(), path) for path, ops in app.openapi()["paths"].items() for method in ops}
-
-
 def test_the_matrix_names_every_route(applications_app):
-    assert api_routes(applications_app) - PUBLIC == set(MATRIX)
+    assert operations(applications_app.openapi()) - PUBLIC == set(MATRIX)
 
 
 @pytest.fixture(scope="module")
