@@ -30,6 +30,7 @@ from services.applications.api import (
 )
 from services.applications.api.errors import install_error_handlers
 from services.applications.config import ApplicationsSettings
+from services.applications.consumers.expiry_warnings import EXPIRY_WARNINGS
 from services.applications.consumers.shipments import SHIPMENTS
 from services.applications.handlers.invitations import (
     APPLICANT_TOKEN_ISSUER,
@@ -45,7 +46,7 @@ DEFINITION = ServiceDefinition(
     migrations_dir=Path(__file__).parent / "migrations",
     uow_class=ApplicationsUnitOfWork,
     event_mapper=map_domain_event,
-    consumers=[SHIPMENTS],
+    consumers=[SHIPMENTS, EXPIRY_WARNINGS],
 )
 
 DESCRIPTION = """

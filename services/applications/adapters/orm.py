@@ -153,3 +153,14 @@ transitions = sa.Table(
     sa.Column("reason", sa.Text),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
+
+expiry_warnings = sa.Table(
+    "expiry_warnings",
+    metadata,
+    sa.Column("event_id", UUID(as_uuid=True), primary_key=True, comment="the notifications event: one row per warning"),
+    sa.Column("application_id", UUID(as_uuid=True), sa.ForeignKey("applications.id"), nullable=False, index=True),
+    sa.Column("certificate_serial", sa.Text, nullable=False),
+    sa.Column("not_after", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("days_before", sa.Integer, nullable=False),
+    sa.Column("warned_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.applications.adapters import orm
@@ -388,6 +389,16 @@ class ApplicationRepository:
                 sa.select(t).where(t.c.application_id == application_id).order_by(t.c.id)
             )
         ).all()
+
+    async def record_expiry_warning(self, values: dict[str, Any]) -> bool:
+        """False when this warning (its event id) is already recorded."""
+        stmt = pg_insert(orm.expiry_warnings).values(**values).on_conflict_do_nothing(index_elements=["event_id"])
+        return (await self.session.execute(stmt)).rowcount == 1
+
+    async def expiry_warnings(self, application_id: uuid.UUID) -> Sequence[sa.Row]:
+        w = orm.expiry_warnings
+        return (await self.session.execute(
+            sa.select(w).where(w.c.application_id == application_id).order_by(w.c.warned_at))).all()
 
 
 # ---------------------------------------------------------------- invitations

@@ -13,6 +13,7 @@ from services.applications.api.deps import AnyRole, Hasher, Officer, Operator, P
 from services.applications.api.schemas import (
     ApplicationOut,
     ApplicationPage,
+    ExpiryWarningOut,
     InvitationOut,
     ProductionIn,
     ReasonIn,
@@ -88,6 +89,14 @@ async def get_application(application_id: uuid.UUID, uow: UoW, principal: AnyRol
 async def history(application_id: uuid.UUID, uow: UoW, principal: Staff) -> list[TransitionOut]:
     await load_visible(uow, application_id, principal)
     return [TransitionOut.model_validate(r._mapping) for r in await uow.applications.history(application_id)]
+
+
+@router.get("/{application_id}/expiry-warnings", response_model=list[ExpiryWarningOut],
+            summary="Warnings sent to the holder before the certificate expires (from the notifications service)",
+            responses=problem_responses(404))
+async def expiry_warnings(application_id: uuid.UUID, uow: UoW, principal: Staff) -> list[ExpiryWarningOut]:
+    await load_visible(uow, application_id, principal)
+    return [ExpiryWarningOut.model_validate(r._mapping) for r in await uow.applications.expiry_warnings(application_id)]
 
 
 @router.get("/{application_id}/form.pdf", response_class=Response, responses={**PDF_RESPONSE, **problem_responses(404, 409)},

@@ -124,6 +124,13 @@ class TransitionOut(BaseModel):
     at: datetime
 
 
+class ExpiryWarningOut(BaseModel):
+    certificate_serial: str
+    not_after: datetime
+    days_before: int = Field(description="The step of the reminder schedule, e.g. 40.")
+    warned_at: datetime
+
+
 class SignInIn(BaseModel):
     model_config = _strict
     token: str = Field(min_length=10, max_length=200, description="From the invitation link's `#token=` fragment.")

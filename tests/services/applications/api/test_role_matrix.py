@@ -23,6 +23,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/applications/summary"): {"operator", "officer"},
     ("GET", "/v1/applications/{application_id}"): {"operator", "officer", "applicant"},
     ("GET", "/v1/applications/{application_id}/history"): {"operator", "officer"},
+    ("GET", "/v1/applications/{application_id}/expiry-warnings"): {"operator", "officer"},
     ("GET", "/v1/applications/{application_id}/form.pdf"): {"operator", "officer", "applicant"},
     ("POST", "/v1/applications/{application_id}/invitation"): {"officer"},
     ("POST", "/v1/applications/{application_id}/signed-form"): {"officer"},

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from esign.db import make_engine
 from esign.events import (
     Envelope,
+    ExpiryWarned,
     ShipmentDelivered,
     ShipmentHandedToCourier,
     ShipmentReturned,
@@ -255,3 +256,30 @@ async def test_a_form_completed_for_renewal_records_the_renewal_for_the_holder(f
                                         {"id": renewing.application_id})).scalar_one()
     await engine.dispose()
     assert [(r["application_id"], r["holder_id"]) for r in rows] == [(renewing.application_id, str(person_id))]
+
+
+async def test_expiry_warnings_from_the_notifications_service_show_on_the_application_once(flow, client, auth, nc):
+    institution = await flow.institution()
+    inv = (await flow.invited(institution, [person(121)]))["kisi121@ornek.edu.tr"]
+    await flow.completed(inv)
+    await flow.received(institution, inv.application_id)
+    await flow.forwarded(institution, [inv.application_id])
+    await flow.produced(inv.application_id)
+    warned = ExpiryWarned(application_id=uuid.UUID(inv.application_id), institution_id=uuid.UUID(institution),
+                          holder_id=uuid.uuid4(), certificate_serial="5A:3F:00:11",
+                          not_after=datetime(2029, 1, 10, tzinfo=timezone.utc), days_before=40,
+                          warned_at=datetime(2028, 12, 1, 9, tzinfo=timezone.utc))
+    envelope = Envelope.wrap(warned, "notifications")
+    js = nc.jetstream()
+    await ensure_stream(js, "notifications")
+    for _ in range(2):  # the second copy has the same event id (a relay that published twice)
+        await js.publish(envelope.subject, envelope.model_dump_json().encode(), headers={"Nats-Msg-Id": str(envelope.id)})
+
+    async def recorded():
+        while not (r := (await client.get(f"/v1/applications/{inv.application_id}/expiry-warnings",
+                                          headers=auth.officer(institution))).json()):
+            await asyncio.sleep(0.1)
+        return r
+    warnings = await asyncio.wait_for(recorded(), 15)
+    assert warnings == [{"certificate_serial": "5A:3F:00:11", "not_after": "2029-01-10T00:00:00Z", "days_before": 40,
+                         "warned_at": "2028-12-01T09:00:00Z"}]
