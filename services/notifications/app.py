@@ -9,6 +9,7 @@ from pathlib import Path
 import structlog
 from fastapi import FastAPI
 
+from esign.periodic import PeriodicWorker
 from esign.service import (
     ServiceDefinition,
     ServiceRuntime,
@@ -33,7 +34,6 @@ from services.notifications.handlers.reminders import ReminderPolicy, ReminderSc
 from services.notifications.handlers.sending import (
     DeliveryWorker,
     SendingPolicy,
-    Wakeup,
 )
 
 log = structlog.get_logger("notifications")
@@ -62,8 +62,7 @@ def sms_provider(settings: NotificationsSettings) -> SmsProvider:
     return SinkSmsProvider(settings.sms_sink_dir)
 
 
-def delivery_worker(runtime: ServiceRuntime, settings: NotificationsSettings, wakeup: Wakeup | None = None, *,
-                    now=None) -> DeliveryWorker:
+def delivery_worker(runtime: ServiceRuntime, settings: NotificationsSettings, *, now=None) -> DeliveryWorker:
     """The delivery worker as configured (tests build extra replicas with it)."""
     private_key = settings.seal_private_key.get_secret_value() if settings.seal_private_key else None
     smtp_password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
@@ -74,8 +73,8 @@ def delivery_worker(runtime: ServiceRuntime, settings: NotificationsSettings, wa
         lease=timedelta(seconds=settings.delivery_lease_seconds), batch=settings.delivery_batch,
         retry=RetryPolicy(settings.delivery_max_attempts, timedelta(seconds=settings.delivery_backoff_seconds),
                           timedelta(seconds=settings.delivery_backoff_cap_seconds)))
-    return DeliveryWorker(runtime.uow, Renderer(), mailer, sms_provider(settings), policy, wakeup=wakeup,
-                          poll_seconds=settings.delivery_poll_seconds, **({"now": now} if now else {}))
+    return DeliveryWorker(runtime.uow, Renderer(), mailer, sms_provider(settings), policy,
+                          **({"now": now} if now else {}))
 
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
@@ -83,20 +82,26 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     if settings.seal_private_key is None:
         log.warning("seal_private_key_unset", detail="invitation e-mails cannot be sent; they will fail")
     sms_provider(settings)  # a misconfigured provider stops the start, not the first SMS
-    wakeup = Wakeup()
-    handlers = EventHandlers(settings.default_locale, settings.shipment_query_url, wake_sender=wakeup)
+    # Sends at once after a commit that recorded deliveries, else every delivery_poll_seconds.
+    sending = PeriodicWorker("delivery-worker", lambda: app.state.delivery_worker.run_once(),
+                             settings.delivery_poll_seconds)
+    handlers = EventHandlers(settings.default_locale, settings.shipment_query_url, wake_sender=sending.wake)
     definition = dataclasses.replace(DEFINITION, consumers=consumer_specs(handlers))
     reminders = ReminderPolicy(settings.reminder_steps, settings.digest_period,
                                timedelta(days=settings.digest_window_days), settings.default_locale)
 
     async def on_startup(runtime: ServiceRuntime) -> None:
-        worker = delivery_worker(runtime, settings, wakeup)
-        scheduler = ReminderScheduler(runtime.uow, reminders, wake_sender=wakeup,
-                                      interval_seconds=settings.scheduler_interval_seconds)
-        app.state.delivery_worker, app.state.reminder_scheduler = worker, scheduler
+        scheduler = ReminderScheduler(runtime.uow, reminders, wake_sender=sending.wake)
+        app.state.delivery_worker, app.state.reminder_scheduler = delivery_worker(runtime, settings), scheduler
+
+        async def remind() -> int:
+            await scheduler.run_once()
+            return 0  # one pass does all that is due; the next one after the interval
+
         if settings.run_background_workers:
-            runtime.spawn(worker.run(), "delivery-worker")
-            runtime.spawn(scheduler.run(), "reminder-scheduler")
+            runtime.spawn(sending.run(), "delivery-worker")
+            runtime.spawn(PeriodicWorker("reminder-scheduler", remind, settings.scheduler_interval_seconds).run(),
+                          "reminder-scheduler")
 
     app = create_service_app(
         definition, settings, title="esign notifications", description=DESCRIPTION,
@@ -104,5 +109,5 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         on_startup=on_startup,
     )
     app.state.renderer = Renderer()
-    app.state.wake_sender = wakeup
+    app.state.wake_sender = sending.wake
     return app

@@ -8,7 +8,6 @@ replicas. Digests are keyed (institution, period) the same way.
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,23 +47,11 @@ class SchedulerRun:
 
 class ReminderScheduler:
     def __init__(self, uow_factory: Callable[[], NotificationsUnitOfWork], policy: ReminderPolicy, *,
-                 now: Callable[[], datetime] = utcnow, wake_sender: Callable[[], None] = lambda: None,
-                 interval_seconds: float = 300.0) -> None:
+                 now: Callable[[], datetime] = utcnow, wake_sender: Callable[[], None] = lambda: None) -> None:
         self._uow = uow_factory
         self._policy = policy
         self._now = now
         self._wake_sender = wake_sender
-        self._interval = interval_seconds
-
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("reminder_scheduler_error", error=type(exc).__name__)
-            await asyncio.sleep(self._interval)
 
     async def run_once(self, now: datetime | None = None) -> SchedulerRun:
         now = now or self._now()

@@ -11,7 +11,6 @@ and made recognisable: an e-mail keeps its Message-ID across attempts, an SMS it
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import uuid
 from collections.abc import Callable
@@ -49,23 +48,6 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class Wakeup:
-    """Lets a commit that recorded deliveries start the worker at once instead of at its next poll."""
-
-    def __init__(self) -> None:
-        self.event = asyncio.Event()
-
-    def __call__(self) -> None:
-        self.event.set()
-
-    async def wait(self, timeout: float) -> None:
-        try:
-            await asyncio.wait_for(self.event.wait(), timeout)
-        except TimeoutError:
-            pass
-        self.event.clear()
-
-
 @dataclass(frozen=True)
 class SendingPolicy:
     mail_from: str
@@ -78,16 +60,13 @@ class SendingPolicy:
 
 class DeliveryWorker:
     def __init__(self, uow_factory: Callable[[], NotificationsUnitOfWork], renderer: Renderer, mailer: SmtpSender,
-                 sms: SmsProvider, policy: SendingPolicy, *, now: Callable[[], datetime] = utcnow,
-                 wakeup: Wakeup | None = None, poll_seconds: float = 1.0) -> None:
+                 sms: SmsProvider, policy: SendingPolicy, *, now: Callable[[], datetime] = utcnow) -> None:
         self._uow = uow_factory
         self._renderer = renderer
         self._mailer = mailer
         self._sms = sms
         self._policy = policy
         self._now = now
-        self.wakeup = wakeup or Wakeup()
-        self._poll = poll_seconds
 
     async def run_once(self) -> int:
         """Claims one batch and makes one attempt at each; returns how many were attempted."""
@@ -105,17 +84,6 @@ class DeliveryWorker:
                 return i
             await self._attempt(row)
         return len(claimed)
-
-    async def run(self) -> None:
-        while True:
-            try:
-                if await self.run_once():
-                    continue
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("delivery_worker_error", error=type(exc).__name__)
-            await self.wakeup.wait(self._poll)
 
     async def _attempt(self, row: sa.Row) -> None:
         try:
