@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 
 from esign import sealing
 from esign.embedded import free_port
-from esign.events import Address, Envelope, EventData
+from esign.events import Address
 
 SEAL_PRIVATE, SEAL_PUBLIC = sealing.generate_keypair()
 
@@ -139,12 +139,6 @@ class SmsProviderStub:
 
 
 # ---------------------------------------------------------------- events
-
-
-async def publish(js, event: EventData, producer: str, *, event_id: uuid.UUID | None = None) -> Envelope:
-    envelope = Envelope.wrap(event, producer, event_id=event_id)
-    await js.publish(envelope.subject, envelope.model_dump_json().encode(), headers={"Nats-Msg-Id": str(envelope.id)})
-    return envelope
 
 
 _counter = iter(range(10_000, 10**9))

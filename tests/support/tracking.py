@@ -16,13 +16,13 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from nats.aio.client import Client as NATS
-from nats.js import JetStreamContext
 
-from esign import jetstream, webhooks
+from esign import webhooks
 from esign.embedded import free_port
-from esign.events import Address, CertificateProduced, Envelope
+from esign.events import Address, CertificateProduced
 from services.tracking.adapters.carriers import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from tests.support.auth import Auth
+from tests.support.events import publish
 
 WEBHOOK_SECRET = "carrier-webhook-secret-for-tests-0123456789"
 
@@ -48,14 +48,6 @@ def produced(application_id: uuid.UUID | None = None, *, mobile: str = "+9053212
         delivery_address=Address(line1="Üniversite Cad. No: 1", district="Çankaya", city=city, postal_code="06800"),
         card_reader_type="acr39u", certificate_serial="5A:3F:00:11", card_type="AKIS",
         not_before=datetime(2026, 1, 10, tzinfo=timezone.utc), not_after=datetime(2029, 1, 10, tzinfo=timezone.utc))
-
-
-async def publish(js: JetStreamContext, event: CertificateProduced, event_id: uuid.UUID | None = None) -> Envelope:
-    """Publishes as the applications service's relay does (stream APPLICATIONS, Nats-Msg-Id = event id)."""
-    await jetstream.ensure_stream(js, "applications")
-    envelope = Envelope.wrap(event, "applications", event_id=event_id)
-    await js.publish(envelope.subject, envelope.model_dump_json().encode(), headers={"Nats-Msg-Id": str(envelope.id)})
-    return envelope
 
 
 def report(tracking_number: str, status: str, occurred_at: datetime, *, event_id: str | None = None,
@@ -108,7 +100,7 @@ class Shipments:
 
     async def new(self, **kwargs) -> dict:
         event = produced(**kwargs)
-        await publish(self.js, event)
+        await publish(self.js, event, "applications")
         return await self.registered(event.application_id)
 
     async def detail(self, shipment_id: str) -> dict:

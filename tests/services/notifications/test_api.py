@@ -9,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from esign.events import ApplicationRejected
-from tests.support.notifications import Person, eventually, publish
+from tests.support.events import publish
+from tests.support.notifications import Person, eventually
 from tests.support.openapi import operations, undocumented
 
 # (method, path) -> roles allowed. "officer" means an officer of the delivery's institution.

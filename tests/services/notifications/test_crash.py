@@ -24,13 +24,8 @@ from esign.events import ApplicationRejected, FormCompleted
 from services.notifications.app import DEFINITION
 from services.notifications.consumers import APPLICATIONS_CONSUMER
 from tests.support.auth import JWT_SECRET
-from tests.support.notifications import (
-    SEAL_PRIVATE,
-    Person,
-    SmtpServer,
-    eventually,
-    publish,
-)
+from tests.support.events import publish
+from tests.support.notifications import SEAL_PRIVATE, Person, SmtpServer, eventually
 
 COMPLETED, REJECTED = 300, 60
 

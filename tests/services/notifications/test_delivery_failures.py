@@ -10,7 +10,8 @@ import uuid
 from datetime import datetime, timezone
 
 from esign.events import ApplicationRejected, FormCompleted, ShipmentHandedToCourier
-from tests.support.notifications import Person, eventually, publish
+from tests.support.events import publish
+from tests.support.notifications import Person, eventually
 
 
 def completed(p: Person, email: str | None = None) -> FormCompleted:

@@ -20,13 +20,8 @@ from esign.events import (
     ShipmentReturned,
     SignedFormReceived,
 )
-from tests.support.notifications import (
-    Person,
-    eventually,
-    html_part,
-    publish,
-    text_part,
-)
+from tests.support.events import publish
+from tests.support.notifications import Person, eventually, html_part, text_part
 
 NOW = datetime(2026, 11, 22, 10, tzinfo=timezone.utc)
 TRACKING = "KSM2026112299887766"

@@ -10,13 +10,8 @@ import sqlalchemy as sa
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from services.notifications.adapters.orm import metadata
-from tests.support.notifications import (
-    Person,
-    eventually,
-    html_part,
-    publish,
-    text_part,
-)
+from tests.support.events import publish
+from tests.support.notifications import Person, eventually, html_part, text_part
 
 
 async def everything_stored(runtime) -> str:

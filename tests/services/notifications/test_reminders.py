@@ -16,7 +16,8 @@ from services.notifications.adapters.orm import certificates, deliveries
 from services.notifications.domain.reminders import DigestPeriod
 from services.notifications.handlers.reminders import ReminderPolicy, ReminderScheduler
 from services.notifications.handlers.sending import delivery_uuid
-from tests.support.notifications import Person, eventually, publish, text_part
+from tests.support.events import publish
+from tests.support.notifications import Person, eventually, text_part
 
 POLICY = ReminderPolicy(steps=(40, 14, 3), digest_period=DigestPeriod.WEEKLY, digest_window=timedelta(days=60),
                         default_locale="tr")

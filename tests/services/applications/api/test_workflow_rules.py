@@ -11,14 +11,13 @@ import sqlalchemy as sa
 
 from esign.db import make_engine
 from esign.events import (
-    Envelope,
     ExpiryWarned,
     ShipmentDelivered,
     ShipmentHandedToCourier,
     ShipmentReturned,
 )
-from esign.jetstream import ensure_stream
 from tests.support.applications import COMPLETE_FORM, make_tckn, person, roster_csv
+from tests.support.events import publish
 
 
 def problem(r, status: int, code: str) -> dict:
@@ -180,10 +179,7 @@ async def test_officer_views_filter_count_and_find_who_has_not_filled(flow, clie
 
 
 async def publish_tracking(nc, event, event_id=None) -> None:
-    js = nc.jetstream()
-    await ensure_stream(js, "tracking")
-    envelope = Envelope.wrap(event, "tracking", event_id=event_id)
-    await js.publish(envelope.subject, envelope.model_dump_json().encode(), headers={"Nats-Msg-Id": str(envelope.id)})
+    await publish(nc.jetstream(), event, "tracking", event_id=event_id)
 
 
 async def wait_for_status(client, auth, application_id: str, status: str, timeout: float = 15) -> dict:
@@ -269,11 +265,9 @@ async def test_expiry_warnings_from_the_notifications_service_show_on_the_applic
                           holder_id=uuid.uuid4(), certificate_serial="5A:3F:00:11",
                           not_after=datetime(2029, 1, 10, tzinfo=timezone.utc), days_before=40,
                           warned_at=datetime(2028, 12, 1, 9, tzinfo=timezone.utc))
-    envelope = Envelope.wrap(warned, "notifications")
-    js = nc.jetstream()
-    await ensure_stream(js, "notifications")
-    for _ in range(2):  # the second copy has the same event id (a relay that published twice)
-        await js.publish(envelope.subject, envelope.model_dump_json().encode(), headers={"Nats-Msg-Id": str(envelope.id)})
+    envelope = await publish(nc.jetstream(), warned, "notifications")
+    # a relay that published it twice (same event id)
+    await publish(nc.jetstream(), warned, "notifications", event_id=envelope.id)
 
     async def recorded():
         while not (r := (await client.get(f"/v1/applications/{inv.application_id}/expiry-warnings",

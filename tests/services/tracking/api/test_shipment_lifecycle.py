@@ -9,7 +9,8 @@ import uuid
 
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from tests.support.tracking import eventually, produced, publish
+from tests.support.events import publish
+from tests.support.tracking import eventually, produced
 
 
 async def tracking_events(tracking_nc, shipment_id: str, count: int) -> list[dict]:
@@ -39,8 +40,8 @@ async def tracking_events(tracking_nc, shipment_id: str, count: int) -> list[dic
 async def test_a_produced_certificate_becomes_one_registered_shipment(shipments, tracking_nc):
     event = produced(city="İzmir")
     js = tracking_nc.jetstream()
-    await publish(js, event)
-    await publish(js, event)  # redelivered under a new event id (e.g. replayed by an operator)
+    await publish(js, event, "applications")
+    await publish(js, event, "applications")  # redelivered under a new event id (e.g. replayed by an operator)
     shipment = await shipments.registered(event.application_id)
 
     assert shipment["status"] == "created"
