@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +88,10 @@ class ServiceRuntime:
     def spawn(self, coroutine, name: str) -> None:
         """Runs a background worker until the service stops."""
         self._tasks.append(asyncio.create_task(coroutine, name=name))
+
+    def on_stop(self, callback: Callable[[], Awaitable[Any]]) -> None:
+        """Awaits ``callback()`` when the service stops, after its background workers (e.g. to close a client)."""
+        self._stack.push_async_callback(callback)
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import secrets
 from collections.abc import Callable
@@ -96,13 +95,6 @@ class Workers:
         return 0
 
 
-async def _close_when_stopped(carrier: HttpCarrier) -> None:
-    try:
-        await asyncio.Event().wait()  # until the runtime cancels its tasks
-    finally:
-        await carrier.aclose()
-
-
 def _carrier(settings: TrackingSettings, webhook_secret: bytes) -> tuple[Carrier, SimulatedCarrier | None]:
     if settings.carrier == "simulated":
         simulated = SimulatedCarrier(webhook_secret)
@@ -129,7 +121,7 @@ def create_app(settings: TrackingSettings | None = None, *, clock: Callable[[], 
         workers = Workers(runtime, settings, carrier, simulated, policy, clock)
         app.state.workers = workers
         if isinstance(carrier, HttpCarrier):
-            runtime.spawn(_close_when_stopped(carrier), "http-carrier-closer")
+            runtime.on_stop(carrier.aclose)
         if not settings.run_background_workers:
             return
         registrar = PeriodicWorker("carrier-registration", workers.register, interval=2.0)
