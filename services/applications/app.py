@@ -52,8 +52,9 @@ DEFINITION = ServiceDefinition(
 DESCRIPTION = """
 First applications for qualified e-signature (NES) certificates: institutions and their NES
 officers, staff lists, invitations, the application form and its printable PDF, the signed
-paper's arrival, batches forwarded to the CA, rejection and production, and the courier's
-progress (from the tracking service's events). Errors are RFC 9457 problem details.
+paper's arrival, batches forwarded to the CA, rejection and production, the courier's progress
+(from the tracking service's events) and the expiry warnings the holder was sent (from the
+notifications service's events). Errors are RFC 9457 problem details.
 """
 
 
