@@ -162,7 +162,7 @@ class TokenStore:
         self._modules: dict[str, _Module] = {}
         self.statuses: list[ModuleStatus] = []
         self._certs: dict[str, dict[str, _StoredCert]] = {}  # token id -> fingerprint -> cert
-        self._slots: dict[str, int] = {}  # token id -> slot it was last found in
+        self._slots: dict[str, Any] = {}  # token id -> slot it was last found in
 
     # -- modules ---------------------------------------------------------------------------
 
@@ -195,32 +195,31 @@ class TokenStore:
 
     # -- tokens ----------------------------------------------------------------------------
 
-    def _scan(
-        self, module: _Module, first_slot: int | None = None
-    ) -> Iterator[tuple[Any, Any, TokenInfo]]:
+    def _read_slot(self, module: _Module, slot: Any) -> tuple[Any, TokenInfo] | None:
+        """The token in ``slot`` (C_GetTokenInfo), or None when there is no usable card."""
+        try:
+            token = slot.get_token()
+        except _NO_CARD:
+            return None
+        serial = token.serial.decode("ascii", "replace").strip()
+        return token, TokenInfo(
+            id=f"{module.card.id}:{serial or f'slot-{slot.slot_id}'}",
+            card_type=module.card.id,
+            slot_id=slot.slot_id,
+            label=token.label.strip(),
+            serial=serial,
+            model=token.model.strip(),
+            manufacturer=token.manufacturer_id.strip(),
+            pin=PinStatus.from_flags(token.flags),
+            initialized=bool(token.flags & TokenFlag.TOKEN_INITIALIZED),
+        )
+
+    def _scan(self, module: _Module) -> Iterator[tuple[Any, Any, TokenInfo]]:
         if not module.lib.initialized:  # a failed reset leaves the module finalised
             module.lib.initialize()
-        slots = module.lib.get_slots(token_present=True)
-        if first_slot is not None:  # where the card was last time: usually still there
-            slots.sort(key=lambda slot: slot.slot_id != first_slot)
-        for slot in slots:
-            try:
-                token = slot.get_token()
-            except _NO_CARD:
-                continue
-            serial = token.serial.decode("ascii", "replace").strip()
-            info = TokenInfo(
-                id=f"{module.card.id}:{serial or f'slot-{slot.slot_id}'}",
-                card_type=module.card.id,
-                slot_id=slot.slot_id,
-                label=token.label.strip(),
-                serial=serial,
-                model=token.model.strip(),
-                manufacturer=token.manufacturer_id.strip(),
-                pin=PinStatus.from_flags(token.flags),
-                initialized=bool(token.flags & TokenFlag.TOKEN_INITIALIZED),
-            )
-            yield slot, token, info
+        for slot in module.lib.get_slots(token_present=True):
+            if (found := self._read_slot(module, slot)) is not None:
+                yield slot, *found
 
     def tokens(self) -> list[TokenInfo]:
         """Initialised tokens present now, in every loaded module."""
@@ -239,13 +238,21 @@ class TokenStore:
         module = self._modules.get(token_id.partition(":")[0])
         if module is None:
             return None
+        # Every operation starts here, so first ask the slot the card was in last time: one
+        # C_GetTokenInfo instead of listing every slot. Its answer is as fresh as a scan's.
+        last = self._slots.get(token_id)
         try:
-            for slot, token, info in self._scan(module, self._slots.get(token_id)):
+            if last is not None and module.lib.initialized:
+                found = self._read_slot(module, last)
+                if found is not None and found[1].id == token_id and found[1].initialized:
+                    return module, last, *found
+            for slot, token, info in self._scan(module):
                 if info.id == token_id and info.initialized:
-                    self._slots[token_id] = slot.slot_id
+                    self._slots[token_id] = slot
                     return module, slot, token, info
         except PKCS11Error as exc:  # the module cannot list its slots: no card to be had
             log.warning("card type %s: listing slots failed (%s)", module.card.id, _name(exc))
+        self._slots.pop(token_id, None)
         self._certs.pop(token_id, None)
         return None
 

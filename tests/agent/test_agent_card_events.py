@@ -37,6 +37,8 @@ async def test_removed_card_is_announced_and_no_longer_served(agent, softhsm):
     spare = softhsm.spare
     async with client(agent) as page:
         assert spare.id in {t["id"] for t in (await page.ok("list_tokens"))["tokens"]}
+        # Signed with once, so the agent remembers which slot the card was in.
+        assert (await page.ok("sign", **sign_fields(spare)))["signature"]
         with card_pulled_out(spare.directory):
             pull(spare.directory)
             event = await page.event()
