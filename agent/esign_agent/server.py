@@ -222,12 +222,13 @@ class Agent:
             log.exception("op=%s: internal error", op)
             answer = protocol.error(request_id, AgentError(ErrorCode.INTERNAL))
             code = ErrorCode.INTERNAL
-        # The audit line: who asked, what, how it ended, with which certificate. Nothing else.
-        log.info("origin=%s op=%s result=%s cert=%s", origin, op, code, fingerprint)
         try:
             await ws.send(answer)
         except ConnectionClosed:
             pass  # the page went away; the operation is done either way
+        # The audit line: who asked, what, how it ended, with which certificate. Nothing else.
+        # Written once the answer is on its way: the page need not wait for the log.
+        log.info("origin=%s op=%s result=%s cert=%s", origin, op, code, fingerprint)
 
     async def _dispatch(self, request: protocol.Request, origin: str) -> dict[str, Any]:
         match request:
