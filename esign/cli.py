@@ -1,18 +1,20 @@
 """The `esign` command: `esign up` runs the platform locally, `esign token` mints a local bearer
 token, `esign mail` and `esign sms` show what the platform sent (caught by the local mail catcher
-and SMS sink)."""
+and SMS sink); `esign migrate` and `esign keys` are for deployments (containers, Kubernetes)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
+from esign import migrations
 from esign.auth import Role, mint_token
-from esign.local_stack import SERVICES, LocalStack, default_data_dir, load_secrets
+from esign.local_stack import SERVICES, LocalStack, default_data_dir, fresh_keys, load_secrets, service_keys
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -32,15 +34,46 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
-    keys = load_secrets(Path(args.data_dir))
+    # In a container started with `esign keys`' output the key is in the environment; locally it
+    # is in the data directory.
+    secret = os.environ.get("ESIGN_JWT_SECRET") or load_secrets(Path(args.data_dir))["jwt_secret"]
     role = Role(args.role)
     token = mint_token(
-        keys["jwt_secret"], subject=args.sub or f"{role.value}@local", role=role,
+        secret, subject=args.sub or f"{role.value}@local", role=role,
         institution_id=uuid.UUID(args.institution) if args.institution else None,
         application_id=uuid.UUID(args.application) if args.application else None,
         ttl=timedelta(hours=args.hours),
     )
     print(token)
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    """Brings each named service's database to the newest schema. Several replicas may run it at
+    once (an init container per pod): they take turns on a database lock."""
+    unknown = set(args.services) - {s.name for s in SERVICES}
+    if unknown:
+        raise ValueError(f"no such service: {', '.join(sorted(unknown))}")
+    specs = [s for s in SERVICES if s.available and (args.all or s.name in args.services)]
+    if not specs:
+        raise ValueError("name the services to migrate, or --all")
+    for spec in specs:
+        url = os.environ.get(f"{spec.env_prefix}DATABASE_URL")
+        if not url:
+            raise ValueError(f"{spec.env_prefix}DATABASE_URL is not set")
+        migrations.upgrade(spec.migrations_dir, url)
+        print(f"{spec.name}: at {migrations.current(spec.migrations_dir, url)}", flush=True)
+    return 0
+
+
+def _keys(args: argparse.Namespace) -> int:
+    """A fresh set of keys as environment lines (a `.env` for docker compose, or the input of a
+    Kubernetes Secret). Each service gets only its own; ESIGN_JWT_SECRET is for `esign token`."""
+    keys = fresh_keys()
+    lines = [f"ESIGN_JWT_SECRET={keys['jwt_secret']}"]
+    for spec in SERVICES:
+        lines += [f"{spec.env_prefix}{name}={value}" for name, value in service_keys(keys).get(spec.name, {}).items()]
+    print("\n".join(lines))
     return 0
 
 
@@ -103,6 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--hours", type=float, default=8)
     token.add_argument("--data-dir", **data_dir)
     token.set_defaults(func=_token)
+
+    migrate = sub.add_parser("migrate", help="bring services' databases to the newest schema (uses ESIGN_<SERVICE>_DATABASE_URL)")
+    migrate.add_argument("services", nargs="*", metavar="SERVICE", help=", ".join(s.name for s in SERVICES))
+    migrate.add_argument("--all", action="store_true", help="every service")
+    migrate.set_defaults(func=_migrate)
+
+    keys = sub.add_parser("keys", help="print a fresh set of keys as environment lines (for .env or a Secret)")
+    keys.set_defaults(func=_keys)
 
     for name, func, what in (("mail", _mail, "e-mails"), ("sms", _sms, "SMS")):
         caught = sub.add_parser(name, help=f"show the {what} the platform sent (caught locally by `esign up`)")

@@ -93,6 +93,29 @@ _SECRET_MAKERS = {
 }
 
 
+def service_keys(keys: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Each service's key settings (names without the service's prefix); each secret goes only
+    where it is used. The JWT secret signs staff tokens locally (production verifies an OIDC
+    issuer's tokens instead)."""
+    return {
+        "applications": {
+            "JWT_SECRET": keys["jwt_secret"],
+            "APPLICANT_TOKEN_SECRET": keys["applicant_token_secret"],
+            "NOTIFICATIONS_PUBLIC_KEY": keys["notifications_public_key"],
+        },
+        "notifications": {"JWT_SECRET": keys["jwt_secret"], "SEAL_PRIVATE_KEY": keys["notifications_private_key"]},
+        "tracking": {"JWT_SECRET": keys["jwt_secret"], "WEBHOOK_SECRET": keys["tracking_webhook_secret"]},
+    }
+
+
+def fresh_keys() -> dict[str, str]:
+    """A new set of every key ``load_secrets`` would make."""
+    values: dict[str, str] = {}
+    for make in set(_SECRET_MAKERS.values()):
+        values.update(make())
+    return values
+
+
 class LocalStack:
     def __init__(self, data_dir: Path, host: str, ports: dict[str, int], nats_port: int, smtp_port: int,
                  out=print) -> None:
@@ -123,8 +146,8 @@ class LocalStack:
                     self._pg = EmbeddedPostgres(self.data_dir / "postgres", persistent=True).start()
                 db_url = self._pg.ensure_database(f"esign_{spec.name}")
             migrations.upgrade(spec.migrations_dir, db_url)
-            settings = {"DATABASE_URL": db_url, "NATS_URL": nats_url, "JWT_SECRET": keys["jwt_secret"],
-                        "PORT": str(self.ports[spec.name]), **self._service_settings(spec.name, keys)}
+            settings = {"DATABASE_URL": db_url, "NATS_URL": nats_url, "PORT": str(self.ports[spec.name]),
+                        **self._service_settings(spec.name, keys)}
             env = {**os.environ, **{spec.env_prefix + k: v for k, v in settings.items()}}
             log = open(self.data_dir / f"{spec.name}.log", "ab")
             self._procs[spec.name] = subprocess.Popen(
@@ -144,14 +167,11 @@ class LocalStack:
 
     def _service_settings(self, name: str, keys: dict[str, str]) -> dict[str, str]:
         """What each service needs beyond the common settings; each secret goes only where used."""
-        return {
+        return service_keys(keys).get(name, {}) | {
             "applications": {
-                "APPLICANT_TOKEN_SECRET": keys["applicant_token_secret"],
-                "NOTIFICATIONS_PUBLIC_KEY": keys["notifications_public_key"],
                 "PORTAL_URL": f"http://{self.host}:{self.ports['applications']}/apply",
             },
             "notifications": {
-                "SEAL_PRIVATE_KEY": keys["notifications_private_key"],
                 "SMTP_HOST": self.host,
                 "SMTP_PORT": str(self.smtp_port),
                 "SMS_PROVIDER": "sink",
@@ -159,7 +179,6 @@ class LocalStack:
                 "SHIPMENT_QUERY_URL": f"http://{self.host}:{self.ports['tracking']}/gonderi-sorgulama",
             },
             "tracking": {
-                "WEBHOOK_SECRET": keys["tracking_webhook_secret"],
                 "PUBLIC_QUERY_URL": f"http://{self.host}:{self.ports['tracking']}/gonderi-sorgulama",
             },
         }.get(name, {})

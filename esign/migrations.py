@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from esign.db import async_url
 
+MIGRATION_LOCK = 0x6573_6967_6E00  # "esign": any constant; advisory locks are per database
+
 
 def alembic_config(migrations_dir: Path, url: str) -> Config:
     config = Config()
@@ -22,8 +24,23 @@ def alembic_config(migrations_dir: Path, url: str) -> Config:
 
 
 def upgrade(migrations_dir: Path, url: str, revision: str = "head") -> None:
-    """Synchronous; from async code call it through ``asyncio.to_thread`` (env.py runs its own loop)."""
+    """Synchronous; from async code call it through ``asyncio.to_thread`` (env.py runs its own loop).
+    Safe to run from several processes at once (see ``run_env``)."""
     command.upgrade(alembic_config(migrations_dir, url), revision)
+
+
+def current(migrations_dir: Path, url: str) -> str | None:
+    """The revision the database is at (None: never migrated)."""
+    async def read() -> str | None:
+        engine = create_async_engine(async_url(url), poolclass=sa.NullPool)
+        try:
+            async with engine.connect() as connection:
+                exists = await connection.scalar(sa.text("SELECT to_regclass('alembic_version') IS NOT NULL"))
+                return await connection.scalar(sa.text("SELECT version_num FROM alembic_version")) if exists else None
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
 
 
 def run_env(target_metadata: sa.MetaData) -> None:
@@ -37,6 +54,10 @@ def run_env(target_metadata: sa.MetaData) -> None:
     def run(connection: sa.Connection) -> None:
         context.configure(connection=connection, target_metadata=target_metadata)
         with context.begin_transaction():
+            # Every replica may migrate as it starts (an init container per pod): the first takes
+            # this lock and migrates; the others wait, then find the database already at head.
+            # Released with the transaction, so a crashed migrator leaves no lock behind.
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
             context.run_migrations()
 
     async def main() -> None:
