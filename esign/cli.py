@@ -67,13 +67,33 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _keys(args: argparse.Namespace) -> int:
-    """A fresh set of keys as environment lines (a `.env` for docker compose, or the input of a
-    Kubernetes Secret). Each service gets only its own; ESIGN_JWT_SECRET is for `esign token`."""
+    """A fresh set of keys as environment lines. To standard output: a `.env` for docker compose,
+    with the shared key that signs local staff tokens (ESIGN_JWT_SECRET is for `esign token`).
+    With --env-dir: one file per service for its Kubernetes Secret, without that key (a cluster
+    verifies the identity provider's tokens), and a reminder of what else the Secret needs."""
     keys = fresh_keys()
-    lines = [f"ESIGN_JWT_SECRET={keys['jwt_secret']}"]
-    for spec in SERVICES:
-        lines += [f"{spec.env_prefix}{name}={value}" for name, value in service_keys(keys).get(spec.name, {}).items()]
-    print("\n".join(lines))
+    per_service = {
+        spec: {f"{spec.env_prefix}{name}": value for name, value in service_keys(keys).get(spec.name, {}).items()}
+        for spec in SERVICES
+    }
+    if args.env_dir is None:
+        lines = [f"ESIGN_JWT_SECRET={keys['jwt_secret']}"]
+        lines += [f"{name}={value}" for values in per_service.values() for name, value in values.items()]
+        print("\n".join(lines))
+        return 0
+    directory = Path(args.env_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    for spec, values in per_service.items():
+        path = directory / f"{spec.name}.env"
+        if path.exists():
+            raise ValueError(f"{path} exists: keys in use are not replaced (remove it first to rotate)")
+        lines = [f"# {spec.name}: add its database before applying, e.g.",
+                 f"# {spec.env_prefix}DATABASE_URL=postgresql://USER:PASSWORD@HOST:5432/esign_{spec.name}"]
+        lines += [f"{name}={value}" for name, value in values.items() if not name.endswith("_JWT_SECRET")]
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        print(f"wrote {path}")
     return 0
 
 
@@ -137,12 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--data-dir", **data_dir)
     token.set_defaults(func=_token)
 
-    migrate = sub.add_parser("migrate", help="bring services' databases to the newest schema (uses ESIGN_<SERVICE>_DATABASE_URL)")
+    migrate = sub.add_parser("migrate", help="bring services' databases to the newest schema "
+                                             "(reads ESIGN_<SERVICE>_DATABASE_URL)")
     migrate.add_argument("services", nargs="*", metavar="SERVICE", help=", ".join(s.name for s in SERVICES))
     migrate.add_argument("--all", action="store_true", help="every service")
     migrate.set_defaults(func=_migrate)
 
-    keys = sub.add_parser("keys", help="print a fresh set of keys as environment lines (for .env or a Secret)")
+    keys = sub.add_parser("keys", help="make a fresh set of keys: env lines for docker compose, or files for Secrets")
+    keys.add_argument("--env-dir", help="write one file per service here (Kubernetes Secrets) instead")
     keys.set_defaults(func=_keys)
 
     for name, func, what in (("mail", _mail, "e-mails"), ("sms", _sms, "SMS")):

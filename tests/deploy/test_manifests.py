@@ -1,0 +1,205 @@
+"""The deployment files against the code they deploy.
+
+No cluster or Docker daemon runs here, so these check what can be checked without one: every
+Kubernetes object against the Kubernetes API schema, every setting a manifest or the compose file
+sets against the service's settings class (an unknown name would be silently ignored by the
+service, a bad value refused only at start-up), commands, ports and probes against the apps, the
+public ingress rules against every route, and the package the image installs against the files
+the services read at run time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from esign.local_stack import SERVICES
+
+ROOT = Path(__file__).resolve().parents[2]
+K8S = ROOT / "deploy" / "k8s"
+KUBERNETES_VERSION = "1.31"
+INTERNAL = ("/livez", "/readyz", "/metrics", "/v1/ops/")  # never through the public ingress
+NAMES = [s.name for s in SERVICES]
+
+
+def _settings_class(service: str):
+    module = importlib.import_module(f"services.{service}.config")
+    return next(v for k, v in vars(module).items() if k.endswith("Settings") and v.__module__ == module.__name__)
+
+
+def _prefix(service: str) -> str:
+    return next(s.env_prefix for s in SERVICES if s.name == service)
+
+
+def _check_settings(service: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ESIGN_ name is one of the service's settings, and the values load as the service loads them."""
+    settings_class, prefix = _settings_class(service), _prefix(service)
+    names = {k for k in env if k.startswith("ESIGN_")}
+    unknown = {k for k in names if not k.startswith(prefix) or k.removeprefix(prefix).lower() not in
+               settings_class.model_fields}
+    assert not unknown, f"{service}: settings it does not have: {sorted(unknown)}"
+    with monkeypatch.context() as m:
+        for key in [k for k in os.environ if k.startswith(prefix)]:
+            m.delenv(key)
+        for key in names:
+            m.setenv(key, str(env[key]))
+        settings_class()  # raises on a value the service would refuse
+
+
+@pytest.fixture(scope="module")
+def documents() -> list[dict]:
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    files = sorted(p.name for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
+    assert sorted(kustomization["resources"]) == files, "every manifest is listed in kustomization.yaml"
+    return [doc for name in files for doc in yaml.safe_load_all((K8S / name).read_text()) if doc]
+
+
+@pytest.fixture(scope="module")
+def apps() -> dict[str, set[str]]:
+    """Each service's routes, from its OpenAPI document."""
+    paths = {}
+    with pytest.MonkeyPatch.context() as m:
+        for spec in SERVICES:
+            m.setenv(f"{spec.env_prefix}JWT_SECRET", "only-to-build-the-app")
+            app = importlib.import_module(f"services.{spec.name}.app").create_app()
+            paths[spec.name] = set(app.openapi()["paths"])
+    return paths
+
+
+def _of(documents: list[dict], kind: str) -> dict[str, dict]:
+    return {d["metadata"]["name"]: d for d in documents if d["kind"] == kind}
+
+
+def test_every_object_is_valid_for_the_kubernetes_api(documents):
+    for doc in documents:
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+    kinds = sorted({d["kind"] for d in documents})
+    assert kinds == ["ConfigMap", "Deployment", "Ingress", "Namespace", "NetworkPolicy", "PodDisruptionBudget",
+                     "Service"]
+
+
+def test_a_broken_object_is_caught():
+    """The schema check above can fail: a misspelt field in a container is refused."""
+    bad = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"},
+           "spec": {"containers": [{"name": "x", "image": "esign", "readinesProbe": {}}]}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(bad, KUBERNETES_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("service", NAMES)
+def test_each_deployment_runs_its_service_migrated_probed_and_locked_down(service, documents, apps, monkeypatch):
+    deployment = _of(documents, "Deployment")[service]
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    (migrate,) = pod["initContainers"]
+
+    assert migrate["command"] == ["esign", "migrate", service]
+    command = container["command"]
+    assert command[:2] == ["uvicorn", f"services.{service}.app:create_app"]
+    port = int(command[command.index("--port") + 1])
+    assert container["ports"] == [{"name": "http", "containerPort": port}]
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        assert container[probe]["httpGet"]["path"] in apps[service]
+    # The pod security standard the namespace enforces ("restricted").
+    assert pod["securityContext"]["runAsNonRoot"] and pod["automountServiceAccountToken"] is False
+    for c in (container, migrate):
+        assert c["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                        "capabilities": {"drop": ["ALL"]}}
+
+    config = _of(documents, "ConfigMap")[f"{service}-config"]
+    assert {"configMapRef": {"name": f"{service}-config"}} in container["envFrom"]
+    assert {"secretRef": {"name": f"{service}-secrets"}} in container["envFrom"]
+    assert migrate["envFrom"] == [{"secretRef": {"name": f"{service}-secrets"}}]  # only its database URL
+    _check_settings(service, config["data"], monkeypatch)
+    service_object = _of(documents, "Service")[service]
+    assert service_object["spec"]["ports"][0]["targetPort"] == "http"
+    assert service_object["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+
+
+def test_the_secrets_esign_keys_makes_are_the_ones_the_deployments_read(tmp_path, monkeypatch):
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    generated = {g["name"]: g["envs"] for g in kustomization["secretGenerator"]}
+    assert generated == {f"{s}-secrets": [f"secrets/{s}.env"] for s in NAMES}
+
+    out = subprocess.run([sys.executable, "-m", "esign.cli", "keys", "--env-dir", str(tmp_path)],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == [f"wrote {tmp_path / f'{s}.env'}" for s in NAMES]
+    for service in NAMES:
+        lines = (tmp_path / f"{service}.env").read_text().splitlines()
+        env = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+        assert env and not any(k.endswith("JWT_SECRET") for k in env)  # the cluster trusts the identity provider
+        assert f"# {_prefix(service)}DATABASE_URL=" in "\n".join(lines)
+        _check_settings(service, env, monkeypatch)
+        assert (tmp_path / f"{service}.env").stat().st_mode & 0o077 == 0
+
+
+def _owner(path: str, rules: list[tuple[str, str, str]]) -> str | None:
+    """The backend an ingress sends ``path`` to (Kubernetes matching: Exact, or Prefix by path
+    element; the longest prefix wins)."""
+    matches = [(len(p), backend) for p, kind, backend in rules
+               if (kind == "Exact" and path == p) or (kind == "Prefix" and (path == p or path.startswith(p + "/")))]
+    return max(matches)[1] if matches else None
+
+
+def test_the_ingress_sends_every_public_route_to_its_service_and_nothing_internal(documents, apps):
+    (ingress,) = _of(documents, "Ingress").values()
+    rules = [(p["path"], p["pathType"], p["backend"]["service"]["name"])
+             for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
+    for service, paths in apps.items():
+        for path in paths:
+            owner = _owner(path.replace("{", "x").replace("}", "x"), rules)
+            if path.startswith(INTERNAL):
+                assert owner is None, f"{path} ({service}) is reachable from outside"
+            else:
+                assert owner == service, f"{path} belongs to {service}, the ingress sends it to {owner}"
+    unused = [r[0] for r in rules if not any(_owner(path, [r]) for paths in apps.values() for path in paths)]
+    assert not unused, f"rules no route needs: {unused}"
+
+
+def test_the_compose_stack_sets_only_settings_the_services_have(monkeypatch):
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert services["migrate"]["command"] == ["esign", "migrate", "--all"]
+    assert set(services["migrate"]["environment"]) == {f"{s.env_prefix}DATABASE_URL" for s in SERVICES}
+    for name in NAMES:
+        service = services[name]
+        command, env = service["command"], service["environment"]
+        port = command[command.index("--port") + 1]
+        assert command[:2] == ["uvicorn", f"services.{name}.app:create_app"]
+        assert env["PORT"] == port and service["ports"] == [f"127.0.0.1:{port}:{port}"]
+        assert service["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+        assert env[f"{_prefix(name)}DATABASE_URL"] == services["migrate"]["environment"][f"{_prefix(name)}DATABASE_URL"]
+        _check_settings(name, env, monkeypatch)
+    databases = (ROOT / "deploy" / "compose" / "databases.sql").read_text()
+    assert all(f"CREATE DATABASE esign_{name};" in databases for name in NAMES)
+
+
+def test_the_image_gets_every_file_the_services_read_at_run_time(tmp_path):
+    """The Dockerfile installs a wheel of the project: e-mail templates, migrations and pages must
+    be in it, not only the Python modules."""
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(tmp_path),
+                    str(ROOT)], check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("esign-*.whl")
+    packaged = set(zipfile.ZipFile(wheel).namelist())
+    tracked = subprocess.run(["git", "ls-files", "esign", "services"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()
+    missing = [f for f in tracked if f not in packaged]
+    assert not missing, f"not in the image: {missing}"
+
+
+def test_the_image_is_built_from_what_the_dockerignore_lets_in():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    copied = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("COPY ") and "--from" not in line]
+    allowed = [line[1:].rstrip("/") for line in (ROOT / ".dockerignore").read_text().splitlines()
+               if line.startswith("!")]
+    assert copied == ["pyproject.toml", "esign", "services"]
+    assert all((ROOT / c).exists() and c in allowed for c in copied)
+    assert "README.md" in allowed  # pyproject's readme
