@@ -41,3 +41,12 @@ async def nc(nats_server: EmbeddedNats) -> AsyncIterator[NATS]:
     client = await connect(nats_server.url, name="tests")
     yield client
     await client.close()
+
+
+@pytest.fixture(scope="module")
+async def chromium():
+    """Headless Chromium for a module's browser tests (imported here only when a test asks for it)."""
+    from tests.support.browser import headless_chromium
+
+    async with headless_chromium() as browser:
+        yield browser

@@ -10,6 +10,7 @@ import structlog
 from fastapi import FastAPI
 
 from esign import sealing
+from esign.pages import static_page_router
 from esign.periodic import PeriodicWorker
 from esign.service import (
     ServiceDefinition,
@@ -48,6 +49,9 @@ DEFINITION = ServiceDefinition(
     event_mapper=map_domain_event,
     consumers=[SHIPMENTS, EXPIRY_WARNINGS],
 )
+# The page the e-mailed link opens (the default PORTAL_URL): sign in, fill the form, print it.
+APPLICANT_PAGE = static_page_router("/apply", Path(__file__).parent / "static", "basvuru",
+                                    title="E-imza başvurusu (applicant page)", tags=["applicant page"])
 
 DESCRIPTION = """
 First applications for qualified e-signature (NES) certificates: institutions and their NES
@@ -55,6 +59,9 @@ officers, staff lists, invitations, the application form and its printable PDF, 
 paper's arrival, batches forwarded to the CA, rejection and production, the courier's progress
 (from the tracking service's events) and the expiry warnings the holder was sent (from the
 notifications service's events). Errors are RFC 9457 problem details.
+
+The link in the invitation e-mail opens the applicant's page, `/apply`, served here: a Turkish
+page that signs in with the link token and access password and drives the `/v1/applicant` API.
 """
 
 
@@ -90,7 +97,8 @@ def create_app(settings: ApplicationsSettings | None = None) -> FastAPI:
     verifier = token_verifier_from(settings, **{APPLICANT_TOKEN_ISSUER: applicant_secret})
     app = create_service_app(
         DEFINITION, settings, title="esign applications", description=DESCRIPTION,
-        routers=[institutions.router, roster.router, applications.router, batches.router, applicant.router],
+        routers=[institutions.router, roster.router, applications.router, batches.router, applicant.router,
+                 APPLICANT_PAGE],
         token_verifier=verifier, on_startup=on_startup,
     )
     app.state.hasher = hasher

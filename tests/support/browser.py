@@ -1,13 +1,19 @@
-"""Headless Debian Chromium for the browser tests (Playwright drives it; no browser is downloaded)."""
+"""Headless Debian Chromium for the browser tests (Playwright drives it; no browser is downloaded),
+and a service app served over real HTTP for it to open."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from playwright.async_api import Browser, async_playwright
+
+from esign.embedded import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -31,3 +37,22 @@ async def headless_chromium() -> AsyncIterator[Browser]:
             yield browser
         finally:
             await browser.close()
+
+
+@asynccontextmanager
+async def served(app: FastAPI) -> AsyncIterator[str]:
+    """The running app (its lifespan is the caller's fixture's) on a free port; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    deadline = asyncio.get_running_loop().time() + 10
+    while not server.started:
+        if task.done() or asyncio.get_running_loop().time() > deadline:
+            server.should_exit = True
+            raise AssertionError("uvicorn did not start")
+        await asyncio.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

@@ -6,9 +6,10 @@ from datetime import datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 
 from esign import rate_limit
+from esign.pages import static_page_router
 from esign.problems import Problem, problem_responses
 from services.tracking.adapters import orm
 from services.tracking.api.deps import UoW, client_address
@@ -18,14 +19,6 @@ from services.tracking.handlers.public_query import query_shipment
 router = APIRouter(tags=["public"])
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-# The page loads only its own script: no inline code, no third-party assets.
-PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-                               "form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
-}
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -71,22 +64,6 @@ async def shipment_query(body: ShipmentQueryIn, uow: UoW) -> Response:
     return Response(out.model_dump_json(), media_type="application/json", headers=NO_STORE)
 
 
-@router.get("/gonderi-sorgulama", response_class=HTMLResponse, summary="Gönderi Sorgulama: the public query page")
-async def query_page() -> HTMLResponse:
-    return HTMLResponse((STATIC / "gonderi-sorgulama.html").read_text(encoding="utf-8"), headers=PAGE_HEADERS)
-
-
-@router.get("/gonderi-sorgulama/app.js", summary="The query page's script",
-            responses={200: {"content": {"text/javascript": {}}, "description": "JavaScript"}})
-async def query_page_script() -> Response:
-    return Response((STATIC / "gonderi-sorgulama.js").read_text(encoding="utf-8"), media_type="text/javascript",
-                    headers=PAGE_HEADERS)
-
-
-@router.get("/gonderi-sorgulama/style.css", summary="The query page's style sheet",
-            responses={200: {"content": {"text/css": {}}, "description": "CSS"}})
-async def query_page_style() -> Response:
-    return Response((STATIC / "gonderi-sorgulama.css").read_text(encoding="utf-8"), media_type="text/css",
-                    headers=PAGE_HEADERS)
-
-
+# The page loads only its own script (no inline code, no third-party assets): see esign.pages.
+router.include_router(static_page_router("/gonderi-sorgulama", STATIC, "gonderi-sorgulama", title="Gönderi Sorgulama",
+                                         tags=["public"]))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from tests.support.openapi import undocumented
 
+PAGES = {"/livez", "/readyz", "/metrics", "/apply", "/apply/app.js", "/apply/style.css"}
+
 
 async def test_openapi_documents_every_operation_with_problems(client):
     doc = (await client.get("/openapi.json")).json()
     assert "ProblemDetail" in doc["components"]["schemas"]
-    assert undocumented(doc, {"/livez", "/readyz", "/metrics"}) == []
+    assert undocumented(doc, PAGES) == []
 
 
 async def test_health_and_metrics(client):

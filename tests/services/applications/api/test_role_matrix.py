@@ -41,7 +41,9 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/ops/dead-letters"): {"operator"},
     ("POST", "/v1/ops/dead-letters/{dead_letter_id}/replay"): {"operator"},
 }
-PUBLIC = {("GET", "/livez"), ("GET", "/readyz"), ("GET", "/metrics"), ("POST", "/v1/applicant/sessions")}
+PUBLIC = {("GET", "/livez"), ("GET", "/readyz"), ("GET", "/metrics"), ("POST", "/v1/applicant/sessions"),
+          # The applicant's page: static files; the link token and password reach only the sessions endpoint.
+          ("GET", "/apply"), ("GET", "/apply/app.js"), ("GET", "/apply/style.css")}
 
 BODIES = {
     "/v1/institutions": {"name": "Başka Kurum"},

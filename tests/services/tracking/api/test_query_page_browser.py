@@ -4,41 +4,19 @@ the handed-to-courier message, the holder types four digits and sees the timelin
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-import uvicorn
 from playwright.async_api import expect
 
-from esign.embedded import free_port
-from tests.support.browser import headless_chromium
-from tests.support.tracking import eventually
+from tests.support.browser import served
 
 
 @pytest.fixture(scope="module")
-async def served(tracking_app):
-    """The running app (its lifespan is the package fixture's) on a real port."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(tracking_app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
-    task = asyncio.create_task(server.serve())
-
-    async def started():
-        return server.started
-
-    await eventually(started, timeout=10, what="uvicorn")
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+async def base_url(tracking_app):
+    async with served(tracking_app) as url:
+        yield url
 
 
-@pytest.fixture(scope="module")
-async def chromium():
-    async with headless_chromium() as browser:
-        yield browser
-
-
-async def test_the_holder_follows_the_parcel_on_the_public_page(served, chromium, shipments):
+async def test_the_holder_follows_the_parcel_on_the_public_page(base_url, chromium, shipments):
     parcel = await shipments.new(mobile="+905327654321", city="Trabzon")
     await shipments.advance(parcel["tracking_number"])
     page = await chromium.new_page()
@@ -46,7 +24,7 @@ async def test_the_holder_follows_the_parcel_on_the_public_page(served, chromium
     page.on("pageerror", lambda e: problems.append(str(e)))  # an exception in the page's script
     page.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
     try:
-        await page.goto(f"{served}/gonderi-sorgulama?takip={parcel['tracking_number']}")
+        await page.goto(f"{base_url}/gonderi-sorgulama?takip={parcel['tracking_number']}")
         assert await page.input_value("#takip") == parcel["tracking_number"]  # from the link
 
         await page.fill("#son4", "1111")
