@@ -96,6 +96,10 @@ def install_request_middleware(app: FastAPI, service: str) -> None:
         REQUESTS.labels(service, request.method, route, response.status_code).inc()
         LATENCY.labels(service, request.method, route).observe(elapsed)
         response.headers["X-Request-ID"] = request_id
+        if request.url.path.startswith("/v1/"):
+            # API answers carry names, contacts and addresses: no browser or proxy keeps them,
+            # unless an endpoint decided otherwise.
+            response.headers.setdefault("Cache-Control", "no-store")
         if route not in {"/livez", "/readyz", "/metrics"}:
             log.info("request", method=request.method, route=route, status=response.status_code,
                      ms=round(elapsed * 1000, 1))

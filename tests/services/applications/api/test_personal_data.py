@@ -46,3 +46,21 @@ async def test_secrets_and_identity_never_appear_in_clear(flow, client, auth, ap
 
     listed = await client.get("/v1/applications", headers=auth.officer(institution))
     assert p["tckn"] not in listed.text and "1985-04-12" not in listed.text
+
+
+async def test_answers_with_personal_data_are_never_cached(flow, client, auth):
+    """Names, contacts and addresses stay out of browser and proxy caches: every /v1 answer says
+    no-store (a shared computer's browser history is where a form would otherwise linger)."""
+    institution = await flow.institution()
+    inv = (await flow.invited(institution, [person(202)]))["kisi202@ornek.edu.tr"]
+    applicant = await flow.sign_in(inv)
+
+    answers = [
+        await client.get("/v1/applicant/application", headers=applicant),
+        await client.patch("/v1/applicant/application/form", json={"title": "Uzman"}, headers=applicant),
+        await client.get("/v1/applications", headers=auth.officer(institution)),
+        await client.get(f"/v1/applications/{inv.application_id}", headers=auth.operator()),
+        await client.get("/v1/applications", headers={}),  # a refusal too
+    ]
+    assert [r.headers.get("cache-control") for r in answers] == ["no-store"] * len(answers)
+    assert (await client.get("/apply")).headers["cache-control"] == "no-cache"  # the page itself may be revalidated
