@@ -35,8 +35,7 @@ async def _mine(uow: UoW, principal) -> ApplicationOut:
              description="Five wrong passwords lock the invitation for a while (423 with `Retry-After`).",
              responses=problem_responses(401, 410, 422, 423))
 async def create_session(body: SignInIn, request: Request, uow: UoW, hasher: Hasher, policy: Policy,
-                         settings: Settings, response: Response) -> SignInOut:
-    response.headers["Cache-Control"] = "no-store"
+                         settings: Settings) -> SignInOut:
     session = await sign_in(SignIn(body.token, body.password), uow, hasher, policy, request.app.state.applicant_token_secret,
                             timedelta(minutes=settings.applicant_token_minutes))
     return SignInOut(access_token=session.access_token, expires_in=session.expires_in, application_id=session.application_id)
@@ -79,4 +78,4 @@ async def complete(uow: UoW, principal: Applicant) -> ApplicationOut:
 async def my_form_pdf(uow: UoW, principal: Applicant, settings: Settings) -> Response:
     pdf = await handlers.printable_form(principal.application_id, uow, principal, settings.pdf_font_dir)
     return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": 'attachment; filename="nes-basvuru.pdf"', "Cache-Control": "no-store"})
+                    headers={"Content-Disposition": 'attachment; filename="nes-basvuru.pdf"'})

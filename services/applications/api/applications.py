@@ -104,8 +104,7 @@ async def expiry_warnings(application_id: uuid.UUID, uow: UoW, principal: Staff)
 async def form_pdf(application_id: uuid.UUID, uow: UoW, principal: AnyRole, settings: Settings) -> Response:
     pdf = await printable_form(application_id, uow, principal, settings.pdf_font_dir)
     return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="nes-basvuru-{application_id}.pdf"',
-                             "Cache-Control": "no-store"})
+                    headers={"Content-Disposition": f'attachment; filename="nes-basvuru-{application_id}.pdf"'})
 
 
 @router.post("/{application_id}/invitation", response_model=InvitationOut, status_code=status.HTTP_202_ACCEPTED,

@@ -6,7 +6,6 @@ from datetime import datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
 
 from esign import rate_limit
 from esign.pages import static_page_router
@@ -19,13 +18,12 @@ from services.tracking.handlers.public_query import query_shipment
 router = APIRouter(tags=["public"])
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 def no_match() -> Problem:
     # One answer for an unknown number and for a wrong second factor.
     return Problem(404, "shipment_query_no_match", "No matching shipment",
-                   "No shipment matches this tracking number and these digits.", headers=NO_STORE)
+                   "No shipment matches this tracking number and these digits.")
 
 
 async def public_query_rate_limit(request: Request) -> None:
@@ -41,7 +39,7 @@ async def public_query_rate_limit(request: Request) -> None:
     if not decision.allowed:
         raise Problem(429, "rate_limited", "Too many requests",
                       f"At most {rule.limit} queries per {rule.window_seconds} seconds; try again later.",
-                      headers={"Retry-After": str(decision.retry_after_seconds), **NO_STORE},
+                      headers={"Retry-After": str(decision.retry_after_seconds)},
                       retry_after_seconds=decision.retry_after_seconds)
 
 
@@ -52,16 +50,15 @@ async def public_query_rate_limit(request: Request) -> None:
                 "Rate limited per client address (429 with Retry-After). POST, so the digits stay out of URLs and logs.",
     responses=problem_responses(404, 422, 429),
 )
-async def shipment_query(body: ShipmentQueryIn, uow: UoW) -> Response:
+async def shipment_query(body: ShipmentQueryIn, uow: UoW) -> ShipmentQueryOut:
     view = await query_shipment(uow, body.tracking_number, body.mobile_last4)
     if view is None:
         raise no_match()
-    out = ShipmentQueryOut(
+    return ShipmentQueryOut(
         tracking_number=view.tracking_number, status=view.status, status_label=STATUS_LABELS_TR[view.status],
         destination_city=view.destination_city,
         timeline=[PublicStepOut(status=s.status, label=STATUS_LABELS_TR[s.status], occurred_at=s.occurred_at)
                   for s in view.timeline])
-    return Response(out.model_dump_json(), media_type="application/json", headers=NO_STORE)
 
 
 # The page loads only its own script (no inline code, no third-party assets): see esign.pages.
