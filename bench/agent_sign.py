@@ -58,13 +58,18 @@ DATA_SIZE = 400  # about the size of CMS signed attributes
 WARM_UP = 20
 
 
+def sign_plan(token: Any, setup: dict[str, Any]) -> mechanisms.SignPlan:
+    """How the agent signs with this certificate's key (mechanism, parameters, payload)."""
+    der = base64.b64decode(setup["certificate"])
+    return mechanisms.plan(
+        Mechanism(setup["mechanism"]), CertificateInfo.from_der(der), token.slot.get_mechanisms()
+    )
+
+
 def direct_sign(setup: dict[str, Any]) -> Callable[[bytes], bytes]:
     """The baseline: open a session, log in, find the key, sign, close."""
     token = pkcs11.lib(setup["module"]).get_token(token_label=setup["token_label"])
-    der = base64.b64decode(setup["certificate"])
-    plan = mechanisms.plan(
-        Mechanism(setup["mechanism"]), CertificateInfo.from_der(der), token.slot.get_mechanisms()
-    )
+    plan = sign_plan(token, setup)
 
     def sign(data: bytes) -> bytes:
         with token.open(user_pin=setup["pin"]) as session:
@@ -219,11 +224,7 @@ async def measure(rounds: int, mechanism: Mechanism, tmp: Path) -> dict[str, flo
         token = pkcs11.lib(manifest["module"]).get_token(token_label=card["label"])
         with token.open(user_pin=card["pin"]) as session:
             key = session.get_key(object_class=pkcs11.ObjectClass.PRIVATE_KEY, label=key_name)
-            plan = mechanisms.plan(
-                mechanism,
-                CertificateInfo.from_der(base64.b64decode(setup["certificate"])),
-                token.slot.get_mechanisms(),
-            )
+            plan = sign_plan(token, setup)
             payload = plan.payload(data)
             times["key.sign"] = [
                 timed(lambda: key.sign(payload, mechanism=plan.mechanism, mechanism_param=plan.param))
