@@ -61,9 +61,7 @@ WARM_UP = 20
 def sign_plan(token: Any, setup: dict[str, Any]) -> mechanisms.SignPlan:
     """How the agent signs with this certificate's key (mechanism, parameters, payload)."""
     der = base64.b64decode(setup["certificate"])
-    return mechanisms.plan(
-        Mechanism(setup["mechanism"]), CertificateInfo.from_der(der), token.slot.get_mechanisms()
-    )
+    return mechanisms.plan(Mechanism(setup["mechanism"]), CertificateInfo.from_der(der), token.slot.get_mechanisms())
 
 
 def direct_sign(setup: dict[str, Any]) -> Callable[[bytes], bytes]:
@@ -73,12 +71,8 @@ def direct_sign(setup: dict[str, Any]) -> Callable[[bytes], bytes]:
 
     def sign(data: bytes) -> bytes:
         with token.open(user_pin=setup["pin"]) as session:
-            key = session.get_key(
-                object_class=pkcs11.ObjectClass.PRIVATE_KEY, label=setup["key_label"]
-            )
-            return plan.finish(
-                key.sign(plan.payload(data), mechanism=plan.mechanism, mechanism_param=plan.param)
-            )
+            key = session.get_key(object_class=pkcs11.ObjectClass.PRIVATE_KEY, label=setup["key_label"])
+            return plan.finish(key.sign(plan.payload(data), mechanism=plan.mechanism, mechanism_param=plan.param))
 
     return sign
 
@@ -182,9 +176,7 @@ async def measure(rounds: int, mechanism: Mechanism, tmp: Path) -> dict[str, flo
     try:
         agent, agent_port = await start_agent(manifest["conf"], tmp / "agent.log")
         processes.append(agent)
-        async with connect(
-            f"ws://127.0.0.1:{agent_port}", origin=ORIGIN, subprotocols=["esign-agent.v1"]
-        ) as agent_ws:
+        async with connect(f"ws://127.0.0.1:{agent_port}", origin=ORIGIN, subprotocols=["esign-agent.v1"]) as agent_ws:
             through_agent = round_trip(agent_ws)
             await agent_ws.send(json.dumps({"id": "c", "type": "get_certificates", "token": card["id"]}))
             certs = json.loads(await agent_ws.recv())["result"]["certificates"]

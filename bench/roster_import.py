@@ -37,8 +37,10 @@ def tckn(n: int) -> str:
 
 def csv_file(rows: int) -> bytes:
     lines = ["TC Kimlik No;Ad;Soyad;Doğum Tarihi;Unvan;Birim;E-posta;Cep Telefonu"]
-    lines += [f"{tckn(n)};Ayşe;Yılmazoğlu;12.04.1985;Öğr. Gör.;Bilgi İşlem;kisi{n}@ornek.edu.tr;0532{n:07d}"
-              for n in range(rows)]
+    lines += [
+        f"{tckn(n)};Ayşe;Yılmazoğlu;12.04.1985;Öğr. Gör.;Bilgi İşlem;kisi{n}@ornek.edu.tr;0532{n:07d}"
+        for n in range(rows)
+    ]
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -74,10 +76,20 @@ async def main(rows: int) -> None:
         started = time.perf_counter()
         async with sessions() as s, s.begin():
             for n in range(rows):
-                await s.execute(sa.insert(orm.people).values(
-                    id=uuid.uuid4(), institution_id=institution, tckn=tckn(n), first_name="Ayşe", last_name="Yılmazoğlu",
-                    birth_date=date(1985, 4, 12), title="Öğr. Gör.", unit="Bilgi İşlem", email=f"kisi{n}@ornek.edu.tr",
-                    mobile=f"+90532{n:07d}"))
+                await s.execute(
+                    sa.insert(orm.people).values(
+                        id=uuid.uuid4(),
+                        institution_id=institution,
+                        tckn=tckn(n),
+                        first_name="Ayşe",
+                        last_name="Yılmazoğlu",
+                        birth_date=date(1985, 4, 12),
+                        title="Öğr. Gör.",
+                        unit="Bilgi İşlem",
+                        email=f"kisi{n}@ornek.edu.tr",
+                        mobile=f"+90532{n:07d}",
+                    )
+                )
         row_by_row = time.perf_counter() - started
 
         await engine.dispose()

@@ -64,8 +64,14 @@ def mint_token(
         raise ValueError("an applicant token needs an application")
     now = datetime.now(timezone.utc)
     claims: dict[str, Any] = {
-        "iss": issuer, "aud": audience, "sub": subject, "iat": now, "nbf": now, "exp": now + ttl,
-        "jti": uuid.uuid4().hex, "esign_role": role.value,
+        "iss": issuer,
+        "aud": audience,
+        "sub": subject,
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl,
+        "jti": uuid.uuid4().hex,
+        "esign_role": role.value,
     }
     if institution_id:
         claims["institution_id"] = str(institution_id)
@@ -103,12 +109,24 @@ class TokenVerifier:
         try:
             issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
             if issuer in self._hs256:
-                claims = jwt.decode(token, self._hs256[issuer], algorithms=["HS256"], audience=self._audience,
-                                    issuer=issuer, options={"require": ["exp", "sub", "iss"]})
+                claims = jwt.decode(
+                    token,
+                    self._hs256[issuer],
+                    algorithms=["HS256"],
+                    audience=self._audience,
+                    issuer=issuer,
+                    options={"require": ["exp", "sub", "iss"]},
+                )
             elif self._jwks and issuer == self._oidc_issuer:
                 key = self._jwks.get_signing_key_from_jwt(token)
-                claims = jwt.decode(token, key.key, algorithms=["RS256", "ES256", "PS256", "EdDSA"],
-                                    audience=self._audience, issuer=issuer, options={"require": ["exp", "sub", "iss"]})
+                claims = jwt.decode(
+                    token,
+                    key.key,
+                    algorithms=["RS256", "ES256", "PS256", "EdDSA"],
+                    audience=self._audience,
+                    issuer=issuer,
+                    options={"require": ["exp", "sub", "iss"]},
+                )
             else:
                 raise jwt.InvalidIssuerError("unknown issuer")
             role = Role(claims[self._role_claim])
@@ -151,8 +169,12 @@ def require(*roles: Role) -> Callable[..., Any]:
 
     async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if principal.role not in roles:
-            raise Problem(403, "forbidden", "Not allowed",
-                          f"This action needs one of the roles: {', '.join(r.value for r in roles)}.")
+            raise Problem(
+                403,
+                "forbidden",
+                "Not allowed",
+                f"This action needs one of the roles: {', '.join(r.value for r in roles)}.",
+            )
         return principal
 
     return dependency

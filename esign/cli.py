@@ -19,8 +19,9 @@ from esign.local_stack import SERVICES, LocalStack, default_data_dir, fresh_keys
 
 def _up(args: argparse.Namespace) -> int:
     ports = {s.name: getattr(args, f"{s.name}_port") for s in SERVICES}
-    stack = LocalStack(Path(args.data_dir), args.host, ports, args.nats_port, args.smtp_port,
-                       out=lambda line: print(line, flush=True))
+    stack = LocalStack(
+        Path(args.data_dir), args.host, ports, args.nats_port, args.smtp_port, out=lambda line: print(line, flush=True)
+    )
     try:
         stack.start()
         stack.wait()
@@ -39,7 +40,9 @@ def _token(args: argparse.Namespace) -> int:
     secret = os.environ.get("ESIGN_JWT_SECRET") or load_secrets(Path(args.data_dir))["jwt_secret"]
     role = Role(args.role)
     token = mint_token(
-        secret, subject=args.sub or f"{role.value}@local", role=role,
+        secret,
+        subject=args.sub or f"{role.value}@local",
+        role=role,
         institution_id=uuid.UUID(args.institution) if args.institution else None,
         application_id=uuid.UUID(args.application) if args.application else None,
         ttl=timedelta(hours=args.hours),
@@ -87,8 +90,10 @@ def _keys(args: argparse.Namespace) -> int:
         path = directory / f"{spec.name}.env"
         if path.exists():
             raise ValueError(f"{path} exists: keys in use are not replaced (remove it first to rotate)")
-        lines = [f"# {spec.name}: add its database before applying, e.g.",
-                 f"# {spec.env_prefix}DATABASE_URL=postgresql://USER:PASSWORD@HOST:5432/esign_{spec.name}"]
+        lines = [
+            f"# {spec.name}: add its database before applying, e.g.",
+            f"# {spec.env_prefix}DATABASE_URL=postgresql://USER:PASSWORD@HOST:5432/esign_{spec.name}",
+        ]
         lines += [f"{name}={value}" for name, value in values.items() if not name.endswith("_JWT_SECRET")]
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
@@ -110,10 +115,20 @@ def _mail(args: argparse.Namespace) -> int:
             continue
         body = message.get_body(("plain",))
         text = "\n".join(body.get_content().splitlines()) if body is not None else ""
-        found.append({"file": str(path), "to": to, "subject": str(message["Subject"] or ""),
-                      "date": str(message["Date"] or ""), "text": text})
-    return _show(found[-args.last:] if args.last else found, args.json,
-                 lambda m: f"── {m['date']}  to {m['to']}\n   {m['subject']}\n\n{m['text']}\n")
+        found.append(
+            {
+                "file": str(path),
+                "to": to,
+                "subject": str(message["Subject"] or ""),
+                "date": str(message["Date"] or ""),
+                "text": text,
+            }
+        )
+    return _show(
+        found[-args.last :] if args.last else found,
+        args.json,
+        lambda m: f"── {m['date']}  to {m['to']}\n   {m['subject']}\n\n{m['text']}\n",
+    )
 
 
 def _sms(args: argparse.Namespace) -> int:
@@ -121,8 +136,11 @@ def _sms(args: argparse.Namespace) -> int:
     log = Path(args.data_dir) / "sms" / "sms.jsonl"
     found = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
     found = [m for m in found if not args.to or args.to.lstrip("+") in m["to"].lstrip("+")]
-    return _show(found[-args.last:] if args.last else found, args.json,
-                 lambda m: f"── {m['at']}  to {m['to']}  ({m['encoding']}, {m['segments']} segment(s))\n{m['text']}\n")
+    return _show(
+        found[-args.last :] if args.last else found,
+        args.json,
+        lambda m: f"── {m['at']}  to {m['to']}  ({m['encoding']}, {m['segments']} segment(s))\n{m['text']}\n",
+    )
 
 
 def _show(items: list[dict], as_json: bool, render) -> int:
@@ -157,8 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--data-dir", **data_dir)
     token.set_defaults(func=_token)
 
-    migrate = sub.add_parser("migrate", help="bring services' databases to the newest schema "
-                                             "(reads ESIGN_<SERVICE>_DATABASE_URL)")
+    migrate = sub.add_parser(
+        "migrate", help="bring services' databases to the newest schema (reads ESIGN_<SERVICE>_DATABASE_URL)"
+    )
     migrate.add_argument("services", nargs="*", metavar="SERVICE", help=", ".join(s.name for s in SERVICES))
     migrate.add_argument("--all", action="store_true", help="every service")
     migrate.set_defaults(func=_migrate)

@@ -144,8 +144,15 @@ class ConsumerRunner:
                 return
             delay = self.spec.backoff[min(deliveries - 1, len(self.spec.backoff) - 1)]
             HANDLED.labels(self.spec.name, "retry").inc()
-            log.warning("event_retry", consumer=self.spec.name, event_id=str(envelope.id), type=envelope.type,
-                        deliveries=deliveries, delay=delay, error=type(exc).__name__)
+            log.warning(
+                "event_retry",
+                consumer=self.spec.name,
+                event_id=str(envelope.id),
+                type=envelope.type,
+                deliveries=deliveries,
+                delay=delay,
+                error=type(exc).__name__,
+            )
             await msg.nak(delay=delay)
             return
         HANDLED.labels(self.spec.name, "applied" if applied else "duplicate").inc()
@@ -170,13 +177,23 @@ class ConsumerRunner:
     async def _give_up(self, msg: Msg, event_id: uuid.UUID | None, exc: Exception) -> None:
         """Keeps the message for an operator, then acks it so it stops blocking the consumer."""
         HANDLED.labels(self.spec.name, "dead").inc()
-        log.error("event_dead_lettered", consumer=self.spec.name, subject=msg.subject,
-                  event_id=str(event_id) if event_id else None, deliveries=msg.metadata.num_delivered)
+        log.error(
+            "event_dead_lettered",
+            consumer=self.spec.name,
+            subject=msg.subject,
+            event_id=str(event_id) if event_id else None,
+            deliveries=msg.metadata.num_delivered,
+        )
         async with self._uow_factory() as uow:
             await uow.session.execute(
                 sa.insert(self._tables.dead_letters).values(
-                    id=uuid.uuid4(), consumer=self.spec.name, subject=msg.subject, event_id=event_id,
-                    payload=msg.data, error=describe_error(exc), deliveries=msg.metadata.num_delivered,
+                    id=uuid.uuid4(),
+                    consumer=self.spec.name,
+                    subject=msg.subject,
+                    event_id=event_id,
+                    payload=msg.data,
+                    error=describe_error(exc),
+                    deliveries=msg.metadata.num_delivered,
                 )
             )
             await uow.commit()

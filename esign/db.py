@@ -9,7 +9,7 @@ def async_url(url: str) -> str:
     """Accepts plain ``postgresql://`` URLs (as ops and the embedded server give them)."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix):]
+            return "postgresql+asyncpg://" + url[len(prefix) :]
     return url
 
 

@@ -50,7 +50,9 @@ async def list_dead_letters(
 
 
 @dead_letters_router.post(
-    "/{dead_letter_id}/replay", summary="Run a dead-lettered event's handler again", response_model=ReplayOut,
+    "/{dead_letter_id}/replay",
+    summary="Run a dead-lettered event's handler again",
+    response_model=ReplayOut,
     responses=problem_responses(404, 409),
 )
 async def replay_dead_letter(request: Request, _: Operator, dead_letter_id: uuid.UUID) -> ReplayOut:
@@ -64,5 +66,7 @@ async def replay_dead_letter(request: Request, _: Operator, dead_letter_id: uuid
     try:
         applied = await runner.replay(dead_letter_id)
     except Exception as exc:
-        raise Problem(409, "replay_failed", "Replay failed", f"The handler failed again: {type(exc).__name__}.") from exc
+        raise Problem(
+            409, "replay_failed", "Replay failed", f"The handler failed again: {type(exc).__name__}."
+        ) from exc
     return ReplayOut(id=dead_letter_id, applied=applied)

@@ -95,7 +95,9 @@ class EmbeddedNats:
         log = open(self.store_dir / "nats-server.log", "ab")
         self._proc = subprocess.Popen(
             [nats_server_binary(), "-js", "-sd", str(self.store_dir), "-a", self.host, "-p", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         wait_for_port(self.host, self.port)
         return self

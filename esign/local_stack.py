@@ -117,8 +117,9 @@ def fresh_keys() -> dict[str, str]:
 
 
 class LocalStack:
-    def __init__(self, data_dir: Path, host: str, ports: dict[str, int], nats_port: int, smtp_port: int,
-                 out=print) -> None:
+    def __init__(
+        self, data_dir: Path, host: str, ports: dict[str, int], nats_port: int, smtp_port: int, out=print
+    ) -> None:
         self.data_dir = data_dir.resolve()
         self.host = host
         self.ports = ports
@@ -146,19 +147,37 @@ class LocalStack:
                     self._pg = EmbeddedPostgres(self.data_dir / "postgres", persistent=True).start()
                 db_url = self._pg.ensure_database(f"esign_{spec.name}")
             migrations.upgrade(spec.migrations_dir, db_url)
-            settings = {"DATABASE_URL": db_url, "NATS_URL": nats_url, "PORT": str(self.ports[spec.name]),
-                        **self._service_settings(spec.name, keys)}
+            settings = {
+                "DATABASE_URL": db_url,
+                "NATS_URL": nats_url,
+                "PORT": str(self.ports[spec.name]),
+                **self._service_settings(spec.name, keys),
+            }
             env = {**os.environ, **{spec.env_prefix + k: v for k, v in settings.items()}}
             log = open(self.data_dir / f"{spec.name}.log", "ab")
             self._procs[spec.name] = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", f"services.{spec.name}.app:create_app", "--factory",
-                 "--host", self.host, "--port", str(self.ports[spec.name]), "--no-access-log"],
-                env=env, stdout=log, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    f"services.{spec.name}.app:create_app",
+                    "--factory",
+                    "--host",
+                    self.host,
+                    "--port",
+                    str(self.ports[spec.name]),
+                    "--no-access-log",
+                ],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         for spec in services:
             self._wait_ready(spec)
-            self.out(f"{spec.name:<14} http://{self.host}:{self.ports[spec.name]}  "
-                     f"(docs /docs, log {self.data_dir / (spec.name + '.log')})")
+            self.out(
+                f"{spec.name:<14} http://{self.host}:{self.ports[spec.name]}  "
+                f"(docs /docs, log {self.data_dir / (spec.name + '.log')})"
+            )
         self.out(f"{'nats':<14} {nats_url}")
         self.out(f"{'mail catcher':<14} smtp://{self._mail.address}  (messages in {self.data_dir / 'mail'})")
         self.out(f"{'sms sink':<14} {self.data_dir / 'sms'}")

@@ -31,6 +31,7 @@ def upgrade(migrations_dir: Path, url: str, revision: str = "head") -> None:
 
 def current(migrations_dir: Path, url: str) -> str | None:
     """The revision the database is at (None: never migrated)."""
+
     async def read() -> str | None:
         engine = create_async_engine(async_url(url), poolclass=sa.NullPool)
         try:

@@ -17,8 +17,19 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 
 # --------------------------------------------------------------------------- log scrubbing
 
-_SECRET_KEYS = {"password", "access_password", "token", "link_token", "pin", "authorization",
-                "security_word", "sealed_credentials", "secret", "jwt_secret", "private_key"}
+_SECRET_KEYS = {
+    "password",
+    "access_password",
+    "token",
+    "link_token",
+    "pin",
+    "authorization",
+    "security_word",
+    "sealed_credentials",
+    "secret",
+    "jwt_secret",
+    "private_key",
+}
 # Eleven digits standing alone (not inside an id or a hex string) are treated as a TC Kimlik No.
 _TCKN = re.compile(r"(?<![0-9A-Za-z])(\d{3})\d{6}(\d{2})(?![0-9A-Za-z])")
 _ISO_DATE = re.compile(r"\b(\d{4})-\d{2}-\d{2}\b")
@@ -101,8 +112,9 @@ def install_request_middleware(app: FastAPI, service: str) -> None:
             # unless an endpoint decided otherwise.
             response.headers.setdefault("Cache-Control", "no-store")
         if route not in {"/livez", "/readyz", "/metrics"}:
-            log.info("request", method=request.method, route=route, status=response.status_code,
-                     ms=round(elapsed * 1000, 1))
+            log.info(
+                "request", method=request.method, route=route, status=response.status_code, ms=round(elapsed * 1000, 1)
+            )
         return response
 
 
@@ -118,8 +130,11 @@ def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
     async def livez() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Readiness: database and NATS reachable",
-                responses={503: {"description": "A dependency is down"}})
+    @router.get(
+        "/readyz",
+        summary="Readiness: database and NATS reachable",
+        responses={503: {"description": "A dependency is down"}},
+    )
     async def readyz() -> JSONResponse:
         results: dict[str, str] = {}
         for name, check in checks.items():
@@ -129,7 +144,9 @@ def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
             except Exception as exc:
                 results[name] = f"down: {type(exc).__name__}"
         ok = all(v == "ok" for v in results.values())
-        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": results}, status_code=200 if ok else 503)
+        return JSONResponse(
+            {"status": "ok" if ok else "unavailable", "checks": results}, status_code=200 if ok else 503
+        )
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-                               "form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
+    "form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     # The files change with a deployment: the browser may keep them but must ask again each time.
@@ -19,7 +19,9 @@ PAGE_HEADERS = {
 }
 
 
-def static_page_router(path: str, static_dir: Path, stem: str, *, title: str, tags: list[str] | None = None) -> APIRouter:
+def static_page_router(
+    path: str, static_dir: Path, stem: str, *, title: str, tags: list[str] | None = None
+) -> APIRouter:
     """``GET path`` answers ``<stem>.html``, ``GET path/app.js`` ``<stem>.js`` and
     ``GET path/style.css`` ``<stem>.css``, all from ``static_dir``. The HTML must refer to its
     script and style sheet by those two URLs. Files are read once, here: a missing one fails at
@@ -33,13 +35,19 @@ def static_page_router(path: str, static_dir: Path, stem: str, *, title: str, ta
     async def page() -> HTMLResponse:
         return HTMLResponse(html, headers=PAGE_HEADERS)
 
-    @router.get(f"{path}/app.js", summary=f"{title}: the page's script",
-                responses={200: {"content": {"text/javascript": {}}, "description": "JavaScript"}})
+    @router.get(
+        f"{path}/app.js",
+        summary=f"{title}: the page's script",
+        responses={200: {"content": {"text/javascript": {}}, "description": "JavaScript"}},
+    )
     async def page_script() -> Response:
         return Response(script, media_type="text/javascript", headers=PAGE_HEADERS)
 
-    @router.get(f"{path}/style.css", summary=f"{title}: the page's style sheet",
-                responses={200: {"content": {"text/css": {}}, "description": "CSS"}})
+    @router.get(
+        f"{path}/style.css",
+        summary=f"{title}: the page's style sheet",
+        responses={200: {"content": {"text/css": {}}, "description": "CSS"}},
+    )
     async def page_style() -> Response:
         return Response(style, media_type="text/css", headers=PAGE_HEADERS)
 

@@ -20,7 +20,9 @@ log = structlog.get_logger("esign.problems")
 
 
 class FieldProblem(BaseModel):
-    field: str = Field(description="Dotted path of the offending field, e.g. `delivery_address.city` or `rows.12.tckn`.")
+    field: str = Field(
+        description="Dotted path of the offending field, e.g. `delivery_address.city` or `rows.12.tckn`."
+    )
     code: str = Field(description="Stable machine-readable reason.")
     message: str
 
@@ -101,7 +103,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
             # The offending input is deliberately not echoed back: it may be a TC Kimlik No.
-            FieldProblem(field=_validation_field(e.get("loc", ())), code=e.get("type", "invalid"), message=e.get("msg", "invalid"))
+            FieldProblem(
+                field=_validation_field(e.get("loc", ())),
+                code=e.get("type", "invalid"),
+                message=e.get("msg", "invalid"),
+            )
             for e in exc.errors()
         ]
         problem = Problem(422, "validation_failed", "The request is not valid", "See `errors` for each field.", errors)
@@ -113,13 +119,21 @@ def install_problem_handlers(app: FastAPI) -> None:
             exc.status_code, f"http_{exc.status_code}"
         )
         detail = exc.detail if isinstance(exc.detail, str) else None
-        problem = Problem(exc.status_code, code, detail or code.replace("_", " ").capitalize(), None, headers=getattr(exc, "headers", None))
+        problem = Problem(
+            exc.status_code,
+            code,
+            detail or code.replace("_", " ").capitalize(),
+            None,
+            headers=getattr(exc, "headers", None),
+        )
         return problem_response(problem, request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", path=request.url.path)
-        problem = Problem(500, "internal_error", "Internal error", "Something went wrong on our side; it has been logged.")
+        problem = Problem(
+            500, "internal_error", "Internal error", "Something went wrong on our side; it has been logged."
+        )
         return problem_response(problem, request)
 
 

@@ -21,7 +21,9 @@ TABLE_NAME = "rate_limit_windows"
 
 def _columns() -> list[sa.Column]:
     return [
-        sa.Column("bucket", sa.Text, primary_key=True, comment="what is limited and for whom, e.g. 'query:203.0.113.9'"),
+        sa.Column(
+            "bucket", sa.Text, primary_key=True, comment="what is limited and for whom, e.g. 'query:203.0.113.9'"
+        ),
         sa.Column("window_start", sa.DateTime(timezone=True), primary_key=True),
         sa.Column("hits", sa.Integer, nullable=False),
     ]
@@ -61,8 +63,9 @@ async def hit(session: AsyncSession, table: sa.Table, bucket: str, rule: RateLim
     transaction of its own and commit at once: a request that later fails must still count."""
     start = window_start(now, rule.window_seconds)
     stmt = pg_insert(table).values(bucket=bucket, window_start=start, hits=1)
-    stmt = stmt.on_conflict_do_update(index_elements=[table.c.bucket, table.c.window_start],
-                                      set_={"hits": table.c.hits + 1}).returning(table.c.hits)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.bucket, table.c.window_start], set_={"hits": table.c.hits + 1}
+    ).returning(table.c.hits)
     hits = (await session.execute(stmt)).scalar_one()
     if hits <= rule.limit:
         return Decision(True, hits, 0)

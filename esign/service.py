@@ -78,7 +78,9 @@ class ServiceRuntime:
         await jetstream.ensure_stream(self.js, d.name)
         self.relay = OutboxRelay(self.session_factory, d.tables, self.js, d.name, poll_interval=s.relay_poll_interval)
         self.consumers = [
-            ConsumerRunner(spec, self.js, self.uow, d.tables, max_deliver=s.consumer_max_deliver, ack_wait=s.consumer_ack_wait)
+            ConsumerRunner(
+                spec, self.js, self.uow, d.tables, max_deliver=s.consumer_max_deliver, ack_wait=s.consumer_ack_wait
+            )
             for spec in d.consumers
         ]
         if s.run_background_workers:
@@ -102,8 +104,9 @@ class ServiceRuntime:
 
     def uow(self) -> UnitOfWork:
         d = self.definition
-        return d.uow_class(self.session_factory, d.tables, d.name, d.event_mapper,
-                           on_commit=self.relay.wake if self.relay else None)
+        return d.uow_class(
+            self.session_factory, d.tables, d.name, d.event_mapper, on_commit=self.relay.wake if self.relay else None
+        )
 
     async def check_database(self) -> None:
         async with self.engine.connect() as conn:

@@ -13,7 +13,9 @@ class ServiceSettings(BaseSettings):
     database_url: SecretStr | None = Field(
         None, description="PostgreSQL URL. Unset: a throwaway embedded PostgreSQL is started (local runs and tests)."
     )
-    nats_url: str | None = Field(None, description="NATS server URL. Unset: an embedded nats-server with JetStream is started.")
+    nats_url: str | None = Field(
+        None, description="NATS server URL. Unset: an embedded nats-server with JetStream is started."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

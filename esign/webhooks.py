@@ -37,12 +37,15 @@ def sign(secret: bytes, timestamp: int, body: bytes) -> str:
     return SIGNATURE_PREFIX + mac
 
 
-def signed_headers(secret: bytes, timestamp: int, body: bytes, *, timestamp_header: str, signature_header: str) -> dict[str, str]:
+def signed_headers(
+    secret: bytes, timestamp: int, body: bytes, *, timestamp_header: str, signature_header: str
+) -> dict[str, str]:
     return {timestamp_header: str(timestamp), signature_header: sign(secret, timestamp, body)}
 
 
-def verify(secret: bytes, timestamp: str | None, signature: str | None, body: bytes, *, now: float,
-           tolerance_seconds: int) -> VerifiedWebhook:
+def verify(
+    secret: bytes, timestamp: str | None, signature: str | None, body: bytes, *, now: float, tolerance_seconds: int
+) -> VerifiedWebhook:
     """Checks the signature first (so an unauthenticated caller learns nothing about our clock),
     then the freshness of the timestamp."""
     if not timestamp or not signature:
@@ -55,5 +58,7 @@ def verify(secret: bytes, timestamp: str | None, signature: str | None, body: by
     if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
         raise WebhookRefused("signature_invalid", "The signature does not match the body and timestamp.")
     if abs(now - ts) > tolerance_seconds:
-        raise WebhookRefused("timestamp_stale", f"The timestamp is more than {tolerance_seconds} s away from our clock.")
+        raise WebhookRefused(
+            "timestamp_stale", f"The timestamp is more than {tolerance_seconds} s away from our clock."
+        )
     return VerifiedWebhook(ts, hashlib.sha256(expected.encode()).hexdigest())

@@ -50,15 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--pin-entry", choices=PIN_ENTRY_MODES, help="who asks for the PIN")
     common.add_argument("--log-level", help="DEBUG, INFO, WARNING")
-    parser = argparse.ArgumentParser(
-        prog="esign-agent", description="Signing agent for e-signature cards."
-    )
+    parser = argparse.ArgumentParser(prog="esign-agent", description="Signing agent for e-signature cards.")
     parser.add_argument("--version", action="version", version=f"esign-agent {AGENT_VERSION}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", parents=[common], help="serve web pages on 127.0.0.1")
-    commands.add_parser(
-        "doctor", parents=[common], help="check modules, readers, cards and settings"
-    )
+    commands.add_parser("doctor", parents=[common], help="check modules, readers, cards and settings")
     return parser
 
 
@@ -102,8 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_doctor(config)
     if config.pin_entry == "agent" and not dialog_available():
         print(
-            'esign-agent: pin_entry = "agent" needs tkinter for the PIN window'
-            " (Debian: apt install python3-tk)",
+            'esign-agent: pin_entry = "agent" needs tkinter for the PIN window (Debian: apt install python3-tk)',
             file=sys.stderr,
         )
         return 2
@@ -112,9 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     except OSError as exc:  # typically: the port is taken
-        logging.getLogger("esign_agent").error(
-            "cannot start: %s (try `esign-agent doctor`)", exc.strerror or exc
-        )
+        logging.getLogger("esign_agent").error("cannot start: %s (try `esign-agent doctor`)", exc.strerror or exc)
         return 1
     return 0
 

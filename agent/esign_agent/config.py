@@ -63,9 +63,7 @@ def normalize_origin(value: str) -> str:
         raise ConfigError(f"allowed origin {value!r} is not a URL") from None
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("https", "http") or not host:
-        raise ConfigError(
-            f"allowed origin {value!r} must look like https://host or https://host:port"
-        )
+        raise ConfigError(f"allowed origin {value!r} must look like https://host or https://host:port")
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
         raise ConfigError(f"allowed origin {value!r} must have no path, query or user name")
     if parts.scheme == "http" and host not in _LOOPBACK_NAMES:

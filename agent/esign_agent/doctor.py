@@ -42,9 +42,7 @@ def diagnose_config(config: Config, port_free: bool) -> list[Finding]:
         else Finding(OK, "no configuration file; using defaults, environment and command line")
     ]
     if config.allow_origins:
-        findings.append(
-            Finding(OK, f"pages allowed to use the agent: {', '.join(config.allow_origins)}")
-        )
+        findings.append(Finding(OK, f"pages allowed to use the agent: {', '.join(config.allow_origins)}"))
     else:
         findings.append(
             Finding(
@@ -83,8 +81,7 @@ def _module_findings(report: CardReport, python_arch: str) -> list[Finding]:
         return [
             Finding(
                 PROBLEM,
-                f"the {card.label} PKCS#11 module was not found;"
-                f" looked in: {', '.join(card.candidates)}",
+                f"the {card.label} PKCS#11 module was not found; looked in: {', '.join(card.candidates)}",
                 f"install the card's driver, or give its path in the configuration file:"
                 f' [modules] {card.id} = "/path/to/module"',
             )
@@ -128,28 +125,18 @@ def _token_findings(token: TokenInfo, certs: list[CertificateInfo], now: datetim
         findings.append(
             Finding(
                 PROBLEM,
-                f"{name}: the PIN is locked after too many wrong PINs;"
-                " the agent will not try PINs on it",
-                "unblock it with your security word (güvenlik sözcüğü) through Kamu SM's PIN"
-                " service or call centre",
+                f"{name}: the PIN is locked after too many wrong PINs; the agent will not try PINs on it",
+                "unblock it with your security word (güvenlik sözcüğü) through Kamu SM's PIN service or call centre",
             )
         )
     elif token.pin.final_try:
-        findings.append(
-            Finding(WARNING, f"{name}: one PIN attempt left; a wrong PIN locks the card")
-        )
+        findings.append(Finding(WARNING, f"{name}: one PIN attempt left; a wrong PIN locks the card"))
     elif token.pin.count_low:
-        findings.append(
-            Finding(WARNING, f"{name}: wrong PINs were entered; fewer attempts are left")
-        )
+        findings.append(Finding(WARNING, f"{name}: wrong PINs were entered; fewer attempts are left"))
     else:
         findings.append(Finding(OK, f"{name} is present, PIN not blocked"))
     if not certs:
-        findings.append(
-            Finding(
-                PROBLEM, f"{name} holds no certificate", "check that this is your e-signature card"
-            )
-        )
+        findings.append(Finding(PROBLEM, f"{name} holds no certificate", "check that this is your e-signature card"))
     for cert in certs:
         findings.append(_certificate_finding(cert, now))
     return findings
@@ -199,9 +186,7 @@ def diagnose_card(report: CardReport, now: datetime, python_arch: str) -> list[F
     if not cards:
         return [
             *findings,
-            Finding(
-                PROBLEM, "a card reader is connected but there is no card in it", "insert the card"
-            ),
+            Finding(PROBLEM, "a card reader is connected but there is no card in it", "insert the card"),
         ]
     for token in cards:
         findings += _token_findings(token, report.certificates.get(token.id, []), now)
@@ -265,9 +250,5 @@ def run_doctor(
         out(f"Card type {card.id} ({card.label})")
         show(diagnose_card(report, now, python_architecture()))
         ready += ready_cards(report, now)
-    out(
-        f"{ready} card(s) ready to sign."
-        if ready
-        else "No card is ready to sign; see the fixes above."
-    )
+    out(f"{ready} card(s) ready to sign." if ready else "No card is ready to sign; see the fixes above.")
     return 0 if ready else 1

@@ -67,13 +67,10 @@ class SignPlan:
 
 def plan(name: Mechanism, cert: CertificateInfo, available: Collection[M]) -> SignPlan:
     key_type, candidates = _CANDIDATES[name]
-    if cert.key_type != key_type or (
-        key_type == "EC" and cert.curve not in SUPPORTED_CURVES.values()
-    ):
+    if cert.key_type != key_type or (key_type == "EC" and cert.curve not in SUPPORTED_CURVES.values()):
         raise AgentError(
             ErrorCode.MECHANISM_NOT_SUPPORTED,
-            f"{name} does not apply to this certificate's key"
-            f" ({cert.key_type} {cert.curve or cert.key_size}).",
+            f"{name} does not apply to this certificate's key ({cert.key_type} {cert.curve or cert.key_size}).",
         )
     for mechanism, param, prehash in candidates:
         if mechanism in available:

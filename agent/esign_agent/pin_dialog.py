@@ -21,9 +21,9 @@ def main() -> int:
         lines.append(f"Sertifika: {question['holder_name']}")
     tk.Label(root, text="\n".join(lines), justify="left").pack(padx=16, pady=(16, 4), anchor="w")
     if question.get("final_try"):
-        tk.Label(
-            root, text="Son deneme: yanlış PIN kartı kilitler.", fg="#b00020", justify="left"
-        ).pack(padx=16, anchor="w")
+        tk.Label(root, text="Son deneme: yanlış PIN kartı kilitler.", fg="#b00020", justify="left").pack(
+            padx=16, anchor="w"
+        )
     entry = tk.Entry(root, show="•", width=24)
     entry.pack(padx=16, pady=8)
     entry.focus_force()

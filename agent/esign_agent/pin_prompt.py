@@ -48,9 +48,7 @@ class DialogPinPrompt:
             stderr=asyncio.subprocess.DEVNULL,
         )
         try:
-            out, _ = await asyncio.wait_for(
-                proc.communicate(json.dumps(asdict(question)).encode()), self._timeout
-            )
+            out, _ = await asyncio.wait_for(proc.communicate(json.dumps(asdict(question)).encode()), self._timeout)
         except TimeoutError:
             proc.kill()
             await proc.wait()

@@ -88,9 +88,7 @@ class Agent:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
-        self.worker = Pkcs11Worker(
-            TokenStore(card_types(config.card_types, config.modules), loader)
-        )
+        self.worker = Pkcs11Worker(TokenStore(card_types(config.card_types, config.modules), loader))
         self._limiter = PinAttemptLimiter(config.wrong_pin_delay, config.wrong_pin_max_delay, clock)
         if pin_prompt is None and config.pin_entry == "agent":
             pin_prompt = DialogPinPrompt(config.pin_prompt_timeout)
@@ -114,10 +112,7 @@ class Agent:
             "agent_version": AGENT_VERSION,
             "protocol": protocol.PROTOCOL,
             "protocol_version": protocol.PROTOCOL_VERSION,
-            "card_types": [
-                {"id": s.card_type.id, "label": s.card_type.label, "available": s.loaded}
-                for s in statuses
-            ],
+            "card_types": [{"id": s.card_type.id, "label": s.card_type.label, "available": s.loaded} for s in statuses],
             "mechanisms": [m.value for m in Mechanism],
             "pin_entry": self.config.pin_entry,
             "max_message_bytes": self.config.max_message_bytes,
@@ -200,9 +195,7 @@ class Agent:
                 task.add_done_callback(pending.discard)
         except ConnectionClosed as exc:
             if exc.sent is not None and exc.sent.code == 1009:  # we closed it: over max_size
-                log.warning(
-                    "origin=%s op=- result=%s (message too big)", origin, ErrorCode.BAD_REQUEST
-                )
+                log.warning("origin=%s op=- result=%s (message too big)", origin, ErrorCode.BAD_REQUEST)
         finally:
             self._clients.discard(ws)
 

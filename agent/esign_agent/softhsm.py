@@ -69,9 +69,7 @@ DEFAULT_TOKENS = (
         ),
     ),
     # A second card: for anything that needs two (removal, one card busy while another signs).
-    TokenSpec(
-        "esign-spare", "Gülşen Öztürk", "17291716060", (KeySpec("ec-p256", "EC", "secp256r1"),)
-    ),
+    TokenSpec("esign-spare", "Gülşen Öztürk", "17291716060", (KeySpec("ec-p256", "EC", "secp256r1"),)),
 )
 
 
@@ -80,8 +78,7 @@ def _der(tag: int, body: bytes) -> bytes:
     length = (
         bytes([n])
         if n < 0x80
-        else bytes([0x80 | ((n.bit_length() + 7) // 8)])
-        + n.to_bytes((n.bit_length() + 7) // 8, "big")
+        else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes((n.bit_length() + 7) // 8, "big")
     )
     return bytes([tag]) + length + body
 
@@ -112,9 +109,7 @@ class DemoCA:
             [
                 x509.NameAttribute(NameOID.COUNTRY_NAME, "TR"),
                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, "esign test"),
-                x509.NameAttribute(
-                    NameOID.COMMON_NAME, "Test Elektronik Sertifika Hizmet Sağlayıcısı"
-                ),
+                x509.NameAttribute(NameOID.COMMON_NAME, "Test Elektronik Sertifika Hizmet Sağlayıcısı"),
             ]
         )
         now = dt.datetime.now(dt.UTC)
@@ -193,18 +188,14 @@ def _generate_on_token(session: Any, spec: KeySpec, key_id: bytes) -> Any:
         {Attribute.EC_PARAMS: encode_named_curve_parameters(str(spec.size_or_curve))},
         local=True,
     )
-    pub, _ = params.generate_keypair(
-        id=key_id, label=spec.name, store=True, private_template=private
-    )
+    pub, _ = params.generate_keypair(id=key_id, label=spec.name, store=True, private_template=private)
     return serialization.load_der_public_key(encode_ec_public_key(pub))
 
 
 def _off_token_key(spec: KeySpec) -> Any:
     if spec.key_type == "RSA":
         return rsa.generate_private_key(65537, int(spec.size_or_curve)).public_key()
-    return ec.generate_private_key(
-        ec.SECP384R1() if spec.size_or_curve == "secp384r1" else ec.SECP256R1()
-    ).public_key()
+    return ec.generate_private_key(ec.SECP384R1() if spec.size_or_curve == "secp384r1" else ec.SECP256R1()).public_key()
 
 
 def _init_token(conf: Path, spec: TokenSpec) -> Path:
@@ -256,11 +247,7 @@ def build(directory: Path, tokens: tuple[TokenSpec, ...] = DEFAULT_TOKENS) -> di
         with token.open(rw=True, user_pin=spec.pin) as session:
             for index, key in enumerate(spec.keys, start=1):
                 key_id = bytes([index])
-                public = (
-                    _generate_on_token(session, key, key_id)
-                    if key.on_token
-                    else _off_token_key(key)
-                )
+                public = _generate_on_token(session, key, key_id) if key.on_token else _off_token_key(key)
                 cert = ca.issue(public, spec.holder_name, spec.tc_kimlik_no)
                 der = cert.public_bytes(serialization.Encoding.DER)
                 session.create_object(

@@ -154,9 +154,7 @@ class CardReport:
 class TokenStore:
     """The cards of every configured module. Not thread-safe by design: one thread only."""
 
-    def __init__(
-        self, card_types: Sequence[CardType], loader: Callable[[str], Any] = pkcs11.lib
-    ) -> None:
+    def __init__(self, card_types: Sequence[CardType], loader: Callable[[str], Any] = pkcs11.lib) -> None:
         self._card_types = list(card_types)
         self._loader = loader
         self._modules: dict[str, _Module] = {}
@@ -282,9 +280,7 @@ class TokenStore:
 
     # -- certificates ----------------------------------------------------------------------
 
-    def _read_certificates(
-        self, module: _Module, token: Any, info: TokenInfo
-    ) -> dict[str, _StoredCert]:
+    def _read_certificates(self, module: _Module, token: Any, info: TokenInfo) -> dict[str, _StoredCert]:
         certs: dict[str, _StoredCert] = {}
         try:
             with self._session(module, token) as session:
@@ -308,9 +304,7 @@ class TokenStore:
         certs = self._read_certificates(module, token, info)
         return [(c.info, mechanisms.usable(c.info, available)) for c in certs.values()]
 
-    def _stored_cert(
-        self, module: _Module, token: Any, info: TokenInfo, fingerprint: str
-    ) -> _StoredCert:
+    def _stored_cert(self, module: _Module, token: Any, info: TokenInfo, fingerprint: str) -> _StoredCert:
         cached = self._certs.get(info.id)
         if cached is None or fingerprint not in cached:
             cached = self._read_certificates(module, token, info)
@@ -347,9 +341,7 @@ class TokenStore:
                 keys = list(session.get_objects(key_template))
                 if not keys:
                     raise AgentError(ErrorCode.KEY_NOT_FOUND)
-                raw = keys[0].sign(
-                    plan.payload(request.data), mechanism=plan.mechanism, mechanism_param=plan.param
-                )
+                raw = keys[0].sign(plan.payload(request.data), mechanism=plan.mechanism, mechanism_param=plan.param)
         except (pkcs11.PinIncorrect, pkcs11.PinInvalid):
             pin_status = self._pin_after_failure(request.token)
             raise AgentError(ErrorCode.PIN_INCORRECT, pin=pin_status) from None
@@ -374,9 +366,7 @@ class TokenStore:
         if isinstance(exc, _MECHANISM_ERRORS):
             return AgentError(ErrorCode.MECHANISM_NOT_SUPPORTED)
         log.warning("driver error %s", _name(exc))
-        return AgentError(
-            ErrorCode.DRIVER_ERROR, f"The card driver reported an error ({_name(exc)})."
-        )
+        return AgentError(ErrorCode.DRIVER_ERROR, f"The card driver reported an error ({_name(exc)}).")
 
     # -- doctor ----------------------------------------------------------------------------
 

@@ -50,8 +50,13 @@ DEFINITION = ServiceDefinition(
     consumers=[SHIPMENTS, EXPIRY_WARNINGS],
 )
 # The page the e-mailed link opens (the default PORTAL_URL): sign in, fill the form, print it.
-APPLICANT_PAGE = static_page_router("/apply", Path(__file__).parent / "static", "basvuru",
-                                    title="E-imza başvurusu (applicant page)", tags=["applicant page"])
+APPLICANT_PAGE = static_page_router(
+    "/apply",
+    Path(__file__).parent / "static",
+    "basvuru",
+    title="E-imza başvurusu (applicant page)",
+    tags=["applicant page"],
+)
 
 DESCRIPTION = """
 First applications for qualified e-signature (NES) certificates: institutions and their NES
@@ -73,14 +78,19 @@ def create_app(settings: ApplicationsSettings | None = None) -> FastAPI:
         applicant_secret = secrets.token_urlsafe(32)
     public_key = settings.notifications_public_key
     if public_key is None:
-        log.warning("notifications_public_key_unset", detail="invitation secrets sealed with a throwaway key nobody holds")
+        log.warning(
+            "notifications_public_key_unset", detail="invitation secrets sealed with a throwaway key nobody holds"
+        )
         public_key = sealing.generate_keypair()[1]
     hasher = Argon2Hasher(settings.argon2_time_cost, settings.argon2_memory_kib)
     policy = InvitationPolicy(
-        ttl=timedelta(days=settings.invitation_days), max_attempts=settings.sign_in_max_attempts,
-        lockout=timedelta(minutes=settings.sign_in_lockout_minutes), notifications_public_key=public_key,
+        ttl=timedelta(days=settings.invitation_days),
+        max_attempts=settings.sign_in_max_attempts,
+        lockout=timedelta(minutes=settings.sign_in_lockout_minutes),
+        notifications_public_key=public_key,
         portal_url=settings.portal_url,
     )
+
     async def on_startup(runtime: ServiceRuntime) -> None:
         async def issue_chunk() -> int:
             # As fast as Argon2 allows while there is work; woken by the upload's commit.
@@ -96,10 +106,20 @@ def create_app(settings: ApplicationsSettings | None = None) -> FastAPI:
 
     verifier = token_verifier_from(settings, **{APPLICANT_TOKEN_ISSUER: applicant_secret})
     app = create_service_app(
-        DEFINITION, settings, title="esign applications", description=DESCRIPTION,
-        routers=[institutions.router, roster.router, applications.router, batches.router, applicant.router,
-                 APPLICANT_PAGE],
-        token_verifier=verifier, on_startup=on_startup,
+        DEFINITION,
+        settings,
+        title="esign applications",
+        description=DESCRIPTION,
+        routers=[
+            institutions.router,
+            roster.router,
+            applications.router,
+            batches.router,
+            applicant.router,
+            APPLICANT_PAGE,
+        ],
+        token_verifier=verifier,
+        on_startup=on_startup,
     )
     app.state.hasher = hasher
     app.state.invitation_policy = policy

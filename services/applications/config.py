@@ -15,14 +15,16 @@ class ApplicationsSettings(ServiceSettings):
 
     port: int = 8001
     applicant_token_secret: SecretStr | None = Field(
-        None, description="HS256 key for applicant session tokens; must be the same on every replica. Unset: random per process."
+        None,
+        description="HS256 key for applicant session tokens; must be the same on every replica. Unset: random per process.",
     )
     applicant_token_minutes: int = 30
     invitation_days: int = Field(30, description="How long an invitation link and password stay valid.")
     sign_in_max_attempts: int = Field(5, description="Wrong passwords before an invitation is locked.")
     sign_in_lockout_minutes: int = 15
     notifications_public_key: str | None = Field(
-        None, description="Base64 X25519 public key of the notifications service; invitation secrets are sealed with it."
+        None,
+        description="Base64 X25519 public key of the notifications service; invitation secrets are sealed with it.",
     )
     portal_url: str = Field("http://localhost:8001/apply", description="Base of the link e-mailed to applicants.")
     roster_max_bytes: int = 5 * 1024 * 1024

@@ -66,15 +66,31 @@ def delivery_worker(runtime: ServiceRuntime, settings: NotificationsSettings, *,
     """The delivery worker as configured (tests build extra replicas with it)."""
     private_key = settings.seal_private_key.get_secret_value() if settings.seal_private_key else None
     smtp_password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
-    mailer = SmtpSender(SmtpConfig(settings.smtp_host, settings.smtp_port, settings.smtp_security, settings.smtp_username,
-                                   smtp_password, settings.smtp_timeout))
+    mailer = SmtpSender(
+        SmtpConfig(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_security,
+            settings.smtp_username,
+            smtp_password,
+            settings.smtp_timeout,
+        )
+    )
     policy = SendingPolicy(
-        mail_from=settings.mail_from, sms_originator=settings.sms_originator, seal_private_key=private_key,
-        lease=timedelta(seconds=settings.delivery_lease_seconds), batch=settings.delivery_batch,
-        retry=RetryPolicy(settings.delivery_max_attempts, timedelta(seconds=settings.delivery_backoff_seconds),
-                          timedelta(seconds=settings.delivery_backoff_cap_seconds)))
-    return DeliveryWorker(runtime.uow, Renderer(), mailer, sms_provider(settings), policy,
-                          **({"now": now} if now else {}))
+        mail_from=settings.mail_from,
+        sms_originator=settings.sms_originator,
+        seal_private_key=private_key,
+        lease=timedelta(seconds=settings.delivery_lease_seconds),
+        batch=settings.delivery_batch,
+        retry=RetryPolicy(
+            settings.delivery_max_attempts,
+            timedelta(seconds=settings.delivery_backoff_seconds),
+            timedelta(seconds=settings.delivery_backoff_cap_seconds),
+        ),
+    )
+    return DeliveryWorker(
+        runtime.uow, Renderer(), mailer, sms_provider(settings), policy, **({"now": now} if now else {})
+    )
 
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
@@ -83,12 +99,17 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         log.warning("seal_private_key_unset", detail="invitation e-mails cannot be sent; they will fail")
     sms_provider(settings)  # a misconfigured provider stops the start, not the first SMS
     # Sends at once after a commit that recorded deliveries, else every delivery_poll_seconds.
-    sending = PeriodicWorker("delivery-worker", lambda: app.state.delivery_worker.run_once(),
-                             settings.delivery_poll_seconds)
+    sending = PeriodicWorker(
+        "delivery-worker", lambda: app.state.delivery_worker.run_once(), settings.delivery_poll_seconds
+    )
     handlers = EventHandlers(settings.default_locale, settings.shipment_query_url, wake_sender=sending.wake)
     definition = dataclasses.replace(DEFINITION, consumers=consumer_specs(handlers))
-    reminders = ReminderPolicy(settings.reminder_steps, settings.digest_period,
-                               timedelta(days=settings.digest_window_days), settings.default_locale)
+    reminders = ReminderPolicy(
+        settings.reminder_steps,
+        settings.digest_period,
+        timedelta(days=settings.digest_window_days),
+        settings.default_locale,
+    )
 
     async def on_startup(runtime: ServiceRuntime) -> None:
         scheduler = ReminderScheduler(runtime.uow, reminders, wake_sender=sending.wake)
@@ -100,12 +121,18 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
 
         if settings.run_background_workers:
             runtime.spawn(sending.run(), "delivery-worker")
-            runtime.spawn(PeriodicWorker("reminder-scheduler", remind, settings.scheduler_interval_seconds).run(),
-                          "reminder-scheduler")
+            runtime.spawn(
+                PeriodicWorker("reminder-scheduler", remind, settings.scheduler_interval_seconds).run(),
+                "reminder-scheduler",
+            )
 
     app = create_service_app(
-        definition, settings, title="esign notifications", description=DESCRIPTION,
-        routers=[deliveries.router, templates.router], token_verifier=token_verifier_from(settings),
+        definition,
+        settings,
+        title="esign notifications",
+        description=DESCRIPTION,
+        routers=[deliveries.router, templates.router],
+        token_verifier=token_verifier_from(settings),
         on_startup=on_startup,
     )
     app.state.renderer = Renderer()

@@ -29,7 +29,8 @@ class NotificationsSettings(ServiceSettings):
 
     port: int = 8002
     seal_private_key: SecretStr | None = Field(
-        None, description="Base64 X25519 private key that opens invitation credentials. Unset: invitations fail (dead).")
+        None, description="Base64 X25519 private key that opens invitation credentials. Unset: invitations fail (dead)."
+    )
 
     # E-mail
     smtp_host: str = "127.0.0.1"
@@ -37,14 +38,18 @@ class NotificationsSettings(ServiceSettings):
     smtp_security: SmtpSecurity = SmtpSecurity.NONE
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
-    smtp_timeout: float = Field(20.0, description="Seconds for one SMTP conversation; keep well under delivery_lease_seconds.")
+    smtp_timeout: float = Field(
+        20.0, description="Seconds for one SMTP conversation; keep well under delivery_lease_seconds."
+    )
     mail_from: str = "Kamu SM e-imza <noreply@esign.localhost>"
 
     # SMS
     sms_provider: SmsProviderKind = SmsProviderKind.SINK
-    sms_sink_dir: Path = Field(Path(tempfile.gettempdir()) / "esign-sms",
-                               description="Where the sink writes one readable file per SMS (+ sms.jsonl); `esign up` "
-                                           "points it into its data directory.")
+    sms_sink_dir: Path = Field(
+        Path(tempfile.gettempdir()) / "esign-sms",
+        description="Where the sink writes one readable file per SMS (+ sms.jsonl); `esign up` "
+        "points it into its data directory.",
+    )
     sms_http_url: str | None = Field(None, description="The provider's JSON send endpoint.")
     sms_http_username: str | None = None
     sms_http_password: SecretStr | None = None
@@ -65,8 +70,10 @@ class NotificationsSettings(ServiceSettings):
     digest_period: DigestPeriod = DigestPeriod.WEEKLY
     digest_window_days: int = Field(60, description="Officer digests list certificates expiring within this many days.")
 
-    shipment_query_url: str = Field("http://localhost:8003/gonderi-sorgulama",
-                                    description="Public 'Gönderi Sorgulama' page, when an event names none.")
+    shipment_query_url: str = Field(
+        "http://localhost:8003/gonderi-sorgulama",
+        description="Public 'Gönderi Sorgulama' page, when an event names none.",
+    )
     default_locale: str = "tr"
 
     @field_validator("reminder_days")

@@ -52,13 +52,28 @@ def utc_now() -> datetime:
 class Workers:
     """The service's background work, each step one short function of the clock (tests call them)."""
 
-    def __init__(self, runtime: ServiceRuntime, settings: TrackingSettings, carrier: Carrier,
-                 simulated: SimulatedCarrier | None, policy: WebhookPolicy, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        runtime: ServiceRuntime,
+        settings: TrackingSettings,
+        carrier: Carrier,
+        simulated: SimulatedCarrier | None,
+        policy: WebhookPolicy,
+        clock: Callable[[], datetime],
+    ) -> None:
         self.runtime, self.settings, self.carrier, self.simulated, self.policy, self.clock = (
-            runtime, settings, carrier, simulated, policy, clock)
+            runtime,
+            settings,
+            carrier,
+            simulated,
+            policy,
+            clock,
+        )
         self.registration = RegistrationPolicy(
-            lease=timedelta(seconds=settings.registration_lease_seconds), batch=settings.registration_batch,
-            public_query_url=settings.public_query_url)
+            lease=timedelta(seconds=settings.registration_lease_seconds),
+            batch=settings.registration_batch,
+            public_query_url=settings.public_query_url,
+        )
 
     def uow(self) -> TrackingUnitOfWork:
         return self.runtime.uow()  # type: ignore[return-value]
@@ -69,8 +84,9 @@ class Workers:
     async def simulate(self) -> int:
         assert self.simulated is not None
         async with self.uow() as uow:
-            moved = await simulation.tick(uow, self.policy, self.simulated,
-                                          timedelta(seconds=self.settings.simulated_step_seconds), self.clock())
+            moved = await simulation.tick(
+                uow, self.policy, self.simulated, timedelta(seconds=self.settings.simulated_step_seconds), self.clock()
+            )
             await uow.commit()
         return 0 if moved < 50 else moved  # a full batch: there may be more at once
 
@@ -87,7 +103,9 @@ class Workers:
             await adopt_orphaned_reports(uow, self.carrier.name, self.settings.public_query_url)
             await uow.commit()
         now = self.clock()
-        keep = timedelta(seconds=max(2 * self.settings.webhook_tolerance_seconds, self.settings.public_query_window_seconds))
+        keep = timedelta(
+            seconds=max(2 * self.settings.webhook_tolerance_seconds, self.settings.public_query_window_seconds)
+        )
         async with self.uow() as uow:
             await uow.webhook_receipts.purge(now - keep)
             await rate_limit.purge(uow.session, orm.rate_limit_windows, now - keep)
@@ -127,16 +145,21 @@ def create_app(settings: TrackingSettings | None = None, *, clock: Callable[[], 
         registrar = PeriodicWorker("carrier-registration", workers.register, interval=2.0)
         wake_registrar.callback = registrar.wake
         runtime.spawn(registrar.run(), "carrier-registration")
-        runtime.spawn(PeriodicWorker("stuck-detector", workers.detect_stuck, settings.stuck_check_seconds).run(),
-                      "stuck-detector")
+        runtime.spawn(
+            PeriodicWorker("stuck-detector", workers.detect_stuck, settings.stuck_check_seconds).run(), "stuck-detector"
+        )
         runtime.spawn(PeriodicWorker("housekeeping", workers.housekeeping, 60.0).run(), "housekeeping")
         if simulated is not None and settings.simulated_step_seconds > 0:
             step = max(1.0, settings.simulated_step_seconds / 4)
             runtime.spawn(PeriodicWorker("simulated-courier", workers.simulate, step).run(), "simulated-courier")
 
     app = create_service_app(
-        definition, settings, title="esign tracking", description=DESCRIPTION,
-        routers=[operator.router, webhooks.router, public.router], token_verifier=token_verifier_from(settings),
+        definition,
+        settings,
+        title="esign tracking",
+        description=DESCRIPTION,
+        routers=[operator.router, webhooks.router, public.router],
+        token_verifier=token_verifier_from(settings),
         on_startup=on_startup,
     )
     app.state.webhook_policy = policy

@@ -47,8 +47,12 @@ def _operator_token(args: argparse.Namespace) -> str:
 
 def advance(args: argparse.Namespace) -> int:
     body = {k: v for k, v in {"status": args.status, "reason": args.reason}.items() if v}
-    r = httpx.post(f"{args.url}/v1/ops/simulated-carrier/shipments/{args.tracking_number}/advance", json=body or None,
-                   headers={"Authorization": f"Bearer {_operator_token(args)}"}, timeout=10)
+    r = httpx.post(
+        f"{args.url}/v1/ops/simulated-carrier/shipments/{args.tracking_number}/advance",
+        json=body or None,
+        headers={"Authorization": f"Bearer {_operator_token(args)}"},
+        timeout=10,
+    )
     print(json.dumps(r.json(), ensure_ascii=False, indent=2))
     return 0 if r.is_success else 1
 
@@ -57,22 +61,34 @@ def webhook(args: argparse.Namespace) -> int:
     secret = _local_secret("ESIGN_TRACKING_WEBHOOK_SECRET", "tracking_webhook_secret")
     if not secret:
         sys.exit("no webhook secret: set ESIGN_TRACKING_WEBHOOK_SECRET")
-    report = {"event_id": f"cli-{uuid.uuid4().hex}", "tracking_number": args.tracking_number,
-              "status": args.carrier_status, "occurred_at": datetime.now(timezone.utc).isoformat()}
+    report = {
+        "event_id": f"cli-{uuid.uuid4().hex}",
+        "tracking_number": args.tracking_number,
+        "status": args.carrier_status,
+        "occurred_at": datetime.now(timezone.utc).isoformat(),
+    }
     if args.reason:
         report["reason"] = args.reason
     body = json.dumps(report, ensure_ascii=False).encode()
-    headers = webhooks.signed_headers(secret.encode(), int(time.time()), body, timestamp_header=TIMESTAMP_HEADER,
-                                      signature_header=SIGNATURE_HEADER)
-    r = httpx.post(f"{args.url}/v1/carrier/webhooks", content=body,
-                   headers={**headers, "Content-Type": "application/json"}, timeout=10)
+    headers = webhooks.signed_headers(
+        secret.encode(), int(time.time()), body, timestamp_header=TIMESTAMP_HEADER, signature_header=SIGNATURE_HEADER
+    )
+    r = httpx.post(
+        f"{args.url}/v1/carrier/webhooks",
+        content=body,
+        headers={**headers, "Content-Type": "application/json"},
+        timeout=10,
+    )
     print(json.dumps(r.json(), ensure_ascii=False, indent=2))
     return 0 if r.is_success else 1
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.tracking.cli", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m services.tracking.cli",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--url", default=os.environ.get("ESIGN_TRACKING_URL", "http://127.0.0.1:8003"))
     sub = parser.add_subparsers(dest="command", required=True)
     a = sub.add_parser("advance", help="simulated carrier: report the next status (or --status)")

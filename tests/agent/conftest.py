@@ -52,9 +52,7 @@ async def start_agent(softhsm: SoftHSM) -> AsyncIterator[StartAgent]:
     """``await start_agent(pin_entry="agent", loader=..., pin_prompt=..., clock=...)``."""
     started: list[Agent] = []
 
-    async def start(
-        *, loader: Any = pkcs11.lib, pin_prompt: Any = None, clock: Any = None, **config: Any
-    ) -> Agent:
+    async def start(*, loader: Any = pkcs11.lib, pin_prompt: Any = None, clock: Any = None, **config: Any) -> Agent:
         extra = {"clock": clock} if clock is not None else {}
         agent = Agent(agent_config(**config), loader=loader, pin_prompt=pin_prompt, **extra)
         await agent.start()

@@ -72,9 +72,7 @@ StartAgent = Callable[..., Awaitable[Agent]]
 _MECHANISMS = {"rsa-2048": "RSA_PKCS1_SHA256", "ec-p256": "ECDSA_SHA256", "ec-p384": "ECDSA_SHA256"}
 
 
-def sign_fields(
-    card: Card, pin: str | None = None, key: str = "ec-p256", data: bytes = b"data"
-) -> dict[str, Any]:
+def sign_fields(card: Card, pin: str | None = None, key: str = "ec-p256", data: bytes = b"data") -> dict[str, Any]:
     """The fields of a ``sign`` request; ``pin`` defaults to the card's right PIN."""
     return {
         "token": card.id,

@@ -22,9 +22,7 @@ PROTOCOL_DOC = Path(__file__).resolve().parents[2] / "docs" / "agent-protocol.md
 
 def documented_client() -> str:
     """The client code block of the protocol document, verbatim."""
-    match = re.search(
-        r"```js\n(// agent-client\.js.*?)```", PROTOCOL_DOC.read_text(encoding="utf-8"), re.S
-    )
+    match = re.search(r"```js\n(// agent-client\.js.*?)```", PROTOCOL_DOC.read_text(encoding="utf-8"), re.S)
     assert match, "docs/agent-protocol.md lost its client code block"
     return match[1]
 
@@ -94,9 +92,7 @@ SIGN_IN_PAGE = """async ({port, pin}) => {
 }"""
 
 
-async def test_page_in_chromium_reads_the_certificate_and_signs(
-    start_agent, softhsm, site, chromium
-):
+async def test_page_in_chromium_reads_the_certificate_and_signs(start_agent, softhsm, site, chromium):
     origin = f"http://127.0.0.1:{site}"
     # Back-off off, so the page can sign right after its wrong-PIN attempt.
     agent = await start_agent(allow_origins=(origin,), wrong_pin_delay=0.0)

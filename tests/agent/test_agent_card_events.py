@@ -47,9 +47,7 @@ async def test_removed_card_is_announced_and_no_longer_served(agent, softhsm):
             assert "id" not in event  # events are not answers
             assert {t["id"] for t in (await page.ok("list_tokens"))["tokens"]} == {softhsm.main.id}
             assert (await page.error("sign", **sign_fields(spare)))["code"] == "TOKEN_NOT_PRESENT"
-            assert (await page.error("get_certificates", token=spare.id))[
-                "code"
-            ] == "TOKEN_NOT_PRESENT"
+            assert (await page.error("get_certificates", token=spare.id))["code"] == "TOKEN_NOT_PRESENT"
             # The card that is still in keeps working.
             assert (await page.ok("sign", **sign_fields(softhsm.main)))["signature"]
 
@@ -93,6 +91,4 @@ def test_a_card_counts_as_removed_after_two_scans_without_it_and_as_inserted_at_
 
 
 def _event(name: str, info: TokenInfo) -> str:
-    return json.dumps(
-        {"event": name, "token": info.to_json()}, ensure_ascii=False, separators=(",", ":")
-    )
+    return json.dumps({"event": name, "token": info.to_json()}, ensure_ascii=False, separators=(",", ":"))

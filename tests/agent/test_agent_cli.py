@@ -25,15 +25,11 @@ def command() -> str:
     return str(COMMAND)
 
 
-async def test_run_serves_pages_with_settings_from_file_environment_and_command_line(
-    command, softhsm, tmp_path
-):
+async def test_run_serves_pages_with_settings_from_file_environment_and_command_line(command, softhsm, tmp_path):
     config = tmp_path / "config.toml"
     config.write_text('card_types = ["softhsm"]\npoll_interval = 0.2\n')
     env = {**os.environ, "ESIGN_AGENT_CONFIG": str(config), "ESIGN_AGENT_ALLOW_ORIGINS": ORIGIN}
-    proc = await asyncio.create_subprocess_exec(
-        command, "run", "--port", "0", env=env, stderr=asyncio.subprocess.PIPE
-    )
+    proc = await asyncio.create_subprocess_exec(command, "run", "--port", "0", env=env, stderr=asyncio.subprocess.PIPE)
     try:
         port, log = None, []
         while port is None:
@@ -42,9 +38,7 @@ async def test_run_serves_pages_with_settings_from_file_environment_and_command_
             log.append(line)
             if match := re.search(r"listening on ws://127\.0\.0\.1:(\d+)", line):
                 port = int(match[1])
-        async with connect(
-            f"ws://127.0.0.1:{port}", origin=ORIGIN, subprotocols=["esign-agent.v1"]
-        ) as ws:
+        async with connect(f"ws://127.0.0.1:{port}", origin=ORIGIN, subprotocols=["esign-agent.v1"]) as ws:
             page = Client(ws)
             assert (await page.ok("hello"))["card_types"][0]["id"] == "softhsm"
             assert {t["label"] for t in (await page.ok("list_tokens"))["tokens"]} == {

@@ -56,9 +56,7 @@ async def test_parallel_signs_from_many_pages_each_verify_or_report_busy(agent, 
     signed = 0
     for data, answer in zip(pages, answers, strict=True):
         if answer["ok"]:
-            key.verify(
-                base64.b64decode(answer["result"]["signature"]), data, ec.ECDSA(hashes.SHA256())
-            )
+            key.verify(base64.b64decode(answer["result"]["signature"]), data, ec.ECDSA(hashes.SHA256()))
             signed += 1
         else:
             assert answer["error"]["code"] == "BUSY"

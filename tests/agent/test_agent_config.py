@@ -34,9 +34,7 @@ def test_command_line_beats_environment_beats_file(tmp_path):
         ("https://a.example", "https://b.example"),
         "agent",  # only the file set it
     )
-    from_cli = load_config(
-        {"port": 3333, "allow_origins": ("https://c.example",)}, env=env, config_file=path
-    )
+    from_cli = load_config({"port": 3333, "allow_origins": ("https://c.example",)}, env=env, config_file=path)
     assert (from_cli.port, from_cli.allow_origins, from_cli.config_file) == (
         3333,
         ("https://c.example",),
@@ -52,10 +50,7 @@ def test_environment_names_the_configuration_file(tmp_path):
 def test_defaults_without_any_file(tmp_path):
     config = load_config({}, env={"XDG_CONFIG_HOME": str(tmp_path)})
     assert config == Config()
-    assert (
-        default_config_path({"XDG_CONFIG_HOME": str(tmp_path)})
-        == tmp_path / "esign-agent" / "config.toml"
-    )
+    assert default_config_path({"XDG_CONFIG_HOME": str(tmp_path)}) == tmp_path / "esign-agent" / "config.toml"
 
 
 @pytest.mark.parametrize(

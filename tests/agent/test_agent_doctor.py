@@ -51,9 +51,7 @@ async def test_doctor_warns_before_expiry_and_fails_after_it(softhsm):
 
 def test_doctor_explains_a_missing_module_and_a_missing_allow_list(tmp_path):
     missing = str(tmp_path / "libakisp11.so")
-    status, text = doctor(
-        agent_config(card_types=("akis",), modules={"akis": missing}, allow_origins=())
-    )
+    status, text = doctor(agent_config(card_types=("akis",), modules={"akis": missing}, allow_origins=()))
     assert status == 1
     assert f"[!!] the AKİS (TÜBİTAK) PKCS#11 module was not found; looked in: {missing}" in text
     assert '[modules] akis = "/path/to/module"' in text
@@ -103,9 +101,7 @@ def test_doctor_warns_when_the_port_is_taken(softhsm):
     assert f"port {port} on 127.0.0.1 is in use" in text
 
 
-LOADED = ModuleStatus(
-    CardType("akis", "AKİS (TÜBİTAK)", ("/usr/lib/libakisp11.so",)), "/usr/lib/libakisp11.so"
-)
+LOADED = ModuleStatus(CardType("akis", "AKİS (TÜBİTAK)", ("/usr/lib/libakisp11.so",)), "/usr/lib/libakisp11.so")
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -114,9 +110,7 @@ def test_no_reader_and_no_card_get_their_own_advice():
     no_reader = diagnose_card(CardReport(LOADED, slots=0), NOW, "x86_64")
     assert (no_reader[-1].level, no_reader[-1].text) == (PROBLEM, "no card reader found")
     assert "plug in the card reader" in no_reader[-1].fix
-    blank = TokenInfo(
-        "akis:-", "akis", 0, "", "", "", "", PinStatus(False, False, False), initialized=False
-    )
+    blank = TokenInfo("akis:-", "akis", 0, "", "", "", "", PinStatus(False, False, False), initialized=False)
     no_card = diagnose_card(CardReport(LOADED, slots=1, tokens=[blank]), NOW, "x86_64")
     assert no_card[-1].text == "a card reader is connected but there is no card in it"
     assert no_card[-1].fix == "insert the card"

@@ -40,27 +40,17 @@ async def test_plan_signs_verifiably(agent, softhsm, key, name, available, preha
     assert plan.prehash is prehash
 
     def sign_on_card(_store):
-        with (
-            pkcs11.lib(softhsm.module)
-            .get_token(token_label=card.label)
-            .open(user_pin=card.pin) as session
-        ):
+        with pkcs11.lib(softhsm.module).get_token(token_label=card.label).open(user_pin=card.pin) as session:
             private = session.get_key(object_class=pkcs11.ObjectClass.PRIVATE_KEY, label=key)
-            return private.sign(
-                plan.payload(DATA), mechanism=plan.mechanism, mechanism_param=plan.param
-            )
+            return private.sign(plan.payload(DATA), mechanism=plan.mechanism, mechanism_param=plan.param)
 
     verify(der, name.value, DATA, plan.finish(await agent.worker.run(sign_on_card)))
 
 
 def test_plan_refuses_what_the_card_or_the_key_cannot_do():
     ca = DemoCA()
-    p521 = ca.issue(
-        ec.generate_private_key(ec.SECP521R1()).public_key(), "Ayşe Yılmaz", "10000000146"
-    )
-    p256 = ca.issue(
-        ec.generate_private_key(ec.SECP256R1()).public_key(), "Ayşe Yılmaz", "10000000146"
-    )
+    p521 = ca.issue(ec.generate_private_key(ec.SECP521R1()).public_key(), "Ayşe Yılmaz", "10000000146")
+    p256 = ca.issue(ec.generate_private_key(ec.SECP256R1()).public_key(), "Ayşe Yılmaz", "10000000146")
     p521_info = CertificateInfo.from_der(p521.public_bytes(Encoding.DER))
     p256_info = CertificateInfo.from_der(p256.public_bytes(Encoding.DER))
     everything = set(M)

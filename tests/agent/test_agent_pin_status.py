@@ -45,9 +45,7 @@ async def test_pin_status_counts_down_and_a_locked_card_is_never_tried(start_age
         assert (await page.ok("sign", **sign_fields(softhsm.spare)))["signature"]
 
 
-async def test_right_pin_on_the_final_try_signs_with_a_warning_in_the_log(
-    start_agent, softhsm, caplog
-):
+async def test_right_pin_on_the_final_try_signs_with_a_warning_in_the_log(start_agent, softhsm, caplog):
     caplog.set_level(logging.INFO, logger="esign_agent")
     counter, clock = RetryCounter(tries=3), FakeClock()
     agent = await start_agent(loader=counter.load, clock=clock)

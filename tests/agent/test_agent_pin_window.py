@@ -42,13 +42,9 @@ async def test_cancelled_window_answers_cancelled_and_costs_no_attempt(start_age
     async with client(agent) as page:
         assert (await page.error("sign", **without_pin(sign_fields(card))))["code"] == "CANCELLED"
         prompt.pin = "000000"
-        assert (await page.error("sign", **without_pin(sign_fields(card))))[
-            "code"
-        ] == "PIN_INCORRECT"
+        assert (await page.error("sign", **without_pin(sign_fields(card))))["code"] == "PIN_INCORRECT"
         # The cancel did not count as a wrong PIN; the wrong PIN did.
-        assert (await page.error("sign", **without_pin(sign_fields(card))))[
-            "code"
-        ] == "RATE_LIMITED"
+        assert (await page.error("sign", **without_pin(sign_fields(card))))["code"] == "RATE_LIMITED"
 
 
 async def test_no_window_opens_for_a_request_that_would_fail_anyway(start_agent, softhsm):

@@ -39,9 +39,7 @@ async def test_hello_reports_versions_card_types_and_mechanisms(agent):
     assert hello["protocol_version"] == 1
     assert hello["agent"] == "esign-agent"
     assert hello["agent_version"]
-    assert hello["card_types"] == [
-        {"id": "softhsm", "label": "SoftHSM2 (test token)", "available": True}
-    ]
+    assert hello["card_types"] == [{"id": "softhsm", "label": "SoftHSM2 (test token)", "available": True}]
     assert hello["mechanisms"] == ["RSA_PKCS1_SHA256", "RSA_PSS_SHA256", "ECDSA_SHA256"]
     assert hello["pin_entry"] == "page"
 
@@ -118,9 +116,7 @@ async def test_sign_refusals_name_what_is_wrong(agent, softhsm):
     card = softhsm.main
     sign = {"mechanism": "RSA_PKCS1_SHA256", "data": "AAEC", "pin": card.pin}
     async with client(agent) as page:
-        wrong_key_type = await page.error(
-            "sign", token=card.id, certificate=card.fp("ec-p256"), **sign
-        )
+        wrong_key_type = await page.error("sign", token=card.id, certificate=card.fp("ec-p256"), **sign)
         unknown_cert = await page.error("sign", token=card.id, certificate="ab" * 32, **sign)
         no_key = await page.error(
             "sign",
@@ -128,9 +124,7 @@ async def test_sign_refusals_name_what_is_wrong(agent, softhsm):
             certificate=card.fp("orphan"),
             **{**sign, "mechanism": "ECDSA_SHA256"},
         )
-        no_card = await page.error(
-            "sign", token="softhsm:0000", certificate=card.fp("rsa-2048"), **sign
-        )
+        no_card = await page.error("sign", token="softhsm:0000", certificate=card.fp("rsa-2048"), **sign)
         unloaded_type = await page.error("get_certificates", token="akis:1234")
         unknown_mechanism = await page.error(
             "sign",
@@ -172,9 +166,7 @@ async def test_sign_refusals_name_what_is_wrong(agent, softhsm):
         (b"\x00binary", None, "Binary"),
     ],
 )
-async def test_malformed_requests_get_bad_request_and_the_connection_survives(
-    agent, frame, answer_id, mentions
-):
+async def test_malformed_requests_get_bad_request_and_the_connection_survives(agent, frame, answer_id, mentions):
     async with client(agent) as page:
         answer = await page.send_raw(frame)
         assert answer["ok"] is False

@@ -108,9 +108,7 @@ async def test_fifty_wrong_pins_leak_no_session(start_agent, softhsm):
     async with client(agent) as page:
         for _ in range(50):
             clock.advance(3600)  # past any back-off
-            assert (await page.error("sign", **sign_fields(card, pin="000000")))[
-                "code"
-            ] == "PIN_INCORRECT"
+            assert (await page.error("sign", **sign_fields(card, pin="000000")))["code"] == "PIN_INCORRECT"
         assert not await agent.worker.run(read_only_session_open(softhsm.module, card))
         clock.advance(3600)
         assert (await page.ok("sign", **sign_fields(card)))["signature"]
@@ -122,9 +120,7 @@ async def test_wrong_pins_back_off_per_card(start_agent, softhsm):
     agent = await start_agent(clock=clock, wrong_pin_delay=2.0, wrong_pin_max_delay=60.0)
     card = softhsm.main
     async with client(agent) as page:
-        assert (await page.error("sign", **sign_fields(card, pin="000000")))[
-            "code"
-        ] == "PIN_INCORRECT"
+        assert (await page.error("sign", **sign_fields(card, pin="000000")))["code"] == "PIN_INCORRECT"
         # Even the right PIN is not tried during the back-off ...
         limited = await page.error("sign", **sign_fields(card))
         assert (limited["code"], limited["retry_after"]) == ("RATE_LIMITED", 2)
@@ -133,22 +129,16 @@ async def test_wrong_pins_back_off_per_card(start_agent, softhsm):
         clock.advance(1.5)
         assert (await page.error("sign", **sign_fields(card)))["retry_after"] == 1
         clock.advance(0.5)
-        assert (await page.error("sign", **sign_fields(card, pin="111111")))[
-            "code"
-        ] == "PIN_INCORRECT"
+        assert (await page.error("sign", **sign_fields(card, pin="111111")))["code"] == "PIN_INCORRECT"
         assert (await page.error("sign", **sign_fields(card)))["retry_after"] == 4  # doubled
         clock.advance(4)
         assert (await page.ok("sign", **sign_fields(card)))["signature"]
         # A right PIN clears the count: the next wrong one starts from the first delay again.
-        assert (await page.error("sign", **sign_fields(card, pin="000000")))[
-            "code"
-        ] == "PIN_INCORRECT"
+        assert (await page.error("sign", **sign_fields(card, pin="000000")))["code"] == "PIN_INCORRECT"
         assert (await page.error("sign", **sign_fields(card)))["retry_after"] == 2
 
 
-async def test_log_has_origin_operation_result_and_fingerprint_and_nothing_personal(
-    start_agent, softhsm, caplog
-):
+async def test_log_has_origin_operation_result_and_fingerprint_and_nothing_personal(start_agent, softhsm, caplog):
     caplog.set_level(logging.DEBUG)
     clock = FakeClock()
     agent = await start_agent(clock=clock)
@@ -160,9 +150,7 @@ async def test_log_has_origin_operation_result_and_fingerprint_and_nothing_perso
         await page.error("sign", **sign_fields(card, pin="987654"))
     # Everything the agent logged, even at DEBUG; the test's own client logs frames (with PINs)
     # at DEBUG too, but it plays the page, not the agent.
-    text = "\n".join(
-        r.getMessage() for r in caplog.records if not r.name.startswith("websockets.client")
-    )
+    text = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("websockets.client"))
     assert f"origin={ORIGIN} op=sign result=OK cert={card.fp('ec-p256')}" in text
     assert f"origin={ORIGIN} op=sign result=PIN_INCORRECT cert={card.fp('ec-p256')}" in text
     assert f"origin={ORIGIN} op=get_certificates result=OK" in text

@@ -43,8 +43,11 @@ def _check_settings(service: str, env: dict[str, str], monkeypatch: pytest.Monke
     """Every ESIGN_ name is one of the service's settings, and the values load as the service loads them."""
     settings_class, prefix = _settings_class(service), _prefix(service)
     names = {k for k in env if k.startswith("ESIGN_")}
-    unknown = {k for k in names if not k.startswith(prefix) or k.removeprefix(prefix).lower() not in
-               settings_class.model_fields}
+    unknown = {
+        k
+        for k in names
+        if not k.startswith(prefix) or k.removeprefix(prefix).lower() not in settings_class.model_fields
+    }
     assert not unknown, f"{service}: settings it does not have: {sorted(unknown)}"
     with monkeypatch.context() as m:
         for key in [k for k in os.environ if k.startswith(prefix)]:
@@ -82,14 +85,25 @@ def test_every_object_is_valid_for_the_kubernetes_api(documents):
     for doc in documents:
         kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
     kinds = sorted({d["kind"] for d in documents})
-    assert kinds == ["ConfigMap", "Deployment", "Ingress", "Namespace", "NetworkPolicy", "PodDisruptionBudget",
-                     "Service"]
+    assert kinds == [
+        "ConfigMap",
+        "Deployment",
+        "Ingress",
+        "Namespace",
+        "NetworkPolicy",
+        "PodDisruptionBudget",
+        "Service",
+    ]
 
 
 def test_a_broken_object_is_caught():
     """The schema check above can fail: a misspelt field in a container is refused."""
-    bad = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"},
-           "spec": {"containers": [{"name": "x", "image": "esign", "readinesProbe": {}}]}}
+    bad = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "x"},
+        "spec": {"containers": [{"name": "x", "image": "esign", "readinesProbe": {}}]},
+    }
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(bad, KUBERNETES_VERSION, strict=True)
 
@@ -111,8 +125,11 @@ def test_each_deployment_runs_its_service_migrated_probed_and_locked_down(servic
     # The pod security standard the namespace enforces ("restricted").
     assert pod["securityContext"]["runAsNonRoot"] and pod["automountServiceAccountToken"] is False
     for c in (container, migrate):
-        assert c["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                                        "capabilities": {"drop": ["ALL"]}}
+        assert c["securityContext"] == {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        }
 
     config = _of(documents, "ConfigMap")[f"{service}-config"]
     assert {"configMapRef": {"name": f"{service}-config"}} in container["envFrom"]
@@ -129,8 +146,12 @@ def test_the_secrets_esign_keys_makes_are_the_ones_the_deployments_read(tmp_path
     generated = {g["name"]: g["envs"] for g in kustomization["secretGenerator"]}
     assert generated == {f"{s}-secrets": [f"secrets/{s}.env"] for s in NAMES}
 
-    out = subprocess.run([sys.executable, "-m", "esign.cli", "keys", "--env-dir", str(tmp_path)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "esign.cli", "keys", "--env-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.splitlines() == [f"wrote {tmp_path / f'{s}.env'}" for s in NAMES]
     for service in NAMES:
         lines = (tmp_path / f"{service}.env").read_text().splitlines()
@@ -144,15 +165,21 @@ def test_the_secrets_esign_keys_makes_are_the_ones_the_deployments_read(tmp_path
 def _owner(path: str, rules: list[tuple[str, str, str]]) -> str | None:
     """The backend an ingress sends ``path`` to (Kubernetes matching: Exact, or Prefix by path
     element; the longest prefix wins)."""
-    matches = [(len(p), backend) for p, kind, backend in rules
-               if (kind == "Exact" and path == p) or (kind == "Prefix" and (path == p or path.startswith(p + "/")))]
+    matches = [
+        (len(p), backend)
+        for p, kind, backend in rules
+        if (kind == "Exact" and path == p) or (kind == "Prefix" and (path == p or path.startswith(p + "/")))
+    ]
     return max(matches)[1] if matches else None
 
 
 def test_the_ingress_sends_every_public_route_to_its_service_and_nothing_internal(documents, apps):
     (ingress,) = _of(documents, "Ingress").values()
-    rules = [(p["path"], p["pathType"], p["backend"]["service"]["name"])
-             for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
+    rules = [
+        (p["path"], p["pathType"], p["backend"]["service"]["name"])
+        for rule in ingress["spec"]["rules"]
+        for p in rule["http"]["paths"]
+    ]
     for service, paths in apps.items():
         for path in paths:
             owner = _owner(path.replace("{", "x").replace("}", "x"), rules)
@@ -185,12 +212,16 @@ def test_the_compose_stack_sets_only_settings_the_services_have(monkeypatch):
 def test_the_image_gets_every_file_the_services_read_at_run_time(tmp_path):
     """The Dockerfile installs a wheel of the project: e-mail templates, migrations and pages must
     be in it, not only the Python modules."""
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(tmp_path),
-                    str(ROOT)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
     (wheel,) = tmp_path.glob("esign-*.whl")
     packaged = set(zipfile.ZipFile(wheel).namelist())
-    tracked = subprocess.run(["git", "ls-files", "esign", "services"], cwd=ROOT, capture_output=True, text=True,
-                             check=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files", "esign", "services"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     missing = [f for f in tracked if f not in packaged]
     assert not missing, f"not in the image: {missing}"
 
@@ -198,8 +229,9 @@ def test_the_image_gets_every_file_the_services_read_at_run_time(tmp_path):
 def test_the_image_is_built_from_what_the_dockerignore_lets_in():
     dockerfile = (ROOT / "Dockerfile").read_text()
     copied = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("COPY ") and "--from" not in line]
-    allowed = [line[1:].rstrip("/") for line in (ROOT / ".dockerignore").read_text().splitlines()
-               if line.startswith("!")]
+    allowed = [
+        line[1:].rstrip("/") for line in (ROOT / ".dockerignore").read_text().splitlines() if line.startswith("!")
+    ]
     assert copied == ["pyproject.toml", "esign", "services"]
     assert all((ROOT / c).exists() and c in allowed for c in copied)
     assert "README.md" in allowed  # pyproject's readme

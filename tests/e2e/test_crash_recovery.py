@@ -32,17 +32,39 @@ PEOPLE = 300
 class ServiceProcess:
     def __init__(self, db_url: str, nats_url: str) -> None:
         self.port = free_port()
-        self.env = {**os.environ, **{f"ESIGN_APPLICATIONS_{k}": v for k, v in {
-            "DATABASE_URL": db_url, "NATS_URL": nats_url, "JWT_SECRET": JWT_SECRET,
-            "NOTIFICATIONS_PUBLIC_KEY": NOTIFICATIONS_PUBLIC, "APPLICANT_TOKEN_SECRET": "x" * 40,
-            "INVITATION_ISSUE_BATCH": "50", "RELAY_POLL_INTERVAL": "0.05"}.items()}}
+        self.env = {
+            **os.environ,
+            **{
+                f"ESIGN_APPLICATIONS_{k}": v
+                for k, v in {
+                    "DATABASE_URL": db_url,
+                    "NATS_URL": nats_url,
+                    "JWT_SECRET": JWT_SECRET,
+                    "NOTIFICATIONS_PUBLIC_KEY": NOTIFICATIONS_PUBLIC,
+                    "APPLICANT_TOKEN_SECRET": "x" * 40,
+                    "INVITATION_ISSUE_BATCH": "50",
+                    "RELAY_POLL_INTERVAL": "0.05",
+                }.items()
+            },
+        }
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "services.applications.app:create_app", "--factory",
-             "--port", str(self.port), "--no-access-log"], env=self.env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "services.applications.app:create_app",
+                "--factory",
+                "--port",
+                str(self.port),
+                "--no-access-log",
+            ],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for _ in range(300):
             try:
                 if httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=1).status_code == 200:
@@ -57,8 +79,12 @@ class ServiceProcess:
 
 
 async def issued_invitations(js, institution: str) -> collections.Counter:
-    sub = await js.subscribe("applications.invitation.issued", stream="APPLICATIONS", ordered_consumer=True,
-                             config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL))
+    sub = await js.subscribe(
+        "applications.invitation.issued",
+        stream="APPLICATIONS",
+        ordered_consumer=True,
+        config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
+    )
     seen: collections.Counter = collections.Counter()
     try:
         while True:
@@ -81,8 +107,11 @@ async def test_a_killed_service_loses_and_doubles_nothing(postgres, nats_server,
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{service.port}", timeout=30) as client:
         r = await client.post("/v1/institutions", json={"name": "Çökme Üniversitesi"}, headers=auth.operator())
         institution = r.json()["id"]
-        r = await client.post(f"/v1/institutions/{institution}/roster", content=roster_csv([person(5000 + n) for n in range(PEOPLE)]),
-                              headers={**auth.officer(institution), "Content-Type": "text/csv"})
+        r = await client.post(
+            f"/v1/institutions/{institution}/roster",
+            content=roster_csv([person(5000 + n) for n in range(PEOPLE)]),
+            headers={**auth.officer(institution), "Content-Type": "text/csv"},
+        )
         assert r.json()["created"] == PEOPLE
 
     js = nc.jetstream()
@@ -108,7 +137,9 @@ async def test_a_killed_service_loses_and_doubles_nothing(postgres, nats_server,
         await asyncio.sleep(0.1)
     for _ in range(100):  # and the relay has caught up
         async with engine.connect() as conn:
-            unpublished = (await conn.execute(sa.text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))).scalar_one()
+            unpublished = (
+                await conn.execute(sa.text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+            ).scalar_one()
         if unpublished == 0:
             break
         await asyncio.sleep(0.1)

@@ -27,8 +27,13 @@ ESIGN = [sys.executable, "-m", "esign.cli"]
 class Platform:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
-        self.ports = {"applications": free_port(), "notifications": free_port(), "tracking": free_port(),
-                      "nats": free_port(), "smtp": free_port()}
+        self.ports = {
+            "applications": free_port(),
+            "notifications": free_port(),
+            "tracking": free_port(),
+            "nats": free_port(),
+            "smtp": free_port(),
+        }
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -43,8 +48,13 @@ class Platform:
         args = [f"--{name}-port={port}" for name, port in self.ports.items()]
         # The simulated courier moves a parcel one step a second instead of every 20 s.
         env = {**os.environ, "ESIGN_TRACKING_SIMULATED_STEP_SECONDS": "1"}
-        self.proc = subprocess.Popen([*ESIGN, "up", "--data-dir", str(self.data_dir), *args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        self.proc = subprocess.Popen(
+            [*ESIGN, "up", "--data-dir", str(self.data_dir), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
         lines = []
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -62,8 +72,9 @@ class Platform:
         return out
 
     def esign(self, *args: str) -> str:
-        return subprocess.run([*ESIGN, *args, "--data-dir", str(self.data_dir)], check=True, capture_output=True,
-                              text=True, timeout=60).stdout
+        return subprocess.run(
+            [*ESIGN, *args, "--data-dir", str(self.data_dir)], check=True, capture_output=True, text=True, timeout=60
+        ).stdout
 
     def mail(self, to: str) -> list[dict]:
         return json.loads(self.esign("mail", "--to", to, "--json"))
@@ -96,7 +107,7 @@ def platform():
 def wait_for(what: str, probe, timeout: float = 60, every: float = 0.3):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if (found := probe()):
+        if found := probe():
             return found
         time.sleep(every)
     raise AssertionError(f"timed out waiting for {what}")
@@ -113,8 +124,11 @@ def test_first_application_through_the_running_platform(platform):
 
     institution = api.post("/v1/institutions", json={"name": "Uçtan Uca Üniversitesi"}, headers=operator).json()["id"]
     officer = platform.token("institution_officer", institution=institution, sub="nes.yetkilisi@uctan.edu.tr")
-    r = api.post(f"/v1/institutions/{institution}/roster", content=roster_csv([person(1), person(2)]),
-                 headers={**officer, "Content-Type": "text/csv"})
+    r = api.post(
+        f"/v1/institutions/{institution}/roster",
+        content=roster_csv([person(1), person(2)]),
+        headers={**officer, "Content-Type": "text/csv"},
+    )
     assert r.status_code == 200 and r.json()["created"] == 2, r.text
 
     # The invitation, read out of the e-mail the mail catcher caught, as the applicant reads it.
@@ -131,22 +145,40 @@ def test_first_application_through_the_running_platform(platform):
     assert session.status_code == 200, session.text
     applicant = {"Authorization": "Bearer " + session.json()["access_token"]}
     assert api.patch("/v1/applicant/application/form", json=COMPLETE_FORM, headers=applicant).status_code == 200
-    assert api.put("/v1/applicant/application/security-word", json={"security_word": "Kelebek42"}, headers=applicant).status_code == 200
+    assert (
+        api.put(
+            "/v1/applicant/application/security-word", json={"security_word": "Kelebek42"}, headers=applicant
+        ).status_code
+        == 200
+    )
     assert api.post("/v1/applicant/application/completion", headers=applicant).json()["status"] == "form_completed"
     pdf = api.get("/v1/applicant/application/form.pdf", headers=applicant)
     assert pdf.content.startswith(b"%PDF")
     app_id = api.get("/v1/applicant/application", headers=applicant).json()["id"]
 
-    api.post(f"/v1/applications/{app_id}/signed-form", json={"channel": "cargo_or_post", "received_on": "2026-01-05",
-                                                            "reference": "YK-998877"}, headers=officer).raise_for_status()
-    api.post(f"/v1/institutions/{institution}/batches", json={"application_ids": [app_id]}, headers=officer).raise_for_status()
-    produced = api.post(f"/v1/applications/{app_id}/production", headers=operator, json={
-        "certificate_serial": "7F:01:AA", "not_before": "2026-01-10T00:00:00+03:00", "not_after": "2029-01-10T00:00:00+03:00"})
+    api.post(
+        f"/v1/applications/{app_id}/signed-form",
+        json={"channel": "cargo_or_post", "received_on": "2026-01-05", "reference": "YK-998877"},
+        headers=officer,
+    ).raise_for_status()
+    api.post(
+        f"/v1/institutions/{institution}/batches", json={"application_ids": [app_id]}, headers=officer
+    ).raise_for_status()
+    produced = api.post(
+        f"/v1/applications/{app_id}/production",
+        headers=operator,
+        json={
+            "certificate_serial": "7F:01:AA",
+            "not_before": "2026-01-10T00:00:00+03:00",
+            "not_after": "2029-01-10T00:00:00+03:00",
+        },
+    )
     assert produced.json()["status"] == "produced"
 
     # The tracking service ships it; the simulated courier (one step a second here) delivers it.
     def application_status(wanted):
         return api.get(f"/v1/applications/{app_id}", headers=officer).json()["status"] == wanted
+
     wait_for("delivery", lambda: application_status("delivered"), timeout=90)
     history = api.get(f"/v1/applications/{app_id}/history", headers=officer).json()
     assert [h["to_status"] for h in history][-3:] == ["produced", "shipped", "delivered"]
@@ -160,12 +192,24 @@ def test_first_application_through_the_running_platform(platform):
     assert wrong.status_code == 404
 
     # What the holder received along the way: e-mails and SMS in Turkish, the tracking number in both.
-    subjects = wait_for("the delivery e-mail", lambda: (s := [m["subject"] for m in platform.mail("kisi1@ornek.edu.tr")])
-                        and "E-imza kartınız teslim edildi" in s and s)
+    subjects = wait_for(
+        "the delivery e-mail",
+        lambda: (
+            (s := [m["subject"] for m in platform.mail("kisi1@ornek.edu.tr")])
+            and "E-imza kartınız teslim edildi" in s
+            and s
+        ),
+    )
     assert subjects[0] == "E-imza (NES) başvuru davetiniz" and f"E-imza kartınız kargoya verildi: {number}" in subjects
     assert any(number in m["text"] for m in platform.mail("kisi1@ornek.edu.tr"))
-    sms = wait_for("the delivery SMS", lambda: (t := [m["text"] for m in platform.sms("+905320000001")])
-                   and any("teslim edildi" in x.lower() for x in t) and t)
+    sms = wait_for(
+        "the delivery SMS",
+        lambda: (
+            (t := [m["text"] for m in platform.sms("+905320000001")])
+            and any("teslim edildi" in x.lower() for x in t)
+            and t
+        ),
+    )
     assert any(number in text for text in sms), sms
     assert len(subjects) == len(set(subjects)), subjects  # each step once
     operator_view = notifications.get("/v1/deliveries", params={"application_id": app_id}, headers=operator).json()

@@ -27,12 +27,15 @@ def test_local_token_round_trip_and_officer_binding():
     assert not p.can_see_institution(uuid.uuid4())
 
 
-@pytest.mark.parametrize("token", [
-    mint_token("another-secret-0123456789-01234567", subject="x", role=Role.CA_OPERATOR),
-    mint_token(SECRET, subject="x", role=Role.CA_OPERATOR, ttl=timedelta(seconds=-5)),
-    mint_token(SECRET, subject="x", role=Role.CA_OPERATOR, audience="elsewhere"),
-    "not.a.token",
-])
+@pytest.mark.parametrize(
+    "token",
+    [
+        mint_token("another-secret-0123456789-01234567", subject="x", role=Role.CA_OPERATOR),
+        mint_token(SECRET, subject="x", role=Role.CA_OPERATOR, ttl=timedelta(seconds=-5)),
+        mint_token(SECRET, subject="x", role=Role.CA_OPERATOR, audience="elsewhere"),
+        "not.a.token",
+    ],
+)
 def test_bad_tokens_are_refused(token):
     with pytest.raises(Problem) as exc:
         TokenVerifier(audience="esign", local_secret=SECRET).verify(token)
@@ -41,8 +44,17 @@ def test_bad_tokens_are_refused(token):
 
 def test_an_officer_token_without_institution_is_refused():
     now = datetime.now(timezone.utc)
-    token = jwt.encode({"iss": "esign-local", "aud": "esign", "sub": "x", "exp": now + timedelta(minutes=5),
-                        "esign_role": "institution_officer"}, SECRET, algorithm="HS256")
+    token = jwt.encode(
+        {
+            "iss": "esign-local",
+            "aud": "esign",
+            "sub": "x",
+            "exp": now + timedelta(minutes=5),
+            "esign_role": "institution_officer",
+        },
+        SECRET,
+        algorithm="HS256",
+    )
     with pytest.raises(Problem):
         TokenVerifier(audience="esign", local_secret=SECRET).verify(token)
 
@@ -73,12 +85,19 @@ def test_oidc_tokens_are_checked_against_the_issuers_jwks(oidc_issuer):
     key, jwks_url = oidc_issuer
     verifier = TokenVerifier(audience="esign", oidc_issuer="https://sso.example", oidc_jwks_url=jwks_url)
     now = datetime.now(timezone.utc)
-    claims = {"iss": "https://sso.example", "aud": "esign", "sub": "op-1", "exp": now + timedelta(minutes=5),
-              "esign_role": "ca_operator"}
+    claims = {
+        "iss": "https://sso.example",
+        "aud": "esign",
+        "sub": "op-1",
+        "exp": now + timedelta(minutes=5),
+        "esign_role": "ca_operator",
+    }
     assert verifier.verify(jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})).role is Role.CA_OPERATOR
     forged = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     with pytest.raises(Problem):
         verifier.verify(jwt.encode(claims, forged, algorithm="RS256", headers={"kid": "k1"}))
     # an HS256 token claiming to be from the issuer is not accepted either
     with pytest.raises(Problem):
-        verifier.verify(jwt.encode(claims, "guessed-secret-0123456789-0123456789", algorithm="HS256", headers={"kid": "k1"}))
+        verifier.verify(
+            jwt.encode(claims, "guessed-secret-0123456789-0123456789", algorithm="HS256", headers={"kid": "k1"})
+        )

@@ -23,8 +23,13 @@ SETTINGS = {"applications": ApplicationsSettings, "notifications": Notifications
 
 
 def esign(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "esign.cli", *args], env={**os.environ, **(env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "esign.cli", *args],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finish(proc: subprocess.Popen) -> tuple[int, str, str]:
@@ -46,8 +51,10 @@ def test_replicas_starting_together_migrate_once_and_all_succeed(postgres):
 
 
 def test_migrate_all_and_again_changes_nothing(postgres):
-    env = {f"{s.env_prefix}DATABASE_URL": postgres.ensure_database(f"all_{s.name}_{uuid.uuid4().hex[:6]}")
-           for s in SERVICES}
+    env = {
+        f"{s.env_prefix}DATABASE_URL": postgres.ensure_database(f"all_{s.name}_{uuid.uuid4().hex[:6]}")
+        for s in SERVICES
+    }
     first, again = finish(esign("migrate", "--all", env=env)), finish(esign("migrate", "--all", env=env))
 
     assert first[0] == again[0] == 0, (first[2], again[2])
@@ -55,15 +62,19 @@ def test_migrate_all_and_again_changes_nothing(postgres):
     assert [line.split(":")[0] for line in first[1].splitlines()] == [s.name for s in SERVICES]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    ((), "name the services to migrate, or --all"),
-    (("billing",), "no such service: billing"),
-    (("tracking",), "ESIGN_TRACKING_DATABASE_URL is not set"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "name the services to migrate, or --all"),
+        (("billing",), "no such service: billing"),
+        (("tracking",), "ESIGN_TRACKING_DATABASE_URL is not set"),
+    ],
+)
 def test_migrate_refuses_what_it_cannot_do(args, message):
     env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
-    proc = subprocess.run([sys.executable, "-m", "esign.cli", "migrate", *args], env=env, capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "esign.cli", "migrate", *args], env=env, capture_output=True, text=True, timeout=60
+    )
     assert (proc.returncode, proc.stderr.strip()) == (2, f"esign: {message}")
 
 
@@ -96,8 +107,16 @@ def test_the_sealing_key_pair_matches():
 
 def test_token_signs_with_the_key_from_the_environment(tmp_path):
     keys = _keys()
-    rc, out, err = finish(esign("token", "--role", "ca_operator", "--data-dir", str(tmp_path),
-                                env={"ESIGN_JWT_SECRET": keys["ESIGN_JWT_SECRET"]}))
+    rc, out, err = finish(
+        esign(
+            "token",
+            "--role",
+            "ca_operator",
+            "--data-dir",
+            str(tmp_path),
+            env={"ESIGN_JWT_SECRET": keys["ESIGN_JWT_SECRET"]},
+        )
+    )
     assert rc == 0, err
     claims = jwt.decode(out.strip(), keys["ESIGN_APPLICATIONS_JWT_SECRET"], algorithms=["HS256"], audience="esign")
     assert claims["esign_role"] == "ca_operator"

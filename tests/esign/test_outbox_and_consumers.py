@@ -23,8 +23,14 @@ from esign.uow import UnitOfWork
 
 metadata = sa.MetaData()
 tables = define_messaging_tables(metadata)
-effects = sa.Table("effects", metadata, sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
-                   sa.Column("event_id", UUID(as_uuid=True), nullable=False), sa.Column("n", sa.Integer, nullable=False))
+effects = sa.Table(
+    "effects",
+    metadata,
+    sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
+    sa.Column("event_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("n", sa.Integer, nullable=False),
+)
+
 
 class ThingHappened(EventData):
     """Each test defines a subclass under its own producer's subject (see ``test_events``)."""
@@ -149,8 +155,11 @@ async def test_relay_dying_after_publish_duplicates_nothing(nc, session_factory,
     crashed = OutboxRelay(session_factory, tables, FlakyJetStream(js, fail_after=4), producer, batch_size=10)
     assert await crashed.publish_pending() == -1  # 3 marked, the 4th published but unmarked
     async with session_factory() as s:
-        unmarked = (await s.execute(sa.select(sa.func.count()).select_from(tables.outbox)
-                                    .where(tables.outbox.c.published_at.is_(None)))).scalar_one()
+        unmarked = (
+            await s.execute(
+                sa.select(sa.func.count()).select_from(tables.outbox).where(tables.outbox.c.published_at.is_(None))
+            )
+        ).scalar_one()
     assert unmarked == 7
     relay = OutboxRelay(session_factory, tables, js, producer, batch_size=10)
     assert await relay.publish_pending() == 7  # the 4th goes again with the same Nats-Msg-Id...
@@ -170,8 +179,11 @@ async def test_concurrent_relays_publish_each_event_once(nc, session_factory, pr
     await asyncio.gather(*(run(r) for r in relays))
     assert await stream_count(js, producer) == 60
     async with session_factory() as s:
-        left = (await s.execute(sa.select(sa.func.count()).select_from(tables.outbox)
-                                .where(tables.outbox.c.published_at.is_(None)))).scalar_one()
+        left = (
+            await s.execute(
+                sa.select(sa.func.count()).select_from(tables.outbox).where(tables.outbox.c.published_at.is_(None))
+            )
+        ).scalar_one()
     assert left == 0
 
 

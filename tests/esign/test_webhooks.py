@@ -22,20 +22,26 @@ def test_a_correct_fresh_signature_verifies_and_names_the_call():
     sig = webhooks.sign(SECRET, 1700000000, BODY)
     verified = webhooks.verify(SECRET, "1700000000", sig, BODY, now=1700000100, tolerance_seconds=300)
     assert verified.timestamp == 1700000000
-    assert verified.digest == webhooks.verify(SECRET, "1700000000", sig, BODY, now=1700000000, tolerance_seconds=300).digest
+    assert (
+        verified.digest
+        == webhooks.verify(SECRET, "1700000000", sig, BODY, now=1700000000, tolerance_seconds=300).digest
+    )
     assert sig.removeprefix("sha256=") not in verified.digest  # what is stored is not the signature itself
 
 
-@pytest.mark.parametrize("timestamp,signature,body,code", [
-    (None, "sha256=00", BODY, "signature_missing"),
-    ("1700000000", None, BODY, "signature_missing"),
-    ("yesterday", "sha256=00", BODY, "timestamp_invalid"),
-    ("1700000000", "sha256=" + "0" * 64, BODY, "signature_invalid"),
-    ("1700000000", webhooks.sign(SECRET, 1700000000, BODY).upper(), BODY, "signature_invalid"),
-    ("1700000000", webhooks.sign(SECRET, 1700000000, BODY), BODY + b" ", "signature_invalid"),
-    ("1700000001", webhooks.sign(SECRET, 1700000000, BODY), BODY, "signature_invalid"),
-    ("1700000000", webhooks.sign(b"other", 1700000000, BODY), BODY, "signature_invalid"),
-])
+@pytest.mark.parametrize(
+    "timestamp,signature,body,code",
+    [
+        (None, "sha256=00", BODY, "signature_missing"),
+        ("1700000000", None, BODY, "signature_missing"),
+        ("yesterday", "sha256=00", BODY, "timestamp_invalid"),
+        ("1700000000", "sha256=" + "0" * 64, BODY, "signature_invalid"),
+        ("1700000000", webhooks.sign(SECRET, 1700000000, BODY).upper(), BODY, "signature_invalid"),
+        ("1700000000", webhooks.sign(SECRET, 1700000000, BODY), BODY + b" ", "signature_invalid"),
+        ("1700000001", webhooks.sign(SECRET, 1700000000, BODY), BODY, "signature_invalid"),
+        ("1700000000", webhooks.sign(b"other", 1700000000, BODY), BODY, "signature_invalid"),
+    ],
+)
 def test_refusals_have_stable_codes(timestamp, signature, body, code):
     with pytest.raises(webhooks.WebhookRefused) as refused:
         webhooks.verify(SECRET, timestamp, signature, body, now=1700000000, tolerance_seconds=300)

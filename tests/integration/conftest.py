@@ -46,22 +46,38 @@ async def serving(app) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="package")
-async def applications_client(postgres: EmbeddedPostgres, integration_nats: EmbeddedNats) -> AsyncIterator[httpx.AsyncClient]:
+async def applications_client(
+    postgres: EmbeddedPostgres, integration_nats: EmbeddedNats
+) -> AsyncIterator[httpx.AsyncClient]:
     settings = ApplicationsSettings(
         database_url=await migrated_database(postgres, "esign_applications_integration", APPLICATIONS.migrations_dir),
-        nats_url=integration_nats.url, jwt_secret=JWT_SECRET, notifications_public_key=NOTIFICATIONS_PUBLIC,
-        applicant_token_secret="applicant-token-secret-for-tests-0123456789", relay_poll_interval=0.05,
-        argon2_time_cost=1, argon2_memory_kib=8192, consumer_ack_wait=2.0)
+        nats_url=integration_nats.url,
+        jwt_secret=JWT_SECRET,
+        notifications_public_key=NOTIFICATIONS_PUBLIC,
+        applicant_token_secret="applicant-token-secret-for-tests-0123456789",
+        relay_poll_interval=0.05,
+        argon2_time_cost=1,
+        argon2_memory_kib=8192,
+        consumer_ack_wait=2.0,
+    )
     async with serving(create_applications(settings)) as client:
         yield client
 
 
 @pytest.fixture(scope="package")
-async def tracking_client(postgres: EmbeddedPostgres, integration_nats: EmbeddedNats) -> AsyncIterator[httpx.AsyncClient]:
+async def tracking_client(
+    postgres: EmbeddedPostgres, integration_nats: EmbeddedNats
+) -> AsyncIterator[httpx.AsyncClient]:
     settings = TrackingSettings(
         database_url=await migrated_database(postgres, "esign_tracking_integration", TRACKING.migrations_dir),
-        nats_url=integration_nats.url, jwt_secret=JWT_SECRET, webhook_secret=WEBHOOK_SECRET, carrier="simulated",
+        nats_url=integration_nats.url,
+        jwt_secret=JWT_SECRET,
+        webhook_secret=WEBHOOK_SECRET,
+        carrier="simulated",
         # The simulated courier moves each parcel a step every half second: delivered within seconds.
-        simulated_step_seconds=0.5, relay_poll_interval=0.05, consumer_ack_wait=2.0)
+        simulated_step_seconds=0.5,
+        relay_poll_interval=0.05,
+        consumer_ack_wait=2.0,
+    )
     async with serving(create_tracking(settings)) as client:
         yield client

@@ -33,8 +33,9 @@ async def test_a_produced_application_is_shipped_and_delivered(applications_clie
         r = await applications_client.get(f"/v1/applications/{application_id}", headers=auth.operator())
         return r.json() if r.json()["status"] == wanted else None
 
-    delivered = await eventually(lambda: application_status("delivered"), timeout=30,
-                                 what="the application to be delivered")
+    delivered = await eventually(
+        lambda: application_status("delivered"), timeout=30, what="the application to be delivered"
+    )
 
     r = await tracking_client.get("/v1/shipments", params={"application_id": application_id}, headers=auth.operator())
     [shipment] = r.json()["items"]
@@ -46,8 +47,15 @@ async def test_a_produced_application_is_shipped_and_delivered(applications_clie
     assert delivered["shipment"]["carrier"] == "simulated"
 
     # The holder's view: tracking number + last four digits of the mobile on the form.
-    r = await tracking_client.post("/v1/public/shipment-queries", json={
-        "tracking_number": shipment["tracking_number"], "mobile_last4": holder["mobile"][-4:]})
+    r = await tracking_client.post(
+        "/v1/public/shipment-queries",
+        json={"tracking_number": shipment["tracking_number"], "mobile_last4": holder["mobile"][-4:]},
+    )
     assert r.status_code == 200, r.text
     assert [s["status"] for s in r.json()["timeline"]] == [
-        "created", "handed_to_courier", "in_transit", "out_for_delivery", "delivered"]
+        "created",
+        "handed_to_courier",
+        "in_transit",
+        "out_for_delivery",
+        "delivered",
+    ]

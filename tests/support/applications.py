@@ -38,24 +38,29 @@ class InvitationInbox:
 
     async def start(self) -> None:
         self._sub = await self._js.subscribe(
-            "applications.invitation.issued", stream="APPLICATIONS",
-            config=ConsumerConfig(deliver_policy=DeliverPolicy.NEW), ordered_consumer=True)
+            "applications.invitation.issued",
+            stream="APPLICATIONS",
+            config=ConsumerConfig(deliver_policy=DeliverPolicy.NEW),
+            ordered_consumer=True,
+        )
 
     async def collect(self, application_ids: set[str], timeout: float = 30) -> dict[str, Invitation]:
         found: dict[str, Invitation] = {}
+
         async def loop():
             while not application_ids <= found.keys():
                 msg = await self._sub.next_msg(timeout=timeout)
                 data = json.loads(msg.data)["data"]
                 secret = sealing.unseal(NOTIFICATIONS_PRIVATE, data["sealed_credentials"])
-                found[data["application_id"]] = Invitation(data["application_id"], data["email"], secret["token"],
-                                                           secret["password"], secret["link"])
+                found[data["application_id"]] = Invitation(
+                    data["application_id"], data["email"], secret["token"], secret["password"], secret["link"]
+                )
+
         await asyncio.wait_for(loop(), timeout)
         return found
 
     async def stop(self) -> None:
         await self._sub.unsubscribe()
-
 
 
 def make_tckn(n: int) -> str:
@@ -86,17 +91,31 @@ def last_name(n: int) -> str:
 
 def person(n: int, domain: str = "ornek.edu.tr") -> dict[str, str]:
     return {
-        "tckn": make_tckn(n), "first_name": "Ayşe" if n % 2 else "İsmail", "last_name": last_name(n),
-        "birth_date": "1985-04-12", "title": "Dr. Öğr. Üyesi", "unit": "Bilgi İşlem Daire Başkanlığı",
-        "email": f"kisi{n}@{domain}", "mobile": f"0532{n % 10**7:07d}",
+        "tckn": make_tckn(n),
+        "first_name": "Ayşe" if n % 2 else "İsmail",
+        "last_name": last_name(n),
+        "birth_date": "1985-04-12",
+        "title": "Dr. Öğr. Üyesi",
+        "unit": "Bilgi İşlem Daire Başkanlığı",
+        "email": f"kisi{n}@{domain}",
+        "mobile": f"0532{n % 10**7:07d}",
     }
 
 
 COMPLETE_FORM = {
-    "registry_number": "A-1024", "unit": "Bilgi İşlem", "title": "Öğr. Gör.", "card_reader_type": "acr39u",
-    "validity_years": 3, "prior_certificate_reason": "none", "publish_consent": True,
-    "delivery_address": {"line1": "Üniversite Cad. No: 1, Bilgi İşlem", "district": "Çankaya", "city": "Ankara",
-                         "postal_code": "06800"},
+    "registry_number": "A-1024",
+    "unit": "Bilgi İşlem",
+    "title": "Öğr. Gör.",
+    "card_reader_type": "acr39u",
+    "validity_years": 3,
+    "prior_certificate_reason": "none",
+    "publish_consent": True,
+    "delivery_address": {
+        "line1": "Üniversite Cad. No: 1, Bilgi İşlem",
+        "district": "Çankaya",
+        "city": "Ankara",
+        "postal_code": "06800",
+    },
 }
 
 
@@ -107,14 +126,18 @@ class Flow:
         self.client, self.auth, self.inbox = client, auth, inbox
 
     async def institution(self) -> str:
-        r = await self.client.post("/v1/institutions", json={"name": f"Test Üniversitesi {uuid.uuid4().hex[:8]}"},
-                                   headers=self.auth.operator())
+        r = await self.client.post(
+            "/v1/institutions", json={"name": f"Test Üniversitesi {uuid.uuid4().hex[:8]}"}, headers=self.auth.operator()
+        )
         assert r.status_code == 201, r.text
         return r.json()["id"]
 
     async def upload(self, institution_id: str, people: list[dict[str, str]]) -> httpx.Response:
-        return await self.client.post(f"/v1/institutions/{institution_id}/roster", content=roster_csv(people),
-                                      headers={**self.auth.officer(institution_id), "Content-Type": "text/csv"})
+        return await self.client.post(
+            f"/v1/institutions/{institution_id}/roster",
+            content=roster_csv(people),
+            headers={**self.auth.officer(institution_id), "Content-Type": "text/csv"},
+        )
 
     async def applications(self, institution_id: str) -> list[dict]:
         r = await self.client.get("/v1/applications", params={"limit": 500}, headers=self.auth.officer(institution_id))
@@ -139,28 +162,41 @@ class Flow:
         headers = await self.sign_in(inv)
         r = await self.client.patch("/v1/applicant/application/form", json=COMPLETE_FORM, headers=headers)
         assert r.status_code == 200, r.text
-        r = await self.client.put("/v1/applicant/application/security-word", json={"security_word": "Kelebek42"}, headers=headers)
+        r = await self.client.put(
+            "/v1/applicant/application/security-word", json={"security_word": "Kelebek42"}, headers=headers
+        )
         assert r.status_code == 200, r.text
         r = await self.client.post("/v1/applicant/application/completion", headers=headers)
         assert r.status_code == 200, r.text
         return headers
 
     async def received(self, institution_id: str, application_id: str) -> None:
-        r = await self.client.post(f"/v1/applications/{application_id}/signed-form",
-                                   json={"channel": "paper", "received_on": "2026-01-05", "reference": "EVRAK-1"},
-                                   headers=self.auth.officer(institution_id))
+        r = await self.client.post(
+            f"/v1/applications/{application_id}/signed-form",
+            json={"channel": "paper", "received_on": "2026-01-05", "reference": "EVRAK-1"},
+            headers=self.auth.officer(institution_id),
+        )
         assert r.status_code == 200, r.text
 
     async def forwarded(self, institution_id: str, application_ids: list[str]) -> dict:
-        r = await self.client.post(f"/v1/institutions/{institution_id}/batches", json={"application_ids": application_ids},
-                                   headers=self.auth.officer(institution_id))
+        r = await self.client.post(
+            f"/v1/institutions/{institution_id}/batches",
+            json={"application_ids": application_ids},
+            headers=self.auth.officer(institution_id),
+        )
         assert r.status_code == 201, r.text
         return r.json()
 
     async def produced(self, application_id: str) -> dict:
-        r = await self.client.post(f"/v1/applications/{application_id}/production", headers=self.auth.operator(), json={
-            "certificate_serial": "5A:3F:00:11", "not_before": "2026-01-10T00:00:00+03:00",
-            "not_after": "2029-01-10T00:00:00+03:00", "card_type": "AKIS"})
+        r = await self.client.post(
+            f"/v1/applications/{application_id}/production",
+            headers=self.auth.operator(),
+            json={
+                "certificate_serial": "5A:3F:00:11",
+                "not_before": "2026-01-10T00:00:00+03:00",
+                "not_after": "2029-01-10T00:00:00+03:00",
+                "card_type": "AKIS",
+            },
+        )
         assert r.status_code == 200, r.text
         return r.json()
-

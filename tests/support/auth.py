@@ -22,12 +22,21 @@ class Auth:
         return bearer(mint_token(JWT_SECRET, subject="operator@kamusm", role=Role.CA_OPERATOR))
 
     def officer(self, institution_id: uuid.UUID | str, subject: str = "officer") -> dict[str, str]:
-        return bearer(mint_token(JWT_SECRET, subject=subject, role=Role.INSTITUTION_OFFICER,
-                                 institution_id=uuid.UUID(str(institution_id))))
+        return bearer(
+            mint_token(
+                JWT_SECRET,
+                subject=subject,
+                role=Role.INSTITUTION_OFFICER,
+                institution_id=uuid.UUID(str(institution_id)),
+            )
+        )
 
     def applicant(self, application_id: uuid.UUID | str) -> dict[str, str]:
-        return bearer(mint_token(JWT_SECRET, subject="applicant", role=Role.APPLICANT,
-                                 application_id=uuid.UUID(str(application_id))))
+        return bearer(
+            mint_token(
+                JWT_SECRET, subject="applicant", role=Role.APPLICANT, application_id=uuid.UUID(str(application_id))
+            )
+        )
 
     def bearer(self, token: str) -> dict[str, str]:
         return bearer(token)

@@ -11,8 +11,9 @@ from esign import jetstream
 from esign.events import Envelope, EventData
 
 
-async def publish(js: JetStreamContext, event: EventData, producer: str, *,
-                  event_id: uuid.UUID | None = None) -> Envelope:
+async def publish(
+    js: JetStreamContext, event: EventData, producer: str, *, event_id: uuid.UUID | None = None
+) -> Envelope:
     await jetstream.ensure_stream(js, producer)
     envelope = Envelope.wrap(event, producer, event_id=event_id)
     await js.publish(envelope.subject, envelope.model_dump_json().encode(), headers={"Nats-Msg-Id": str(envelope.id)})

@@ -51,8 +51,9 @@ class _Keep:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
-        self.inbox.append(email.message_from_bytes(envelope.original_content or envelope.content,
-                                                   policy=email.policy.default))
+        self.inbox.append(
+            email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
+        )
         return "250 Message accepted for delivery"
 
 
@@ -124,8 +125,9 @@ class SmsProviderStub:
         return app
 
     async def start(self) -> None:
-        self._server = uvicorn.Server(uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_level="warning",
-                                                     lifespan="off"))
+        self._server = uvicorn.Server(
+            uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        )
         self._task = asyncio.create_task(self._server.serve())
         await eventually(lambda: asyncio.sleep(0, self._server.started), timeout=10)
 
@@ -166,20 +168,44 @@ class Person:
 
     def invitation(self, credentials: dict | None = None, **kw):
         from esign.events import InvitationIssued
-        secrets = credentials or {"token": f"tok-{uuid.uuid4().hex}", "password": "Pw7KX9MQ3RTZ",
-                                  "link": "http://localhost:8001/apply#token=TOKEN"}
+
+        secrets = credentials or {
+            "token": f"tok-{uuid.uuid4().hex}",
+            "password": "Pw7KX9MQ3RTZ",
+            "link": "http://localhost:8001/apply#token=TOKEN",
+        }
         return InvitationIssued(
-            application_id=self.application_id, institution_id=self.institution_id,
-            institution_name="Örnek Üniversitesi", first_name=self.first_name, last_name=self.last_name,
-            email=self.email, mobile=self.mobile, locale=self.locale,
-            expires_at=datetime(2026, 12, 22, 9, tzinfo=timezone.utc), sealed_credentials=sealing.seal(SEAL_PUBLIC, secrets),
-            **kw)
+            application_id=self.application_id,
+            institution_id=self.institution_id,
+            institution_name="Örnek Üniversitesi",
+            first_name=self.first_name,
+            last_name=self.last_name,
+            email=self.email,
+            mobile=self.mobile,
+            locale=self.locale,
+            expires_at=datetime(2026, 12, 22, 9, tzinfo=timezone.utc),
+            sealed_credentials=sealing.seal(SEAL_PUBLIC, secrets),
+            **kw,
+        )
 
     def produced(self, serial: str, not_after: datetime, **kw):
         from esign.events import CertificateProduced
+
         return CertificateProduced(
-            application_id=self.application_id, institution_id=self.institution_id, holder_id=self.holder_id,
-            first_name=self.first_name, last_name=self.last_name, email=self.email, mobile=self.mobile,
-            delivery_address=Address(line1="Atatürk Cad. No: 5", district="Çankaya", city="Ankara", postal_code="06100"),
-            card_reader_type="acr39u", certificate_serial=serial, card_type="AKİS",
-            not_before=not_after - timedelta(days=3 * 365), not_after=not_after, **kw)
+            application_id=self.application_id,
+            institution_id=self.institution_id,
+            holder_id=self.holder_id,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            email=self.email,
+            mobile=self.mobile,
+            delivery_address=Address(
+                line1="Atatürk Cad. No: 5", district="Çankaya", city="Ankara", postal_code="06100"
+            ),
+            card_reader_type="acr39u",
+            certificate_serial=serial,
+            card_type="AKİS",
+            not_before=not_after - timedelta(days=3 * 365),
+            not_after=not_after,
+            **kw,
+        )

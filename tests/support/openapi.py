@@ -19,7 +19,9 @@ def undocumented(doc: dict[str, Any], without_problems: set[str] = frozenset()) 
                 missing.append(f"{method} {path}: no summary")
             if path in without_problems:
                 continue
-            if not any(status.startswith("4") and "application/problem+json" in response.get("content", {})
-                       for status, response in op["responses"].items()):
+            if not any(
+                status.startswith("4") and "application/problem+json" in response.get("content", {})
+                for status, response in op["responses"].items()
+            ):
                 missing.append(f"{method} {path}: no problem response")
     return missing

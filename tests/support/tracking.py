@@ -40,26 +40,54 @@ class Clock:
         return self.frozen or datetime.now(timezone.utc)
 
 
-def produced(application_id: uuid.UUID | None = None, *, mobile: str = "+905321234567", city: str = "Ankara",
-             first_name: str = "Ayşe", last_name: str = "Yılmaz") -> CertificateProduced:
+def produced(
+    application_id: uuid.UUID | None = None,
+    *,
+    mobile: str = "+905321234567",
+    city: str = "Ankara",
+    first_name: str = "Ayşe",
+    last_name: str = "Yılmaz",
+) -> CertificateProduced:
     return CertificateProduced(
-        application_id=application_id or uuid.uuid4(), institution_id=uuid.uuid4(), holder_id=uuid.uuid4(),
-        first_name=first_name, last_name=last_name, email="ayse@ornek.edu.tr", mobile=mobile,
+        application_id=application_id or uuid.uuid4(),
+        institution_id=uuid.uuid4(),
+        holder_id=uuid.uuid4(),
+        first_name=first_name,
+        last_name=last_name,
+        email="ayse@ornek.edu.tr",
+        mobile=mobile,
         delivery_address=Address(line1="Üniversite Cad. No: 1", district="Çankaya", city=city, postal_code="06800"),
-        card_reader_type="acr39u", certificate_serial="5A:3F:00:11", card_type="AKIS",
-        not_before=datetime(2026, 1, 10, tzinfo=timezone.utc), not_after=datetime(2029, 1, 10, tzinfo=timezone.utc))
+        card_reader_type="acr39u",
+        certificate_serial="5A:3F:00:11",
+        card_type="AKIS",
+        not_before=datetime(2026, 1, 10, tzinfo=timezone.utc),
+        not_after=datetime(2029, 1, 10, tzinfo=timezone.utc),
+    )
 
 
-def report(tracking_number: str, status: str, occurred_at: datetime, *, event_id: str | None = None,
-           **extra: Any) -> bytes:
-    return json.dumps({"event_id": event_id or f"evt-{uuid.uuid4().hex}", "tracking_number": tracking_number,
-                       "status": status, "occurred_at": occurred_at.isoformat(), **extra}, ensure_ascii=False).encode()
+def report(
+    tracking_number: str, status: str, occurred_at: datetime, *, event_id: str | None = None, **extra: Any
+) -> bytes:
+    return json.dumps(
+        {
+            "event_id": event_id or f"evt-{uuid.uuid4().hex}",
+            "tracking_number": tracking_number,
+            "status": status,
+            "occurred_at": occurred_at.isoformat(),
+            **extra,
+        },
+        ensure_ascii=False,
+    ).encode()
 
 
 def signed(body: bytes, *, timestamp: int | None = None, secret: str = WEBHOOK_SECRET) -> dict[str, str]:
     ts = int(time.time()) if timestamp is None else timestamp
-    return {**webhooks.signed_headers(secret.encode(), ts, body, timestamp_header=TIMESTAMP_HEADER,
-                                      signature_header=SIGNATURE_HEADER), "Content-Type": "application/json"}
+    return {
+        **webhooks.signed_headers(
+            secret.encode(), ts, body, timestamp_header=TIMESTAMP_HEADER, signature_header=SIGNATURE_HEADER
+        ),
+        "Content-Type": "application/json",
+    }
 
 
 async def send_webhook(client: httpx.AsyncClient, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -85,8 +113,9 @@ class Shipments:
         self.client, self.auth, self.js = client, auth, nc.jetstream()
 
     async def find(self, application_id: uuid.UUID) -> dict | None:
-        r = await self.client.get("/v1/shipments", params={"application_id": str(application_id)},
-                                  headers=self.auth.operator())
+        r = await self.client.get(
+            "/v1/shipments", params={"application_id": str(application_id)}, headers=self.auth.operator()
+        )
         assert r.status_code == 200, r.text
         items = r.json()["items"]
         return items[0] if items else None
@@ -109,8 +138,11 @@ class Shipments:
         return r.json()
 
     async def advance(self, tracking_number: str, **body) -> httpx.Response:
-        return await self.client.post(f"/v1/ops/simulated-carrier/shipments/{tracking_number}/advance",
-                                      json=body or None, headers=self.auth.operator())
+        return await self.client.post(
+            f"/v1/ops/simulated-carrier/shipments/{tracking_number}/advance",
+            json=body or None,
+            headers=self.auth.operator(),
+        )
 
 
 class CarrierStub:
@@ -145,8 +177,9 @@ class CarrierStub:
 
     async def start(self) -> CarrierStub:
         port = free_port()
-        self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning",
-                                                     lifespan="off"))
+        self._server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        )
         self._task = asyncio.create_task(self._server.serve())
         await eventually(lambda: _started(self._server), timeout=10, what="the carrier stub")
         self.url = f"http://127.0.0.1:{port}"

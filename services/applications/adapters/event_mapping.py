@@ -11,6 +11,9 @@ from services.applications.domain.application import Transition
 def map_domain_event(event: object) -> Iterable[EventData]:
     if isinstance(event, Transition):
         yield ApplicationStatusChanged(
-            application_id=event.application_id, institution_id=event.institution_id,
-            from_status=event.from_status.value, to_status=event.to_status.value, reason=event.reason,
+            application_id=event.application_id,
+            institution_id=event.institution_id,
+            from_status=event.from_status.value,
+            to_status=event.to_status.value,
+            reason=event.reason,
         )

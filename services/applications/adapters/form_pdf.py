@@ -65,8 +65,7 @@ CONSENT_STATEMENT_EN = (
     "against Kamu SM's servers if the certificate is published."
 )
 COMMITMENT_INTRO = (
-    "Kamu Sertifikasyon Merkezi'nden (Kamu SM) nitelikli elektronik sertifika talep eden "
-    "başvuru sahibi olarak;"
+    "Kamu Sertifikasyon Merkezi'nden (Kamu SM) nitelikli elektronik sertifika talep eden başvuru sahibi olarak;"
 )
 COMMITMENT_ITEMS = (
     "Bu formda verdiğim bilgilerin doğru ve güncel olduğunu, bilgilerimde bir değişiklik "
@@ -139,9 +138,7 @@ class _FormPdf(FPDF):
         self.cell(self.epw / 2, 5, f"Başvuru No / Reference: {self._reference}")
         self.cell(self.epw / 2, 5, f"Sayfa / Page {self.page_no()}/{{nb}}", align="R")
 
-    def _font(
-        self, size: float, bold: bool = False, colour: tuple[int, int, int] = (0, 0, 0)
-    ) -> None:
+    def _font(self, size: float, bold: bool = False, colour: tuple[int, int, int] = (0, 0, 0)) -> None:
         self.set_font(_FONT_FAMILY, "B" if bold else "", size)
         self.set_text_color(*colour)
 
@@ -177,9 +174,7 @@ class _FormPdf(FPDF):
         """A bold Turkish label over a small English one, the value beside them."""
         value_width = self.epw - _LABEL_WIDTH
         self._font(10)
-        value_lines = self.multi_cell(
-            value_width, _LINE_HEIGHT, value, dry_run=True, output="LINES"
-        )
+        value_lines = self.multi_cell(value_width, _LINE_HEIGHT, value, dry_run=True, output="LINES")
         height = max(2, len(value_lines)) * _LINE_HEIGHT + 2 * _ROW_PADDING
         if self.will_page_break(height):
             self.add_page()
@@ -236,9 +231,7 @@ class _FormPdf(FPDF):
         self.line(self.l_margin + column, top, self.l_margin + column, top + height)
         self.set_xy(self.l_margin + 3, top + 3)
         self._font(8.5, bold=True)
-        self.cell(
-            column - 6, _LINE_HEIGHT, "Başvuru Sahibi / Applicant", new_x="LEFT", new_y="NEXT"
-        )
+        self.cell(column - 6, _LINE_HEIGHT, "Başvuru Sahibi / Applicant", new_x="LEFT", new_y="NEXT")
         self._font(10)
         self.cell(column - 6, 7, full_name, new_x="LEFT", new_y="NEXT")
         for label in ("Tarih / Date:", "Yer / Place:"):
@@ -285,9 +278,7 @@ def render_application_form(data: PrintableForm, font_dir: Path | str | None = N
     pdf.section(4, "Sertifika Bilgileri", "Certificate")
     validity = f"{form.validity_years} yıl / years" if form.validity_years else _NOT_GIVEN
     pdf.field_row("Geçerlilik Süresi", "Validity", validity)
-    pdf.field_row(
-        "Kart Okuyucu", "Card reader", _or_blank(_CARD_READERS.get(form.card_reader_type))
-    )
+    pdf.field_row("Kart Okuyucu", "Card reader", _or_blank(_CARD_READERS.get(form.card_reader_type)))
     pdf.field_row(
         "Mevcut Sertifika",
         "Existing certificate",

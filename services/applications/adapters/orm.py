@@ -40,9 +40,7 @@ officers = sa.Table(
         nullable=False,
         index=True,
     ),
-    sa.Column(
-        "subject", sa.Text, nullable=False, unique=True, comment="the officer's login (token `sub`)"
-    ),
+    sa.Column("subject", sa.Text, nullable=False, unique=True, comment="the officer's login (token `sub`)"),
     sa.Column("full_name", sa.Text, nullable=False),
     sa.Column("email", sa.Text, nullable=False),
     sa.Column("mobile", sa.Text),
@@ -53,9 +51,7 @@ people = sa.Table(
     "people",
     metadata,
     sa.Column("id", UUID(as_uuid=True), primary_key=True),
-    sa.Column(
-        "institution_id", UUID(as_uuid=True), sa.ForeignKey("institutions.id"), nullable=False
-    ),
+    sa.Column("institution_id", UUID(as_uuid=True), sa.ForeignKey("institutions.id"), nullable=False),
     sa.Column(
         "tckn",
         sa.String(11),
@@ -93,12 +89,8 @@ applications = sa.Table(
     "applications",
     metadata,
     sa.Column("id", UUID(as_uuid=True), primary_key=True),
-    sa.Column(
-        "institution_id", UUID(as_uuid=True), sa.ForeignKey("institutions.id"), nullable=False
-    ),
-    sa.Column(
-        "person_id", UUID(as_uuid=True), sa.ForeignKey("people.id"), nullable=False, index=True
-    ),
+    sa.Column("institution_id", UUID(as_uuid=True), sa.ForeignKey("institutions.id"), nullable=False),
+    sa.Column("person_id", UUID(as_uuid=True), sa.ForeignKey("people.id"), nullable=False, index=True),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("form", JSONB, nullable=False, server_default="{}"),
     sa.Column("security_word_hash", sa.Text),

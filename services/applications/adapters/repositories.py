@@ -103,9 +103,7 @@ def _certificate_to(c: Certificate | None) -> dict[str, Any] | None:
 def _shipment_from(doc: dict[str, Any] | None) -> Shipment | None:
     if not doc:
         return None
-    return Shipment(
-        doc["tracking_number"], doc["carrier"], datetime.fromisoformat(doc["last_event_at"])
-    )
+    return Shipment(doc["tracking_number"], doc["carrier"], datetime.fromisoformat(doc["last_event_at"]))
 
 
 def _shipment_to(s: Shipment | None) -> dict[str, Any] | None:
@@ -131,9 +129,7 @@ class InstitutionRepository:
     async def name_taken(self, name: str) -> bool:
         t = orm.institutions
         return (
-            await self.session.execute(
-                sa.select(t.c.id).where(sa.func.lower(t.c.name) == name.lower())
-            )
+            await self.session.execute(sa.select(t.c.id).where(sa.func.lower(t.c.name) == name.lower()))
         ).first() is not None
 
     async def get(self, institution_id: uuid.UUID) -> sa.Row | None:
@@ -152,16 +148,12 @@ class InstitutionRepository:
 
     async def officer_subject_taken(self, subject: str) -> bool:
         t = orm.officers
-        return (
-            await self.session.execute(sa.select(t.c.id).where(t.c.subject == subject))
-        ).first() is not None
+        return (await self.session.execute(sa.select(t.c.id).where(t.c.subject == subject))).first() is not None
 
     async def officers(self, institution_id: uuid.UUID) -> Sequence[sa.Row]:
         t = orm.officers
         return (
-            await self.session.execute(
-                sa.select(t).where(t.c.institution_id == institution_id).order_by(t.c.full_name)
-            )
+            await self.session.execute(sa.select(t).where(t.c.institution_id == institution_id).order_by(t.c.full_name))
         ).all()
 
 
@@ -216,9 +208,7 @@ class ApplicationRepository:
             version=row.version,
         )
 
-    async def get(
-        self, application_id: uuid.UUID, *, for_update: bool = False
-    ) -> Application | None:
+    async def get(self, application_id: uuid.UUID, *, for_update: bool = False) -> Application | None:
         t = orm.applications
         query = sa.select(t).where(t.c.id == application_id)
         if for_update:
@@ -229,9 +219,7 @@ class ApplicationRepository:
     async def get_many(self, ids: Sequence[uuid.UUID]) -> list[Application]:
         t = orm.applications
         rows = (
-            await self.session.execute(
-                sa.select(t).where(t.c.id.in_(ids)).order_by(t.c.id).with_for_update()
-            )
+            await self.session.execute(sa.select(t).where(t.c.id.in_(ids)).order_by(t.c.id).with_for_update())
         ).all()
         return [self._from_row(r) for r in rows]
 
@@ -320,9 +308,7 @@ class ApplicationRepository:
 
     async def view(self, application_id: uuid.UUID) -> sa.Row | None:
         a = orm.applications
-        return (
-            await self.session.execute(self._view_query().where(a.c.id == application_id))
-        ).first()
+        return (await self.session.execute(self._view_query().where(a.c.id == application_id))).first()
 
     async def list_views(
         self,
@@ -344,14 +330,10 @@ class ApplicationRepository:
             conditions.append(a.c.status.in_([Status.INVITED.value, Status.FORM_IN_PROGRESS.value]))
         if search:
             like = f"%{search.replace('%', '').replace('_', '')}%"
-            conditions.append(
-                sa.or_(p.c.first_name.ilike(like), p.c.last_name.ilike(like), p.c.email.ilike(like))
-            )
+            conditions.append(sa.or_(p.c.first_name.ilike(like), p.c.last_name.ilike(like), p.c.email.ilike(like)))
         total = (
             await self.session.execute(
-                sa.select(sa.func.count())
-                .select_from(a.join(p, p.c.id == a.c.person_id))
-                .where(*conditions)
+                sa.select(sa.func.count()).select_from(a.join(p, p.c.id == a.c.person_id)).where(*conditions)
             )
         ).scalar_one()
         rows = (
@@ -375,19 +357,28 @@ class ApplicationRepository:
     async def contacts(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, sa.Row]:
         """Names, contact details and institution name: what the events sent to people need."""
         a, p, inst = orm.applications, orm.people, orm.institutions
-        rows = (await self.session.execute(
-            sa.select(a.c.id, a.c.institution_id, inst.c.name.label("institution_name"), p.c.first_name, p.c.last_name,
-                      p.c.email, p.c.mobile)
-            .join(p, p.c.id == a.c.person_id).join(inst, inst.c.id == a.c.institution_id).where(a.c.id.in_(ids))
-        )).all()
+        rows = (
+            await self.session.execute(
+                sa.select(
+                    a.c.id,
+                    a.c.institution_id,
+                    inst.c.name.label("institution_name"),
+                    p.c.first_name,
+                    p.c.last_name,
+                    p.c.email,
+                    p.c.mobile,
+                )
+                .join(p, p.c.id == a.c.person_id)
+                .join(inst, inst.c.id == a.c.institution_id)
+                .where(a.c.id.in_(ids))
+            )
+        ).all()
         return {r.id: r for r in rows}
 
     async def history(self, application_id: uuid.UUID) -> Sequence[sa.Row]:
         t = orm.transitions
         return (
-            await self.session.execute(
-                sa.select(t).where(t.c.application_id == application_id).order_by(t.c.id)
-            )
+            await self.session.execute(sa.select(t).where(t.c.application_id == application_id).order_by(t.c.id))
         ).all()
 
     async def record_expiry_warning(self, values: dict[str, Any]) -> bool:
@@ -397,8 +388,9 @@ class ApplicationRepository:
 
     async def expiry_warnings(self, application_id: uuid.UUID) -> Sequence[sa.Row]:
         w = orm.expiry_warnings
-        return (await self.session.execute(
-            sa.select(w).where(w.c.application_id == application_id).order_by(w.c.warned_at))).all()
+        return (
+            await self.session.execute(sa.select(w).where(w.c.application_id == application_id).order_by(w.c.warned_at))
+        ).all()
 
 
 # ---------------------------------------------------------------- invitations
@@ -430,19 +422,13 @@ class InvitationRepository:
     async def for_application(self, application_id: uuid.UUID) -> Invitation | None:
         t = orm.invitations
         row = (
-            await self.session.execute(
-                sa.select(t).where(t.c.application_id == application_id).with_for_update()
-            )
+            await self.session.execute(sa.select(t).where(t.c.application_id == application_id).with_for_update())
         ).first()
         return self._from_row(row) if row else None
 
     async def by_token_hash(self, token_hash: str) -> Invitation | None:
         t = orm.invitations
-        row = (
-            await self.session.execute(
-                sa.select(t).where(t.c.token_hash == token_hash).with_for_update()
-            )
-        ).first()
+        row = (await self.session.execute(sa.select(t).where(t.c.token_hash == token_hash).with_for_update())).first()
         return self._from_row(row) if row else None
 
     async def claim_pending(self, limit: int) -> list[Invitation]:
@@ -520,13 +506,9 @@ class BatchRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(
-        self, batch_id: uuid.UUID, institution_id: uuid.UUID, created_by: str, note: str | None
-    ) -> None:
+    async def add(self, batch_id: uuid.UUID, institution_id: uuid.UUID, created_by: str, note: str | None) -> None:
         await self.session.execute(
-            sa.insert(orm.batches).values(
-                id=batch_id, institution_id=institution_id, created_by=created_by, note=note
-            )
+            sa.insert(orm.batches).values(id=batch_id, institution_id=institution_id, created_by=created_by, note=note)
         )
 
     async def get(self, batch_id: uuid.UUID) -> sa.Row | None:
@@ -549,9 +531,7 @@ class BatchRepository:
         a, p = orm.applications, orm.people
         return (
             await self.session.execute(
-                sa.select(
-                    a.c.id, a.c.status, a.c.signed_form, p.c.tckn, p.c.first_name, p.c.last_name
-                )
+                sa.select(a.c.id, a.c.status, a.c.signed_form, p.c.tckn, p.c.first_name, p.c.last_name)
                 .join(p, p.c.id == a.c.person_id)
                 .where(a.c.batch_id == batch_id)
                 .order_by(p.c.last_name, p.c.first_name)

@@ -94,8 +94,7 @@ def _detect_format(content: bytes, content_type: str | None, filename: str | Non
             return "json" if start in (b"[", b"{") else "csv"
     raise RosterFileError(
         "unknown_format",
-        "Upload the staff list as a CSV file (UTF-8) or as JSON; "
-        "spreadsheets must be saved as CSV first.",
+        "Upload the staff list as a CSV file (UTF-8) or as JSON; spreadsheets must be saved as CSV first.",
     )
 
 
@@ -131,18 +130,14 @@ def _cell_text(value: object, entry: int, column: str) -> str:
     # A number typed into a spreadsheet or JSON (a TC Kimlik No, a phone).
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    raise RosterFileError(
-        "malformed", f"Entry {entry}: the value of {column!r} must be text or a whole number."
-    )
+    raise RosterFileError("malformed", f"Entry {entry}: the value of {column!r} must be text or a whole number.")
 
 
 def _limit_rows(records: Iterable[Record], max_rows: int) -> list[Record]:
     result: list[Record] = []
     for record in records:
         if len(result) == max_rows:
-            raise RosterFileError(
-                "too_many_rows", f"The staff list may have at most {max_rows} rows."
-            )
+            raise RosterFileError("too_many_rows", f"The staff list may have at most {max_rows} rows.")
         result.append(record)
     if not result:
         raise RosterFileError("empty", "The staff list has no rows.")
@@ -174,9 +169,7 @@ def _header_columns(header: list[str]) -> dict[int, str]:
         if canonical is None:
             continue
         if canonical in columns.values():
-            raise RosterFileError(
-                "malformed", f"Two columns hold the same information ({canonical})."
-            )
+            raise RosterFileError("malformed", f"Two columns hold the same information ({canonical}).")
         columns[position] = canonical
     return columns
 
@@ -196,15 +189,10 @@ def _csv_records(text: str) -> Iterator[Record]:
                 continue  # blank lines and the ";;;;" rows spreadsheets leave
             yield (
                 first_line,
-                {
-                    name: cells[position] if position < len(cells) else ""
-                    for position, name in columns.items()
-                },
+                {name: cells[position] if position < len(cells) else "" for position, name in columns.items()},
             )
     except csv.Error as exc:
-        raise RosterFileError(
-            "malformed", f"The CSV file is malformed near line {reader.line_num}: {exc}."
-        ) from None
+        raise RosterFileError("malformed", f"The CSV file is malformed near line {reader.line_num}: {exc}.") from None
 
 
 # --- JSON --------------------------------------------------------------------
@@ -218,9 +206,7 @@ def _json_entries(text: str) -> list[object]:
     if isinstance(document, Mapping):
         document = document.get("staff")
     if not isinstance(document, list):
-        raise RosterFileError(
-            "malformed", 'The JSON must be a list of staff, or an object with a "staff" list.'
-        )
+        raise RosterFileError("malformed", 'The JSON must be a list of staff, or an object with a "staff" list.')
     return document
 
 

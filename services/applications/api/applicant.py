@@ -18,9 +18,17 @@ from services.applications.handlers.invitations import SignIn, sign_in
 router = APIRouter(prefix="/v1/applicant", tags=["applicant"])
 
 _FORM_PATCH_EXAMPLE = {
-    "registry_number": "A-1024", "card_reader_type": "acr39u", "validity_years": 3, "prior_certificate_reason": "none",
+    "registry_number": "A-1024",
+    "card_reader_type": "acr39u",
+    "validity_years": 3,
+    "prior_certificate_reason": "none",
     "publish_consent": True,
-    "delivery_address": {"line1": "Bilgi İşlem Daire Bşk., Kampüs", "district": "Çankaya", "city": "Ankara", "postal_code": "06800"},
+    "delivery_address": {
+        "line1": "Bilgi İşlem Daire Bşk., Kampüs",
+        "district": "Çankaya",
+        "city": "Ankara",
+        "postal_code": "06800",
+    },
 }
 
 
@@ -31,51 +39,83 @@ async def _mine(uow: UoW, principal) -> ApplicationOut:
     return ApplicationOut.from_view(row)
 
 
-@router.post("/sessions", response_model=SignInOut, summary="Sign in with the invitation's link token and access password",
-             description="Five wrong passwords lock the invitation for a while (423 with `Retry-After`).",
-             responses=problem_responses(401, 410, 422, 423))
-async def create_session(body: SignInIn, request: Request, uow: UoW, hasher: Hasher, policy: Policy,
-                         settings: Settings) -> SignInOut:
-    session = await sign_in(SignIn(body.token, body.password), uow, hasher, policy, request.app.state.applicant_token_secret,
-                            timedelta(minutes=settings.applicant_token_minutes))
-    return SignInOut(access_token=session.access_token, expires_in=session.expires_in, application_id=session.application_id)
+@router.post(
+    "/sessions",
+    response_model=SignInOut,
+    summary="Sign in with the invitation's link token and access password",
+    description="Five wrong passwords lock the invitation for a while (423 with `Retry-After`).",
+    responses=problem_responses(401, 410, 422, 423),
+)
+async def create_session(
+    body: SignInIn, request: Request, uow: UoW, hasher: Hasher, policy: Policy, settings: Settings
+) -> SignInOut:
+    session = await sign_in(
+        SignIn(body.token, body.password),
+        uow,
+        hasher,
+        policy,
+        request.app.state.applicant_token_secret,
+        timedelta(minutes=settings.applicant_token_minutes),
+    )
+    return SignInOut(
+        access_token=session.access_token, expires_in=session.expires_in, application_id=session.application_id
+    )
 
 
-@router.get("/application", response_model=ApplicationOut, summary="My application",
-            responses=problem_responses(401, 403, 404))
+@router.get(
+    "/application", response_model=ApplicationOut, summary="My application", responses=problem_responses(401, 403, 404)
+)
 async def my_application(uow: UoW, principal: Applicant) -> ApplicationOut:
     return await _mine(uow, principal)
 
 
-@router.patch("/application/form", response_model=ApplicationOut, summary="Save part of the form as a draft",
-              description="Fields are validated one by one; an invalid field is reported in `errors` and nothing is "
-                          "saved. `null` clears a field. Identity fields are read-only.",
-              responses=problem_responses(401, 403, 404, 409, 422))
-async def patch_form(uow: UoW, principal: Applicant,
-                     patch: Annotated[dict[str, Any], Body(examples=[_FORM_PATCH_EXAMPLE])]) -> ApplicationOut:
+@router.patch(
+    "/application/form",
+    response_model=ApplicationOut,
+    summary="Save part of the form as a draft",
+    description="Fields are validated one by one; an invalid field is reported in `errors` and nothing is "
+    "saved. `null` clears a field. Identity fields are read-only.",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def patch_form(
+    uow: UoW, principal: Applicant, patch: Annotated[dict[str, Any], Body(examples=[_FORM_PATCH_EXAMPLE])]
+) -> ApplicationOut:
     await handlers.save_draft(principal.application_id, patch, uow, principal)
     return await _mine(uow, principal)
 
 
-@router.put("/application/security-word", response_model=ApplicationOut,
-            summary="Set the security word (kept only as a hash)", responses=problem_responses(401, 403, 404, 409, 422))
+@router.put(
+    "/application/security-word",
+    response_model=ApplicationOut,
+    summary="Set the security word (kept only as a hash)",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
 async def put_security_word(body: SecurityWordIn, uow: UoW, principal: Applicant, hasher: Hasher) -> ApplicationOut:
     await handlers.set_security_word(principal.application_id, body.security_word, uow, principal, hasher)
     return await _mine(uow, principal)
 
 
-@router.post("/application/completion", response_model=ApplicationOut, summary="Complete the form",
-             description="Checks that every required field is there, including the consent to publish the "
-                         "certificate (signatures can only be verified against the CA's servers if it is published).",
-             responses=problem_responses(401, 403, 404, 409, 422))
+@router.post(
+    "/application/completion",
+    response_model=ApplicationOut,
+    summary="Complete the form",
+    description="Checks that every required field is there, including the consent to publish the "
+    "certificate (signatures can only be verified against the CA's servers if it is published).",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
 async def complete(uow: UoW, principal: Applicant) -> ApplicationOut:
     await handlers.complete_form(principal.application_id, uow, principal)
     return await _mine(uow, principal)
 
 
-@router.get("/application/form.pdf", response_class=Response, summary="My completed form as a printable PDF",
-            responses={**PDF_RESPONSE, **problem_responses(401, 403, 404, 409)})
+@router.get(
+    "/application/form.pdf",
+    response_class=Response,
+    summary="My completed form as a printable PDF",
+    responses={**PDF_RESPONSE, **problem_responses(401, 403, 404, 409)},
+)
 async def my_form_pdf(uow: UoW, principal: Applicant, settings: Settings) -> Response:
     pdf = await handlers.printable_form(principal.application_id, uow, principal, settings.pdf_font_dir)
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": 'attachment; filename="nes-basvuru.pdf"'})
+    return Response(
+        pdf, media_type="application/pdf", headers={"Content-Disposition": 'attachment; filename="nes-basvuru.pdf"'}
+    )

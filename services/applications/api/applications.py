@@ -52,10 +52,15 @@ def _scope(principal, institution_id: uuid.UUID | None) -> uuid.UUID | None:
     return institution_id
 
 
-@router.get("", response_model=ApplicationPage, summary="List applications (officers: their institution's)",
-            responses=problem_responses(404, 422))
+@router.get(
+    "",
+    response_model=ApplicationPage,
+    summary="List applications (officers: their institution's)",
+    responses=problem_responses(404, 422),
+)
 async def list_applications(
-    uow: UoW, principal: Staff,
+    uow: UoW,
+    principal: Staff,
     institution_id: uuid.UUID | None = None,
     status_: Annotated[list[Status] | None, Query(alias="status", description="Repeat to match several.")] = None,
     form_not_filled: Annotated[bool, Query(description="Only people who have not completed the form yet.")] = False,
@@ -64,8 +69,13 @@ async def list_applications(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> ApplicationPage:
     total, rows = await uow.applications.list_views(
-        institution_id=_scope(principal, institution_id), statuses=status_, form_not_filled=form_not_filled,
-        search=q, limit=limit, offset=offset)
+        institution_id=_scope(principal, institution_id),
+        statuses=status_,
+        form_not_filled=form_not_filled,
+        search=q,
+        limit=limit,
+        offset=offset,
+    )
     return ApplicationPage(total=total, limit=limit, offset=offset, items=[ApplicationOut.from_view(r) for r in rows])
 
 
@@ -74,75 +84,125 @@ async def summary(uow: UoW, principal: Staff, institution_id: uuid.UUID | None =
     scope = _scope(principal, institution_id)
     counts = await uow.applications.counts_by_status(scope)
     by_status = {s.value: counts.get(s.value, 0) for s in Status}
-    return StatusSummary(institution_id=scope, total=sum(by_status.values()), by_status=by_status,
-                         form_not_filled=by_status[Status.INVITED] + by_status[Status.FORM_IN_PROGRESS])
+    return StatusSummary(
+        institution_id=scope,
+        total=sum(by_status.values()),
+        by_status=by_status,
+        form_not_filled=by_status[Status.INVITED] + by_status[Status.FORM_IN_PROGRESS],
+    )
 
 
-@router.get("/{application_id}", response_model=ApplicationOut, summary="One application",
-            responses=problem_responses(404))
+@router.get(
+    "/{application_id}", response_model=ApplicationOut, summary="One application", responses=problem_responses(404)
+)
 async def get_application(application_id: uuid.UUID, uow: UoW, principal: AnyRole) -> ApplicationOut:
     return await _view(uow, application_id, principal)
 
 
-@router.get("/{application_id}/history", response_model=list[TransitionOut],
-            summary="Audit trail: every transition with who, when, from, to and why", responses=problem_responses(404))
+@router.get(
+    "/{application_id}/history",
+    response_model=list[TransitionOut],
+    summary="Audit trail: every transition with who, when, from, to and why",
+    responses=problem_responses(404),
+)
 async def history(application_id: uuid.UUID, uow: UoW, principal: Staff) -> list[TransitionOut]:
     await load_visible(uow, application_id, principal)
     return [TransitionOut.model_validate(r._mapping) for r in await uow.applications.history(application_id)]
 
 
-@router.get("/{application_id}/expiry-warnings", response_model=list[ExpiryWarningOut],
-            summary="Warnings sent to the holder before the certificate expires (from the notifications service)",
-            responses=problem_responses(404))
+@router.get(
+    "/{application_id}/expiry-warnings",
+    response_model=list[ExpiryWarningOut],
+    summary="Warnings sent to the holder before the certificate expires (from the notifications service)",
+    responses=problem_responses(404),
+)
 async def expiry_warnings(application_id: uuid.UUID, uow: UoW, principal: Staff) -> list[ExpiryWarningOut]:
     await load_visible(uow, application_id, principal)
     return [ExpiryWarningOut.model_validate(r._mapping) for r in await uow.applications.expiry_warnings(application_id)]
 
 
-@router.get("/{application_id}/form.pdf", response_class=Response, responses={**PDF_RESPONSE, **problem_responses(404, 409)},
-            summary="The completed form as a printable PDF, for wet signature")
+@router.get(
+    "/{application_id}/form.pdf",
+    response_class=Response,
+    responses={**PDF_RESPONSE, **problem_responses(404, 409)},
+    summary="The completed form as a printable PDF, for wet signature",
+)
 async def form_pdf(application_id: uuid.UUID, uow: UoW, principal: AnyRole, settings: Settings) -> Response:
     pdf = await printable_form(application_id, uow, principal, settings.pdf_font_dir)
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="nes-basvuru-{application_id}.pdf"'})
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="nes-basvuru-{application_id}.pdf"'},
+    )
 
 
-@router.post("/{application_id}/invitation", response_model=InvitationOut, status_code=status.HTTP_202_ACCEPTED,
-             summary="Re-issue the invitation (NES officer): new link and password, the old ones stop working",
-             responses=problem_responses(404, 409))
-async def reissue_invitation(application_id: uuid.UUID, uow: UoW, principal: Officer, hasher: Hasher,
-                             policy: Policy) -> InvitationOut:
+@router.post(
+    "/{application_id}/invitation",
+    response_model=InvitationOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Re-issue the invitation (NES officer): new link and password, the old ones stop working",
+    responses=problem_responses(404, 409),
+)
+async def reissue_invitation(
+    application_id: uuid.UUID, uow: UoW, principal: Officer, hasher: Hasher, policy: Policy
+) -> InvitationOut:
     inv = await reissue(application_id, uow, principal, hasher, policy)
-    return InvitationOut(state=inv.state.value, expires_at=inv.expires_at, locked_until=inv.locked_until,
-                         times_issued=inv.times_issued)
+    return InvitationOut(
+        state=inv.state.value, expires_at=inv.expires_at, locked_until=inv.locked_until, times_issued=inv.times_issued
+    )
 
 
-@router.post("/{application_id}/signed-form", response_model=ApplicationOut,
-             summary="Record how the wet-signed form arrived (NES officer)", responses=problem_responses(404, 409, 422))
-async def record_signed_form(application_id: uuid.UUID, body: SignedFormIn, uow: UoW, principal: Officer) -> ApplicationOut:
+@router.post(
+    "/{application_id}/signed-form",
+    response_model=ApplicationOut,
+    summary="Record how the wet-signed form arrived (NES officer)",
+    responses=problem_responses(404, 409, 422),
+)
+async def record_signed_form(
+    application_id: uuid.UUID, body: SignedFormIn, uow: UoW, principal: Officer
+) -> ApplicationOut:
     await review.record_signed_form(
-        review.RecordSignedForm(application_id, body.channel, body.received_on, body.reference), uow, principal)
+        review.RecordSignedForm(application_id, body.channel, body.received_on, body.reference), uow, principal
+    )
     return await _view(uow, application_id)
 
 
-@router.post("/{application_id}/withdrawal", response_model=ApplicationOut,
-             summary="Withdraw an application before it reaches the CA (NES officer)", responses=problem_responses(404, 409, 422))
+@router.post(
+    "/{application_id}/withdrawal",
+    response_model=ApplicationOut,
+    summary="Withdraw an application before it reaches the CA (NES officer)",
+    responses=problem_responses(404, 409, 422),
+)
 async def withdraw(application_id: uuid.UUID, body: ReasonIn, uow: UoW, principal: Officer) -> ApplicationOut:
     await review.withdraw(application_id, body.reason, uow, principal)
     return await _view(uow, application_id)
 
 
-@router.post("/{application_id}/rejection", response_model=ApplicationOut,
-             summary="Reject a forwarded application with a reason (CA operator)", responses=problem_responses(404, 409, 422))
+@router.post(
+    "/{application_id}/rejection",
+    response_model=ApplicationOut,
+    summary="Reject a forwarded application with a reason (CA operator)",
+    responses=problem_responses(404, 409, 422),
+)
 async def reject(application_id: uuid.UUID, body: ReasonIn, uow: UoW, principal: Operator) -> ApplicationOut:
     await review.reject(application_id, body.reason, uow, principal)
     return await _view(uow, application_id)
 
 
-@router.post("/{application_id}/production", response_model=ApplicationOut,
-             summary="Record the produced certificate and card (CA operator)", responses=problem_responses(404, 409, 422))
-async def record_production(application_id: uuid.UUID, body: ProductionIn, uow: UoW, principal: Operator) -> ApplicationOut:
+@router.post(
+    "/{application_id}/production",
+    response_model=ApplicationOut,
+    summary="Record the produced certificate and card (CA operator)",
+    responses=problem_responses(404, 409, 422),
+)
+async def record_production(
+    application_id: uuid.UUID, body: ProductionIn, uow: UoW, principal: Operator
+) -> ApplicationOut:
     await review.record_production(
-        review.RecordProduction(application_id, body.certificate_serial, body.not_before, body.not_after, body.card_type),
-        uow, principal)
+        review.RecordProduction(
+            application_id, body.certificate_serial, body.not_before, body.not_after, body.card_type
+        ),
+        uow,
+        principal,
+    )
     return await _view(uow, application_id)

@@ -20,18 +20,33 @@ async def _manifest(uow: UoW, batch_id: uuid.UUID, principal) -> BatchManifest:
     batch, members = await review.batch_manifest(batch_id, uow, principal)
     return BatchManifest(
         batch=BatchOut(**batch._mapping, size=len(members)),
-        entries=[ManifestEntry(application_id=m.id, status=m.status, tckn_masked=mask_tckn(m.tckn), first_name=m.first_name,
-                               last_name=m.last_name, signed_form=m.signed_form) for m in members],
+        entries=[
+            ManifestEntry(
+                application_id=m.id,
+                status=m.status,
+                tckn_masked=mask_tckn(m.tckn),
+                first_name=m.first_name,
+                last_name=m.last_name,
+                signed_form=m.signed_form,
+            )
+            for m in members
+        ],
     )
 
 
-@router.post("/v1/institutions/{institution_id}/batches", status_code=status.HTTP_201_CREATED, response_model=BatchManifest,
-             summary="Forward received applications to the CA as one batch (NES officer)",
-             description="All or nothing: every application must belong to the institution and have its signed form "
-                         "recorded, otherwise nothing is forwarded (409 lists the ones that are not ready).",
-             responses=problem_responses(404, 409, 422))
+@router.post(
+    "/v1/institutions/{institution_id}/batches",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BatchManifest,
+    summary="Forward received applications to the CA as one batch (NES officer)",
+    description="All or nothing: every application must belong to the institution and have its signed form "
+    "recorded, otherwise nothing is forwarded (409 lists the ones that are not ready).",
+    responses=problem_responses(404, 409, 422),
+)
 async def forward(institution_id: uuid.UUID, body: BatchIn, uow: UoW, principal: Officer) -> BatchManifest:
-    batch_id = await review.forward_batch(review.ForwardBatch(institution_id, body.application_ids, body.note), uow, principal)
+    batch_id = await review.forward_batch(
+        review.ForwardBatch(institution_id, body.application_ids, body.note), uow, principal
+    )
     return await _manifest(uow, batch_id, principal)
 
 
@@ -41,7 +56,11 @@ async def list_batches(uow: UoW, principal: Staff, institution_id: uuid.UUID | N
     return [BatchOut(**{k: v for k, v in r._mapping.items()}) for r in await uow.batches.list(scope)]
 
 
-@router.get("/v1/batches/{batch_id}", response_model=BatchManifest, summary="A batch and its manifest",
-            responses=problem_responses(404))
+@router.get(
+    "/v1/batches/{batch_id}",
+    response_model=BatchManifest,
+    summary="A batch and its manifest",
+    responses=problem_responses(404),
+)
 async def get_batch(batch_id: uuid.UUID, uow: UoW, principal: Staff) -> BatchManifest:
     return await _manifest(uow, batch_id, principal)

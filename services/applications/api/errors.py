@@ -29,8 +29,14 @@ def _fields(errors) -> list[FieldProblem]:
 
 def to_problem(exc: Exception) -> Problem:
     if isinstance(exc, IllegalTransition):
-        return Problem(409, exc.code, _TITLES[exc.code], str(exc), current_status=exc.current.value,
-                       requested_status=exc.target.value)
+        return Problem(
+            409,
+            exc.code,
+            _TITLES[exc.code],
+            str(exc),
+            current_status=exc.current.value,
+            requested_status=exc.target.value,
+        )
     if isinstance(exc, (FormIncomplete, FormInvalid)):
         return Problem(422, exc.code, _TITLES[exc.code], str(exc), _fields(exc.errors))
     if isinstance(exc, DomainError):
@@ -45,7 +51,9 @@ def to_problem(exc: Exception) -> Problem:
         extra = {"missing_columns": list(exc.missing)} if getattr(exc, "missing", None) else {}
         return Problem(status, f"roster_{exc.code}", "The staff list cannot be read", exc.message, **extra)
     if isinstance(exc, ConcurrentUpdate):
-        return Problem(409, "concurrent_update", "Changed meanwhile", "Someone else changed this application; reload and retry.")
+        return Problem(
+            409, "concurrent_update", "Changed meanwhile", "Someone else changed this application; reload and retry."
+        )
     raise exc
 
 

@@ -16,8 +16,13 @@ from services.applications.handlers.access import ensure_institution_visible
 router = APIRouter(prefix="/v1/institutions", tags=["institutions"], responses=problem_responses(401, 403))
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=InstitutionOut,
-             summary="Create an institution (CA operator)", responses=problem_responses(409, 422))
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InstitutionOut,
+    summary="Create an institution (CA operator)",
+    responses=problem_responses(409, 422),
+)
 async def create_institution(body: InstitutionIn, uow: UoW, _: Operator) -> InstitutionOut:
     institution_id = await handlers.create_institution(handlers.CreateInstitution(body.name), uow)
     row = await uow.institutions.get(institution_id)
@@ -30,24 +35,41 @@ async def list_institutions(uow: UoW, principal: Staff) -> list[InstitutionOut]:
     return [InstitutionOut.model_validate(r._mapping) for r in await uow.institutions.list(only)]
 
 
-@router.get("/{institution_id}", response_model=InstitutionOut, summary="One institution",
-            responses=problem_responses(404))
+@router.get(
+    "/{institution_id}", response_model=InstitutionOut, summary="One institution", responses=problem_responses(404)
+)
 async def get_institution(institution_id: uuid.UUID, uow: UoW, principal: Staff) -> InstitutionOut:
     row = await handlers.get_institution(institution_id, uow, principal)
     return InstitutionOut.model_validate(row._mapping)
 
 
-@router.post("/{institution_id}/officers", status_code=status.HTTP_201_CREATED, response_model=OfficerOut,
-             summary="Register an NES officer of the institution (CA operator)", responses=problem_responses(404, 409, 422))
+@router.post(
+    "/{institution_id}/officers",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OfficerOut,
+    summary="Register an NES officer of the institution (CA operator)",
+    responses=problem_responses(404, 409, 422),
+)
 async def add_officer(institution_id: uuid.UUID, body: OfficerIn, uow: UoW, _: Operator) -> OfficerOut:
     officer_id = await handlers.add_officer(
-        handlers.AddOfficer(institution_id, body.subject, body.full_name, str(body.email), body.mobile), uow)
-    return OfficerOut(id=officer_id, institution_id=institution_id, subject=body.subject, full_name=body.full_name,
-                      email=str(body.email), mobile=body.mobile)
+        handlers.AddOfficer(institution_id, body.subject, body.full_name, str(body.email), body.mobile), uow
+    )
+    return OfficerOut(
+        id=officer_id,
+        institution_id=institution_id,
+        subject=body.subject,
+        full_name=body.full_name,
+        email=str(body.email),
+        mobile=body.mobile,
+    )
 
 
-@router.get("/{institution_id}/officers", response_model=list[OfficerOut], summary="The institution's NES officers",
-            responses=problem_responses(404))
+@router.get(
+    "/{institution_id}/officers",
+    response_model=list[OfficerOut],
+    summary="The institution's NES officers",
+    responses=problem_responses(404),
+)
 async def list_officers(institution_id: uuid.UUID, uow: UoW, principal: Staff) -> list[OfficerOut]:
     ensure_institution_visible(principal, institution_id)
     return [OfficerOut.model_validate(r._mapping) for r in await uow.institutions.officers(institution_id)]

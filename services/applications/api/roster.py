@@ -20,28 +20,36 @@ _ROSTER_BODY = {
     "requestBody": {
         "required": True,
         "description": "The staff list as CSV (UTF-8, `;` or `,`, Turkish or English headers) or JSON "
-                       "(a list of objects, or `{\"staff\": [...]}`), as the raw body or as the form field `file`.",
+        '(a list of objects, or `{"staff": [...]}`), as the raw body or as the form field `file`.',
         "content": {
-            "text/csv": {"schema": {"type": "string"}, "example": "tckn;first_name;last_name;birth_date;title;unit;email;mobile\n"
-                         "10000000146;Ayşe;Yılmaz;1985-04-12;Dr. Öğr. Üyesi;Bilgi İşlem;ayse.yilmaz@ornek.edu.tr;05321234567\n"},
+            "text/csv": {
+                "schema": {"type": "string"},
+                "example": "tckn;first_name;last_name;birth_date;title;unit;email;mobile\n"
+                "10000000146;Ayşe;Yılmaz;1985-04-12;Dr. Öğr. Üyesi;Bilgi İşlem;ayse.yilmaz@ornek.edu.tr;05321234567\n",
+            },
             "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
-            "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+            "multipart/form-data": {
+                "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+            },
         },
     }
 }
 
 
 @router.post(
-    "/{institution_id}/roster", response_model=RosterImportOut, openapi_extra=_ROSTER_BODY,
+    "/{institution_id}/roster",
+    response_model=RosterImportOut,
+    openapi_extra=_ROSTER_BODY,
     summary="Upload the staff list (NES officer)",
     description="Every row is validated. If any row has an error the whole file is rejected (422) with each "
-                "row's errors in `errors` (field `rows.<line>.<column>`) and nothing is stored. People the "
-                "institution already has are not duplicated. Each new person gets an application and an "
-                "invitation, issued in the background.",
+    "row's errors in `errors` (field `rows.<line>.<column>`) and nothing is stored. People the "
+    "institution already has are not duplicated. Each new person gets an application and an "
+    "invitation, issued in the background.",
     responses=problem_responses(400, 404, 413, 415, 422),
 )
-async def upload_roster(institution_id: uuid.UUID, request: Request, uow: UoW, principal: Officer,
-                        settings: Settings) -> RosterImportOut:
+async def upload_roster(
+    institution_id: uuid.UUID, request: Request, uow: UoW, principal: Officer, settings: Settings
+) -> RosterImportOut:
     ensure_institution_visible(principal, institution_id)  # before reading a byte of someone else's upload
     limit = settings.roster_max_bytes
     too_large = Problem(413, "roster_too_large", "The file is too large", f"At most {limit} bytes.")
@@ -66,5 +74,9 @@ async def upload_roster(institution_id: uuid.UUID, request: Request, uow: UoW, p
     records = read_roster_file(bytes(content), content_type, filename, max_rows=settings.roster_max_rows)
     result = await import_roster(ImportRoster(institution_id, records, date.today()), uow, principal)
     uow.after_commit(request.app.state.wake_invitation_issuer)
-    return RosterImportOut(received=result.received, created=result.created, already_known=result.already_known,
-                           already_known_lines=result.already_known_lines)
+    return RosterImportOut(
+        received=result.received,
+        created=result.created,
+        already_known=result.already_known,
+        already_known_lines=result.already_known_lines,
+    )

@@ -89,15 +89,33 @@ class ApplicationOut(BaseModel):
     @classmethod
     def from_view(cls, row: Any) -> ApplicationOut:
         return cls(
-            id=row.id, institution_id=row.institution_id, status=Status(row.status),
-            person=PersonOut(tckn_masked=mask_tckn(row.tckn), first_name=row.first_name, last_name=row.last_name,
-                             birth_date_masked=mask_birth_date(row.birth_date), title=row.title, unit=row.unit,
-                             email=row.email, mobile=row.mobile),
+            id=row.id,
+            institution_id=row.institution_id,
+            status=Status(row.status),
+            person=PersonOut(
+                tckn_masked=mask_tckn(row.tckn),
+                first_name=row.first_name,
+                last_name=row.last_name,
+                birth_date_masked=mask_birth_date(row.birth_date),
+                title=row.title,
+                unit=row.unit,
+                email=row.email,
+                mobile=row.mobile,
+            ),
             form=row.form or {},
-            invitation=InvitationOut(state=row.invitation_state, expires_at=row.invitation_expires_at,
-                                     locked_until=row.invitation_locked_until, times_issued=row.invitation_times_issued),
-            signed_form=row.signed_form, batch_id=row.batch_id, rejection_reason=row.rejection_reason,
-            certificate=row.certificate, shipment=row.shipment, created_at=row.created_at, updated_at=row.updated_at,
+            invitation=InvitationOut(
+                state=row.invitation_state,
+                expires_at=row.invitation_expires_at,
+                locked_until=row.invitation_locked_until,
+                times_issued=row.invitation_times_issued,
+            ),
+            signed_form=row.signed_form,
+            batch_id=row.batch_id,
+            rejection_reason=row.rejection_reason,
+            certificate=row.certificate,
+            shipment=row.shipment,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
         )
 
 
@@ -151,9 +169,13 @@ class SecurityWordIn(BaseModel):
 
 class SignedFormIn(BaseModel):
     model_config = _strict
-    channel: SignedFormChannel = Field(description="paper: handed in; email_pdf: PDF e-mailed; cargo_or_post: no cover letter needed")
+    channel: SignedFormChannel = Field(
+        description="paper: handed in; email_pdf: PDF e-mailed; cargo_or_post: no cover letter needed"
+    )
     received_on: date
-    reference: str | None = Field(None, max_length=200, description="Cargo tracking no., registry no. or e-mail subject.")
+    reference: str | None = Field(
+        None, max_length=200, description="Cargo tracking no., registry no. or e-mail subject."
+    )
 
 
 class ReasonIn(BaseModel):

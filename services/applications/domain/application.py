@@ -156,9 +156,7 @@ class Application:
     def _move(self, target: Status, actor: Actor, at: datetime, reason: str | None = None) -> None:
         if target not in ALLOWED[self.status]:
             raise IllegalTransition(self.status, target)
-        self.events.append(
-            Transition(self.id, self.institution_id, self.status, target, actor, at, reason)
-        )
+        self.events.append(Transition(self.id, self.institution_id, self.status, target, actor, at, reason))
         self.status = target
 
     def pull_events(self) -> list[Transition]:

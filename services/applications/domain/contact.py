@@ -120,8 +120,7 @@ def parse_birth_date(raw: str, today: date) -> date:
     if birth > today or not MIN_APPLICANT_AGE <= _age_on(birth, today) <= MAX_APPLICANT_AGE:
         raise FieldInvalid(
             "birth_date_range",
-            f"The birth date must make the applicant between {MIN_APPLICANT_AGE} "
-            f"and {MAX_APPLICANT_AGE} years old.",
+            f"The birth date must make the applicant between {MIN_APPLICANT_AGE} and {MAX_APPLICANT_AGE} years old.",
         )
     return birth
 
@@ -146,9 +145,7 @@ def parse_person_name(raw: str, field: str) -> str:
     name = _clean_text(raw)
     label = field.replace("_", " ")
     if len(name) > NAME_MAX_LEN:
-        raise FieldInvalid(
-            "name_invalid", f"The {label} must be at most {NAME_MAX_LEN} characters."
-        )
+        raise FieldInvalid("name_invalid", f"The {label} must be at most {NAME_MAX_LEN} characters.")
     if not _NAME_CHARACTERS.fullmatch(name) or not _LATIN_LETTER.search(name):
         raise FieldInvalid(
             "name_invalid",

@@ -31,9 +31,7 @@ PLACE_NAME_MAX_LEN = 60
 PRIOR_CERTIFICATE_NOTE_MAX_LEN = 500
 SECURITY_WORD_MIN_LEN = 4
 SECURITY_WORD_MAX_LEN = 32
-_SECURITY_WORD = re.compile(
-    rf"[{LATIN_LETTERS}0-9]{{{SECURITY_WORD_MIN_LEN},{SECURITY_WORD_MAX_LEN}}}"
-)
+_SECURITY_WORD = re.compile(rf"[{LATIN_LETTERS}0-9]{{{SECURITY_WORD_MIN_LEN},{SECURITY_WORD_MAX_LEN}}}")
 
 IDENTITY_FIELDS = frozenset({"tckn", "first_name", "last_name", "birth_date", "birth_place"})
 # Kept by the service itself once it has stored the security word's hash.
@@ -189,10 +187,7 @@ def _parse_address(value: object) -> tuple[DeliveryAddress | None, list[FieldErr
         message = "Expected an address object."
         return None, [FieldError("delivery_address", "type_invalid", message)]
     parts: dict[str, object] = {}
-    errors = [
-        _unknown_field_error(f"delivery_address.{key}")
-        for key in sorted(value.keys() - _ADDRESS_PARSERS.keys())
-    ]
+    errors = [_unknown_field_error(f"delivery_address.{key}") for key in sorted(value.keys() - _ADDRESS_PARSERS.keys())]
     for part, parse in _ADDRESS_PARSERS.items():
         raw = value.get(part)
         if _is_blank(raw):
@@ -225,9 +220,7 @@ def _patch_field(name: str, value: object) -> tuple[object, list[FieldError]]:
         return None, [FieldError(name, exc.code, exc.message)]
 
 
-def apply_patch(
-    draft: FormDraft, patch: Mapping[str, object]
-) -> tuple[FormDraft, list[FieldError]]:
+def apply_patch(draft: FormDraft, patch: Mapping[str, object]) -> tuple[FormDraft, list[FieldError]]:
     """Apply a partial update; ``None`` or blank text clears a field.
 
     Valid fields are applied even when others fail, so the returned draft holds

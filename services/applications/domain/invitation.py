@@ -109,9 +109,7 @@ class Invitation:
                 retry_after=int((self.locked_until - now).total_seconds()) + 1,
             )
         if self.expires_at and now >= self.expires_at:
-            raise InvitationExpired(
-                "This invitation has expired; ask your institution's NES officer for a new one."
-            )
+            raise InvitationExpired("This invitation has expired; ask your institution's NES officer for a new one.")
         if not hasher.verify(self.password_hash, password):
             self.failed_attempts += 1
             if self.failed_attempts >= max_attempts:

@@ -55,8 +55,7 @@ def _validate(value: str) -> None:
     if value[9:] != check_digits(value[:9]):
         raise InvalidTCKimlikNo(
             "tckn_checksum",
-            "This is not a valid TC Kimlik No: its check digits do not match. "
-            "Please check for a typing mistake.",
+            "This is not a valid TC Kimlik No: its check digits do not match. Please check for a typing mistake.",
         )
 
 

@@ -25,8 +25,9 @@ def actor_of(principal: Principal) -> Actor:
     return Actor(principal.role.value, principal.subject)
 
 
-async def load_visible(uow: ApplicationsUnitOfWork, application_id: uuid.UUID, principal: Principal,
-                       *, for_update: bool = False) -> Application:
+async def load_visible(
+    uow: ApplicationsUnitOfWork, application_id: uuid.UUID, principal: Principal, *, for_update: bool = False
+) -> Application:
     app = await uow.applications.get(application_id, for_update=for_update)
     if app is None:
         raise NotFound("application")
@@ -34,8 +35,9 @@ async def load_visible(uow: ApplicationsUnitOfWork, application_id: uuid.UUID, p
     return app
 
 
-async def save_draft(application_id: uuid.UUID, patch: Mapping[str, object], uow: ApplicationsUnitOfWork,
-                     principal: Principal) -> Application:
+async def save_draft(
+    application_id: uuid.UUID, patch: Mapping[str, object], uow: ApplicationsUnitOfWork, principal: Principal
+) -> Application:
     app = await load_visible(uow, application_id, principal, for_update=True)
     app.save_draft(patch, actor_of(principal), datetime.now(timezone.utc))
     await uow.applications.save(app)
@@ -43,8 +45,9 @@ async def save_draft(application_id: uuid.UUID, patch: Mapping[str, object], uow
     return app
 
 
-async def set_security_word(application_id: uuid.UUID, word: str, uow: ApplicationsUnitOfWork, principal: Principal,
-                            hasher: PasswordHasher) -> Application:
+async def set_security_word(
+    application_id: uuid.UUID, word: str, uow: ApplicationsUnitOfWork, principal: Principal, hasher: PasswordHasher
+) -> Application:
     try:
         cleaned = validate_security_word(word)
     except FieldInvalid as exc:
@@ -64,24 +67,40 @@ async def complete_form(application_id: uuid.UUID, uow: ApplicationsUnitOfWork, 
     await uow.applications.save(app)
     uow.track(app)
     person = await uow.people.get(app.person_id)
-    uow.emit(FormCompleted(application_id=app.id, institution_id=app.institution_id, first_name=person.first_name,
-                           last_name=person.last_name, email=app.form.institutional_email or person.email))
+    uow.emit(
+        FormCompleted(
+            application_id=app.id,
+            institution_id=app.institution_id,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            email=app.form.institutional_email or person.email,
+        )
+    )
     if app.form.prior_certificate_reason is PriorCertificateReason.RENEWAL:
         # The holder is renewing: the notifications service stops the old certificate's reminders.
-        uow.emit(RenewalRecorded(application_id=app.id, institution_id=app.institution_id, holder_id=app.person_id,
-                                 recorded_at=now))
+        uow.emit(
+            RenewalRecorded(
+                application_id=app.id, institution_id=app.institution_id, holder_id=app.person_id, recorded_at=now
+            )
+        )
     return app
 
 
-async def printable_form(application_id: uuid.UUID, uow: ApplicationsUnitOfWork, principal: Principal,
-                         font_dir: Path | None) -> bytes:
+async def printable_form(
+    application_id: uuid.UUID, uow: ApplicationsUnitOfWork, principal: Principal, font_dir: Path | None
+) -> bytes:
     app = await load_visible(uow, application_id, principal)
     if app.status in {Status.INVITED, Status.FORM_IN_PROGRESS, Status.REJECTED, Status.WITHDRAWN}:
         raise Conflict("form_not_completed", "The form can be printed once it is completed.")
     person = await uow.people.get(app.person_id)
     institution = await uow.institutions.get(app.institution_id)
     data = PrintableForm(
-        reference=str(app.id), institution_name=institution.name, tckn=TCKimlikNo.parse(person.tckn),
-        first_name=person.first_name, last_name=person.last_name, birth_date=person.birth_date, form=app.form,
+        reference=str(app.id),
+        institution_name=institution.name,
+        tckn=TCKimlikNo.parse(person.tckn),
+        first_name=person.first_name,
+        last_name=person.last_name,
+        birth_date=person.birth_date,
+        form=app.form,
     )
     return await asyncio.to_thread(render_application_form, data, font_dir)

@@ -14,8 +14,13 @@ async def on_expiry_warned(uow: ApplicationsUnitOfWork, envelope: Envelope) -> N
     if await uow.applications.get(event.application_id) is None:
         raise PermanentFailure(f"no application {event.application_id}")
     # Keyed by the event id: a replayed dead letter records nothing twice.
-    await uow.applications.record_expiry_warning({
-        "event_id": envelope.id, "application_id": event.application_id,
-        "certificate_serial": event.certificate_serial, "not_after": event.not_after,
-        "days_before": event.days_before, "warned_at": event.warned_at,
-    })
+    await uow.applications.record_expiry_warning(
+        {
+            "event_id": envelope.id,
+            "application_id": event.application_id,
+            "certificate_serial": event.certificate_serial,
+            "not_after": event.not_after,
+            "days_before": event.days_before,
+            "warned_at": event.warned_at,
+        }
+    )

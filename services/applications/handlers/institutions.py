@@ -41,12 +41,25 @@ async def add_officer(cmd: AddOfficer, uow: ApplicationsUnitOfWork) -> uuid.UUID
     if await uow.institutions.officer_subject_taken(cmd.subject):
         raise Conflict("officer_exists", "An officer with this login already exists.")
     officer_id = uuid.uuid4()
-    await uow.institutions.add_officer({
-        "id": officer_id, "institution_id": cmd.institution_id, "subject": cmd.subject,
-        "full_name": cmd.full_name, "email": cmd.email, "mobile": cmd.mobile,
-    })
-    uow.emit(OfficerAdded(institution_id=cmd.institution_id, officer_id=officer_id, full_name=cmd.full_name,
-                          email=cmd.email, mobile=cmd.mobile))
+    await uow.institutions.add_officer(
+        {
+            "id": officer_id,
+            "institution_id": cmd.institution_id,
+            "subject": cmd.subject,
+            "full_name": cmd.full_name,
+            "email": cmd.email,
+            "mobile": cmd.mobile,
+        }
+    )
+    uow.emit(
+        OfficerAdded(
+            institution_id=cmd.institution_id,
+            officer_id=officer_id,
+            full_name=cmd.full_name,
+            email=cmd.email,
+            mobile=cmd.mobile,
+        )
+    )
     return officer_id
 
 

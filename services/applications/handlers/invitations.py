@@ -40,20 +40,35 @@ class InvitationPolicy:
     portal_url: str
 
 
-def _issued_event(inv: Invitation, secrets: IssuedSecrets, view, policy: InvitationPolicy, reissue: bool) -> InvitationIssued:
-    sealed = sealing.seal(policy.notifications_public_key, {
-        "token": secrets.token, "password": secrets.password,
-        # The token travels in the fragment: browsers never send it to a server or a log.
-        "link": f"{policy.portal_url}#token={secrets.token}",
-    })
+def _issued_event(
+    inv: Invitation, secrets: IssuedSecrets, view, policy: InvitationPolicy, reissue: bool
+) -> InvitationIssued:
+    sealed = sealing.seal(
+        policy.notifications_public_key,
+        {
+            "token": secrets.token,
+            "password": secrets.password,
+            # The token travels in the fragment: browsers never send it to a server or a log.
+            "link": f"{policy.portal_url}#token={secrets.token}",
+        },
+    )
     return InvitationIssued(
-        application_id=inv.application_id, institution_id=view.institution_id, institution_name=view.institution_name,
-        first_name=view.first_name, last_name=view.last_name, email=view.email, mobile=view.mobile,
-        expires_at=inv.expires_at, reissue=reissue, sealed_credentials=sealed,
+        application_id=inv.application_id,
+        institution_id=view.institution_id,
+        institution_name=view.institution_name,
+        first_name=view.first_name,
+        last_name=view.last_name,
+        email=view.email,
+        mobile=view.mobile,
+        expires_at=inv.expires_at,
+        reissue=reissue,
+        sealed_credentials=sealed,
     )
 
 
-async def issue_pending(uow: ApplicationsUnitOfWork, hasher: PasswordHasher, policy: InvitationPolicy, limit: int) -> int:
+async def issue_pending(
+    uow: ApplicationsUnitOfWork, hasher: PasswordHasher, policy: InvitationPolicy, limit: int
+) -> int:
     """Issues up to ``limit`` pending invitations (background worker; replicas share the work)."""
     pending = await uow.invitations.claim_pending(limit)
     if not pending:
@@ -68,16 +83,23 @@ async def issue_pending(uow: ApplicationsUnitOfWork, hasher: PasswordHasher, pol
     return len(pending)
 
 
-async def reissue(application_id: uuid.UUID, uow: ApplicationsUnitOfWork, principal: Principal,
-                  hasher: PasswordHasher, policy: InvitationPolicy) -> Invitation:
+async def reissue(
+    application_id: uuid.UUID,
+    uow: ApplicationsUnitOfWork,
+    principal: Principal,
+    hasher: PasswordHasher,
+    policy: InvitationPolicy,
+) -> Invitation:
     """A new link and password for an applicant; the previous pair stops working at once."""
     app = await uow.applications.get(application_id)
     if app is None:
         raise NotFound("application")
     ensure_application_visible(principal, app.institution_id, app.id)
     if app.status not in EDITABLE:
-        raise Conflict("invitation_not_needed",
-                       f"The application is {app.status.value}; an invitation is only useful while the form can be filled.")
+        raise Conflict(
+            "invitation_not_needed",
+            f"The application is {app.status.value}; an invitation is only useful while the form can be filled.",
+        )
     inv = await uow.invitations.for_application(application_id)
     if inv is None:
         raise NotFound("invitation")
@@ -101,8 +123,14 @@ class ApplicantSession:
     application_id: uuid.UUID
 
 
-async def sign_in(cmd: SignIn, uow: ApplicationsUnitOfWork, hasher: PasswordHasher, policy: InvitationPolicy,
-                  token_secret: str, token_ttl: timedelta) -> ApplicantSession:
+async def sign_in(
+    cmd: SignIn,
+    uow: ApplicationsUnitOfWork,
+    hasher: PasswordHasher,
+    policy: InvitationPolicy,
+    token_secret: str,
+    token_ttl: timedelta,
+) -> ApplicantSession:
     inv = await uow.invitations.by_token_hash(hash_token(cmd.token))
     if inv is None:
         # Same answer as a wrong password: the caller learns nothing about which half was wrong.
@@ -120,6 +148,12 @@ async def sign_in(cmd: SignIn, uow: ApplicationsUnitOfWork, hasher: PasswordHash
         await uow.commit()
         raise
     await uow.invitations.save(inv)
-    token = mint_token(token_secret, subject=f"applicant:{app.id}", role=Role.APPLICANT, application_id=app.id,
-                       ttl=token_ttl, issuer=APPLICANT_TOKEN_ISSUER)
+    token = mint_token(
+        token_secret,
+        subject=f"applicant:{app.id}",
+        role=Role.APPLICANT,
+        application_id=app.id,
+        ttl=token_ttl,
+        issuer=APPLICANT_TOKEN_ISSUER,
+    )
     return ApplicantSession(access_token=token, expires_in=int(token_ttl.total_seconds()), application_id=app.id)

@@ -45,13 +45,22 @@ class RecordSignedForm:
 
 async def record_signed_form(cmd: RecordSignedForm, uow: ApplicationsUnitOfWork, principal: Principal) -> Application:
     if cmd.received_on > date.today():
-        raise Invalid("The date is in the future.", [FieldError("received_on", "date_in_future", "The form cannot arrive in the future.")])
+        raise Invalid(
+            "The date is in the future.",
+            [FieldError("received_on", "date_in_future", "The form cannot arrive in the future.")],
+        )
     app = await load_visible(uow, cmd.application_id, principal, for_update=True)
     receipt = SignedFormReceipt(cmd.channel, cmd.received_on, cmd.reference, principal.subject)
     app.record_signed_form(receipt, actor_of(principal), datetime.now(timezone.utc))
     await _save(uow, app)
-    uow.emit(SignedFormReceived(application_id=app.id, institution_id=app.institution_id, channel=cmd.channel.value,
-                                received_on=cmd.received_on))
+    uow.emit(
+        SignedFormReceived(
+            application_id=app.id,
+            institution_id=app.institution_id,
+            channel=cmd.channel.value,
+            received_on=cmd.received_on,
+        )
+    )
     return app
 
 
@@ -69,12 +78,20 @@ async def forward_batch(cmd: ForwardBatch, uow: ApplicationsUnitOfWork, principa
     found = {a.id: a for a in apps if a.institution_id == cmd.institution_id}
     missing = [str(i) for i in wanted if i not in found]
     if missing:
-        raise Invalid("Some applications are not in this institution.",
-                      [FieldError(f"application_ids.{i}", "not_found", "No such application in this institution.") for i in missing])
+        raise Invalid(
+            "Some applications are not in this institution.",
+            [
+                FieldError(f"application_ids.{i}", "not_found", "No such application in this institution.")
+                for i in missing
+            ],
+        )
     not_ready = [a for a in found.values() if a.status is not Status.SIGNED_FORM_RECEIVED]
     if not_ready:
-        raise Conflict("not_ready_to_forward", "Only applications whose signed form was received can be forwarded.",
-                       not_ready=[{"application_id": str(a.id), "status": a.status.value} for a in not_ready])
+        raise Conflict(
+            "not_ready_to_forward",
+            "Only applications whose signed form was received can be forwarded.",
+            not_ready=[{"application_id": str(a.id), "status": a.status.value} for a in not_ready],
+        )
     batch_id = uuid.uuid4()
     await uow.batches.add(batch_id, cmd.institution_id, principal.subject, cmd.note)
     now = datetime.now(timezone.utc)
@@ -83,19 +100,37 @@ async def forward_batch(cmd: ForwardBatch, uow: ApplicationsUnitOfWork, principa
         app.forward(batch_id, actor_of(principal), now)
         await _save(uow, app)
         v = views[app.id]
-        uow.emit(ApplicationForwarded(application_id=app.id, institution_id=app.institution_id, batch_id=batch_id,
-                                      email=app.form.institutional_email or v.email, first_name=v.first_name, last_name=v.last_name))
+        uow.emit(
+            ApplicationForwarded(
+                application_id=app.id,
+                institution_id=app.institution_id,
+                batch_id=batch_id,
+                email=app.form.institutional_email or v.email,
+                first_name=v.first_name,
+                last_name=v.last_name,
+            )
+        )
     return batch_id
 
 
-async def reject(application_id: uuid.UUID, reason: str, uow: ApplicationsUnitOfWork, principal: Principal) -> Application:
+async def reject(
+    application_id: uuid.UUID, reason: str, uow: ApplicationsUnitOfWork, principal: Principal
+) -> Application:
     app = await load_visible(uow, application_id, principal, for_update=True)
     app.reject(reason, actor_of(principal), datetime.now(timezone.utc))
     await _save(uow, app)
     v = (await uow.applications.contacts([app.id]))[app.id]
-    uow.emit(ApplicationRejected(application_id=app.id, institution_id=app.institution_id, reason=reason,
-                                 email=app.form.institutional_email or v.email, mobile=app.form.mobile or v.mobile,
-                                 first_name=v.first_name, last_name=v.last_name))
+    uow.emit(
+        ApplicationRejected(
+            application_id=app.id,
+            institution_id=app.institution_id,
+            reason=reason,
+            email=app.form.institutional_email or v.email,
+            mobile=app.form.mobile or v.mobile,
+            first_name=v.first_name,
+            last_name=v.last_name,
+        )
+    )
     return app
 
 
@@ -117,20 +152,31 @@ async def record_production(cmd: RecordProduction, uow: ApplicationsUnitOfWork, 
     app.record_production(certificate, actor_of(principal), datetime.now(timezone.utc))
     await _save(uow, app)
     v = (await uow.applications.contacts([app.id]))[app.id]
-    uow.emit(CertificateProduced(
-        application_id=app.id, institution_id=app.institution_id, holder_id=app.person_id,
-        first_name=v.first_name, last_name=v.last_name, email=app.form.institutional_email or v.email,
-        mobile=app.form.mobile or v.mobile,
-        delivery_address=Address(line1=addr.line1, line2=addr.line2, district=addr.district, city=addr.city,
-                                 postal_code=addr.postal_code),
-        card_reader_type=app.form.card_reader_type.value if app.form.card_reader_type else "none",
-        certificate_serial=cmd.certificate_serial, card_type=cmd.card_type,
-        not_before=cmd.not_before, not_after=cmd.not_after,
-    ))
+    uow.emit(
+        CertificateProduced(
+            application_id=app.id,
+            institution_id=app.institution_id,
+            holder_id=app.person_id,
+            first_name=v.first_name,
+            last_name=v.last_name,
+            email=app.form.institutional_email or v.email,
+            mobile=app.form.mobile or v.mobile,
+            delivery_address=Address(
+                line1=addr.line1, line2=addr.line2, district=addr.district, city=addr.city, postal_code=addr.postal_code
+            ),
+            card_reader_type=app.form.card_reader_type.value if app.form.card_reader_type else "none",
+            certificate_serial=cmd.certificate_serial,
+            card_type=cmd.card_type,
+            not_before=cmd.not_before,
+            not_after=cmd.not_after,
+        )
+    )
     return app
 
 
-async def withdraw(application_id: uuid.UUID, reason: str, uow: ApplicationsUnitOfWork, principal: Principal) -> Application:
+async def withdraw(
+    application_id: uuid.UUID, reason: str, uow: ApplicationsUnitOfWork, principal: Principal
+) -> Application:
     app = await load_visible(uow, application_id, principal, for_update=True)
     app.withdraw(reason, actor_of(principal), datetime.now(timezone.utc))
     await _save(uow, app)

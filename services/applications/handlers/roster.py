@@ -50,26 +50,51 @@ async def import_roster(cmd: ImportRoster, uow: ApplicationsUnitOfWork, principa
     people, applications, invitations, audit = [], [], [], []
     for row in new_rows:
         person_id, application_id = uuid.uuid4(), uuid.uuid4()
-        people.append({
-            "id": person_id, "institution_id": cmd.institution_id, "tckn": row.tckn.value, "first_name": row.first_name,
-            "last_name": row.last_name, "birth_date": row.birth_date, "title": row.title, "unit": row.unit,
-            "email": row.email, "mobile": row.mobile,
-        })
-        applications.append({
-            "id": application_id, "institution_id": cmd.institution_id, "person_id": person_id,
-            "status": Status.INVITED.value,
-            # The roster already knows these; the applicant can still correct them on the form.
-            "form": {"unit": row.unit, "title": row.title, "institutional_email": row.email, "mobile": row.mobile},
-        })
-        invitations.append({"id": uuid.uuid4(), "application_id": application_id, "state": InvitationState.PENDING.value})
-        audit.append({"application_id": application_id, "from_status": "new", "to_status": Status.INVITED.value,
-                      "actor_role": principal.role.value, "actor_subject": principal.subject,
-                      "reason": "roster import", "at": now})
+        people.append(
+            {
+                "id": person_id,
+                "institution_id": cmd.institution_id,
+                "tckn": row.tckn.value,
+                "first_name": row.first_name,
+                "last_name": row.last_name,
+                "birth_date": row.birth_date,
+                "title": row.title,
+                "unit": row.unit,
+                "email": row.email,
+                "mobile": row.mobile,
+            }
+        )
+        applications.append(
+            {
+                "id": application_id,
+                "institution_id": cmd.institution_id,
+                "person_id": person_id,
+                "status": Status.INVITED.value,
+                # The roster already knows these; the applicant can still correct them on the form.
+                "form": {"unit": row.unit, "title": row.title, "institutional_email": row.email, "mobile": row.mobile},
+            }
+        )
+        invitations.append(
+            {"id": uuid.uuid4(), "application_id": application_id, "state": InvitationState.PENDING.value}
+        )
+        audit.append(
+            {
+                "application_id": application_id,
+                "from_status": "new",
+                "to_status": Status.INVITED.value,
+                "actor_role": principal.role.value,
+                "actor_subject": principal.subject,
+                "reason": "roster import",
+                "at": now,
+            }
+        )
     await uow.people.add_many(people)
     await uow.applications.add_many(applications)
     await uow.invitations.add_many(invitations)
     await uow.applications.add_transitions(audit)
     return RosterImported(
-        received=len(report.rows), created=len(new_rows), already_known=len(report.rows) - len(new_rows),
+        received=len(report.rows),
+        created=len(new_rows),
+        already_known=len(report.rows) - len(new_rows),
         already_known_lines=[r.line for r in report.rows if r.tckn.value in known],
     )

@@ -33,8 +33,14 @@ async def on_shipment_event(uow: ApplicationsUnitOfWork, envelope: Envelope) -> 
     if app is None:
         raise PermanentFailure(f"no application {event.application_id}")
     try:
-        moved = app.apply_shipment_event(TARGETS[envelope.type], event.tracking_number, event.carrier,
-                                         event.occurred_at, datetime.now(timezone.utc), getattr(event, "reason", None))
+        moved = app.apply_shipment_event(
+            TARGETS[envelope.type],
+            event.tracking_number,
+            event.carrier,
+            event.occurred_at,
+            datetime.now(timezone.utc),
+            getattr(event, "reason", None),
+        )
     except IllegalTransition as exc:
         raise PermanentFailure(str(exc)) from exc
     if not moved:

@@ -26,8 +26,9 @@ def message_id(delivery_id: uuid.UUID, mail_from: str) -> str:
     return f"<{delivery_id}@{domain}>"
 
 
-def build_message(delivery_id: uuid.UUID, mail_from: str, to_name: str | None, to_address: str,
-                  rendered: RenderedEmail, locale: str) -> EmailMessage:
+def build_message(
+    delivery_id: uuid.UUID, mail_from: str, to_name: str | None, to_address: str, rendered: RenderedEmail, locale: str
+) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = mail_from
     msg["To"] = email.utils.formataddr((to_name, to_address)) if to_name else to_address
@@ -59,9 +60,15 @@ class SmtpSender:
         c = self._config
         try:
             _, response = await aiosmtplib.send(
-                message, hostname=c.host, port=c.port, username=c.username, password=c.password,
-                use_tls=c.security is SmtpSecurity.TLS, start_tls=c.security is SmtpSecurity.STARTTLS,
-                timeout=c.timeout)
+                message,
+                hostname=c.host,
+                port=c.port,
+                username=c.username,
+                password=c.password,
+                use_tls=c.security is SmtpSecurity.TLS,
+                start_tls=c.security is SmtpSecurity.STARTTLS,
+                timeout=c.timeout,
+            )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
             if all(code >= 500 for code in codes):
@@ -70,11 +77,15 @@ class SmtpSender:
         except aiosmtplib.SMTPAuthenticationError as exc:
             # Our configuration, not the message: retried (and dead in the end) so that fixing the
             # credentials and resending the dead ones recovers everything.
-            raise TransientSendError("SMTP authentication failed; check smtp_username/password", code=f"smtp_{exc.code}") from None
+            raise TransientSendError(
+                "SMTP authentication failed; check smtp_username/password", code=f"smtp_{exc.code}"
+            ) from None
         except aiosmtplib.SMTPResponseException as exc:
             if 500 <= exc.code < 600:
                 raise PermanentSendError(f"server refused: {exc.message[:200]}", code=f"smtp_{exc.code}") from None
             raise TransientSendError(f"server deferred: {exc.message[:200]}", code=f"smtp_{exc.code}") from None
         except (aiosmtplib.SMTPException, OSError) as exc:  # connection refused, timeouts, disconnects
-            raise TransientSendError(f"SMTP server unreachable ({type(exc).__name__})", code="smtp_unreachable") from None
+            raise TransientSendError(
+                f"SMTP server unreachable ({type(exc).__name__})", code="smtp_unreachable"
+            ) from None
         return Sent(f"{message['Message-ID']} {response[:120]}".strip())

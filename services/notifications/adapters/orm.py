@@ -20,7 +20,8 @@ def _ts(name: str, **kw) -> sa.Column:
 # Who to write to about an application, fed by the applications service's events; shipment
 # events carry only the application id and are addressed through it.
 recipients = sa.Table(
-    "recipients", metadata,
+    "recipients",
+    metadata,
     sa.Column("application_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("institution_id", UUID(as_uuid=True), nullable=False),
     sa.Column("first_name", sa.Text, nullable=False),
@@ -32,13 +33,15 @@ recipients = sa.Table(
 )
 
 institutions = sa.Table(
-    "institutions", metadata,
+    "institutions",
+    metadata,
     sa.Column("id", UUID(as_uuid=True), primary_key=True),
     sa.Column("name", sa.Text, nullable=False),
 )
 
 officers = sa.Table(
-    "officers", metadata,
+    "officers",
+    metadata,
     sa.Column("id", UUID(as_uuid=True), primary_key=True),
     sa.Column("institution_id", UUID(as_uuid=True), nullable=False, index=True),
     sa.Column("full_name", sa.Text, nullable=False),
@@ -47,10 +50,15 @@ officers = sa.Table(
 )
 
 deliveries = sa.Table(
-    "deliveries", metadata,
+    "deliveries",
+    metadata,
     sa.Column("id", UUID(as_uuid=True), primary_key=True),
-    sa.Column("source_event_id", UUID(as_uuid=True), nullable=False,
-              comment="the event (or reminder/digest key) that called for the message"),
+    sa.Column(
+        "source_event_id",
+        UUID(as_uuid=True),
+        nullable=False,
+        comment="the event (or reminder/digest key) that called for the message",
+    ),
     sa.Column("channel", sa.Text, nullable=False),
     sa.Column("recipient", sa.Text, nullable=False, comment="e-mail address or E.164 mobile; shown masked"),
     sa.Column("template", sa.Text, nullable=False),
@@ -62,8 +70,12 @@ deliveries = sa.Table(
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("resends", sa.Integer, nullable=False, server_default="0"),
-    _ts("next_attempt_at", nullable=False, server_default=_now,
-        comment="when a worker may take it; a claim pushes it forward by the lease"),
+    _ts(
+        "next_attempt_at",
+        nullable=False,
+        server_default=_now,
+        comment="when a worker may take it; a claim pushes it forward by the lease",
+    ),
     sa.Column("provider_ref", sa.Text),
     sa.Column("last_error", sa.Text),
     _ts("created_at", nullable=False, server_default=_now),
@@ -79,7 +91,8 @@ sa.Index("ix_deliveries_application", deliveries.c.application_id)
 sa.Index("ix_deliveries_institution", deliveries.c.institution_id, deliveries.c.created_at)
 
 certificates = sa.Table(
-    "certificates", metadata,
+    "certificates",
+    metadata,
     sa.Column("id", UUID(as_uuid=True), primary_key=True),
     sa.Column("serial", sa.Text, nullable=False, unique=True),
     sa.Column("holder_id", UUID(as_uuid=True), nullable=False, index=True),
@@ -95,20 +108,27 @@ certificates = sa.Table(
     _ts("superseded_at", comment="a newer certificate.produced for the same holder"),
     _ts("renewal_recorded_at", comment="the holder asked to renew: reminders stop"),
 )
-sa.Index("ix_certificates_active_expiry", certificates.c.not_after,
-         postgresql_where=sa.and_(certificates.c.superseded_at.is_(None), certificates.c.renewal_recorded_at.is_(None)))
+sa.Index(
+    "ix_certificates_active_expiry",
+    certificates.c.not_after,
+    postgresql_where=sa.and_(certificates.c.superseded_at.is_(None), certificates.c.renewal_recorded_at.is_(None)),
+)
 
 expiry_reminders = sa.Table(
-    "expiry_reminders", metadata,
+    "expiry_reminders",
+    metadata,
     sa.Column("certificate_id", UUID(as_uuid=True), sa.ForeignKey("certificates.id"), primary_key=True),
     sa.Column("days_before", sa.Integer, primary_key=True),
-    sa.Column("status", sa.Text, nullable=False, comment="sent, or skipped (its day passed while a later step was due)"),
+    sa.Column(
+        "status", sa.Text, nullable=False, comment="sent, or skipped (its day passed while a later step was due)"
+    ),
     _ts("decided_at", nullable=False),
     sa.CheckConstraint("status IN ('sent', 'skipped')", name="ck_expiry_reminders_status"),
 )
 
 officer_digests = sa.Table(
-    "officer_digests", metadata,
+    "officer_digests",
+    metadata,
     sa.Column("institution_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("period", sa.Text, primary_key=True),
     sa.Column("holders", sa.Integer, nullable=False),

@@ -27,23 +27,41 @@ class RecipientRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
-    async def remember(self, application_id: uuid.UUID, institution_id: uuid.UUID, first_name: str, last_name: str,
-                       email: str, mobile: str | None, locale: str | None, default_locale: str) -> None:
+    async def remember(
+        self,
+        application_id: uuid.UUID,
+        institution_id: uuid.UUID,
+        first_name: str,
+        last_name: str,
+        email: str,
+        mobile: str | None,
+        locale: str | None,
+        default_locale: str,
+    ) -> None:
         """Keeps the latest contact data; the locale only changes when an event states one."""
         r = orm.recipients
-        values: dict[str, Any] = {"institution_id": institution_id, "first_name": first_name, "last_name": last_name,
-                                  "email": email, "updated_at": sa.func.now()}
+        values: dict[str, Any] = {
+            "institution_id": institution_id,
+            "first_name": first_name,
+            "last_name": last_name,
+            "email": email,
+            "updated_at": sa.func.now(),
+        }
         if mobile:
             values["mobile"] = mobile
         update = dict(values)
         if locale:
             update["locale"] = locale
-        await self._s.execute(pg_insert(r).values(application_id=application_id, locale=locale or default_locale,
-                                                  **values).on_conflict_do_update(index_elements=[r.c.application_id],
-                                                                                  set_=update))
+        await self._s.execute(
+            pg_insert(r)
+            .values(application_id=application_id, locale=locale or default_locale, **values)
+            .on_conflict_do_update(index_elements=[r.c.application_id], set_=update)
+        )
 
     async def get(self, application_id: uuid.UUID) -> sa.Row | None:
-        return (await self._s.execute(sa.select(orm.recipients).where(orm.recipients.c.application_id == application_id))).first()
+        return (
+            await self._s.execute(sa.select(orm.recipients).where(orm.recipients.c.application_id == application_id))
+        ).first()
 
 
 class DirectoryRepository:
@@ -54,19 +72,26 @@ class DirectoryRepository:
 
     async def institution(self, institution_id: uuid.UUID, name: str) -> None:
         i = orm.institutions
-        await self._s.execute(pg_insert(i).values(id=institution_id, name=name)
-                              .on_conflict_do_update(index_elements=[i.c.id], set_={"name": name}))
+        await self._s.execute(
+            pg_insert(i)
+            .values(id=institution_id, name=name)
+            .on_conflict_do_update(index_elements=[i.c.id], set_={"name": name})
+        )
 
-    async def officer(self, officer_id: uuid.UUID, institution_id: uuid.UUID, full_name: str, email: str,
-                      mobile: str | None) -> None:
+    async def officer(
+        self, officer_id: uuid.UUID, institution_id: uuid.UUID, full_name: str, email: str, mobile: str | None
+    ) -> None:
         o = orm.officers
         values = {"institution_id": institution_id, "full_name": full_name, "email": email, "mobile": mobile}
-        await self._s.execute(pg_insert(o).values(id=officer_id, **values)
-                              .on_conflict_do_update(index_elements=[o.c.id], set_=values))
+        await self._s.execute(
+            pg_insert(o).values(id=officer_id, **values).on_conflict_do_update(index_elements=[o.c.id], set_=values)
+        )
 
     async def officers_of(self, institution_id: uuid.UUID) -> Sequence[sa.Row]:
         o = orm.officers
-        return (await self._s.execute(sa.select(o).where(o.c.institution_id == institution_id).order_by(o.c.full_name))).all()
+        return (
+            await self._s.execute(sa.select(o).where(o.c.institution_id == institution_id).order_by(o.c.full_name))
+        ).all()
 
     async def institution_name(self, institution_id: uuid.UUID) -> str | None:
         i = orm.institutions
@@ -93,34 +118,59 @@ class DeliveryRepository:
         left alone, so a replayed event or a second replica adds nothing. Returns how many were new."""
         if not deliveries:
             return 0
-        rows = [{"id": uuid.uuid4(), "source_event_id": n.source_event_id, "channel": n.channel.value,
-                 "recipient": n.recipient, "template": n.template, "locale": n.locale, "context": n.context,
-                 "sealed_secret": n.sealed_secret, "application_id": n.application_id,
-                 "institution_id": n.institution_id, "status": DeliveryStatus.QUEUED.value,
-                 **({"next_attempt_at": now, "created_at": now} if now else {})} for n in deliveries]
+        rows = [
+            {
+                "id": uuid.uuid4(),
+                "source_event_id": n.source_event_id,
+                "channel": n.channel.value,
+                "recipient": n.recipient,
+                "template": n.template,
+                "locale": n.locale,
+                "context": n.context,
+                "sealed_secret": n.sealed_secret,
+                "application_id": n.application_id,
+                "institution_id": n.institution_id,
+                "status": DeliveryStatus.QUEUED.value,
+                **({"next_attempt_at": now, "created_at": now} if now else {}),
+            }
+            for n in deliveries
+        ]
         result = await self._s.execute(
-            pg_insert(d).values(rows).on_conflict_do_nothing(constraint="uq_deliveries_event_channel_recipient")
-            .returning(d.c.id))
+            pg_insert(d)
+            .values(rows)
+            .on_conflict_do_nothing(constraint="uq_deliveries_event_channel_recipient")
+            .returning(d.c.id)
+        )
         return len(result.all())
 
     async def claim(self, now: datetime, lease: timedelta, limit: int) -> Sequence[sa.Row]:
         """Takes up to ``limit`` due deliveries for this worker: each row goes to one worker
         (SKIP LOCKED), and pushing ``next_attempt_at`` by the lease keeps others off it after
         commit, until the lease runs out (a worker that died mid-send)."""
-        due = (sa.select(d.c.id).where(d.c.status == DeliveryStatus.QUEUED.value, d.c.next_attempt_at <= now)
-               .order_by(d.c.next_attempt_at).limit(limit).with_for_update(skip_locked=True).cte("due"))
+        due = (
+            sa.select(d.c.id)
+            .where(d.c.status == DeliveryStatus.QUEUED.value, d.c.next_attempt_at <= now)
+            .order_by(d.c.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .cte("due")
+        )
         result = await self._s.execute(
-            sa.update(d).where(d.c.id.in_(sa.select(due.c.id)))
+            sa.update(d)
+            .where(d.c.id.in_(sa.select(due.c.id)))
             .values(attempts=d.c.attempts + 1, next_attempt_at=now + lease, updated_at=now)
-            .returning(*d.c))
+            .returning(*d.c)
+        )
         return result.all()
 
     async def release(self, claims: Sequence[tuple[uuid.UUID, int]], now: datetime) -> None:
         """Gives claimed deliveries back unattempted (their attempt is not counted)."""
         for delivery_id, attempt in claims:
             await self._s.execute(
-                sa.update(d).where(d.c.id == delivery_id, d.c.attempts == attempt, d.c.status == DeliveryStatus.QUEUED.value)
-                .values(attempts=d.c.attempts - 1, next_attempt_at=now, updated_at=now))
+                sa.update(d)
+                .where(d.c.id == delivery_id, d.c.attempts == attempt, d.c.status == DeliveryStatus.QUEUED.value)
+                .values(attempts=d.c.attempts - 1, next_attempt_at=now, updated_at=now)
+            )
 
     async def finish(self, delivery_id: uuid.UUID, attempt: int, outcome: Outcome, now: datetime) -> bool:
         """Records an attempt's outcome, unless the delivery moved on meanwhile (another worker
@@ -131,8 +181,11 @@ class DeliveryRepository:
         if outcome.next_attempt_at is not None:
             values["next_attempt_at"] = outcome.next_attempt_at
         result = await self._s.execute(
-            sa.update(d).where(d.c.id == delivery_id, d.c.attempts == attempt,
-                               d.c.status == DeliveryStatus.QUEUED.value).values(**values).returning(d.c.id))
+            sa.update(d)
+            .where(d.c.id == delivery_id, d.c.attempts == attempt, d.c.status == DeliveryStatus.QUEUED.value)
+            .values(**values)
+            .returning(d.c.id)
+        )
         return result.first() is not None
 
     async def get(self, delivery_id: uuid.UUID) -> sa.Row | None:
@@ -156,17 +209,28 @@ class DeliveryRepository:
             conditions.append(d.c.created_at < f.until)
         where = sa.and_(sa.true(), *conditions)
         total = (await self._s.execute(sa.select(sa.func.count()).select_from(d).where(where))).scalar_one()
-        rows = (await self._s.execute(sa.select(d).where(where).order_by(d.c.created_at.desc(), d.c.id)
-                                      .limit(limit).offset(offset))).all()
+        rows = (
+            await self._s.execute(
+                sa.select(d).where(where).order_by(d.c.created_at.desc(), d.c.id).limit(limit).offset(offset)
+            )
+        ).all()
         return total, rows
 
     async def requeue(self, delivery_id: uuid.UUID, now: datetime) -> sa.Row | None:
         """Failed or dead -> queued with a fresh attempt count; None if it is neither."""
         result = await self._s.execute(
-            sa.update(d).where(d.c.id == delivery_id, d.c.status.in_([s.value for s in RESENDABLE]))
-            .values(status=DeliveryStatus.QUEUED.value, attempts=0, resends=d.c.resends + 1, next_attempt_at=now,
-                    updated_at=now, last_error=None)
-            .returning(*d.c))
+            sa.update(d)
+            .where(d.c.id == delivery_id, d.c.status.in_([s.value for s in RESENDABLE]))
+            .values(
+                status=DeliveryStatus.QUEUED.value,
+                attempts=0,
+                resends=d.c.resends + 1,
+                next_attempt_at=now,
+                updated_at=now,
+                last_error=None,
+            )
+            .returning(*d.c)
+        )
         return result.first()
 
 
@@ -180,19 +244,37 @@ class CertificateRepository:
 
     async def add(self, values: dict[str, Any]) -> bool:
         """Records a produced certificate (once per serial); older ones of the holder are superseded."""
-        inserted = (await self._s.execute(pg_insert(c).values(id=uuid.uuid4(), **values)
-                                          .on_conflict_do_nothing(index_elements=[c.c.serial]).returning(c.c.id))).first()
+        inserted = (
+            await self._s.execute(
+                pg_insert(c)
+                .values(id=uuid.uuid4(), **values)
+                .on_conflict_do_nothing(index_elements=[c.c.serial])
+                .returning(c.c.id)
+            )
+        ).first()
         await self._s.execute(
-            sa.update(c).where(c.c.holder_id == values["holder_id"], c.c.serial != values["serial"],
-                               c.c.not_after < values["not_after"], c.c.superseded_at.is_(None))
-            .values(superseded_at=values["produced_at"]))
+            sa.update(c)
+            .where(
+                c.c.holder_id == values["holder_id"],
+                c.c.serial != values["serial"],
+                c.c.not_after < values["not_after"],
+                c.c.superseded_at.is_(None),
+            )
+            .values(superseded_at=values["produced_at"])
+        )
         return inserted is not None
 
     async def record_renewal(self, holder_id: uuid.UUID, renewal_application_id: uuid.UUID, at: datetime) -> int:
         """Stops reminders for the holder's certificates other than the renewal's own."""
         result = await self._s.execute(
-            sa.update(c).where(c.c.holder_id == holder_id, c.c.application_id != renewal_application_id,
-                               c.c.renewal_recorded_at.is_(None)).values(renewal_recorded_at=at))
+            sa.update(c)
+            .where(
+                c.c.holder_id == holder_id,
+                c.c.application_id != renewal_application_id,
+                c.c.renewal_recorded_at.is_(None),
+            )
+            .values(renewal_recorded_at=at)
+        )
         return result.rowcount
 
     async def claim_due(self, now: datetime, steps: Sequence[int], limit: int) -> Sequence[sa.Row]:
@@ -201,34 +283,63 @@ class CertificateRepository:
         that step or a later (smaller) one."""
         step = sa.values(sa.column("s", sa.Integer), name="steps").data([(s,) for s in steps])
         undecided_due_step = (
-            sa.select(1).select_from(step)
-            .where(c.c.not_after - sa.func.make_interval(0, 0, 0, step.c.s) <= now,
-                   ~sa.exists().where(r.c.certificate_id == c.c.id, r.c.days_before <= step.c.s).correlate(c, step))
+            sa.select(1)
+            .select_from(step)
+            .where(
+                c.c.not_after - sa.func.make_interval(0, 0, 0, step.c.s) <= now,
+                ~sa.exists().where(r.c.certificate_id == c.c.id, r.c.days_before <= step.c.s).correlate(c, step),
+            )
             .correlate(c)
         )
-        query = (sa.select(c).where(c.c.superseded_at.is_(None), c.c.renewal_recorded_at.is_(None), c.c.not_after > now,
-                                    sa.exists(undecided_due_step))
-                 .order_by(c.c.not_after).limit(limit).with_for_update(of=c, skip_locked=True))
+        query = (
+            sa.select(c)
+            .where(
+                c.c.superseded_at.is_(None),
+                c.c.renewal_recorded_at.is_(None),
+                c.c.not_after > now,
+                sa.exists(undecided_due_step),
+            )
+            .order_by(c.c.not_after)
+            .limit(limit)
+            .with_for_update(of=c, skip_locked=True)
+        )
         return (await self._s.execute(query)).all()
 
     async def recorded_steps(self, certificate_id: uuid.UUID) -> set[int]:
         rows = await self._s.execute(sa.select(r.c.days_before).where(r.c.certificate_id == certificate_id))
         return set(rows.scalars())
 
-    async def record_reminder(self, certificate_id: uuid.UUID, sent: int, skipped: Sequence[int], now: datetime) -> bool:
+    async def record_reminder(
+        self, certificate_id: uuid.UUID, sent: int, skipped: Sequence[int], now: datetime
+    ) -> bool:
         """True if this call decided the step (the unique key makes a second decision a no-op)."""
         rows = [{"certificate_id": certificate_id, "days_before": sent, "status": "sent", "decided_at": now}]
-        rows += [{"certificate_id": certificate_id, "days_before": s, "status": "skipped", "decided_at": now} for s in skipped]
-        result = await self._s.execute(pg_insert(r).values(rows).on_conflict_do_nothing().returning(r.c.days_before, r.c.status))
+        rows += [
+            {"certificate_id": certificate_id, "days_before": s, "status": "skipped", "decided_at": now}
+            for s in skipped
+        ]
+        result = await self._s.execute(
+            pg_insert(r).values(rows).on_conflict_do_nothing().returning(r.c.days_before, r.c.status)
+        )
         return any(row.status == "sent" for row in result.all())
 
     async def reminders(self, certificate_id: uuid.UUID) -> dict[int, str]:
         rows = await self._s.execute(sa.select(r.c.days_before, r.c.status).where(r.c.certificate_id == certificate_id))
         return dict(rows.all())
 
-    async def expiring(self, now: datetime, until: datetime, institution_id: uuid.UUID | None = None) -> Sequence[sa.Row]:
-        query = (sa.select(c).where(c.c.superseded_at.is_(None), c.c.renewal_recorded_at.is_(None), c.c.not_after > now,
-                                    c.c.not_after <= until).order_by(c.c.institution_id, c.c.not_after))
+    async def expiring(
+        self, now: datetime, until: datetime, institution_id: uuid.UUID | None = None
+    ) -> Sequence[sa.Row]:
+        query = (
+            sa.select(c)
+            .where(
+                c.c.superseded_at.is_(None),
+                c.c.renewal_recorded_at.is_(None),
+                c.c.not_after > now,
+                c.c.not_after <= until,
+            )
+            .order_by(c.c.institution_id, c.c.not_after)
+        )
         if institution_id:
             query = query.where(c.c.institution_id == institution_id)
         return (await self._s.execute(query)).all()
@@ -245,6 +356,10 @@ class DigestRepository:
         """True for the one caller that records this (institution, period); a concurrent replica
         waits on the key, then finds it taken."""
         g = orm.officer_digests
-        result = await self._s.execute(pg_insert(g).values(institution_id=institution_id, period=period, holders=holders,
-                                                           sent_at=now).on_conflict_do_nothing().returning(g.c.period))
+        result = await self._s.execute(
+            pg_insert(g)
+            .values(institution_id=institution_id, period=period, holders=holders, sent_at=now)
+            .on_conflict_do_nothing()
+            .returning(g.c.period)
+        )
         return result.first() is not None

@@ -65,20 +65,39 @@ class SinkSmsProvider:
         now = datetime.now(timezone.utc)
         existing = sorted(self._dir.glob(f"*-{message.delivery_id}.txt"))
         path = existing[0] if existing else self._dir / f"{now:%Y%m%d-%H%M%S}-{message.delivery_id}.txt"
-        path.write_text(f"To: {message.to}\nFrom: {message.originator}\nDate: {now.isoformat()}\n"
-                        f"Encoding: {seg.encoding.value}, {seg.units} units, {seg.segments} segment(s)\n\n"
-                        f"{message.text}\n", encoding="utf-8")
+        path.write_text(
+            f"To: {message.to}\nFrom: {message.originator}\nDate: {now.isoformat()}\n"
+            f"Encoding: {seg.encoding.value}, {seg.units} units, {seg.segments} segment(s)\n\n"
+            f"{message.text}\n",
+            encoding="utf-8",
+        )
         if not existing:
             with open(self._dir / "sms.jsonl", "a", encoding="utf-8") as log:
-                log.write(json.dumps({"delivery_id": str(message.delivery_id), "to": message.to, "from": message.originator,
-                                      "text": message.text, "segments": seg.segments, "encoding": seg.encoding.value,
-                                      "at": now.isoformat()}, ensure_ascii=False) + "\n")
+                log.write(
+                    json.dumps(
+                        {
+                            "delivery_id": str(message.delivery_id),
+                            "to": message.to,
+                            "from": message.originator,
+                            "text": message.text,
+                            "segments": seg.segments,
+                            "encoding": seg.encoding.value,
+                            "at": now.isoformat(),
+                        },
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
         return Sent(f"sink:{path.name}")
 
 
 _PERMANENT = {"20": "message text rejected", "50": "invalid number", "51": "number blocked", "70": "malformed request"}
-_TRANSIENT = {"30": "provider credentials refused; check sms_http_username/password",
-              "40": "originator (header) not approved", "80": "rate limit", "85": "duplicate limit"}
+_TRANSIENT = {
+    "30": "provider credentials refused; check sms_http_username/password",
+    "40": "originator (header) not approved",
+    "80": "rate limit",
+    "85": "duplicate limit",
+}
 
 
 class HttpSmsProvider:
@@ -88,23 +107,33 @@ class HttpSmsProvider:
         self._timeout = timeout
 
     async def send(self, message: SmsMessage) -> Sent:
-        body = {"msgheader": message.originator, "encoding": "TR", "reference": str(message.delivery_id),
-                "messages": [{"msg": message.text, "no": message.to.lstrip("+")}]}
+        body = {
+            "msgheader": message.originator,
+            "encoding": "TR",
+            "reference": str(message.delivery_id),
+            "messages": [{"msg": message.text, "no": message.to.lstrip("+")}],
+        }
         try:
             # A client per message: SMS volume is low, and nothing is left open when the service stops.
             async with httpx.AsyncClient(timeout=self._timeout, auth=self._auth) as client:
                 response = await client.post(self._url, json=body)
         except httpx.HTTPError as exc:
-            raise TransientSendError(f"SMS provider unreachable ({type(exc).__name__})", code="http_unreachable") from None
+            raise TransientSendError(
+                f"SMS provider unreachable ({type(exc).__name__})", code="http_unreachable"
+            ) from None
         if response.status_code >= 500 or response.status_code == 429:
-            raise TransientSendError(f"SMS provider answered {response.status_code}", code=f"http_{response.status_code}")
+            raise TransientSendError(
+                f"SMS provider answered {response.status_code}", code=f"http_{response.status_code}"
+            )
         if response.status_code in (401, 403):
             raise TransientSendError(_TRANSIENT["30"], code=f"http_{response.status_code}")
         try:
             answer = response.json()
             code = str(answer.get("code", ""))
         except (ValueError, AttributeError):
-            raise TransientSendError(f"unreadable provider answer (HTTP {response.status_code})", code="bad_answer") from None
+            raise TransientSendError(
+                f"unreadable provider answer (HTTP {response.status_code})", code="bad_answer"
+            ) from None
         if code == "00" and answer.get("jobid"):
             return Sent(f"job:{answer['jobid']}")
         if code in _PERMANENT:
@@ -112,6 +141,7 @@ class HttpSmsProvider:
         if code in _TRANSIENT:
             raise TransientSendError(_TRANSIENT[code], code=f"sms_{code}")
         if response.status_code >= 400:
-            raise PermanentSendError(f"SMS provider refused the request (HTTP {response.status_code})",
-                                     code=f"http_{response.status_code}")
+            raise PermanentSendError(
+                f"SMS provider refused the request (HTTP {response.status_code})", code=f"http_{response.status_code}"
+            )
         raise TransientSendError(f"unknown provider code {code[:10]!r}", code="sms_unknown")

@@ -66,8 +66,14 @@ class RenderedSms:
 class Renderer:
     def __init__(self, directory: Path = TEMPLATE_DIR) -> None:
         def env(autoescape: bool) -> Environment:
-            e = Environment(loader=FileSystemLoader(directory), autoescape=autoescape, undefined=StrictUndefined,
-                            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+            e = Environment(
+                loader=FileSystemLoader(directory),
+                autoescape=autoescape,
+                undefined=StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+                keep_trailing_newline=False,
+            )
             e.filters["day"] = _day
             return e
 
@@ -99,7 +105,8 @@ class Renderer:
         if not subject or text is None or body is None:
             raise TemplateMissing(f"template {name!r} ({locale}) has no e-mail")
         html = self._html.get_template("_layout.html.j2").render(
-            locale=locale, subject=subject, body=Markup(body), footer=_FOOTERS[locale])
+            locale=locale, subject=subject, body=Markup(body), footer=_FOOTERS[locale]
+        )
         return RenderedEmail(subject, text + "\n\n-- \n" + _FOOTERS[locale] + "\n", html)
 
     def sms(self, name: str, locale: str, context: dict[str, Any]) -> RenderedSms:

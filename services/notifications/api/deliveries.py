@@ -28,10 +28,15 @@ def _scope(principal: Principal, institution_id: uuid.UUID | None) -> uuid.UUID 
     return institution_id
 
 
-@router.get("", response_model=DeliveryPage, summary="List deliveries, newest first (officers: their institution's)",
-            responses=problem_responses(404, 422))
+@router.get(
+    "",
+    response_model=DeliveryPage,
+    summary="List deliveries, newest first (officers: their institution's)",
+    responses=problem_responses(404, 422),
+)
 async def list_deliveries(
-    uow: UoW, principal: Staff,
+    uow: UoW,
+    principal: Staff,
     status_: Annotated[DeliveryStatus | None, Query(alias="status")] = None,
     channel: Channel | None = None,
     template: Annotated[str | None, Query(max_length=60)] = None,
@@ -44,9 +49,15 @@ async def list_deliveries(
 ) -> DeliveryPage:
     if since and until and since >= until:
         raise Problem(422, "validation_failed", "The request is not valid", "`since` must be before `until`.")
-    f = DeliveryFilter(status=status_, channel=channel.value if channel else None, template=template,
-                       application_id=application_id, institution_id=_scope(principal, institution_id),
-                       since=since, until=until)
+    f = DeliveryFilter(
+        status=status_,
+        channel=channel.value if channel else None,
+        template=template,
+        application_id=application_id,
+        institution_id=_scope(principal, institution_id),
+        since=since,
+        until=until,
+    )
     total, rows = await uow.deliveries.page(f, limit, offset)
     return DeliveryPage(total=total, limit=limit, offset=offset, items=[DeliveryOut.from_row(r) for r in rows])
 
@@ -63,15 +74,24 @@ async def get_delivery(delivery_id: uuid.UUID, uow: UoW, principal: Staff) -> De
     return DeliveryOut.from_row(await _visible(uow, principal, delivery_id))
 
 
-@router.post("/{delivery_id}/resend", response_model=DeliveryOut, status_code=status.HTTP_202_ACCEPTED,
-             summary="Re-queue a failed or dead delivery (CA operator): same message, fresh attempt count",
-             responses=problem_responses(404, 409))
+@router.post(
+    "/{delivery_id}/resend",
+    response_model=DeliveryOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Re-queue a failed or dead delivery (CA operator): same message, fresh attempt count",
+    responses=problem_responses(404, 409),
+)
 async def resend_delivery(delivery_id: uuid.UUID, uow: UoW, principal: Operator, request: Request) -> DeliveryOut:
     row = await uow.deliveries.requeue(delivery_id, datetime.now(timezone.utc))
     if row is None:
         current = await _visible(uow, principal, delivery_id)
-        raise Problem(409, "not_resendable", "Only failed or dead deliveries can be resent",
-                      f"This delivery is {current.status}.", current_status=current.status,
-                      resendable=sorted(s.value for s in RESENDABLE))
+        raise Problem(
+            409,
+            "not_resendable",
+            "Only failed or dead deliveries can be resent",
+            f"This delivery is {current.status}.",
+            current_status=current.status,
+            resendable=sorted(s.value for s in RESENDABLE),
+        )
     uow.after_commit(request.app.state.wake_sender)
     return DeliveryOut.from_row(row)

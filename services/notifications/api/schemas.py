@@ -33,9 +33,11 @@ class DeliveryOut(BaseModel):
     @classmethod
     def from_row(cls, row: sa.Row) -> DeliveryOut:
         m = row._mapping
-        return cls(**{k: m[k] for k in cls.model_fields if k not in {"recipient", "next_attempt_at"}},
-                   recipient=mask_recipient(m["recipient"]),
-                   next_attempt_at=m["next_attempt_at"] if m["status"] == DeliveryStatus.QUEUED else None)
+        return cls(
+            **{k: m[k] for k in cls.model_fields if k not in {"recipient", "next_attempt_at"}},
+            recipient=mask_recipient(m["recipient"]),
+            next_attempt_at=m["next_attempt_at"] if m["status"] == DeliveryStatus.QUEUED else None,
+        )
 
 
 class DeliveryPage(BaseModel):

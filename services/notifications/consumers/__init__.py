@@ -23,17 +23,24 @@ TRACKING_CONSUMER = "notifications-tracking"
 
 def consumer_specs(handlers: EventHandlers) -> list[ConsumerSpec]:
     return [
-        ConsumerSpec(name=APPLICATIONS_CONSUMER, producer="applications", handlers={
-            InstitutionCreated.type: handlers.institution_created,
-            OfficerAdded.type: handlers.officer_added,
-            InvitationIssued.type: handlers.invitation_issued,
-            FormCompleted.type: handlers.form_completed,
-            SignedFormReceived.type: handlers.signed_form_received,
-            ApplicationForwarded.type: handlers.application_forwarded,
-            ApplicationRejected.type: handlers.application_rejected,
-            CertificateProduced.type: handlers.certificate_produced,
-            RenewalRecorded.type: handlers.renewal_recorded,
-        }),
-        ConsumerSpec(name=TRACKING_CONSUMER, producer="tracking",
-                     handlers={event_type: handlers.shipment_event for event_type in SHIPMENT_TEMPLATES}),
+        ConsumerSpec(
+            name=APPLICATIONS_CONSUMER,
+            producer="applications",
+            handlers={
+                InstitutionCreated.type: handlers.institution_created,
+                OfficerAdded.type: handlers.officer_added,
+                InvitationIssued.type: handlers.invitation_issued,
+                FormCompleted.type: handlers.form_completed,
+                SignedFormReceived.type: handlers.signed_form_received,
+                ApplicationForwarded.type: handlers.application_forwarded,
+                ApplicationRejected.type: handlers.application_rejected,
+                CertificateProduced.type: handlers.certificate_produced,
+                RenewalRecorded.type: handlers.renewal_recorded,
+            },
+        ),
+        ConsumerSpec(
+            name=TRACKING_CONSUMER,
+            producer="tracking",
+            handlers={event_type: handlers.shipment_event for event_type in SHIPMENT_TEMPLATES},
+        ),
     ]

@@ -30,39 +30,100 @@ class TemplateSpec:
     secret_fields: tuple[str, ...] = ()  # filled at send time from sealed credentials, never stored
 
 
-TEMPLATES: dict[str, TemplateSpec] = {t.name: t for t in [
-    TemplateSpec("invitation", EMAIL, {
-        **_PERSON, "institution_name": "Karadeniz Teknik Üniversitesi Bilgi İşlem Daire Başkanlığı",
-        "expires_at": "2026-12-22T09:00:00+03:00", "reissue": False,
-        "link": "https://esign.example/apply#token=SAMPLE-TOKEN", "password": "SAMPLEPASS23"},
-        secret_fields=("link", "password")),
-    TemplateSpec("form_completed", EMAIL, dict(_PERSON)),
-    TemplateSpec("signed_form_received", EMAIL, {**_PERSON, "channel": "cargo_or_post", "received_on": "2026-11-20"}),
-    TemplateSpec("application_forwarded", EMAIL, dict(_PERSON)),
-    TemplateSpec("application_rejected", BOTH, {
-        **_PERSON, "reason": "Formdaki ıslak imza eksik; taahhütname sayfası imzalanmamış, lütfen yeniden gönderin."}),
-    TemplateSpec("certificate_produced", BOTH, {
-        **_PERSON, "certificate_serial": "7A3F9C21D4E5B6A7081920", "not_after": "2029-11-22T23:59:59+03:00",
-        "city": "Kahramanmaraş"}),
-    TemplateSpec("shipment_handed_to_courier", BOTH, {
-        **_PERSON, **_TRACKING, "query_url": "https://kargo.example.com.tr/gonderi-sorgulama"}),
-    TemplateSpec("shipment_out_for_delivery", BOTH, {**_PERSON, **_TRACKING}),
-    TemplateSpec("shipment_delivered", BOTH, {**_PERSON, **_TRACKING}),
-    TemplateSpec("shipment_delivery_failed", BOTH, {
-        **_PERSON, **_TRACKING, "reason": "Alıcı adreste bulunamadı, kimlik ibraz edilemedi",
-        "query_url": "https://kargo.example.com.tr/gonderi-sorgulama"}),
-    TemplateSpec("shipment_returned", BOTH, {
-        **_PERSON, **_TRACKING, "reason": "Üç teslim denemesi başarısız oldu; gönderi Kamu SM'ye iade edildi"}),
-    TemplateSpec("expiry_warning", BOTH, {
-        **_PERSON, "days_before": 40, "not_after": "2026-12-31T23:59:59+03:00",
-        "certificate_serial": "7A3F9C21D4E5B6A7081920"}),
-    TemplateSpec("officer_digest", EMAIL, {
-        "officer_name": "Ayşe Yılmaz", "institution_name": "Örnek Üniversitesi", "window_days": 60,
-        "period": "2026-W48",
-        "holders": [
-            {"name": "Gülşen Çağla Şahinoğlu", "email": "g***@ornek.edu.tr", "not_after": "2026-12-31T23:59:59+03:00",
-             "days_left": 39},
-            {"name": "İsmail Öztürk", "email": "i***@ornek.edu.tr", "not_after": "2027-01-10T23:59:59+03:00",
-             "days_left": 49},
-        ]}),
-]}
+TEMPLATES: dict[str, TemplateSpec] = {
+    t.name: t
+    for t in [
+        TemplateSpec(
+            "invitation",
+            EMAIL,
+            {
+                **_PERSON,
+                "institution_name": "Karadeniz Teknik Üniversitesi Bilgi İşlem Daire Başkanlığı",
+                "expires_at": "2026-12-22T09:00:00+03:00",
+                "reissue": False,
+                "link": "https://esign.example/apply#token=SAMPLE-TOKEN",
+                "password": "SAMPLEPASS23",
+            },
+            secret_fields=("link", "password"),
+        ),
+        TemplateSpec("form_completed", EMAIL, dict(_PERSON)),
+        TemplateSpec(
+            "signed_form_received", EMAIL, {**_PERSON, "channel": "cargo_or_post", "received_on": "2026-11-20"}
+        ),
+        TemplateSpec("application_forwarded", EMAIL, dict(_PERSON)),
+        TemplateSpec(
+            "application_rejected",
+            BOTH,
+            {
+                **_PERSON,
+                "reason": "Formdaki ıslak imza eksik; taahhütname sayfası imzalanmamış, lütfen yeniden gönderin.",
+            },
+        ),
+        TemplateSpec(
+            "certificate_produced",
+            BOTH,
+            {
+                **_PERSON,
+                "certificate_serial": "7A3F9C21D4E5B6A7081920",
+                "not_after": "2029-11-22T23:59:59+03:00",
+                "city": "Kahramanmaraş",
+            },
+        ),
+        TemplateSpec(
+            "shipment_handed_to_courier",
+            BOTH,
+            {**_PERSON, **_TRACKING, "query_url": "https://kargo.example.com.tr/gonderi-sorgulama"},
+        ),
+        TemplateSpec("shipment_out_for_delivery", BOTH, {**_PERSON, **_TRACKING}),
+        TemplateSpec("shipment_delivered", BOTH, {**_PERSON, **_TRACKING}),
+        TemplateSpec(
+            "shipment_delivery_failed",
+            BOTH,
+            {
+                **_PERSON,
+                **_TRACKING,
+                "reason": "Alıcı adreste bulunamadı, kimlik ibraz edilemedi",
+                "query_url": "https://kargo.example.com.tr/gonderi-sorgulama",
+            },
+        ),
+        TemplateSpec(
+            "shipment_returned",
+            BOTH,
+            {**_PERSON, **_TRACKING, "reason": "Üç teslim denemesi başarısız oldu; gönderi Kamu SM'ye iade edildi"},
+        ),
+        TemplateSpec(
+            "expiry_warning",
+            BOTH,
+            {
+                **_PERSON,
+                "days_before": 40,
+                "not_after": "2026-12-31T23:59:59+03:00",
+                "certificate_serial": "7A3F9C21D4E5B6A7081920",
+            },
+        ),
+        TemplateSpec(
+            "officer_digest",
+            EMAIL,
+            {
+                "officer_name": "Ayşe Yılmaz",
+                "institution_name": "Örnek Üniversitesi",
+                "window_days": 60,
+                "period": "2026-W48",
+                "holders": [
+                    {
+                        "name": "Gülşen Çağla Şahinoğlu",
+                        "email": "g***@ornek.edu.tr",
+                        "not_after": "2026-12-31T23:59:59+03:00",
+                        "days_left": 39,
+                    },
+                    {
+                        "name": "İsmail Öztürk",
+                        "email": "i***@ornek.edu.tr",
+                        "not_after": "2027-01-10T23:59:59+03:00",
+                        "days_left": 49,
+                    },
+                ],
+            },
+        ),
+    ]
+}

@@ -90,8 +90,23 @@ def count_segments(text: str) -> SegmentCount:
 
 # Turkish spells some loanwords with a circumflex (Kâmil, hâlâ); the plain letter is an accepted
 # spelling and keeps a message in the Turkish table instead of tripling its cost in UCS-2.
-_SMS_FOLDS = str.maketrans({"â": "a", "Â": "A", "î": "i", "Î": "İ", "û": "u", "Û": "U", "’": "'", "‘": "'",
-                            "“": '"', "”": '"', "–": "-", "—": "-", "…": "..."})
+_SMS_FOLDS = str.maketrans(
+    {
+        "â": "a",
+        "Â": "A",
+        "î": "i",
+        "Î": "İ",
+        "û": "u",
+        "Û": "U",
+        "’": "'",
+        "‘": "'",
+        "“": '"',
+        "”": '"',
+        "–": "-",
+        "—": "-",
+        "…": "...",
+    }
+)
 
 
 def fold_for_sms(text: str) -> str:

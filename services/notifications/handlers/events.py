@@ -56,14 +56,37 @@ class EventHandlers:
     def _locale(self, wanted: str | None) -> str:
         return wanted if wanted in LOCALES else self.default_locale
 
-    async def _enqueue(self, uow: NotificationsUnitOfWork, envelope: Envelope, template: str, locale: str,
-                       context: dict, *, email: str | None, mobile: str | None = None, application_id=None,
-                       institution_id=None, sealed_secret: str | None = None) -> None:
+    async def _enqueue(
+        self,
+        uow: NotificationsUnitOfWork,
+        envelope: Envelope,
+        template: str,
+        locale: str,
+        context: dict,
+        *,
+        email: str | None,
+        mobile: str | None = None,
+        application_id=None,
+        institution_id=None,
+        sealed_secret: str | None = None,
+    ) -> None:
         channels = TEMPLATES[template].channels
         wanted = [(Channel.EMAIL, email), (Channel.SMS, mobile)]
-        new = [NewDelivery(envelope.id, channel, to, template, locale, context, application_id, institution_id,
-                           sealed_secret if channel is Channel.EMAIL else None)
-               for channel, to in wanted if to and channel in channels]
+        new = [
+            NewDelivery(
+                envelope.id,
+                channel,
+                to,
+                template,
+                locale,
+                context,
+                application_id,
+                institution_id,
+                sealed_secret if channel is Channel.EMAIL else None,
+            )
+            for channel, to in wanted
+            if to and channel in channels
+        ]
         added = await uow.deliveries.enqueue(new)
         if added:
             uow.after_commit(self.wake_sender)
@@ -88,24 +111,56 @@ class EventHandlers:
     async def invitation_issued(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
         e: InvitationIssued = envelope.parse_data()
         locale = self._locale(e.locale)
-        await uow.recipients.remember(e.application_id, e.institution_id, e.first_name, e.last_name, e.email, e.mobile,
-                                      locale, self.default_locale)
+        await uow.recipients.remember(
+            e.application_id,
+            e.institution_id,
+            e.first_name,
+            e.last_name,
+            e.email,
+            e.mobile,
+            locale,
+            self.default_locale,
+        )
         await uow.directory.institution(e.institution_id, e.institution_name)
         # The link and password stay sealed in the delivery row; the worker opens them to send.
-        context = {"first_name": e.first_name, "last_name": e.last_name, "institution_name": e.institution_name,
-                   "expires_at": e.expires_at.isoformat(), "reissue": e.reissue}
-        await self._enqueue(uow, envelope, "invitation", locale, context, email=e.email, application_id=e.application_id,
-                            institution_id=e.institution_id, sealed_secret=e.sealed_credentials)
+        context = {
+            "first_name": e.first_name,
+            "last_name": e.last_name,
+            "institution_name": e.institution_name,
+            "expires_at": e.expires_at.isoformat(),
+            "reissue": e.reissue,
+        }
+        await self._enqueue(
+            uow,
+            envelope,
+            "invitation",
+            locale,
+            context,
+            email=e.email,
+            application_id=e.application_id,
+            institution_id=e.institution_id,
+            sealed_secret=e.sealed_credentials,
+        )
 
     async def _person_event(self, uow: NotificationsUnitOfWork, envelope: Envelope, template: str, extra: dict) -> None:
         e = envelope.parse_data()
         mobile = getattr(e, "mobile", None)
-        await uow.recipients.remember(e.application_id, e.institution_id, e.first_name, e.last_name, e.email, mobile,
-                                      None, self.default_locale)
+        await uow.recipients.remember(
+            e.application_id, e.institution_id, e.first_name, e.last_name, e.email, mobile, None, self.default_locale
+        )
         recipient = await uow.recipients.get(e.application_id)
         context = {"first_name": e.first_name, "last_name": e.last_name, **extra}
-        await self._enqueue(uow, envelope, template, recipient.locale, context, email=e.email, mobile=mobile,
-                            application_id=e.application_id, institution_id=e.institution_id)
+        await self._enqueue(
+            uow,
+            envelope,
+            template,
+            recipient.locale,
+            context,
+            email=e.email,
+            mobile=mobile,
+            application_id=e.application_id,
+            institution_id=e.institution_id,
+        )
 
     async def form_completed(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
         await self._person_event(uow, envelope, "form_completed", {})
@@ -113,10 +168,22 @@ class EventHandlers:
     async def signed_form_received(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
         e: SignedFormReceived = envelope.parse_data()
         recipient = await self._known(uow, e.application_id)
-        context = {"first_name": recipient.first_name, "last_name": recipient.last_name, "channel": e.channel,
-                   "received_on": e.received_on.isoformat()}
-        await self._enqueue(uow, envelope, "signed_form_received", recipient.locale, context, email=recipient.email,
-                            application_id=e.application_id, institution_id=e.institution_id)
+        context = {
+            "first_name": recipient.first_name,
+            "last_name": recipient.last_name,
+            "channel": e.channel,
+            "received_on": e.received_on.isoformat(),
+        }
+        await self._enqueue(
+            uow,
+            envelope,
+            "signed_form_received",
+            recipient.locale,
+            context,
+            email=recipient.email,
+            application_id=e.application_id,
+            institution_id=e.institution_id,
+        )
 
     async def application_forwarded(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
         await self._person_event(uow, envelope, "application_forwarded", {})
@@ -127,14 +194,32 @@ class EventHandlers:
 
     async def certificate_produced(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
         e: CertificateProduced = envelope.parse_data()
-        await self._person_event(uow, envelope, "certificate_produced", {
-            "certificate_serial": e.certificate_serial, "not_after": e.not_after.isoformat(),
-            "city": e.delivery_address.city})
+        await self._person_event(
+            uow,
+            envelope,
+            "certificate_produced",
+            {
+                "certificate_serial": e.certificate_serial,
+                "not_after": e.not_after.isoformat(),
+                "city": e.delivery_address.city,
+            },
+        )
         recipient = await uow.recipients.get(e.application_id)
-        await uow.certificates.add({
-            "serial": e.certificate_serial, "holder_id": e.holder_id, "application_id": e.application_id,
-            "institution_id": e.institution_id, "first_name": e.first_name, "last_name": e.last_name, "email": e.email,
-            "mobile": e.mobile, "locale": recipient.locale, "not_after": e.not_after, "produced_at": envelope.time})
+        await uow.certificates.add(
+            {
+                "serial": e.certificate_serial,
+                "holder_id": e.holder_id,
+                "application_id": e.application_id,
+                "institution_id": e.institution_id,
+                "first_name": e.first_name,
+                "last_name": e.last_name,
+                "email": e.email,
+                "mobile": e.mobile,
+                "locale": recipient.locale,
+                "not_after": e.not_after,
+                "produced_at": envelope.time,
+            }
+        )
 
     async def renewal_recorded(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
         e: RenewalRecorded = envelope.parse_data()
@@ -146,10 +231,22 @@ class EventHandlers:
     async def shipment_event(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
         e = envelope.parse_data()
         recipient = await self._known(uow, e.application_id)
-        context = {"first_name": recipient.first_name, "last_name": recipient.last_name,
-                   "tracking_number": e.tracking_number, "carrier": e.carrier,
-                   "query_url": getattr(e, "query_url", None) or self.shipment_query_url,
-                   "reason": getattr(e, "reason", None)}
-        await self._enqueue(uow, envelope, SHIPMENT_TEMPLATES[envelope.type], recipient.locale, context,
-                            email=recipient.email, mobile=recipient.mobile, application_id=e.application_id,
-                            institution_id=recipient.institution_id)
+        context = {
+            "first_name": recipient.first_name,
+            "last_name": recipient.last_name,
+            "tracking_number": e.tracking_number,
+            "carrier": e.carrier,
+            "query_url": getattr(e, "query_url", None) or self.shipment_query_url,
+            "reason": getattr(e, "reason", None),
+        }
+        await self._enqueue(
+            uow,
+            envelope,
+            SHIPMENT_TEMPLATES[envelope.type],
+            recipient.locale,
+            context,
+            email=recipient.email,
+            mobile=recipient.mobile,
+            application_id=e.application_id,
+            institution_id=recipient.institution_id,
+        )

@@ -46,8 +46,14 @@ class SchedulerRun:
 
 
 class ReminderScheduler:
-    def __init__(self, uow_factory: Callable[[], NotificationsUnitOfWork], policy: ReminderPolicy, *,
-                 now: Callable[[], datetime] = utcnow, wake_sender: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        uow_factory: Callable[[], NotificationsUnitOfWork],
+        policy: ReminderPolicy,
+        *,
+        now: Callable[[], datetime] = utcnow,
+        wake_sender: Callable[[], None] = lambda: None,
+    ) -> None:
         self._uow = uow_factory
         self._policy = policy
         self._now = now
@@ -69,24 +75,47 @@ class ReminderScheduler:
             certificates = await uow.certificates.claim_due(now, self._policy.steps, self._policy.batch)
             decided = 0
             for cert in certificates:
-                due = due_reminder(cert.not_after, self._policy.steps, now, await uow.certificates.recorded_steps(cert.id))
-                if due is None or not await uow.certificates.record_reminder(cert.id, due.days_before, due.skipped, now):
+                due = due_reminder(
+                    cert.not_after, self._policy.steps, now, await uow.certificates.recorded_steps(cert.id)
+                )
+                if due is None or not await uow.certificates.record_reminder(
+                    cert.id, due.days_before, due.skipped, now
+                ):
                     continue
                 decided += 1
                 run.warned += 1
                 run.skipped += len(due.skipped)
                 source = delivery_uuid("expiry", cert.id, due.days_before)
-                context = {"first_name": cert.first_name, "last_name": cert.last_name, "days_before": due.days_before,
-                           "not_after": cert.not_after.isoformat(), "certificate_serial": cert.serial}
-                common = dict(template="expiry_warning", locale=cert.locale, context=context,
-                              application_id=cert.application_id, institution_id=cert.institution_id)
+                context = {
+                    "first_name": cert.first_name,
+                    "last_name": cert.last_name,
+                    "days_before": due.days_before,
+                    "not_after": cert.not_after.isoformat(),
+                    "certificate_serial": cert.serial,
+                }
+                common = dict(
+                    template="expiry_warning",
+                    locale=cert.locale,
+                    context=context,
+                    application_id=cert.application_id,
+                    institution_id=cert.institution_id,
+                )
                 new = [NewDelivery(source, Channel.EMAIL, cert.email, **common)]
                 if cert.mobile:
                     new.append(NewDelivery(source, Channel.SMS, cert.mobile, **common))
                 await uow.deliveries.enqueue(new)
-                uow.emit(ExpiryWarned(application_id=cert.application_id, institution_id=cert.institution_id,
-                                      holder_id=cert.holder_id, certificate_serial=cert.serial, not_after=cert.not_after,
-                                      days_before=due.days_before, warned_at=now), event_id=source)
+                uow.emit(
+                    ExpiryWarned(
+                        application_id=cert.application_id,
+                        institution_id=cert.institution_id,
+                        holder_id=cert.holder_id,
+                        certificate_serial=cert.serial,
+                        not_after=cert.not_after,
+                        days_before=due.days_before,
+                        warned_at=now,
+                    ),
+                    event_id=source,
+                )
             if decided:
                 uow.after_commit(self._wake_sender)
             await uow.commit()
@@ -107,15 +136,36 @@ class ReminderScheduler:
                 if not officers or not await uow.digests.claim(institution_id, period, len(certs), now):
                     continue
                 name = await uow.directory.institution_name(institution_id) or ""
-                holders = [{"name": f"{c.first_name} {c.last_name}", "email": mask_email(c.email),
-                            "not_after": c.not_after.isoformat(), "days_left": days_left(c.not_after, now)} for c in certs]
+                holders = [
+                    {
+                        "name": f"{c.first_name} {c.last_name}",
+                        "email": mask_email(c.email),
+                        "not_after": c.not_after.isoformat(),
+                        "days_left": days_left(c.not_after, now),
+                    }
+                    for c in certs
+                ]
                 source = delivery_uuid("digest", institution_id, period)
-                await uow.deliveries.enqueue([
-                    NewDelivery(source, Channel.EMAIL, officer.email, "officer_digest", self._policy.default_locale,
-                                {"officer_name": officer.full_name, "institution_name": name, "period": period,
-                                 "window_days": self._policy.digest_window.days, "holders": holders},
-                                institution_id=institution_id)
-                    for officer in officers])
+                await uow.deliveries.enqueue(
+                    [
+                        NewDelivery(
+                            source,
+                            Channel.EMAIL,
+                            officer.email,
+                            "officer_digest",
+                            self._policy.default_locale,
+                            {
+                                "officer_name": officer.full_name,
+                                "institution_name": name,
+                                "period": period,
+                                "window_days": self._policy.digest_window.days,
+                                "holders": holders,
+                            },
+                            institution_id=institution_id,
+                        )
+                        for officer in officers
+                    ]
+                )
                 uow.after_commit(self._wake_sender)
                 await uow.commit()
                 sent += 1

@@ -59,8 +59,16 @@ class SendingPolicy:
 
 
 class DeliveryWorker:
-    def __init__(self, uow_factory: Callable[[], NotificationsUnitOfWork], renderer: Renderer, mailer: SmtpSender,
-                 sms: SmsProvider, policy: SendingPolicy, *, now: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        uow_factory: Callable[[], NotificationsUnitOfWork],
+        renderer: Renderer,
+        mailer: SmtpSender,
+        sms: SmsProvider,
+        policy: SendingPolicy,
+        *,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
         self._uow = uow_factory
         self._renderer = renderer
         self._mailer = mailer
@@ -104,8 +112,16 @@ class DeliveryWorker:
             recorded = await uow.deliveries.finish(row.id, row.attempts, outcome, now)
             await uow.commit()
         ATTEMPTS.labels(row.channel, outcome.status.value).inc()
-        log.info("delivery_attempted", delivery_id=str(row.id), channel=row.channel, template=row.template,
-                 attempt=row.attempts, status=outcome.status.value, error=outcome.error, recorded=recorded)
+        log.info(
+            "delivery_attempted",
+            delivery_id=str(row.id),
+            channel=row.channel,
+            template=row.template,
+            attempt=row.attempts,
+            status=outcome.status.value,
+            error=outcome.error,
+            recorded=recorded,
+        )
 
     def _context(self, row: sa.Row) -> dict:
         context = dict(row.context)
@@ -124,7 +140,9 @@ class DeliveryWorker:
         context = self._context(row)
         if row.channel == Channel.EMAIL:
             rendered = self._renderer.email(row.template, row.locale, context)
-            name = context.get("officer_name") or " ".join(filter(None, (context.get("first_name"), context.get("last_name"))))
+            name = context.get("officer_name") or " ".join(
+                filter(None, (context.get("first_name"), context.get("last_name")))
+            )
             message = build_message(row.id, self._policy.mail_from, name or None, row.recipient, rendered, row.locale)
             return await self._mailer.send(message)
         rendered_sms = self._renderer.sms(row.template, row.locale, context)

@@ -29,11 +29,17 @@ class HttpCarrier:
 
     name = "http"
 
-    def __init__(self, base_url: str, api_key: str | None, timeout: float = 10.0,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout,
-                                         transport=transport)
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport
+        )
 
     async def register(self, parcel: Parcel) -> str:
         body = {
@@ -44,8 +50,9 @@ class HttpCarrier:
             "id_check_required": parcel.id_check_required,
         }
         try:
-            response = await self._client.post("/shipments", json=body,
-                                                headers={"Idempotency-Key": str(parcel.shipment_id)})
+            response = await self._client.post(
+                "/shipments", json=body, headers={"Idempotency-Key": str(parcel.shipment_id)}
+            )
         except httpx.HTTPError as exc:
             raise CarrierError(f"carrier unreachable: {type(exc).__name__}") from exc
         if response.status_code >= 500 or response.status_code in (408, 429):
@@ -95,14 +102,25 @@ class SimulatedCarrier:
         # Deterministic per shipment: registering again (after a crash) gives the same number.
         return "SIM" + f"{parcel.shipment_id.int % 10**10:010d}"
 
-    def report(self, tracking_number: str, status: Status, occurred_at: datetime, reason: str | None = None,
-               now: float | None = None) -> tuple[bytes, dict[str, str]]:
+    def report(
+        self,
+        tracking_number: str,
+        status: Status,
+        occurred_at: datetime,
+        reason: str | None = None,
+        now: float | None = None,
+    ) -> tuple[bytes, dict[str, str]]:
         """A signed status report, byte for byte what the webhook endpoint receives."""
-        event: dict[str, Any] = {"event_id": f"sim-{uuid.uuid4().hex}", "tracking_number": tracking_number,
-                                 "status": SIMULATED_WORDS[status], "occurred_at": occurred_at.isoformat()}
+        event: dict[str, Any] = {
+            "event_id": f"sim-{uuid.uuid4().hex}",
+            "tracking_number": tracking_number,
+            "status": SIMULATED_WORDS[status],
+            "occurred_at": occurred_at.isoformat(),
+        }
         if reason:
             event["reason"] = reason
         body = json.dumps(event, ensure_ascii=False).encode()
         timestamp = int(now if now is not None else time.time())
-        return body, webhooks.signed_headers(self._secret, timestamp, body, timestamp_header=TIMESTAMP_HEADER,
-                                             signature_header=SIGNATURE_HEADER)
+        return body, webhooks.signed_headers(
+            self._secret, timestamp, body, timestamp_header=TIMESTAMP_HEADER, signature_header=SIGNATURE_HEADER
+        )

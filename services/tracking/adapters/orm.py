@@ -42,9 +42,14 @@ shipments = sa.Table(
     sa.Column("created_at", _ts, nullable=False, server_default=_now),
     sa.Column("updated_at", _ts, nullable=False, server_default=_now),
 )
-sa.Index("ix_shipments_unregistered", shipments.c.next_attempt_at, postgresql_where=shipments.c.tracking_number.is_(None))
-sa.Index("ix_shipments_open_handed_over", shipments.c.handed_over_at,
-         postgresql_where=sa.text("stuck_flagged_at IS NULL AND status NOT IN ('delivered', 'returned')"))
+sa.Index(
+    "ix_shipments_unregistered", shipments.c.next_attempt_at, postgresql_where=shipments.c.tracking_number.is_(None)
+)
+sa.Index(
+    "ix_shipments_open_handed_over",
+    shipments.c.handed_over_at,
+    postgresql_where=sa.text("stuck_flagged_at IS NULL AND status NOT IN ('delivered', 'returned')"),
+)
 sa.Index("ix_shipments_status", shipments.c.status, shipments.c.created_at)
 
 shipment_timeline = sa.Table(
@@ -65,13 +70,20 @@ carrier_events = sa.Table(
     sa.Column("carrier", sa.Text, nullable=False),
     sa.Column("carrier_event_id", sa.Text, nullable=False),
     sa.Column("tracking_number", sa.Text, nullable=False, index=True),
-    sa.Column("shipment_id", UUID(as_uuid=True), sa.ForeignKey("shipments.id"), index=True,
-              comment="null while the tracking number is not known yet (an update that beat our registration)"),
+    sa.Column(
+        "shipment_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("shipments.id"),
+        index=True,
+        comment="null while the tracking number is not known yet (an update that beat our registration)",
+    ),
     sa.Column("raw", JSONB, nullable=False, comment="the carrier's event, verbatim"),
     sa.Column("carrier_status", sa.Text, nullable=False),
     sa.Column("status", sa.Text, comment="normalised; null when the carrier's word is unknown"),
     sa.Column("occurred_at", _ts, nullable=False),
-    sa.Column("outcome", sa.Text, nullable=False, comment="applied, stale, not_forward, unknown_status, unknown_shipment"),
+    sa.Column(
+        "outcome", sa.Text, nullable=False, comment="applied, stale, not_forward, unknown_status, unknown_shipment"
+    ),
     sa.Column("received_at", _ts, nullable=False),
     sa.UniqueConstraint("carrier", "carrier_event_id", name="uq_carrier_events_carrier_event"),
 )
@@ -79,6 +91,8 @@ carrier_events = sa.Table(
 webhook_receipts = sa.Table(
     "webhook_receipts",
     metadata,
-    sa.Column("digest", sa.Text, primary_key=True, comment="sha256 of the accepted signature: a replay has the same one"),
+    sa.Column(
+        "digest", sa.Text, primary_key=True, comment="sha256 of the accepted signature: a replay has the same one"
+    ),
     sa.Column("received_at", _ts, nullable=False, index=True),
 )

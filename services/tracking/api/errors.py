@@ -29,8 +29,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def refused(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, WebhookRefused)
         # Logged without the body: it holds a recipient's data and, if forged, whatever an attacker chose.
-        log.warning("webhook_refused", code=exc.code, client=_client(request),
-                    body_bytes=int(request.headers.get("content-length") or 0))
+        log.warning(
+            "webhook_refused",
+            code=exc.code,
+            client=_client(request),
+            body_bytes=int(request.headers.get("content-length") or 0),
+        )
         return problem_response(Problem(401, f"webhook_{exc.code}", "Webhook not authenticated", exc.message), request)
 
     async def handler_error(request: Request, exc: Exception) -> JSONResponse:

@@ -22,8 +22,12 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 def no_match() -> Problem:
     # One answer for an unknown number and for a wrong second factor.
-    return Problem(404, "shipment_query_no_match", "No matching shipment",
-                   "No shipment matches this tracking number and these digits.")
+    return Problem(
+        404,
+        "shipment_query_no_match",
+        "No matching shipment",
+        "No shipment matches this tracking number and these digits.",
+    )
 
 
 async def public_query_rate_limit(request: Request) -> None:
@@ -33,21 +37,32 @@ async def public_query_rate_limit(request: Request) -> None:
     rule = rate_limit.RateLimit(settings.public_query_limit, settings.public_query_window_seconds)
     now: datetime = request.app.state.clock()
     async with runtime.uow() as uow:
-        decision = await rate_limit.hit(uow.session, orm.rate_limit_windows,
-                                        "shipment-query:" + client_address(request, settings.trusted_proxies), rule, now)
+        decision = await rate_limit.hit(
+            uow.session,
+            orm.rate_limit_windows,
+            "shipment-query:" + client_address(request, settings.trusted_proxies),
+            rule,
+            now,
+        )
         await uow.commit()
     if not decision.allowed:
-        raise Problem(429, "rate_limited", "Too many requests",
-                      f"At most {rule.limit} queries per {rule.window_seconds} seconds; try again later.",
-                      headers={"Retry-After": str(decision.retry_after_seconds)},
-                      retry_after_seconds=decision.retry_after_seconds)
+        raise Problem(
+            429,
+            "rate_limited",
+            "Too many requests",
+            f"At most {rule.limit} queries per {rule.window_seconds} seconds; try again later.",
+            headers={"Retry-After": str(decision.retry_after_seconds)},
+            retry_after_seconds=decision.retry_after_seconds,
+        )
 
 
 @router.post(
-    "/v1/public/shipment-queries", response_model=ShipmentQueryOut, dependencies=[Depends(public_query_rate_limit)],
+    "/v1/public/shipment-queries",
+    response_model=ShipmentQueryOut,
+    dependencies=[Depends(public_query_rate_limit)],
     summary="Where is my card? Tracking number + last four digits of the mobile -> status timeline and city",
     description="No login. The answer for an unknown tracking number and for wrong digits is the same 404. "
-                "Rate limited per client address (429 with Retry-After). POST, so the digits stay out of URLs and logs.",
+    "Rate limited per client address (429 with Retry-After). POST, so the digits stay out of URLs and logs.",
     responses=problem_responses(404, 422, 429),
 )
 async def shipment_query(body: ShipmentQueryIn, uow: UoW) -> ShipmentQueryOut:
@@ -55,12 +70,18 @@ async def shipment_query(body: ShipmentQueryIn, uow: UoW) -> ShipmentQueryOut:
     if view is None:
         raise no_match()
     return ShipmentQueryOut(
-        tracking_number=view.tracking_number, status=view.status, status_label=STATUS_LABELS_TR[view.status],
+        tracking_number=view.tracking_number,
+        status=view.status,
+        status_label=STATUS_LABELS_TR[view.status],
         destination_city=view.destination_city,
-        timeline=[PublicStepOut(status=s.status, label=STATUS_LABELS_TR[s.status], occurred_at=s.occurred_at)
-                  for s in view.timeline])
+        timeline=[
+            PublicStepOut(status=s.status, label=STATUS_LABELS_TR[s.status], occurred_at=s.occurred_at)
+            for s in view.timeline
+        ],
+    )
 
 
 # The page loads only its own script (no inline code, no third-party assets): see esign.pages.
-router.include_router(static_page_router("/gonderi-sorgulama", STATIC, "gonderi-sorgulama", title="Gönderi Sorgulama",
-                                         tags=["public"]))
+router.include_router(
+    static_page_router("/gonderi-sorgulama", STATIC, "gonderi-sorgulama", title="Gönderi Sorgulama", tags=["public"])
+)

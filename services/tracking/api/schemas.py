@@ -24,10 +24,10 @@ STATUS_LABELS_TR = {
 
 
 class ShipmentQueryIn(BaseModel):
-    tracking_number: str = Field(min_length=4, max_length=40, pattern=r"^[A-Za-z0-9\- ]+$",
-                                 examples=["SIM0123456789"])
-    mobile_last4: str = Field(pattern=r"^[0-9]{4}$", description="Last four digits of the recipient's mobile number.",
-                              examples=["4567"])
+    tracking_number: str = Field(min_length=4, max_length=40, pattern=r"^[A-Za-z0-9\- ]+$", examples=["SIM0123456789"])
+    mobile_last4: str = Field(
+        pattern=r"^[0-9]{4}$", description="Last four digits of the recipient's mobile number.", examples=["4567"]
+    )
 
 
 class PublicStepOut(BaseModel):
@@ -99,12 +99,16 @@ class ShipmentDetailOut(ShipmentOut):
 
 
 class WebhookAccepted(BaseModel):
-    outcome: str = Field(description="applied, stale, not_forward, duplicate, unknown_status or unknown_shipment. "
-                                     "All are final: the carrier should not resend.")
+    outcome: str = Field(
+        description="applied, stale, not_forward, duplicate, unknown_status or unknown_shipment. "
+        "All are final: the carrier should not resend."
+    )
 
 
 class AdvanceIn(BaseModel):
-    status: Status | None = Field(None, description="Report this status instead of the next one (e.g. delivery_failed).")
+    status: Status | None = Field(
+        None, description="Report this status instead of the next one (e.g. delivery_failed)."
+    )
     reason: str | None = Field(None, max_length=200)
 
 

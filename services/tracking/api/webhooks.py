@@ -16,21 +16,32 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 @router.post(
-    "/webhooks", response_model=WebhookAccepted,
+    "/webhooks",
+    response_model=WebhookAccepted,
     summary="A carrier's status report (HMAC-signed; no bearer token)",
     description=(
-        f"Signed with the shared secret: `{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of \"<timestamp>.<raw body>\">` and "
+        f'Signed with the shared secret: `{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">` and '
         f"`{TIMESTAMP_HEADER}: <Unix seconds>`. Refused when unsigned, mis-signed, older or newer than the tolerance, "
         "or a replay of an accepted call. Every accepted report is kept verbatim; duplicates and out-of-order reports "
-        "never move a shipment backwards."),
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-        "schema": CarrierReport.model_json_schema(ref_template="#/components/schemas/{model}")}}}},
+        "never move a shipment backwards."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": CarrierReport.model_json_schema(ref_template="#/components/schemas/{model}")
+                }
+            },
+        }
+    },
     responses=problem_responses(401, 409, 413, 422),
 )
 async def carrier_webhook(request: Request, uow: UoW, policy: Policy, now: Now) -> WebhookAccepted:
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         raise Problem(413, "payload_too_large", "Payload too large", f"A report is at most {MAX_BODY_BYTES} bytes.")
-    outcome = await accept_webhook(uow, policy, body, request.headers.get(TIMESTAMP_HEADER),
-                                   request.headers.get(SIGNATURE_HEADER), now)
+    outcome = await accept_webhook(
+        uow, policy, body, request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER), now
+    )
     return WebhookAccepted(outcome=outcome)

@@ -25,4 +25,6 @@ def certificates_consumer(carrier: str, wake: Callable[[], None]) -> ConsumerSpe
     async def handle(uow: TrackingUnitOfWork, envelope: Envelope) -> None:  # type: ignore[override]
         await on_certificate_produced(uow, envelope, carrier=carrier, wake_registrar=wake)
 
-    return ConsumerSpec(name="tracking-certificates", producer="applications", handlers={CertificateProduced.type: handle})
+    return ConsumerSpec(
+        name="tracking-certificates", producer="applications", handlers={CertificateProduced.type: handle}
+    )

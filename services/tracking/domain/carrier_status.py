@@ -12,8 +12,23 @@ from services.tracking.domain.shipment import Status
 
 _WORDS: dict[Status, tuple[str, ...]] = {
     Status.CREATED: ("created", "registered", "label_created", "olusturuldu"),
-    Status.HANDED_TO_COURIER: ("handed_to_courier", "picked_up", "accepted", "handed_over", "kargoya_verildi", "teslim_alindi"),
-    Status.IN_TRANSIT: ("in_transit", "at_hub", "transfer", "arrived_at_branch", "yolda", "transfer_merkezinde", "subede"),
+    Status.HANDED_TO_COURIER: (
+        "handed_to_courier",
+        "picked_up",
+        "accepted",
+        "handed_over",
+        "kargoya_verildi",
+        "teslim_alindi",
+    ),
+    Status.IN_TRANSIT: (
+        "in_transit",
+        "at_hub",
+        "transfer",
+        "arrived_at_branch",
+        "yolda",
+        "transfer_merkezinde",
+        "subede",
+    ),
     Status.OUT_FOR_DELIVERY: ("out_for_delivery", "on_vehicle", "dagitimda", "kuryede"),
     Status.DELIVERED: ("delivered", "teslim_edildi"),
     Status.DELIVERY_FAILED: ("delivery_failed", "attempt_failed", "not_delivered", "teslim_edilemedi"),

@@ -38,7 +38,9 @@ class CarrierReport(BaseModel):
     kept in the raw event."""
 
     model_config = ConfigDict(extra="allow")
-    event_id: str = Field(min_length=1, max_length=200, description="The carrier's id of this report; a resend repeats it.")
+    event_id: str = Field(
+        min_length=1, max_length=200, description="The carrier's id of this report; a resend repeats it."
+    )
     tracking_number: str = Field(min_length=1, max_length=64)
     status: str = Field(min_length=1, max_length=100, description="The carrier's own status word.")
     occurred_at: AwareDatetime = Field(description="When it happened, by the carrier's clock (orders the reports).")
@@ -51,36 +53,58 @@ UNKNOWN_STATUS = "unknown_status"
 UNKNOWN_SHIPMENT = "unknown_shipment"
 
 
-async def accept_webhook(uow: TrackingUnitOfWork, policy: WebhookPolicy, body: bytes, timestamp: str | None,
-                         signature: str | None, now: datetime) -> str:
+async def accept_webhook(
+    uow: TrackingUnitOfWork,
+    policy: WebhookPolicy,
+    body: bytes,
+    timestamp: str | None,
+    signature: str | None,
+    now: datetime,
+) -> str:
     """Verifies and records one report; returns what became of it. Raises ``webhooks.WebhookRefused``,
     ``WebhookReplayed`` or ``WebhookPayloadInvalid``."""
-    verified = webhooks.verify(policy.secret, timestamp, signature, body, now=now.timestamp(),
-                               tolerance_seconds=policy.tolerance_seconds)
+    verified = webhooks.verify(
+        policy.secret, timestamp, signature, body, now=now.timestamp(), tolerance_seconds=policy.tolerance_seconds
+    )
     if not await uow.webhook_receipts.remember(verified.digest, now):
-        raise WebhookReplayed("This signed call was already received; a new report needs a new timestamp and signature.")
+        raise WebhookReplayed(
+            "This signed call was already received; a new report needs a new timestamp and signature."
+        )
     try:
         raw = json.loads(body)
         report = CarrierReport.model_validate(raw)
     except (ValueError, ValidationError) as exc:
-        fields = sorted({".".join(map(str, e["loc"])) for e in exc.errors(include_input=False)}) \
-            if isinstance(exc, ValidationError) else ["body"]
+        fields = (
+            sorted({".".join(map(str, e["loc"])) for e in exc.errors(include_input=False)})
+            if isinstance(exc, ValidationError)
+            else ["body"]
+        )
         raise WebhookPayloadInvalid(f"The report is not readable: {', '.join(fields)}.") from None
     return await record_report(uow, policy, raw, report, now)
 
 
-async def record_report(uow: TrackingUnitOfWork, policy: WebhookPolicy, raw: dict[str, Any], report: CarrierReport,
-                        now: datetime) -> str:
+async def record_report(
+    uow: TrackingUnitOfWork, policy: WebhookPolicy, raw: dict[str, Any], report: CarrierReport, now: datetime
+) -> str:
     tracking_number = report.tracking_number.strip().upper()
     status = normalise(report.status)
     shipment = await uow.shipments.by_tracking_number(policy.carrier, tracking_number, for_update=True)
     event_row = uuid.uuid4()
-    first_time = await uow.carrier_events.add({
-        "id": event_row, "carrier": policy.carrier, "carrier_event_id": report.event_id,
-        "tracking_number": tracking_number, "shipment_id": shipment.id if shipment else None, "raw": raw,
-        "carrier_status": report.status, "status": status.value if status else None,
-        "occurred_at": report.occurred_at, "outcome": "received", "received_at": now,
-    })
+    first_time = await uow.carrier_events.add(
+        {
+            "id": event_row,
+            "carrier": policy.carrier,
+            "carrier_event_id": report.event_id,
+            "tracking_number": tracking_number,
+            "shipment_id": shipment.id if shipment else None,
+            "raw": raw,
+            "carrier_status": report.status,
+            "status": status.value if status else None,
+            "occurred_at": report.occurred_at,
+            "outcome": "received",
+            "received_at": now,
+        }
+    )
     if not first_time:
         return DUPLICATE  # the carrier resent a report we have (e.g. it missed our answer)
     if status is None:
@@ -90,15 +114,28 @@ async def record_report(uow: TrackingUnitOfWork, policy: WebhookPolicy, raw: dic
         # Possibly a report that beat our registration's commit: kept, applied when the number is known.
         outcome = UNKNOWN_SHIPMENT
     else:
-        outcome = (await apply_update(uow, shipment, CarrierUpdate(status, report.occurred_at, report.reason,
-                                                                   report.location), policy.public_query_url)).value
+        outcome = (
+            await apply_update(
+                uow,
+                shipment,
+                CarrierUpdate(status, report.occurred_at, report.reason, report.location),
+                policy.public_query_url,
+            )
+        ).value
     await uow.carrier_events.set_outcome(event_row, shipment.id if shipment else None, outcome)
-    log.info("carrier_report", carrier=policy.carrier, shipment_id=str(shipment.id) if shipment else None,
-             status=status.value if status else None, outcome=outcome)
+    log.info(
+        "carrier_report",
+        carrier=policy.carrier,
+        shipment_id=str(shipment.id) if shipment else None,
+        status=status.value if status else None,
+        outcome=outcome,
+    )
     return outcome
 
 
-async def apply_update(uow: TrackingUnitOfWork, shipment: Shipment, update: CarrierUpdate, public_query_url: str) -> Outcome:
+async def apply_update(
+    uow: TrackingUnitOfWork, shipment: Shipment, update: CarrierUpdate, public_query_url: str
+) -> Outcome:
     """Moves a row-locked shipment and emits what the move means to other services."""
     outcome = shipment.apply(update)
     if outcome is Outcome.APPLIED:

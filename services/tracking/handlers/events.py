@@ -23,8 +23,13 @@ def query_link(public_query_url: str, tracking_number: str) -> str:
 def contract_event(shipment: Shipment, change: StatusChanged, public_query_url: str) -> EventData | None:
     """None for statuses nobody acts on (created, in_transit: the public timeline shows them)."""
     assert shipment.tracking_number is not None
-    common = dict(shipment_id=shipment.id, application_id=shipment.application_id,
-                  tracking_number=shipment.tracking_number, carrier=shipment.carrier, occurred_at=change.occurred_at)
+    common = dict(
+        shipment_id=shipment.id,
+        application_id=shipment.application_id,
+        tracking_number=shipment.tracking_number,
+        carrier=shipment.carrier,
+        occurred_at=change.occurred_at,
+    )
     match change.status:
         case S.HANDED_TO_COURIER:
             return ShipmentHandedToCourier(**common, query_url=query_link(public_query_url, shipment.tracking_number))

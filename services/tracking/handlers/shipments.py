@@ -23,18 +23,27 @@ from services.tracking.handlers.carrier_events import adopt_waiting_reports
 log = structlog.get_logger("tracking.shipments")
 
 
-async def on_certificate_produced(uow: TrackingUnitOfWork, envelope: Envelope, *, carrier: str,
-                                  wake_registrar: Callable[[], None] | None = None) -> None:
+async def on_certificate_produced(
+    uow: TrackingUnitOfWork, envelope: Envelope, *, carrier: str, wake_registrar: Callable[[], None] | None = None
+) -> None:
     event = envelope.parse_data()
     assert isinstance(event, CertificateProduced)
     address = event.delivery_address.model_dump(exclude_none=True)
-    created = await uow.shipments.add_if_absent({
-        "id": uuid.uuid4(), "application_id": event.application_id, "institution_id": event.institution_id,
-        "holder_id": event.holder_id, "recipient_name": f"{event.first_name} {event.last_name}",
-        "mobile": event.mobile, "delivery_address": address, "city": event.delivery_address.city,
-        "contents": {"card_type": event.card_type, "card_reader_type": event.card_reader_type},
-        "carrier": carrier, "status": Status.CREATED.value,
-    })
+    created = await uow.shipments.add_if_absent(
+        {
+            "id": uuid.uuid4(),
+            "application_id": event.application_id,
+            "institution_id": event.institution_id,
+            "holder_id": event.holder_id,
+            "recipient_name": f"{event.first_name} {event.last_name}",
+            "mobile": event.mobile,
+            "delivery_address": address,
+            "city": event.delivery_address.city,
+            "contents": {"card_type": event.card_type, "card_reader_type": event.card_reader_type},
+            "carrier": carrier,
+            "status": Status.CREATED.value,
+        }
+    )
     if not created:
         log.info("shipment_exists", application_id=str(event.application_id))
         return
@@ -57,8 +66,9 @@ class RegistrationPolicy:
         return min(self.first_retry * 2 ** max(attempts - 1, 0), self.max_retry)
 
 
-async def register_due(uow_factory: Callable[[], TrackingUnitOfWork], carrier: Carrier, policy: RegistrationPolicy,
-                       now: datetime) -> int:
+async def register_due(
+    uow_factory: Callable[[], TrackingUnitOfWork], carrier: Carrier, policy: RegistrationPolicy, now: datetime
+) -> int:
     """Registers leased shipments with the carrier; returns how many were leased."""
     async with uow_factory() as uow:
         leased = await uow.shipments.lease_unregistered(carrier.name, now, policy.lease, policy.batch)
@@ -69,8 +79,13 @@ async def register_due(uow_factory: Callable[[], TrackingUnitOfWork], carrier: C
             tracking_number = (await carrier.register(parcel)).strip().upper()
         except CarrierError as exc:
             retry = policy.retry_after(row.registration_attempts, exc.retryable)
-            log.warning("carrier_registration_failed", shipment_id=str(row.id), error=str(exc),
-                        attempts=row.registration_attempts, retry_in_seconds=int(retry.total_seconds()))
+            log.warning(
+                "carrier_registration_failed",
+                shipment_id=str(row.id),
+                error=str(exc),
+                attempts=row.registration_attempts,
+                retry_in_seconds=int(retry.total_seconds()),
+            )
             async with uow_factory() as uow:
                 await uow.shipments.record_registration_failure(row.id, str(exc), now + retry)
                 await uow.commit()

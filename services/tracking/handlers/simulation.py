@@ -15,16 +15,29 @@ from services.tracking.handlers.carrier_events import WebhookPolicy, accept_webh
 from services.tracking.handlers.errors import NotFound, NothingToAdvance, NotSimulated
 
 
-async def _report(uow: TrackingUnitOfWork, policy: WebhookPolicy, courier: SimulatedCarrier, shipment: Shipment,
-                  status: Status, reason: str | None, now: datetime) -> str:
+async def _report(
+    uow: TrackingUnitOfWork,
+    policy: WebhookPolicy,
+    courier: SimulatedCarrier,
+    shipment: Shipment,
+    status: Status,
+    reason: str | None,
+    now: datetime,
+) -> str:
     assert shipment.tracking_number is not None
     body, headers = courier.report(shipment.tracking_number, status, now, reason, now=now.timestamp())
     return await accept_webhook(uow, policy, body, headers[TIMESTAMP_HEADER], headers[SIGNATURE_HEADER], now)
 
 
-async def advance(uow: TrackingUnitOfWork, policy: WebhookPolicy, courier: SimulatedCarrier | None,
-                  tracking_number: str, now: datetime, status: Status | None = None,
-                  reason: str | None = None) -> tuple[Shipment, str]:
+async def advance(
+    uow: TrackingUnitOfWork,
+    policy: WebhookPolicy,
+    courier: SimulatedCarrier | None,
+    tracking_number: str,
+    now: datetime,
+    status: Status | None = None,
+    reason: str | None = None,
+) -> tuple[Shipment, str]:
     """One step (the next one, or ``status``); returns the shipment as it is now and the outcome."""
     if courier is None:
         raise NotSimulated("Only the simulated carrier can be moved by hand; a real carrier reports by webhook.")
@@ -38,8 +51,14 @@ async def advance(uow: TrackingUnitOfWork, policy: WebhookPolicy, courier: Simul
     return await uow.shipments.get(shipment.id), outcome  # type: ignore[return-value]
 
 
-async def tick(uow: TrackingUnitOfWork, policy: WebhookPolicy, courier: SimulatedCarrier, step: timedelta,
-               now: datetime, limit: int = 50) -> int:
+async def tick(
+    uow: TrackingUnitOfWork,
+    policy: WebhookPolicy,
+    courier: SimulatedCarrier,
+    step: timedelta,
+    now: datetime,
+    limit: int = 50,
+) -> int:
     """Moves every simulated parcel that has not changed for ``step`` one step on."""
     due = await uow.shipments.lock_simulated_due(policy.carrier, now - step, limit)
     for shipment in due:

@@ -30,9 +30,17 @@ async def flag_stuck(uow: TrackingUnitOfWork, now: datetime, working_days: int, 
         assert shipment.handed_over_at is not None and shipment.tracking_number is not None
         shipment.stuck_flagged_at = now
         await uow.shipments.save(shipment)
-        uow.emit(ShipmentStuck(
-            shipment_id=shipment.id, application_id=shipment.application_id, tracking_number=shipment.tracking_number,
-            carrier=shipment.carrier, occurred_at=now, handed_over_at=shipment.handed_over_at,
-            working_days=working_days, last_status=shipment.status.value))
+        uow.emit(
+            ShipmentStuck(
+                shipment_id=shipment.id,
+                application_id=shipment.application_id,
+                tracking_number=shipment.tracking_number,
+                carrier=shipment.carrier,
+                occurred_at=now,
+                handed_over_at=shipment.handed_over_at,
+                working_days=working_days,
+                last_status=shipment.status.value,
+            )
+        )
         log.warning("shipment_stuck", shipment_id=str(shipment.id), status=shipment.status.value)
     return len(shipments)

@@ -25,11 +25,17 @@ async def applications_db(postgres: EmbeddedPostgres) -> str:
 @pytest.fixture(scope="session")
 def applications_settings(applications_db: str, nats_server: EmbeddedNats) -> ApplicationsSettings:
     return ApplicationsSettings(
-        database_url=applications_db, nats_url=nats_server.url, jwt_secret=JWT_SECRET,
+        database_url=applications_db,
+        nats_url=nats_server.url,
+        jwt_secret=JWT_SECRET,
         applicant_token_secret="applicant-token-secret-for-tests-0123456789",
-        notifications_public_key=NOTIFICATIONS_PUBLIC, relay_poll_interval=0.05, log_json=True,
+        notifications_public_key=NOTIFICATIONS_PUBLIC,
+        relay_poll_interval=0.05,
+        log_json=True,
         # Cheaper Argon2 than production (same algorithm): the suite hashes many passwords.
-        argon2_time_cost=1, argon2_memory_kib=8192, consumer_ack_wait=2.0,
+        argon2_time_cost=1,
+        argon2_memory_kib=8192,
+        consumer_ack_wait=2.0,
     )
 
 

@@ -59,13 +59,26 @@ async def sms_stub() -> AsyncIterator[SmsProviderStub]:
 @pytest.fixture(scope="session")
 def notifications_settings(notifications_db, notifications_nats, smtp, sms_stub) -> NotificationsSettings:
     return NotificationsSettings(
-        database_url=notifications_db, nats_url=notifications_nats.url, jwt_secret=JWT_SECRET,
-        seal_private_key=SEAL_PRIVATE, smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_timeout=5,
-        sms_provider="http", sms_http_url=sms_stub.url, sms_http_username="esign", sms_http_password="provider-pass",
-        relay_poll_interval=0.05, consumer_ack_wait=2.0, delivery_poll_seconds=0.1,
+        database_url=notifications_db,
+        nats_url=notifications_nats.url,
+        jwt_secret=JWT_SECRET,
+        seal_private_key=SEAL_PRIVATE,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        smtp_timeout=5,
+        sms_provider="http",
+        sms_http_url=sms_stub.url,
+        sms_http_username="esign",
+        sms_http_password="provider-pass",
+        relay_poll_interval=0.05,
+        consumer_ack_wait=2.0,
+        delivery_poll_seconds=0.1,
         # Fast retries (same algorithm as production): outages in these tests last seconds.
-        delivery_backoff_seconds=0.1, delivery_backoff_cap_seconds=0.5, delivery_max_attempts=40,
-        delivery_lease_seconds=30, scheduler_interval_seconds=3600,
+        delivery_backoff_seconds=0.1,
+        delivery_backoff_cap_seconds=0.5,
+        delivery_max_attempts=40,
+        delivery_lease_seconds=30,
+        scheduler_interval_seconds=3600,
     )
 
 

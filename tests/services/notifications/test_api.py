@@ -42,25 +42,44 @@ def test_every_operation_is_documented(notifications_app):
 async def world(notifications_app, notifications_js, runtime):
     """Institution A with a rejected application (an e-mail and an SMS delivery); institution B."""
     p = Person(first_name="Ümit", last_name="Çelik")
-    await publish(notifications_js, ApplicationRejected(
-        application_id=p.application_id, institution_id=p.institution_id, reason="Eksik belge", email=p.email,
-        mobile=p.mobile, first_name=p.first_name, last_name=p.last_name), "applications")
+    await publish(
+        notifications_js,
+        ApplicationRejected(
+            application_id=p.application_id,
+            institution_id=p.institution_id,
+            reason="Eksik belge",
+            email=p.email,
+            mobile=p.mobile,
+            first_name=p.first_name,
+            last_name=p.last_name,
+        ),
+        "applications",
+    )
 
     async def sent():
         async with runtime.uow() as uow:
             from services.notifications.adapters.repositories import DeliveryFilter
+
             _, rows = await uow.deliveries.page(DeliveryFilter(application_id=p.application_id), 10, 0)
         return rows if len(rows) == 2 and all(r.status == "sent" for r in rows) else None
 
     rows = await eventually(sent)
-    return {"person": p, "a": p.institution_id, "b": uuid.uuid4(),
-            "email_delivery": next(r.id for r in rows if r.channel == "email"),
-            "sms_delivery": next(r.id for r in rows if r.channel == "sms")}
+    return {
+        "person": p,
+        "a": p.institution_id,
+        "b": uuid.uuid4(),
+        "email_delivery": next(r.id for r in rows if r.channel == "email"),
+        "sms_delivery": next(r.id for r in rows if r.channel == "sms"),
+    }
 
 
 def headers_for(role, world, auth):
-    return {"operator": auth.operator(), "officer": auth.officer(world["a"]),
-            "foreign_officer": auth.officer(world["b"]), "applicant": auth.applicant(world["person"].application_id)}[role]
+    return {
+        "operator": auth.operator(),
+        "officer": auth.officer(world["a"]),
+        "foreign_officer": auth.officer(world["b"]),
+        "applicant": auth.applicant(world["person"].application_id),
+    }[role]
 
 
 async def call(client, method, path, world, headers):
@@ -80,40 +99,58 @@ async def test_route_refuses_who_it_must(route, client, auth, world):
 
 
 async def test_officers_see_only_their_institution(client, auth, world):
-    mine = await client.get("/v1/deliveries", params={"application_id": str(world["person"].application_id)},
-                            headers=auth.officer(world["a"]))
+    mine = await client.get(
+        "/v1/deliveries",
+        params={"application_id": str(world["person"].application_id)},
+        headers=auth.officer(world["a"]),
+    )
     assert mine.status_code == 200 and mine.json()["total"] == 2
     foreign = auth.officer(world["b"])
     listing = await client.get("/v1/deliveries", headers=foreign)
     assert listing.status_code == 200 and str(world["a"]) not in listing.text
-    assert (await client.get("/v1/deliveries", params={"institution_id": str(world["a"])}, headers=foreign)).status_code == 404
+    assert (
+        await client.get("/v1/deliveries", params={"institution_id": str(world["a"])}, headers=foreign)
+    ).status_code == 404
     assert (await client.get(f"/v1/deliveries/{world['email_delivery']}", headers=foreign)).status_code == 404
 
 
 async def test_listing_filters_and_masks(client, auth, world):
     p = world["person"]
-    r = await client.get("/v1/deliveries", params={"application_id": str(p.application_id), "channel": "sms"},
-                         headers=auth.operator())
+    r = await client.get(
+        "/v1/deliveries", params={"application_id": str(p.application_id), "channel": "sms"}, headers=auth.operator()
+    )
     [sms] = r.json()["items"]
     assert sms["recipient"] == f"+90 5** *** ** {p.mobile[-2:]}" and p.mobile not in r.text
-    assert sms["template"] == "application_rejected" and sms["status"] == "sent" and sms["provider_ref"].startswith("job:")
+    assert (
+        sms["template"] == "application_rejected" and sms["status"] == "sent" and sms["provider_ref"].startswith("job:")
+    )
     one = (await client.get(f"/v1/deliveries/{world['email_delivery']}", headers=auth.operator())).json()
     assert one["recipient"] == "k***@ornek.edu.tr" and p.email not in str(one)
 
-    for params, expected in [({"status": "sent"}, 2), ({"status": "dead"}, 0), ({"template": "application_rejected"}, 2),
-                             ({"template": "invitation"}, 0), ({"institution_id": str(p.institution_id)}, 2),
-                             ({"until": (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()}, 0),
-                             ({"since": (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()}, 2)]:
-        r = await client.get("/v1/deliveries", params={"application_id": str(p.application_id), **params},
-                             headers=auth.operator())
+    for params, expected in [
+        ({"status": "sent"}, 2),
+        ({"status": "dead"}, 0),
+        ({"template": "application_rejected"}, 2),
+        ({"template": "invitation"}, 0),
+        ({"institution_id": str(p.institution_id)}, 2),
+        ({"until": (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()}, 0),
+        ({"since": (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()}, 2),
+    ]:
+        r = await client.get(
+            "/v1/deliveries", params={"application_id": str(p.application_id), **params}, headers=auth.operator()
+        )
         assert r.json()["total"] == expected, (params, r.text)
-    page = await client.get("/v1/deliveries", params={"application_id": str(p.application_id), "limit": 1, "offset": 1},
-                            headers=auth.operator())
+    page = await client.get(
+        "/v1/deliveries",
+        params={"application_id": str(p.application_id), "limit": 1, "offset": 1},
+        headers=auth.operator(),
+    )
     assert page.json()["total"] == 2 and len(page.json()["items"]) == 1
 
 
-@pytest.mark.parametrize(("params", "field"), [({"status": "lost"}, "status"), ({"limit": 0}, "limit"),
-                                               ({"since": "yesterday"}, "since")])
+@pytest.mark.parametrize(
+    ("params", "field"), [({"status": "lost"}, "status"), ({"limit": 0}, "limit"), ({"since": "yesterday"}, "since")]
+)
 async def test_bad_filters_are_problems_naming_the_field(client, auth, params, field):
     r = await client.get("/v1/deliveries", params=params, headers=auth.operator())
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
@@ -129,12 +166,19 @@ async def test_resending_a_sent_delivery_is_refused(client, auth, world):
 async def test_templates_and_previews(client, auth):
     listing = (await client.get("/v1/templates", headers=auth.operator())).json()
     assert {"name": "invitation", "channels": ["email"], "locales": ["tr", "en"]} in listing
-    email = (await client.get("/v1/templates/invitation/preview", params={"locale": "en"}, headers=auth.operator())).json()
+    email = (
+        await client.get("/v1/templates/invitation/preview", params={"locale": "en"}, headers=auth.operator())
+    ).json()
     assert email["email"]["subject"] == "Your e-signature (NES) application invitation"
     assert "SAMPLEPASS23" in email["email"]["text"] and email["sms"] is None
-    sms = (await client.get("/v1/templates/expiry_warning/preview", params={"channel": "sms"}, headers=auth.operator())).json()
+    sms = (
+        await client.get("/v1/templates/expiry_warning/preview", params={"channel": "sms"}, headers=auth.operator())
+    ).json()
     assert sms["sms"]["encoding"] == "gsm7-turkish" and sms["sms"]["segments"] == 1 and "Gülşen" in sms["sms"]["text"]
-    for path, params in [("/v1/templates/nope/preview", {}), ("/v1/templates/invitation/preview", {"channel": "sms"}),
-                         ("/v1/templates/invitation/preview", {"locale": "de"})]:
+    for path, params in [
+        ("/v1/templates/nope/preview", {}),
+        ("/v1/templates/invitation/preview", {"channel": "sms"}),
+        ("/v1/templates/invitation/preview", {"locale": "de"}),
+    ]:
         r = await client.get(path, params=params, headers=auth.operator())
         assert r.status_code == 404 and r.json()["code"] == "template_not_found"

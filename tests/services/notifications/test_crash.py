@@ -38,9 +38,20 @@ class ServiceProcess:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "services.notifications.app:create_app", "--factory",
-             "--port", str(self.port), "--no-access-log"], env=self.env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "services.notifications.app:create_app",
+                "--factory",
+                "--port",
+                str(self.port),
+                "--no-access-log",
+            ],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def wait_ready(self) -> None:
         for _ in range(600):
@@ -78,19 +89,52 @@ async def test_killed_mid_batch_loses_nothing_and_doubles_nothing(postgres, cras
     await jetstream.ensure_stream(js, "applications")
     people = [Person() for _ in range(COMPLETED + REJECTED)]
     for p in people[:COMPLETED]:
-        await publish(js, FormCompleted(application_id=p.application_id, institution_id=p.institution_id,
-                                        first_name=p.first_name, last_name=p.last_name, email=p.email), "applications")
+        await publish(
+            js,
+            FormCompleted(
+                application_id=p.application_id,
+                institution_id=p.institution_id,
+                first_name=p.first_name,
+                last_name=p.last_name,
+                email=p.email,
+            ),
+            "applications",
+        )
     for p in people[COMPLETED:]:
-        await publish(js, ApplicationRejected(application_id=p.application_id, institution_id=p.institution_id,
-                                              reason="İmza eksik", email=p.email, mobile=p.mobile,
-                                              first_name=p.first_name, last_name=p.last_name), "applications")
+        await publish(
+            js,
+            ApplicationRejected(
+                application_id=p.application_id,
+                institution_id=p.institution_id,
+                reason="İmza eksik",
+                email=p.email,
+                mobile=p.mobile,
+                first_name=p.first_name,
+                last_name=p.last_name,
+            ),
+            "applications",
+        )
     smtp = SmtpServer()  # not started yet: the first life of the service finds it down
     sms_dir = tmp_path / "sms"
-    env = {"DATABASE_URL": db_url, "NATS_URL": crash_nats.url, "JWT_SECRET": JWT_SECRET, "SEAL_PRIVATE_KEY": SEAL_PRIVATE,
-           "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port), "SMTP_TIMEOUT": "2", "SMS_PROVIDER": "sink",
-           "SMS_SINK_DIR": str(sms_dir), "CONSUMER_ACK_WAIT": "2", "RELAY_POLL_INTERVAL": "0.05",
-           "DELIVERY_POLL_SECONDS": "0.1", "DELIVERY_BACKOFF_SECONDS": "0.2", "DELIVERY_BACKOFF_CAP_SECONDS": "1",
-           "DELIVERY_MAX_ATTEMPTS": "1000", "DELIVERY_LEASE_SECONDS": "3", "SCHEDULER_INTERVAL_SECONDS": "3600"}
+    env = {
+        "DATABASE_URL": db_url,
+        "NATS_URL": crash_nats.url,
+        "JWT_SECRET": JWT_SECRET,
+        "SEAL_PRIVATE_KEY": SEAL_PRIVATE,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp.port),
+        "SMTP_TIMEOUT": "2",
+        "SMS_PROVIDER": "sink",
+        "SMS_SINK_DIR": str(sms_dir),
+        "CONSUMER_ACK_WAIT": "2",
+        "RELAY_POLL_INTERVAL": "0.05",
+        "DELIVERY_POLL_SECONDS": "0.1",
+        "DELIVERY_BACKOFF_SECONDS": "0.2",
+        "DELIVERY_BACKOFF_CAP_SECONDS": "1",
+        "DELIVERY_MAX_ATTEMPTS": "1000",
+        "DELIVERY_LEASE_SECONDS": "3",
+        "SCHEDULER_INTERVAL_SECONDS": "3600",
+    }
     engine = make_engine(db_url)
 
     async def scalar(sql: str) -> int:
@@ -112,8 +156,11 @@ async def test_killed_mid_batch_loses_nothing_and_doubles_nothing(postgres, cras
         service = ServiceProcess(env)
         service.start()
         expected = COMPLETED + 2 * REJECTED
-        await eventually(lambda: _equals(expected, scalar("SELECT count(*) FROM deliveries WHERE status = 'sent'")),
-                         timeout=120, interval=0.2)
+        await eventually(
+            lambda: _equals(expected, scalar("SELECT count(*) FROM deliveries WHERE status = 'sent'")),
+            timeout=120,
+            interval=0.2,
+        )
     finally:
         service.stop()
         smtp.stop()

@@ -15,21 +15,34 @@ from tests.support.notifications import Person, eventually
 
 
 def completed(p: Person, email: str | None = None) -> FormCompleted:
-    return FormCompleted(application_id=p.application_id, institution_id=p.institution_id, first_name=p.first_name,
-                         last_name=p.last_name, email=email or p.email)
+    return FormCompleted(
+        application_id=p.application_id,
+        institution_id=p.institution_id,
+        first_name=p.first_name,
+        last_name=p.last_name,
+        email=email or p.email,
+    )
 
 
 def rejected(p: Person, mobile: str | None = None) -> ApplicationRejected:
-    return ApplicationRejected(application_id=p.application_id, institution_id=p.institution_id, reason="İmza eksik",
-                               email=p.email, mobile=mobile or p.mobile, first_name=p.first_name, last_name=p.last_name)
+    return ApplicationRejected(
+        application_id=p.application_id,
+        institution_id=p.institution_id,
+        reason="İmza eksik",
+        email=p.email,
+        mobile=mobile or p.mobile,
+        first_name=p.first_name,
+        last_name=p.last_name,
+    )
 
 
 def statuses(rows) -> list[str]:
     return sorted(r.status for r in rows)
 
 
-async def test_smtp_down_for_a_while_then_back_every_message_arrives_once(notifications_app, notifications_js, smtp,
-                                                                          deliveries_of):
+async def test_smtp_down_for_a_while_then_back_every_message_arrives_once(
+    notifications_app, notifications_js, smtp, deliveries_of
+):
     people = [Person() for _ in range(12)]
     smtp.stop()
     try:
@@ -69,8 +82,9 @@ async def test_a_refused_mailbox_fails_at_once_and_is_not_retried(notifications_
     assert row.last_error.startswith("smtp_550")
 
 
-async def test_invalid_number_is_permanent_and_provider_5xx_is_retried(notifications_app, notifications_js, sms_stub,
-                                                                       deliveries_of):
+async def test_invalid_number_is_permanent_and_provider_5xx_is_retried(
+    notifications_app, notifications_js, sms_stub, deliveries_of
+):
     bad, flaky = Person(), Person()
     invalid_number = f"+905{bad.n % 10**7:07d}00"
     await publish(notifications_js, rejected(bad, mobile=invalid_number), "applications")
@@ -95,8 +109,9 @@ async def test_invalid_number_is_permanent_and_provider_5xx_is_retried(notificat
     assert request["body"]["reference"] == str(row.id)
 
 
-async def test_provider_credentials_refused_is_retried_not_failed(notifications_app, notifications_js, sms_stub,
-                                                                  deliveries_of):
+async def test_provider_credentials_refused_is_retried_not_failed(
+    notifications_app, notifications_js, sms_stub, deliveries_of
+):
     p = Person()
     sms_stub.code_next = ["30"]
     await publish(notifications_js, rejected(p), "applications")
@@ -109,8 +124,9 @@ async def test_provider_credentials_refused_is_retried_not_failed(notifications_
     assert row.attempts == 2
 
 
-async def test_operator_resends_a_failed_delivery(notifications_app, notifications_js, sms_stub, client, auth,
-                                                  deliveries_of):
+async def test_operator_resends_a_failed_delivery(
+    notifications_app, notifications_js, sms_stub, client, auth, deliveries_of
+):
     p = Person()
     sms_stub.code_next = ["20"]  # the provider rejects the text once (permanent)
     await publish(notifications_js, rejected(p), "applications")
@@ -132,15 +148,25 @@ async def test_operator_resends_a_failed_delivery(notifications_app, notificatio
 
 
 async def test_a_shipment_event_before_its_application_is_retried_until_it_can_be_addressed(
-        notifications_app, notifications_js, smtp, deliveries_of):
+    notifications_app, notifications_js, smtp, deliveries_of
+):
     p = Person(locale="en")
-    await publish(notifications_js, ShipmentHandedToCourier(
-        shipment_id=uuid.uuid4(), application_id=p.application_id, tracking_number="EARLY123", carrier="Aras",
-        occurred_at=datetime.now(timezone.utc)), "tracking")
+    await publish(
+        notifications_js,
+        ShipmentHandedToCourier(
+            shipment_id=uuid.uuid4(),
+            application_id=p.application_id,
+            tracking_number="EARLY123",
+            carrier="Aras",
+            occurred_at=datetime.now(timezone.utc),
+        ),
+        "tracking",
+    )
 
     async def redelivered():
         info = await notifications_js.consumer_info("TRACKING", "notifications-tracking")
         return info.num_redelivered or info.num_ack_pending
+
     await eventually(redelivered)
     assert await deliveries_of(application_id=p.application_id) == []
 

@@ -20,12 +20,21 @@ from tests.support.notifications import Person, eventually
 
 
 def form_completed_mail(p: Person) -> NewDelivery:
-    return NewDelivery(uuid.uuid4(), Channel.EMAIL, p.email, "form_completed", "tr",
-                       {"first_name": p.first_name, "last_name": p.last_name}, p.application_id, p.institution_id)
+    return NewDelivery(
+        uuid.uuid4(),
+        Channel.EMAIL,
+        p.email,
+        "form_completed",
+        "tr",
+        {"first_name": p.first_name, "last_name": p.last_name},
+        p.application_id,
+        p.institution_id,
+    )
 
 
-async def test_three_replicas_send_each_message_once(notifications_app, notifications_settings, runtime, smtp,
-                                                     deliveries_of):
+async def test_three_replicas_send_each_message_once(
+    notifications_app, notifications_settings, runtime, smtp, deliveries_of
+):
     people = [Person() for _ in range(60)]
     replicas = [delivery_worker(runtime, notifications_settings) for _ in range(3)]
     async with runtime.uow() as uow:
@@ -52,7 +61,8 @@ async def test_three_replicas_send_each_message_once(notifications_app, notifica
 
 
 async def test_a_dead_workers_claim_is_taken_over_after_the_lease_and_its_late_answer_is_ignored(
-        notifications_app, notifications_settings, runtime, smtp, deliveries_of):
+    notifications_app, notifications_settings, runtime, smtp, deliveries_of
+):
     # The claims below take every due row; start from a log where nothing else is waiting.
     await eventually(lambda: _none_queued(deliveries_of))
     p = Person()
@@ -78,8 +88,9 @@ async def test_a_dead_workers_claim_is_taken_over_after_the_lease_and_its_late_a
     assert len(smtp.to(p.email)) == 1
 
     async with runtime.uow() as uow:  # A wakes up and reports a failure for its old attempt
-        recorded = await uow.deliveries.finish(row.id, claimed.attempts, Outcome(DeliveryStatus.FAILED, error="late"),
-                                               start + lease * 2)
+        recorded = await uow.deliveries.finish(
+            row.id, claimed.attempts, Outcome(DeliveryStatus.FAILED, error="late"), start + lease * 2
+        )
         await uow.commit()
     assert recorded is False
     assert (await deliveries_of(application_id=p.application_id))[0].status == "sent"
@@ -90,7 +101,8 @@ async def _none_queued(deliveries_of):
 
 
 async def test_a_worker_slowed_down_hands_back_what_it_cannot_start_within_half_its_lease(
-        notifications_app, notifications_settings, runtime, smtp, deliveries_of):
+    notifications_app, notifications_settings, runtime, smtp, deliveries_of
+):
     """The clock is a fake that jumps forward on each attempt (a hung SMTP server takes the whole
     timeout); the rows it no longer has time for go back unattempted."""
     await eventually(lambda: _none_queued(deliveries_of))

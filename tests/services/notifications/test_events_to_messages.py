@@ -28,49 +28,126 @@ TRACKING = "KSM2026112299887766"
 
 
 def shipment(cls, p: Person, **kw):
-    return cls(shipment_id=uuid.uuid4(), application_id=p.application_id, tracking_number=TRACKING, carrier="PTT Kargo",
-               occurred_at=NOW, **kw)
+    return cls(
+        shipment_id=uuid.uuid4(),
+        application_id=p.application_id,
+        tracking_number=TRACKING,
+        carrier="PTT Kargo",
+        occurred_at=NOW,
+        **kw,
+    )
 
 
 # event factory, producer, expected (subject fragment, body fragment, sms fragment or None) per locale
 CASES = {
-    "form_completed": (lambda p: FormCompleted(application_id=p.application_id, institution_id=p.institution_id,
-                                               first_name=p.first_name, last_name=p.last_name, email=p.email),
-                       "applications", {"tr": ("formunuz tamamlandı", "ıslak imzayla", None),
-                                        "en": ("form is complete", "sign it by hand", None)}),
-    "signed_form_received": (lambda p: SignedFormReceived(application_id=p.application_id, institution_id=p.institution_id,
-                                                          channel="cargo_or_post", received_on=date(2026, 11, 20)),
-                             "applications", {"tr": ("formunuz teslim alındı", "(kargo veya posta, 20.11.2026)", None),
-                                              "en": ("form was received", "(cargo or post, 20 Nov 2026)", None)}),
-    "application_forwarded": (lambda p: ApplicationForwarded(application_id=p.application_id, institution_id=p.institution_id,
-                                                             batch_id=uuid.uuid4(), email=p.email, first_name=p.first_name,
-                                                             last_name=p.last_name),
-                              "applications", {"tr": ("Kamu SM'ye iletildi", "NES yetkilisi", None),
-                                               "en": ("went to Kamu SM", "NES officer forwarded", None)}),
-    "application_rejected": (lambda p: ApplicationRejected(application_id=p.application_id, institution_id=p.institution_id,
-                                                           reason="Taahhütname imzasız", email=p.email, mobile=p.mobile,
-                                                           first_name=p.first_name, last_name=p.last_name),
-                             "applications", {"tr": ("iade edildi", "Taahhütname imzasız", "Gerekçe: Taahhütname imzasız"),
-                                              "en": ("was returned", "Taahhütname imzasız", "Reason: Taahhütname imzasız")}),
-    "certificate_produced": (lambda p: p.produced(f"SER-{uuid.uuid4().hex[:10]}", datetime(2029, 11, 22, tzinfo=timezone.utc)),
-                             "applications", {"tr": ("sertifikanız üretildi", "22.11.2029", "sertifikanız üretildi"),
-                                              "en": ("has been produced", "22 Nov 2029", "certificate was produced")}),
-    "handed_to_courier": (lambda p: shipment(ShipmentHandedToCourier, p, query_url="https://kargo.example/sorgu"),
-                          "tracking", {"tr": (TRACKING, "https://kargo.example/sorgu", f"Takip no: {TRACKING}"),
-                                       "en": (TRACKING, "https://kargo.example/sorgu", f"Tracking no: {TRACKING}")}),
-    "handed_to_courier_default_query_page": (lambda p: shipment(ShipmentHandedToCourier, p), "tracking",
-                                             {"tr": (TRACKING, "http://localhost:8003/gonderi-sorgulama", "gonderi-sorgulama"),
-                                              "en": (TRACKING, "http://localhost:8003/gonderi-sorgulama", "gonderi-sorgulama")}),
-    "out_for_delivery": (lambda p: shipment(ShipmentOutForDelivery, p), "tracking",
-                         {"tr": ("bugün dağıtımda", "kimlik kartınızı hazır", "kimlik kartınızı hazır"),
-                          "en": ("out for delivery", "have your ID card at hand", "ID card at hand")}),
-    "delivered": (lambda p: shipment(ShipmentDelivered, p), "tracking",
-                  {"tr": ("teslim edildi", TRACKING, "teslim edildi"), "en": ("was delivered", TRACKING, "was delivered")}),
-    "delivery_failed": (lambda p: shipment(ShipmentDeliveryFailed, p, reason="Adreste bulunamadı"), "tracking",
-                        {"tr": ("teslim edilemedi", "Adreste bulunamadı", "Adreste bulunamadı"),
-                         "en": ("could not be delivered", "Adreste bulunamadı", "Adreste bulunamadı")}),
-    "returned": (lambda p: shipment(ShipmentReturned, p, reason="Alıcı reddetti"), "tracking",
-                 {"tr": ("iade edildi", "Alıcı reddetti", "iade edildi"), "en": ("was returned", "Alıcı reddetti", "was returned")}),
+    "form_completed": (
+        lambda p: FormCompleted(
+            application_id=p.application_id,
+            institution_id=p.institution_id,
+            first_name=p.first_name,
+            last_name=p.last_name,
+            email=p.email,
+        ),
+        "applications",
+        {"tr": ("formunuz tamamlandı", "ıslak imzayla", None), "en": ("form is complete", "sign it by hand", None)},
+    ),
+    "signed_form_received": (
+        lambda p: SignedFormReceived(
+            application_id=p.application_id,
+            institution_id=p.institution_id,
+            channel="cargo_or_post",
+            received_on=date(2026, 11, 20),
+        ),
+        "applications",
+        {
+            "tr": ("formunuz teslim alındı", "(kargo veya posta, 20.11.2026)", None),
+            "en": ("form was received", "(cargo or post, 20 Nov 2026)", None),
+        },
+    ),
+    "application_forwarded": (
+        lambda p: ApplicationForwarded(
+            application_id=p.application_id,
+            institution_id=p.institution_id,
+            batch_id=uuid.uuid4(),
+            email=p.email,
+            first_name=p.first_name,
+            last_name=p.last_name,
+        ),
+        "applications",
+        {
+            "tr": ("Kamu SM'ye iletildi", "NES yetkilisi", None),
+            "en": ("went to Kamu SM", "NES officer forwarded", None),
+        },
+    ),
+    "application_rejected": (
+        lambda p: ApplicationRejected(
+            application_id=p.application_id,
+            institution_id=p.institution_id,
+            reason="Taahhütname imzasız",
+            email=p.email,
+            mobile=p.mobile,
+            first_name=p.first_name,
+            last_name=p.last_name,
+        ),
+        "applications",
+        {
+            "tr": ("iade edildi", "Taahhütname imzasız", "Gerekçe: Taahhütname imzasız"),
+            "en": ("was returned", "Taahhütname imzasız", "Reason: Taahhütname imzasız"),
+        },
+    ),
+    "certificate_produced": (
+        lambda p: p.produced(f"SER-{uuid.uuid4().hex[:10]}", datetime(2029, 11, 22, tzinfo=timezone.utc)),
+        "applications",
+        {
+            "tr": ("sertifikanız üretildi", "22.11.2029", "sertifikanız üretildi"),
+            "en": ("has been produced", "22 Nov 2029", "certificate was produced"),
+        },
+    ),
+    "handed_to_courier": (
+        lambda p: shipment(ShipmentHandedToCourier, p, query_url="https://kargo.example/sorgu"),
+        "tracking",
+        {
+            "tr": (TRACKING, "https://kargo.example/sorgu", f"Takip no: {TRACKING}"),
+            "en": (TRACKING, "https://kargo.example/sorgu", f"Tracking no: {TRACKING}"),
+        },
+    ),
+    "handed_to_courier_default_query_page": (
+        lambda p: shipment(ShipmentHandedToCourier, p),
+        "tracking",
+        {
+            "tr": (TRACKING, "http://localhost:8003/gonderi-sorgulama", "gonderi-sorgulama"),
+            "en": (TRACKING, "http://localhost:8003/gonderi-sorgulama", "gonderi-sorgulama"),
+        },
+    ),
+    "out_for_delivery": (
+        lambda p: shipment(ShipmentOutForDelivery, p),
+        "tracking",
+        {
+            "tr": ("bugün dağıtımda", "kimlik kartınızı hazır", "kimlik kartınızı hazır"),
+            "en": ("out for delivery", "have your ID card at hand", "ID card at hand"),
+        },
+    ),
+    "delivered": (
+        lambda p: shipment(ShipmentDelivered, p),
+        "tracking",
+        {"tr": ("teslim edildi", TRACKING, "teslim edildi"), "en": ("was delivered", TRACKING, "was delivered")},
+    ),
+    "delivery_failed": (
+        lambda p: shipment(ShipmentDeliveryFailed, p, reason="Adreste bulunamadı"),
+        "tracking",
+        {
+            "tr": ("teslim edilemedi", "Adreste bulunamadı", "Adreste bulunamadı"),
+            "en": ("could not be delivered", "Adreste bulunamadı", "Adreste bulunamadı"),
+        },
+    ),
+    "returned": (
+        lambda p: shipment(ShipmentReturned, p, reason="Alıcı reddetti"),
+        "tracking",
+        {
+            "tr": ("iade edildi", "Alıcı reddetti", "iade edildi"),
+            "en": ("was returned", "Alıcı reddetti", "was returned"),
+        },
+    ),
 }
 
 

@@ -16,16 +16,23 @@ from tests.support.notifications import Person, eventually, html_part, text_part
 
 async def everything_stored(runtime) -> str:
     async with runtime.session_factory() as s:
-        dumps = [json.dumps([dict(r._mapping) for r in (await s.execute(sa.select(t))).all()], default=str)
-                 for t in metadata.sorted_tables]
+        dumps = [
+            json.dumps([dict(r._mapping) for r in (await s.execute(sa.select(t))).all()], default=str)
+            for t in metadata.sorted_tables
+        ]
     return "\n".join(dumps)
 
 
 async def everything_streamed(js) -> str:
     seen = []
-    for stream, subject in (("APPLICATIONS", "applications.>"), ("TRACKING", "tracking.>"), ("NOTIFICATIONS", "notifications.>")):
-        sub = await js.subscribe(subject, stream=stream, ordered_consumer=True,
-                                 config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL))
+    for stream, subject in (
+        ("APPLICATIONS", "applications.>"),
+        ("TRACKING", "tracking.>"),
+        ("NOTIFICATIONS", "notifications.>"),
+    ):
+        sub = await js.subscribe(
+            subject, stream=stream, ordered_consumer=True, config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
+        )
         total = (await js.stream_info(stream)).state.messages
         for _ in range(total):
             seen.append((await sub.next_msg(timeout=5)).data.decode())
@@ -34,7 +41,8 @@ async def everything_streamed(js) -> str:
 
 
 async def test_invitation_email_has_link_and_password_and_nothing_else_keeps_them(
-        notifications_app, notifications_js, runtime, smtp, capsys, deliveries_of):
+    notifications_app, notifications_js, runtime, smtp, capsys, deliveries_of
+):
     token, password = secrets.token_urlsafe(32), "Q7KXW9MRT3ZP"
     link = f"http://localhost:8001/apply#token={token}"
     p = Person(first_name="İlkay Ağça", last_name="Doğruöz")
@@ -50,7 +58,11 @@ async def test_invitation_email_has_link_and_password_and_nothing_else_keeps_the
     assert mail["Message-ID"].endswith("@esign.localhost>")
     [row] = await eventually(lambda: _sent(deliveries_of(application_id=p.application_id)))
 
-    stored, streamed, logged = await everything_stored(runtime), await everything_streamed(notifications_js), capsys.readouterr().err
+    stored, streamed, logged = (
+        await everything_stored(runtime),
+        await everything_streamed(notifications_js),
+        capsys.readouterr().err,
+    )
     assert str(p.application_id) in stored and "delivery_attempted" in logged  # we looked in the right places
     for secret in (token, password):
         assert secret not in stored
@@ -59,14 +71,18 @@ async def test_invitation_email_has_link_and_password_and_nothing_else_keeps_the
     assert row.sealed_secret and row.status == "sent"
 
 
-async def test_an_invitation_sealed_for_another_key_fails_without_retrying(notifications_app, notifications_js, deliveries_of):
+async def test_an_invitation_sealed_for_another_key_fails_without_retrying(
+    notifications_app, notifications_js, deliveries_of
+):
     from esign import sealing
     from esign.events import InvitationIssued
 
     p = Person()
     other_public = sealing.generate_keypair()[1]
     event = p.invitation()
-    forged = InvitationIssued(**{**event.model_dump(), "sealed_credentials": sealing.seal(other_public, {"token": "x"})})
+    forged = InvitationIssued(
+        **{**event.model_dump(), "sealed_credentials": sealing.seal(other_public, {"token": "x"})}
+    )
     await publish(notifications_js, forged, "applications")
     [row] = await eventually(lambda: _done(deliveries_of(application_id=p.application_id)))
     assert (row.status, row.attempts) == ("failed", 1)

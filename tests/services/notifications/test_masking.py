@@ -11,4 +11,6 @@ def test_masks():
 
 def test_contacts_inside_a_provider_error_are_masked():
     text = "550 5.1.1 <ayse@ornek.edu.tr>: mailbox unavailable; number 905321234567 invalid"
-    assert mask_contacts_in(text) == "550 5.1.1 <a***@ornek.edu.tr>: mailbox unavailable; number +90 5** *** ** 67 invalid"
+    assert (
+        mask_contacts_in(text) == "550 5.1.1 <a***@ornek.edu.tr>: mailbox unavailable; number +90 5** *** ** 67 invalid"
+    )

@@ -19,8 +19,9 @@ from services.notifications.handlers.sending import delivery_uuid
 from tests.support.events import publish
 from tests.support.notifications import Person, eventually, text_part
 
-POLICY = ReminderPolicy(steps=(40, 14, 3), digest_period=DigestPeriod.WEEKLY, digest_window=timedelta(days=60),
-                        default_locale="tr")
+POLICY = ReminderPolicy(
+    steps=(40, 14, 3), digest_period=DigestPeriod.WEEKLY, digest_window=timedelta(days=60), default_locale="tr"
+)
 
 
 def scheduler(runtime, batch: int = 100) -> ReminderScheduler:
@@ -52,13 +53,21 @@ async def expiry_deliveries(runtime, cert_id, step):
 async def warned_events(runtime, serials: set[str]) -> list[dict]:
     outbox = runtime.definition.tables.outbox
     async with runtime.session_factory() as s:
-        rows = (await s.execute(sa.select(outbox.c.envelope).where(
-            outbox.c.subject == "notifications.certificate.expiry_warned"))).scalars().all()
+        rows = (
+            (
+                await s.execute(
+                    sa.select(outbox.c.envelope).where(outbox.c.subject == "notifications.certificate.expiry_warned")
+                )
+            )
+            .scalars()
+            .all()
+        )
     return [e for e in rows if e["data"]["certificate_serial"] in serials]
 
 
-async def test_two_scheduler_replicas_running_together_send_each_reminder_once(notifications_app, notifications_js,
-                                                                              runtime, smtp):
+async def test_two_scheduler_replicas_running_together_send_each_reminder_once(
+    notifications_app, notifications_js, runtime, smtp
+):
     base = datetime(2031, 6, 1, 12, tzinfo=timezone.utc)
     people = [Person() for _ in range(25)]
     certs = [await produce(notifications_js, runtime, p, base + timedelta(minutes=i)) for i, p in enumerate(people)]
@@ -75,13 +84,16 @@ async def test_two_scheduler_replicas_running_together_send_each_reminder_once(n
     assert {e["data"]["days_before"] for e in events} == {40}
     by_serial = {c.serial: c for c in certs}
     # the event id is the reminder's key: a replayed decision could never publish a second event
-    assert all(e["id"] == str(delivery_uuid("expiry", by_serial[e["data"]["certificate_serial"]].id, 40)) for e in events)
+    assert all(
+        e["id"] == str(delivery_uuid("expiry", by_serial[e["data"]["certificate_serial"]].id, 40)) for e in events
+    )
 
     # a restarted scheduler on the same day finds nothing left to do
     assert (await scheduler(runtime).run_once(now + timedelta(hours=5))).warned == 0
 
     async def warned_mail(p):
         return [m for m in smtp.to(p.email) if "40 gün" in m["Subject"]] or None
+
     for p in people:
         assert len(await eventually(lambda p=p: warned_mail(p))) == 1
 
@@ -89,13 +101,22 @@ async def test_two_scheduler_replicas_running_together_send_each_reminder_once(n
     async def published():
         outbox = runtime.definition.tables.outbox
         async with runtime.session_factory() as s:
-            return (await s.execute(sa.select(sa.func.count()).select_from(outbox).where(
-                outbox.c.subject == "notifications.certificate.expiry_warned", outbox.c.published_at.is_(None)))).scalar() == 0
+            return (
+                await s.execute(
+                    sa.select(sa.func.count())
+                    .select_from(outbox)
+                    .where(
+                        outbox.c.subject == "notifications.certificate.expiry_warned", outbox.c.published_at.is_(None)
+                    )
+                )
+            ).scalar() == 0
+
     await eventually(published)
 
 
-async def test_a_scheduler_down_for_weeks_sends_the_latest_due_step_once(notifications_app, notifications_js, runtime,
-                                                                          smtp):
+async def test_a_scheduler_down_for_weeks_sends_the_latest_due_step_once(
+    notifications_app, notifications_js, runtime, smtp
+):
     not_after = datetime(2032, 3, 10, 9, tzinfo=timezone.utc)
     p = Person(locale="en")
     await publish(notifications_js, p.invitation(), "applications")
@@ -111,8 +132,10 @@ async def test_a_scheduler_down_for_weeks_sends_the_latest_due_step_once(notific
     assert await reminders_of(runtime, cert.id) == {40: "skipped", 14: "sent", 3: "sent"}
 
     mails = await eventually(lambda: _at_least(2, [m for m in smtp.to(p.email) if "expires in" in m["Subject"]]))
-    assert sorted(m["Subject"] for m in mails) == ["Your e-signature certificate expires in 14 days",
-                                                    "Your e-signature certificate expires in 3 days"]
+    assert sorted(m["Subject"] for m in mails) == [
+        "Your e-signature certificate expires in 14 days",
+        "Your e-signature certificate expires in 3 days",
+    ]
     assert "10 Mar 2032" in text_part(mails[0])
 
 
@@ -123,9 +146,16 @@ async def test_a_renewal_recorded_before_the_14_day_reminder_stops_it(notificati
     assert (await scheduler(runtime).run_once(not_after - timedelta(days=39))).warned == 1
 
     renewal_application = uuid.uuid4()
-    await publish(notifications_js, RenewalRecorded(application_id=renewal_application, institution_id=p.institution_id,
-                                                    holder_id=p.holder_id, recorded_at=not_after - timedelta(days=30)),
-                  "applications")
+    await publish(
+        notifications_js,
+        RenewalRecorded(
+            application_id=renewal_application,
+            institution_id=p.institution_id,
+            holder_id=p.holder_id,
+            recorded_at=not_after - timedelta(days=30),
+        ),
+        "applications",
+    )
     await eventually(lambda: _renewed(runtime, old.serial))
     for day in (13, 2):
         assert (await scheduler(runtime).run_once(not_after - timedelta(days=day))).warned == 0
@@ -140,22 +170,38 @@ async def test_a_renewal_recorded_before_the_14_day_reminder_stops_it(notificati
     assert await reminders_of(runtime, new.id) == {40: "sent"}
 
 
-async def test_a_newer_certificate_for_the_holder_supersedes_the_older_one(notifications_app, notifications_js, runtime):
+async def test_a_newer_certificate_for_the_holder_supersedes_the_older_one(
+    notifications_app, notifications_js, runtime
+):
     not_after = datetime(2034, 2, 1, tzinfo=timezone.utc)
     p = Person()
     old = await produce(notifications_js, runtime, p, not_after)
-    await produce(notifications_js, runtime, Person(holder_id=p.holder_id, institution_id=p.institution_id),
-                  not_after + timedelta(days=1000))
+    await produce(
+        notifications_js,
+        runtime,
+        Person(holder_id=p.holder_id, institution_id=p.institution_id),
+        not_after + timedelta(days=1000),
+    )
     assert (await scheduler(runtime).run_once(not_after - timedelta(days=39))).warned == 0
     assert await reminders_of(runtime, old.id) == {}
 
 
-async def test_each_officer_gets_one_digest_per_period_with_masked_contacts(notifications_app, notifications_js, runtime,
-                                                                             smtp):
+async def test_each_officer_gets_one_digest_per_period_with_masked_contacts(
+    notifications_app, notifications_js, runtime, smtp
+):
     institution = uuid.uuid4()
-    await publish(notifications_js, InstitutionCreated(institution_id=institution, name="Çukurova Üniversitesi"), "applications")
-    officers = [OfficerAdded(institution_id=institution, officer_id=uuid.uuid4(), full_name=name, email=f"{tag}{uuid.uuid4().hex[:6]}@cu.edu.tr")
-                for name, tag in (("Ayşe Yılmaz", "ayse"), ("Oğuz Işık", "oguz"))]
+    await publish(
+        notifications_js, InstitutionCreated(institution_id=institution, name="Çukurova Üniversitesi"), "applications"
+    )
+    officers = [
+        OfficerAdded(
+            institution_id=institution,
+            officer_id=uuid.uuid4(),
+            full_name=name,
+            email=f"{tag}{uuid.uuid4().hex[:6]}@cu.edu.tr",
+        )
+        for name, tag in (("Ayşe Yılmaz", "ayse"), ("Oğuz Işık", "oguz"))
+    ]
     for o in officers:
         await publish(notifications_js, o, "applications")
     now = datetime(2035, 4, 2, 8, tzinfo=timezone.utc)  # a Monday
@@ -168,6 +214,7 @@ async def test_each_officer_gets_one_digest_per_period_with_masked_contacts(noti
     async def officers_known():
         async with runtime.uow() as uow:
             return len(await uow.directory.officers_of(institution)) == 2
+
     await eventually(officers_known)
 
     runs = await asyncio.gather(scheduler(runtime).run_once(now), scheduler(runtime).run_once(now + timedelta(days=2)))

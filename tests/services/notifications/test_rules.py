@@ -61,8 +61,10 @@ def test_steps_parse_sorted_and_positive():
         parse_steps("40,0")
 
 
-@pytest.mark.parametrize(("period", "key"), [(DigestPeriod.DAILY, "2026-11-22"), (DigestPeriod.WEEKLY, "2026-W47"),
-                                             (DigestPeriod.MONTHLY, "2026-11")])
+@pytest.mark.parametrize(
+    ("period", "key"),
+    [(DigestPeriod.DAILY, "2026-11-22"), (DigestPeriod.WEEKLY, "2026-W47"), (DigestPeriod.MONTHLY, "2026-11")],
+)
 def test_digest_period_keys(period, key):
     assert period.key(datetime(2026, 11, 22, 23, tzinfo=timezone.utc)) == key
 
@@ -81,7 +83,9 @@ def test_outcomes():
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     policy = RetryPolicy(max_attempts=2)
     assert outcome_of(Sent("job:1"), 1, now, policy).status is DeliveryStatus.SENT
-    assert outcome_of(PermanentSendError("invalid number", code="sms_50"), 1, now, policy).status is DeliveryStatus.FAILED
+    assert (
+        outcome_of(PermanentSendError("invalid number", code="sms_50"), 1, now, policy).status is DeliveryStatus.FAILED
+    )
     retry = outcome_of(TransientSendError("down"), 1, now, policy)
     assert retry.status is DeliveryStatus.QUEUED and retry.next_attempt_at > now
     assert outcome_of(TransientSendError("down"), 2, now, policy).status is DeliveryStatus.DEAD

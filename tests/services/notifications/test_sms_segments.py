@@ -17,33 +17,36 @@ from services.notifications.domain.segments import (
 )
 
 
-@pytest.mark.parametrize(("text", "encoding", "units", "segments"), [
-    ("a" * 160, Encoding.GSM7, 160, 1),
-    ("a" * 161, Encoding.GSM7, 161, 2),
-    ("a" * 306, Encoding.GSM7, 306, 2),
-    ("a" * 307, Encoding.GSM7, 307, 3),
-    ("€" * 80, Encoding.GSM7, 160, 1),  # extension characters cost two septets
-    ("a" * 159 + "[", Encoding.GSM7, 161, 2),
-    ("Çöü" + "a" * 157, Encoding.GSM7, 160, 1),  # Ç ö ü are in the default alphabet
-    ("ş" + "a" * 153, Encoding.GSM7_TURKISH, 155, 1),  # Turkish single shift: 155 in one SMS
-    ("ş" + "a" * 154, Encoding.GSM7_TURKISH, 156, 2),
-    ("ğ" * 148, Encoding.GSM7_TURKISH, 296, 2),  # 149 septets per part: 74 two-septet letters each
-    ("ğ" * 149, Encoding.GSM7_TURKISH, 298, 3),  # a letter's escape and code are never split across parts
-    ("a" * 298, Encoding.GSM7, 298, 2),
-    ("İı" + "a" * 151, Encoding.GSM7_TURKISH, 155, 1),
-    ("ж" * 70, Encoding.UCS2, 70, 1),
-    ("ж" * 71, Encoding.UCS2, 71, 2),
-    ("ж" * 134, Encoding.UCS2, 134, 2),
-    ("ж" * 135, Encoding.UCS2, 135, 3),
-    ("", Encoding.GSM7, 0, 1),
-])
+@pytest.mark.parametrize(
+    ("text", "encoding", "units", "segments"),
+    [
+        ("a" * 160, Encoding.GSM7, 160, 1),
+        ("a" * 161, Encoding.GSM7, 161, 2),
+        ("a" * 306, Encoding.GSM7, 306, 2),
+        ("a" * 307, Encoding.GSM7, 307, 3),
+        ("€" * 80, Encoding.GSM7, 160, 1),  # extension characters cost two septets
+        ("a" * 159 + "[", Encoding.GSM7, 161, 2),
+        ("Çöü" + "a" * 157, Encoding.GSM7, 160, 1),  # Ç ö ü are in the default alphabet
+        ("ş" + "a" * 153, Encoding.GSM7_TURKISH, 155, 1),  # Turkish single shift: 155 in one SMS
+        ("ş" + "a" * 154, Encoding.GSM7_TURKISH, 156, 2),
+        ("ğ" * 148, Encoding.GSM7_TURKISH, 296, 2),  # 149 septets per part: 74 two-septet letters each
+        ("ğ" * 149, Encoding.GSM7_TURKISH, 298, 3),  # a letter's escape and code are never split across parts
+        ("a" * 298, Encoding.GSM7, 298, 2),
+        ("İı" + "a" * 151, Encoding.GSM7_TURKISH, 155, 1),
+        ("ж" * 70, Encoding.UCS2, 70, 1),
+        ("ж" * 71, Encoding.UCS2, 71, 2),
+        ("ж" * 134, Encoding.UCS2, 134, 2),
+        ("ж" * 135, Encoding.UCS2, 135, 3),
+        ("", Encoding.GSM7, 0, 1),
+    ],
+)
 def test_segments(text, encoding, units, segments):
     count = count_segments(text)
     assert (count.encoding, count.units, count.segments) == (encoding, units, segments)
 
 
 def test_circumflex_letters_fold_so_a_message_stays_in_the_turkish_table():
-    assert fold_for_sms("Kâmil Hâlâ Îmân Ûmit “x”") == "Kamil Hala İman Umit \"x\""
+    assert fold_for_sms("Kâmil Hâlâ Îmân Ûmit “x”") == 'Kamil Hala İman Umit "x"'
     assert count_segments(fold_for_sms("Kâmil şöyle")).encoding is Encoding.GSM7_TURKISH
 
 

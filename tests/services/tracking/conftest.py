@@ -46,11 +46,20 @@ def clock() -> Clock:
 @pytest.fixture(scope="package")
 def tracking_settings(tracking_db: str, tracking_nats: EmbeddedNats) -> TrackingSettings:
     return TrackingSettings(
-        database_url=tracking_db, nats_url=tracking_nats.url, jwt_secret=JWT_SECRET, webhook_secret=WEBHOOK_SECRET,
-        carrier="simulated", simulated_step_seconds=0, relay_poll_interval=0.05, consumer_ack_wait=2.0,
-        stuck_check_seconds=3600, public_query_limit=5, public_query_window_seconds=600,
+        database_url=tracking_db,
+        nats_url=tracking_nats.url,
+        jwt_secret=JWT_SECRET,
+        webhook_secret=WEBHOOK_SECRET,
+        carrier="simulated",
+        simulated_step_seconds=0,
+        relay_poll_interval=0.05,
+        consumer_ack_wait=2.0,
+        stuck_check_seconds=3600,
+        public_query_limit=5,
+        public_query_window_seconds=600,
         # The test client's peer is 127.0.0.1: as a "proxy" it lets each test choose its client address.
-        trusted_proxies=["127.0.0.1/32"], public_query_url="http://tracking.test/gonderi-sorgulama",
+        trusted_proxies=["127.0.0.1/32"],
+        public_query_url="http://tracking.test/gonderi-sorgulama",
     )
 
 

@@ -105,9 +105,7 @@ def test_every_page_has_the_reference_and_page_number(rendered):
 def test_personal_data_stays_out_of_the_metadata(rendered):
     metadata = PdfReader(io.BytesIO(rendered)).metadata
     assert "NES-2025-000123" in metadata.title
-    assert not any(
-        "10000000146" in str(value) or "1985" in str(value) for value in metadata.values()
-    )
+    assert not any("10000000146" in str(value) or "1985" in str(value) for value in metadata.values())
 
 
 def test_a_form_without_consent_shows_an_empty_box_and_dashes():
@@ -122,9 +120,7 @@ def test_the_longest_form_flows_onto_a_third_page_with_footers():
     note = ("Eski kartım arızalandı ve okunamıyor. " * 20)[:PRIOR_CERTIFICATE_NOTE_MAX_LEN]
     address = replace(
         FORM.form.delivery_address,
-        line1=("Çok Uzun Mahalle Adı Mahallesi, Cadde Adı Caddesi No: 123 " * 3)[
-            :ADDRESS_LINE_MAX_LEN
-        ],
+        line1=("Çok Uzun Mahalle Adı Mahallesi, Cadde Adı Caddesi No: 123 " * 3)[:ADDRESS_LINE_MAX_LEN],
         line2=("Bilgi İşlem Daire Başkanlığı, Yazılım Birimi, Oda 204 " * 3)[:ADDRESS_LINE_MAX_LEN],
     )
     draft = replace(
@@ -157,6 +153,4 @@ def test_the_pages_rasterise(rendered, tmp_path):
     subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True)
     pngs = sorted(Path(tmp_path).glob("page-*.png"))
     assert len(pngs) == 2
-    assert all(
-        png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 5000 for png in pngs
-    )
+    assert all(png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 5000 for png in pngs)

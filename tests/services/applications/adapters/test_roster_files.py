@@ -189,14 +189,8 @@ def test_json_row_limit():
     ],
 )
 def test_format_detection(content_type, filename, expected):
-    content = (
-        json.dumps([AYSE])
-        if expected == "json"
-        else ENGLISH_HEADER + "\n" + ",".join(AYSE.values())
-    )
-    assert read_roster_file(content.encode(), content_type, filename) == [
-        (1 if expected == "json" else 2, AYSE)
-    ]
+    content = json.dumps([AYSE]) if expected == "json" else ENGLISH_HEADER + "\n" + ",".join(AYSE.values())
+    assert read_roster_file(content.encode(), content_type, filename) == [(1 if expected == "json" else 2, AYSE)]
 
 
 @pytest.mark.parametrize(

@@ -31,8 +31,15 @@ async def page(chromium):
     # Chromium itself logs every 4xx answer as "Failed to load resource": those are the refusals the
     # test provokes on purpose (wrong password, invalid field), so they are left out.
     page.on("pageerror", lambda e: page.problems.append(str(e)))
-    page.on("console", lambda m: page.problems.append(m.text) if "Content Security Policy" in m.text or (
-        m.type == "error" and not m.text.startswith("Failed to load resource")) else None)
+    page.on(
+        "console",
+        lambda m: (
+            page.problems.append(m.text)
+            if "Content Security Policy" in m.text
+            or (m.type == "error" and not m.text.startswith("Failed to load resource"))
+            else None
+        ),
+    )
     yield page
     await context.close()
 
@@ -136,8 +143,12 @@ async def test_the_applicant_fills_completes_and_prints_the_form(base_url, page,
     await expect(page.locator("#yeniden-tamamla")).to_be_visible()
 
     # A session that ran out (30 minutes) asks for the password again; the link is still there.
-    await page.route("**/v1/applicant/application/form", lambda route: route.fulfill(
-        status=401, content_type="application/problem+json", body='{"code": "unauthenticated"}'))
+    await page.route(
+        "**/v1/applicant/application/form",
+        lambda route: route.fulfill(
+            status=401, content_type="application/problem+json", body='{"code": "unauthenticated"}'
+        ),
+    )
     await page.click("#kaydet")
     await expect(page.locator("#mesaj")).to_contain_text("Oturumunuzun süresi doldu")
     assert await page.is_visible("#parola") and await page.is_hidden("#basvuru")

@@ -32,6 +32,14 @@ async def test_from_staff_list_to_produced_certificate(flow, client, auth):
 
     produced = await flow.produced(inv.application_id)
     assert produced["status"] == "produced"
-    history = (await client.get(f"/v1/applications/{inv.application_id}/history", headers=auth.officer(institution))).json()
+    history = (
+        await client.get(f"/v1/applications/{inv.application_id}/history", headers=auth.officer(institution))
+    ).json()
     assert [h["to_status"] for h in history] == [
-        "invited", "form_in_progress", "form_completed", "signed_form_received", "forwarded", "produced"]
+        "invited",
+        "form_in_progress",
+        "form_completed",
+        "signed_form_received",
+        "forwarded",
+        "produced",
+    ]

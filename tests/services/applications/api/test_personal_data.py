@@ -15,7 +15,10 @@ def test_scrub_masks_tckn_and_birth_dates_and_drops_secrets():
     assert scrub("request a8f10000000146e") == "request a8f10000000146e"  # inside an id: not a TC Kimlik No
     assert scrub({"birth_date": "1985-04-12"}) == {"birth_date": "****-**-**"}
     assert scrub({"password": "hunter2", "link_token": "abc", "nested": [{"pin": "123456"}]}) == {
-        "password": "[redacted]", "link_token": "[redacted]", "nested": [{"pin": "[redacted]"}]}
+        "password": "[redacted]",
+        "link_token": "[redacted]",
+        "nested": [{"pin": "[redacted]"}],
+    }
 
 
 async def test_secrets_and_identity_never_appear_in_clear(flow, client, auth, applications_db, capfd):
@@ -28,10 +31,18 @@ async def test_secrets_and_identity_never_appear_in_clear(flow, client, auth, ap
     engine = make_engine(applications_db)
     async with engine.connect() as conn:
         outbox = " ".join(r[0] for r in await conn.execute(sa.text("SELECT envelope::text FROM outbox")))
-        invitation = (await conn.execute(sa.text(
-            "SELECT token_hash, password_hash FROM invitations WHERE application_id = :id"), {"id": inv.application_id})).one()
-        security_word = (await conn.execute(sa.text(
-            "SELECT security_word_hash, form::text FROM applications WHERE id = :id"), {"id": inv.application_id})).one()
+        invitation = (
+            await conn.execute(
+                sa.text("SELECT token_hash, password_hash FROM invitations WHERE application_id = :id"),
+                {"id": inv.application_id},
+            )
+        ).one()
+        security_word = (
+            await conn.execute(
+                sa.text("SELECT security_word_hash, form::text FROM applications WHERE id = :id"),
+                {"id": inv.application_id},
+            )
+        ).one()
     await engine.dispose()
     logs = capfd.readouterr().err
 

@@ -41,18 +41,32 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/ops/dead-letters"): {"operator"},
     ("POST", "/v1/ops/dead-letters/{dead_letter_id}/replay"): {"operator"},
 }
-PUBLIC = {("GET", "/livez"), ("GET", "/readyz"), ("GET", "/metrics"), ("POST", "/v1/applicant/sessions"),
-          # The applicant's page: static files; the link token and password reach only the sessions endpoint.
-          ("GET", "/apply"), ("GET", "/apply/app.js"), ("GET", "/apply/style.css")}
+PUBLIC = {
+    ("GET", "/livez"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+    ("POST", "/v1/applicant/sessions"),
+    # The applicant's page: static files; the link token and password reach only the sessions endpoint.
+    ("GET", "/apply"),
+    ("GET", "/apply/app.js"),
+    ("GET", "/apply/style.css"),
+}
 
 BODIES = {
     "/v1/institutions": {"name": "Başka Kurum"},
-    "/v1/institutions/{institution_id}/officers": {"subject": "x-officer", "full_name": "Ali Veli", "email": "ali@x.edu.tr"},
+    "/v1/institutions/{institution_id}/officers": {
+        "subject": "x-officer",
+        "full_name": "Ali Veli",
+        "email": "ali@x.edu.tr",
+    },
     "/v1/applications/{application_id}/signed-form": {"channel": "paper", "received_on": "2026-01-02"},
     "/v1/applications/{application_id}/withdrawal": {"reason": "left the institution"},
     "/v1/applications/{application_id}/rejection": {"reason": "missing signature"},
-    "/v1/applications/{application_id}/production": {"certificate_serial": "AB12", "not_before": "2026-01-01T00:00:00Z",
-                                                     "not_after": "2029-01-01T00:00:00Z"},
+    "/v1/applications/{application_id}/production": {
+        "certificate_serial": "AB12",
+        "not_before": "2026-01-01T00:00:00Z",
+        "not_after": "2029-01-01T00:00:00Z",
+    },
     "/v1/applicant/application/form": {"registry_number": "B-2"},
     "/v1/applicant/application/security-word": {"security_word": "Deneme12"},
 }
@@ -78,8 +92,12 @@ async def world(client, auth, nc):
     batch = await flow.forwarded(a, [target.application_id])
     await inbox.stop()
     return {
-        "a": a, "b": b, "application_id": target.application_id, "batch_id": batch["batch"]["id"],
-        "applicant_a": await flow.sign_in(target), "applicant_other": await flow.sign_in(other),
+        "a": a,
+        "b": b,
+        "application_id": target.application_id,
+        "batch_id": batch["batch"]["id"],
+        "applicant_a": await flow.sign_in(target),
+        "applicant_other": await flow.sign_in(other),
     }
 
 
@@ -95,8 +113,12 @@ def headers_for(role: str, world, auth) -> dict[str, str]:
 
 
 async def call(client, method: str, path: str, world, headers):
-    url = path.format(institution_id=world["a"], application_id=world["application_id"], batch_id=world["batch_id"],
-                      dead_letter_id=uuid.uuid4())
+    url = path.format(
+        institution_id=world["a"],
+        application_id=world["application_id"],
+        batch_id=world["batch_id"],
+        dead_letter_id=uuid.uuid4(),
+    )
     body = BODIES.get(path)
     if path.endswith("/roster"):
         return await client.post(url, content=b"tckn;first_name\n", headers={**headers, "Content-Type": "text/csv"})
@@ -119,7 +141,9 @@ async def test_route_refuses_who_it_must(route, client, auth, world):
         assert r.status_code in (403, 404), (role, r.status_code, r.text)
 
 
-@pytest.mark.parametrize("route", sorted(r for r, roles in MATRIX.items() if "officer" in roles), ids=lambda r: f"{r[0]} {r[1]}")
+@pytest.mark.parametrize(
+    "route", sorted(r for r, roles in MATRIX.items() if "officer" in roles), ids=lambda r: f"{r[0]} {r[1]}"
+)
 async def test_officer_of_another_institution_sees_and_changes_nothing(route, client, auth, world):
     method, path = route
     r = await call(client, method, path, world, headers_for("foreign_officer", world, auth))
@@ -133,8 +157,11 @@ async def test_officer_of_another_institution_sees_and_changes_nothing(route, cl
     assert state.json()["status"] == "forwarded"
 
 
-@pytest.mark.parametrize("route", sorted(r for r, roles in MATRIX.items() if "applicant" in roles and "{" in r[1]),
-                         ids=lambda r: f"{r[0]} {r[1]}")
+@pytest.mark.parametrize(
+    "route",
+    sorted(r for r, roles in MATRIX.items() if "applicant" in roles and "{" in r[1]),
+    ids=lambda r: f"{r[0]} {r[1]}",
+)
 async def test_applicant_reaches_only_their_own_application(route, client, world):
     method, path = route
     r = await call(client, method, path, world, world["applicant_other"])
@@ -142,8 +169,13 @@ async def test_applicant_reaches_only_their_own_application(route, client, world
 
 
 async def test_foreign_officer_cannot_filter_into_another_institution(client, auth, world):
-    r = await client.get("/v1/applications", params={"institution_id": world["a"]}, headers=headers_for("foreign_officer", world, auth))
+    r = await client.get(
+        "/v1/applications", params={"institution_id": world["a"]}, headers=headers_for("foreign_officer", world, auth)
+    )
     assert r.status_code == 404
-    r = await client.get("/v1/applications/summary", params={"institution_id": world["a"]},
-                         headers=headers_for("foreign_officer", world, auth))
+    r = await client.get(
+        "/v1/applications/summary",
+        params={"institution_id": world["a"]},
+        headers=headers_for("foreign_officer", world, auth),
+    )
     assert r.status_code == 404

@@ -48,7 +48,9 @@ async def test_unreadable_files_get_clear_problems(flow, client, auth):
     url = f"/v1/institutions/{institution}/roster"
     problem(await client.post(url, content="tckn;ad\n".encode("utf-16"), headers=headers), 400, "roster_encoding")
     problem(await client.post(url, content=b"", headers=headers), 400, "roster_empty")
-    body = problem(await client.post(url, content=b"tckn;first_name\n1;2\n", headers=headers), 400, "roster_missing_columns")
+    body = problem(
+        await client.post(url, content=b"tckn;first_name\n1;2\n", headers=headers), 400, "roster_missing_columns"
+    )
     assert "email" in body["missing_columns"]
 
 
@@ -58,16 +60,26 @@ async def test_known_people_are_not_duplicated(flow, client, auth):
     assert first.json()["created"] == 2
     again = await flow.upload(institution, [person(12), person(13)])
     assert again.json() | {"already_known_lines": again.json()["already_known_lines"]} == {
-        "received": 2, "created": 1, "already_known": 1, "already_known_lines": [2], "invitations": "pending"}
+        "received": 2,
+        "created": 1,
+        "already_known": 1,
+        "already_known_lines": [2],
+        "invitations": "pending",
+    }
     assert len(await flow.applications(institution)) == 3
 
 
 async def test_turkish_headers_and_comma_separated_files(flow, client, auth):
     institution = await flow.institution()
-    text = ("TC Kimlik No,Ad,Soyad,Doğum Tarihi,Unvan,Birim,E-posta,Cep Telefonu\n"
-            f"{make_tckn(21)},Çağrı,Işıkoğlu,12.04.1985,Öğr. Gör.,Sağlık Kültür,cagri@ornek.edu.tr,+90 532 111 22 33\n")
-    r = await client.post(f"/v1/institutions/{institution}/roster", content=text.encode(),
-                          headers={**auth.officer(institution), "Content-Type": "text/csv"})
+    text = (
+        "TC Kimlik No,Ad,Soyad,Doğum Tarihi,Unvan,Birim,E-posta,Cep Telefonu\n"
+        f"{make_tckn(21)},Çağrı,Işıkoğlu,12.04.1985,Öğr. Gör.,Sağlık Kültür,cagri@ornek.edu.tr,+90 532 111 22 33\n"
+    )
+    r = await client.post(
+        f"/v1/institutions/{institution}/roster",
+        content=text.encode(),
+        headers={**auth.officer(institution), "Content-Type": "text/csv"},
+    )
     assert r.status_code == 200, r.text
     [app] = await flow.applications(institution)
     assert app["person"]["first_name"] == "Çağrı" and app["person"]["last_name"] == "Işıkoğlu"
@@ -79,20 +91,29 @@ async def test_five_wrong_passwords_lock_the_invitation(flow, client):
     institution = await flow.institution()
     inv = (await flow.invited(institution, [person(31)]))["kisi31@ornek.edu.tr"]
     for attempt in range(4):
-        body = problem(await client.post("/v1/applicant/sessions", json={"token": inv.token, "password": "wrong-one"}),
-                       401, "invalid_credentials")
+        body = problem(
+            await client.post("/v1/applicant/sessions", json={"token": inv.token, "password": "wrong-one"}),
+            401,
+            "invalid_credentials",
+        )
         assert body["attempts_left"] == 4 - attempt
     r = await client.post("/v1/applicant/sessions", json={"token": inv.token, "password": "wrong-one"})
     problem(r, 423, "invitation_locked")
     assert int(r.headers["retry-after"]) > 0
     # even the right password is refused while locked
-    problem(await client.post("/v1/applicant/sessions", json={"token": inv.token, "password": inv.password}),
-            423, "invitation_locked")
+    problem(
+        await client.post("/v1/applicant/sessions", json={"token": inv.token, "password": inv.password}),
+        423,
+        "invitation_locked",
+    )
 
 
 async def test_unknown_token_looks_like_a_wrong_password(client):
-    body = problem(await client.post("/v1/applicant/sessions", json={"token": "x" * 43, "password": "whatever"}),
-                   401, "invalid_credentials")
+    body = problem(
+        await client.post("/v1/applicant/sessions", json={"token": "x" * 43, "password": "whatever"}),
+        401,
+        "invalid_credentials",
+    )
     assert "attempts_left" not in body
 
 
@@ -103,20 +124,34 @@ async def test_reissued_invitation_replaces_the_old_one(flow, client, auth):
     assert r.status_code == 202 and r.json()["times_issued"] == 2
     new = (await flow.inbox.collect({old.application_id}))[old.application_id]
     assert new.token != old.token
-    problem(await client.post("/v1/applicant/sessions", json={"token": old.token, "password": old.password}),
-            401, "invalid_credentials")
+    problem(
+        await client.post("/v1/applicant/sessions", json={"token": old.token, "password": old.password}),
+        401,
+        "invalid_credentials",
+    )
     assert await flow.sign_in(new)
 
 
 async def test_form_fields_are_validated_one_by_one_and_identity_is_read_only(flow, client):
     institution = await flow.institution()
     applicant = await flow.sign_in((await flow.invited(institution, [person(51)]))["kisi51@ornek.edu.tr"])
-    r = await client.patch("/v1/applicant/application/form", headers=applicant, json={
-        "tckn": "10000000146", "delivery_address": {"line1": "x", "district": "Çankaya", "city": "Ankara", "postal_code": "6800"},
-        "validity_years": 4, "mobile": "123"})
+    r = await client.patch(
+        "/v1/applicant/application/form",
+        headers=applicant,
+        json={
+            "tckn": "10000000146",
+            "delivery_address": {"line1": "x", "district": "Çankaya", "city": "Ankara", "postal_code": "6800"},
+            "validity_years": 4,
+            "mobile": "123",
+        },
+    )
     fields = {e["field"]: e["code"] for e in problem(r, 422, "form_invalid")["errors"]}
-    assert fields == {"tckn": "read_only", "delivery_address.postal_code": "postal_code_invalid",
-                      "validity_years": "choice_invalid", "mobile": "mobile_invalid"}
+    assert fields == {
+        "tckn": "read_only",
+        "delivery_address.postal_code": "postal_code_invalid",
+        "validity_years": "choice_invalid",
+        "mobile": "mobile_invalid",
+    }
     mine = (await client.get("/v1/applicant/application", headers=applicant)).json()
     assert mine["status"] == "invited"  # nothing saved
 
@@ -124,7 +159,9 @@ async def test_form_fields_are_validated_one_by_one_and_identity_is_read_only(fl
 async def test_the_form_cannot_be_completed_without_publication_consent(flow, client):
     institution = await flow.institution()
     applicant = await flow.sign_in((await flow.invited(institution, [person(61)]))["kisi61@ornek.edu.tr"])
-    await client.patch("/v1/applicant/application/form", headers=applicant, json=COMPLETE_FORM | {"publish_consent": False})
+    await client.patch(
+        "/v1/applicant/application/form", headers=applicant, json=COMPLETE_FORM | {"publish_consent": False}
+    )
     await client.put("/v1/applicant/application/security-word", json={"security_word": "Kelebek42"}, headers=applicant)
     body = problem(await client.post("/v1/applicant/application/completion", headers=applicant), 422, "form_incomplete")
     [consent] = [e for e in body["errors"] if e["field"] == "publish_consent"]
@@ -139,13 +176,19 @@ async def test_illegal_steps_are_409_and_batches_are_all_or_nothing(flow, client
     await flow.completed(done)
     await flow.received(institution, done.application_id)
     # the CA cannot produce what was never forwarded
-    r = await client.post(f"/v1/applications/{done.application_id}/production", headers=auth.operator(), json={
-        "certificate_serial": "01", "not_before": "2026-01-01T00:00:00Z", "not_after": "2029-01-01T00:00:00Z"})
+    r = await client.post(
+        f"/v1/applications/{done.application_id}/production",
+        headers=auth.operator(),
+        json={"certificate_serial": "01", "not_before": "2026-01-01T00:00:00Z", "not_after": "2029-01-01T00:00:00Z"},
+    )
     body = problem(r, 409, "illegal_transition")
     assert body["current_status"] == "signed_form_received" and body["requested_status"] == "produced"
     # a batch with one unready application forwards nothing
-    r = await client.post(f"/v1/institutions/{institution}/batches", headers=auth.officer(institution),
-                          json={"application_ids": [done.application_id, not_done.application_id]})
+    r = await client.post(
+        f"/v1/institutions/{institution}/batches",
+        headers=auth.officer(institution),
+        json={"application_ids": [done.application_id, not_done.application_id]},
+    )
     body = problem(r, 409, "not_ready_to_forward")
     assert body["not_ready"] == [{"application_id": not_done.application_id, "status": "invited"}]
     still = (await client.get(f"/v1/applications/{done.application_id}", headers=auth.operator())).json()
@@ -158,8 +201,9 @@ async def test_rejected_form_goes_back_to_the_applicant(flow, client, auth):
     applicant = await flow.completed(inv)
     await flow.received(institution, inv.application_id)
     await flow.forwarded(institution, [inv.application_id])
-    r = await client.post(f"/v1/applications/{inv.application_id}/rejection", headers=auth.operator(),
-                          json={"reason": "Islak imza eksik"})
+    r = await client.post(
+        f"/v1/applications/{inv.application_id}/rejection", headers=auth.operator(), json={"reason": "Islak imza eksik"}
+    )
     assert r.json()["status"] == "rejected" and r.json()["rejection_reason"] == "Islak imza eksik"
     r = await client.patch("/v1/applicant/application/form", headers=applicant, json={"registry_number": "A-2048"})
     assert r.json()["status"] == "form_in_progress"
@@ -189,6 +233,7 @@ async def wait_for_status(client, auth, application_id: str, status: str, timeou
             if app["status"] == status:
                 return app
             await asyncio.sleep(0.1)
+
     return await asyncio.wait_for(poll(), timeout)
 
 
@@ -200,8 +245,12 @@ async def test_courier_events_move_the_application_and_never_backwards(flow, cli
     await flow.forwarded(institution, [inv.application_id])
     await flow.produced(inv.application_id)
     t0 = datetime.now(timezone.utc)
-    common = dict(shipment_id=uuid.uuid4(), application_id=uuid.UUID(inv.application_id), tracking_number="YK123456789",
-                  carrier="simulated")
+    common = dict(
+        shipment_id=uuid.uuid4(),
+        application_id=uuid.UUID(inv.application_id),
+        tracking_number="YK123456789",
+        carrier="simulated",
+    )
     handed = ShipmentHandedToCourier(**common, occurred_at=t0)
     handed_id = uuid.uuid4()
     await publish_tracking(nc, handed, handed_id)
@@ -223,11 +272,14 @@ async def test_a_browser_form_upload_works_and_huge_files_are_refused(flow, clie
     institution = await flow.institution()
     headers = auth.officer(institution)
     url = f"/v1/institutions/{institution}/roster"
-    r = await client.post(url, files={"file": ("personel.csv", roster_csv([person(301)]), "application/vnd.ms-excel")},
-                          headers=headers)
+    r = await client.post(
+        url, files={"file": ("personel.csv", roster_csv([person(301)]), "application/vnd.ms-excel")}, headers=headers
+    )
     assert r.status_code == 200 and r.json()["created"] == 1, r.text
     huge = b"x" * (applications_settings.roster_max_bytes + 1)
-    problem(await client.post(url, content=huge, headers={**headers, "Content-Type": "text/csv"}), 413, "roster_too_large")
+    problem(
+        await client.post(url, content=huge, headers={**headers, "Content-Type": "text/csv"}), 413, "roster_too_large"
+    )
     problem(await client.post(url, files={"other": ("a.csv", b"x")}, headers=headers), 400, "roster_missing_file")
 
 
@@ -236,8 +288,9 @@ async def test_a_form_completed_for_renewal_records_the_renewal_for_the_holder(f
     invs = await flow.invited(institution, [person(111), person(112)])
     renewing, first_time = invs["kisi111@ornek.edu.tr"], invs["kisi112@ornek.edu.tr"]
     headers = await flow.sign_in(renewing)
-    r = await client.patch("/v1/applicant/application/form", headers=headers,
-                           json=COMPLETE_FORM | {"prior_certificate_reason": "renewal"})
+    r = await client.patch(
+        "/v1/applicant/application/form", headers=headers, json=COMPLETE_FORM | {"prior_certificate_reason": "renewal"}
+    )
     assert r.status_code == 200, r.text
     await client.put("/v1/applicant/application/security-word", json={"security_word": "Kelebek42"}, headers=headers)
     assert (await client.post("/v1/applicant/application/completion", headers=headers)).status_code == 200
@@ -245,11 +298,24 @@ async def test_a_form_completed_for_renewal_records_the_renewal_for_the_holder(f
 
     engine = make_engine(applications_db)
     async with engine.connect() as conn:
-        rows = (await conn.execute(sa.text(
-            "SELECT envelope->'data' FROM outbox WHERE envelope->>'type' = 'applications.renewal.recorded'"
-            " AND envelope->'data'->>'institution_id' = :i"), {"i": institution})).scalars().all()
-        person_id = (await conn.execute(sa.text("SELECT person_id FROM applications WHERE id = :id"),
-                                        {"id": renewing.application_id})).scalar_one()
+        rows = (
+            (
+                await conn.execute(
+                    sa.text(
+                        "SELECT envelope->'data' FROM outbox WHERE envelope->>'type' = 'applications.renewal.recorded'"
+                        " AND envelope->'data'->>'institution_id' = :i"
+                    ),
+                    {"i": institution},
+                )
+            )
+            .scalars()
+            .all()
+        )
+        person_id = (
+            await conn.execute(
+                sa.text("SELECT person_id FROM applications WHERE id = :id"), {"id": renewing.application_id}
+            )
+        ).scalar_one()
     await engine.dispose()
     assert [(r["application_id"], r["holder_id"]) for r in rows] == [(renewing.application_id, str(person_id))]
 
@@ -261,19 +327,36 @@ async def test_expiry_warnings_from_the_notifications_service_show_on_the_applic
     await flow.received(institution, inv.application_id)
     await flow.forwarded(institution, [inv.application_id])
     await flow.produced(inv.application_id)
-    warned = ExpiryWarned(application_id=uuid.UUID(inv.application_id), institution_id=uuid.UUID(institution),
-                          holder_id=uuid.uuid4(), certificate_serial="5A:3F:00:11",
-                          not_after=datetime(2029, 1, 10, tzinfo=timezone.utc), days_before=40,
-                          warned_at=datetime(2028, 12, 1, 9, tzinfo=timezone.utc))
+    warned = ExpiryWarned(
+        application_id=uuid.UUID(inv.application_id),
+        institution_id=uuid.UUID(institution),
+        holder_id=uuid.uuid4(),
+        certificate_serial="5A:3F:00:11",
+        not_after=datetime(2029, 1, 10, tzinfo=timezone.utc),
+        days_before=40,
+        warned_at=datetime(2028, 12, 1, 9, tzinfo=timezone.utc),
+    )
     envelope = await publish(nc.jetstream(), warned, "notifications")
     # a relay that published it twice (same event id)
     await publish(nc.jetstream(), warned, "notifications", event_id=envelope.id)
 
     async def recorded():
-        while not (r := (await client.get(f"/v1/applications/{inv.application_id}/expiry-warnings",
-                                          headers=auth.officer(institution))).json()):
+        while not (
+            r := (
+                await client.get(
+                    f"/v1/applications/{inv.application_id}/expiry-warnings", headers=auth.officer(institution)
+                )
+            ).json()
+        ):
             await asyncio.sleep(0.1)
         return r
+
     warnings = await asyncio.wait_for(recorded(), 15)
-    assert warnings == [{"certificate_serial": "5A:3F:00:11", "not_after": "2029-01-10T00:00:00Z", "days_before": 40,
-                         "warned_at": "2028-12-01T09:00:00Z"}]
+    assert warnings == [
+        {
+            "certificate_serial": "5A:3F:00:11",
+            "not_after": "2029-01-10T00:00:00Z",
+            "days_before": 40,
+            "warned_at": "2028-12-01T09:00:00Z",
+        }
+    ]

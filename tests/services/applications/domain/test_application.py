@@ -23,8 +23,14 @@ from services.applications.domain.application import (
 NOW = datetime(2026, 1, 5, 10, 0, tzinfo=timezone.utc)
 APPLICANT, OFFICER, CA = Actor("applicant", "a"), Actor("institution_officer", "o"), Actor("ca_operator", "c")
 COMPLETE = {
-    "registry_number": "A-1", "unit": "Bilgi İşlem", "title": "Uzman", "institutional_email": "a@ornek.edu.tr",
-    "mobile": "05321234567", "card_reader_type": "acr39u", "validity_years": 3, "prior_certificate_reason": "none",
+    "registry_number": "A-1",
+    "unit": "Bilgi İşlem",
+    "title": "Uzman",
+    "institutional_email": "a@ornek.edu.tr",
+    "mobile": "05321234567",
+    "card_reader_type": "acr39u",
+    "validity_years": 3,
+    "prior_certificate_reason": "none",
     "publish_consent": True,
     "delivery_address": {"line1": "Kampüs", "district": "Çankaya", "city": "Ankara", "postal_code": "06800"},
 }
@@ -60,9 +66,12 @@ def test_the_happy_path_records_each_transition_with_actor_and_reason():
     app.record_production(cert, CA, NOW)
     transitions = app.pull_events()
     assert [(t.from_status, t.to_status) for t in transitions] == [
-        (Status.INVITED, Status.FORM_IN_PROGRESS), (Status.FORM_IN_PROGRESS, Status.FORM_COMPLETED),
-        (Status.FORM_COMPLETED, Status.SIGNED_FORM_RECEIVED), (Status.SIGNED_FORM_RECEIVED, Status.FORWARDED),
-        (Status.FORWARDED, Status.PRODUCED)]
+        (Status.INVITED, Status.FORM_IN_PROGRESS),
+        (Status.FORM_IN_PROGRESS, Status.FORM_COMPLETED),
+        (Status.FORM_COMPLETED, Status.SIGNED_FORM_RECEIVED),
+        (Status.SIGNED_FORM_RECEIVED, Status.FORWARDED),
+        (Status.FORWARDED, Status.PRODUCED),
+    ]
     assert transitions[-1].actor == CA and "01:AB" in transitions[-1].reason
     assert app.pull_events() == []  # pulled once
 
@@ -90,7 +99,8 @@ def test_steps_out_of_order_are_illegal(step):
         "production": lambda: app.record_production(Certificate("1", NOW, NOW + timedelta(days=1), "AKIS"), CA, NOW),
         "rejection": lambda: app.reject("eksik", CA, NOW),
         "signed_form": lambda: app.record_signed_form(
-            SignedFormReceipt(SignedFormChannel.EMAIL_PDF, date(2026, 1, 5), None, "o"), OFFICER, NOW),
+            SignedFormReceipt(SignedFormChannel.EMAIL_PDF, date(2026, 1, 5), None, "o"), OFFICER, NOW
+        ),
     }
     with pytest.raises(IllegalTransition) as exc:
         actions[step]()

@@ -93,9 +93,7 @@ def test_birth_date_formats(raw):
     assert parse_birth_date(raw, TODAY) == date(1985, 3, 4)
 
 
-@pytest.mark.parametrize(
-    "raw", ["1985/03/04", "04-03-1985", "31.02.1985", "1985-13-01", "yesterday"]
-)
+@pytest.mark.parametrize("raw", ["1985/03/04", "04-03-1985", "31.02.1985", "1985-13-01", "yesterday"])
 def test_birth_date_format_errors(raw):
     assert error_code(parse_birth_date, raw, TODAY) == "date_format"
 

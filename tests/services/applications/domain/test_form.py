@@ -65,9 +65,7 @@ def test_the_given_draft_is_not_modified():
 
 
 def test_good_fields_apply_while_bad_ones_are_reported():
-    draft, errors = apply_patch(
-        FormDraft(), {"unit": "Bilgi İşlem", "mobile": "0312 210 00 00", "validity_years": 4}
-    )
+    draft, errors = apply_patch(FormDraft(), {"unit": "Bilgi İşlem", "mobile": "0312 210 00 00", "validity_years": 4})
     assert draft.unit == "Bilgi İşlem"
     assert draft.mobile is None
     assert codes(errors) == {"mobile": "mobile_invalid", "validity_years": "choice_invalid"}
@@ -122,9 +120,7 @@ def test_address_errors_use_dotted_paths_and_keep_the_old_address():
 
 
 def test_none_or_blank_clears_a_field():
-    draft, errors = apply_patch(
-        complete_draft(), {"unit": None, "title": "  ", "delivery_address": None}
-    )
+    draft, errors = apply_patch(complete_draft(), {"unit": None, "title": "  ", "delivery_address": None})
     assert errors == []
     assert (draft.unit, draft.title, draft.delivery_address) == (None, None, None)
     assert codes(completeness_errors(draft)) == {

@@ -43,9 +43,7 @@ def test_a_valid_row_is_parsed():
 
 def test_every_error_of_a_row_is_reported():
     bad = staff(tckn="17291716050", birth_date="31.02.1985", email="ayse@", mobile="0312 210 00 00")
-    report = validate_roster(
-        [(2, bad), (3, staff(tckn="14948892948", email="b@metu.edu.tr"))], TODAY
-    )
+    report = validate_roster([(2, bad), (3, staff(tckn="14948892948", email="b@metu.edu.tr"))], TODAY)
     assert not report.ok
     assert [(e.line, e.field, e.code) for e in report.errors] == [
         (2, "tckn", "tckn_checksum"),
@@ -102,9 +100,7 @@ def test_the_birth_date_is_left_out_of_a_rows_repr():
 
 def test_ten_thousand_rows_with_one_late_duplicate():
     # Speed is measured by bench/roster_import.py, not here: tests assert behaviour only.
-    records = [
-        (n + 2, staff(tckn=make_tckn(n), email=f"user{n}@metu.edu.tr")) for n in range(10_000)
-    ]
+    records = [(n + 2, staff(tckn=make_tckn(n), email=f"user{n}@metu.edu.tr")) for n in range(10_000)]
     records.append((10_002, staff(tckn=make_tckn(0), email="late@metu.edu.tr")))
     report = validate_roster(records, TODAY)
     assert len(report.rows) == 10_000

@@ -41,9 +41,13 @@ def carrier(stub):
 
 
 def parcel() -> Parcel:
-    return Parcel(uuid.uuid4(), "Ayşe Yılmaz", "+905321234567",
-                  {"line1": "Üniversite Cad. No: 1", "district": "Çankaya", "city": "Ankara", "postal_code": "06800"},
-                  {"card_type": "AKIS", "card_reader_type": "acr39u"})
+    return Parcel(
+        uuid.uuid4(),
+        "Ayşe Yılmaz",
+        "+905321234567",
+        {"line1": "Üniversite Cad. No: 1", "district": "Çankaya", "city": "Ankara", "postal_code": "06800"},
+        {"card_type": "AKIS", "card_reader_type": "acr39u"},
+    )
 
 
 async def test_registering_posts_the_parcel_with_the_idempotency_key(stub, carrier):
@@ -55,8 +59,12 @@ async def test_registering_posts_the_parcel_with_the_idempotency_key(stub, carri
     assert call["headers"]["idempotency-key"] == str(p.shipment_id)
     assert call["headers"]["authorization"] == f"Bearer {CarrierStub.API_KEY}"
     assert call["body"] == {
-        "reference": str(p.shipment_id), "recipient": {"name": "Ayşe Yılmaz", "mobile": "+905321234567"},
-        "address": p.delivery_address, "contents": p.contents, "id_check_required": True}
+        "reference": str(p.shipment_id),
+        "recipient": {"name": "Ayşe Yılmaz", "mobile": "+905321234567"},
+        "address": p.delivery_address,
+        "contents": p.contents,
+        "id_check_required": True,
+    }
 
 
 @pytest.mark.parametrize("status,retryable", [(500, True), (503, True), (429, True), (422, False), (400, False)])
@@ -118,9 +126,13 @@ async def test_a_lease_left_by_a_dead_worker_runs_out_and_the_parcel_is_register
     policy = RegistrationPolicy(lease=timedelta(seconds=60))
     # A worker leased it, asked the carrier, and died before recording the answer.
     async with uow() as u:
-        [leased] = [r for r in await u.shipments.lease_unregistered("http", now, policy.lease, 100) if r.id == shipment_id]
+        [leased] = [
+            r for r in await u.shipments.lease_unregistered("http", now, policy.lease, 100) if r.id == shipment_id
+        ]
         await u.commit()
-    await carrier.register(Parcel(leased.id, leased.recipient_name, leased.mobile, leased.delivery_address, leased.contents))
+    await carrier.register(
+        Parcel(leased.id, leased.recipient_name, leased.mobile, leased.delivery_address, leased.contents)
+    )
 
     await register_due(uow, carrier, policy, now + timedelta(seconds=30))  # another replica: still leased
     assert (await shipment_row(tracking_app, shipment_id)).tracking_number is None
@@ -137,14 +149,21 @@ async def test_a_report_that_beats_our_registration_is_applied_once_the_number_i
     shipment_id = await new_http_shipment(tracking_app)
     async with tracking_app.state.runtime.uow() as uow:
         row = await uow.shipments.row(shipment_id)
-    number = (await carrier.register(Parcel(row.id, row.recipient_name, row.mobile, row.delivery_address,
-                                            row.contents))).upper()
+    number = (
+        await carrier.register(Parcel(row.id, row.recipient_name, row.mobile, row.delivery_address, row.contents))
+    ).upper()
     policy = WebhookPolicy("http", b"unused", 300, "http://tracking.test/gonderi-sorgulama")
-    raw = {"event_id": f"early-{uuid.uuid4().hex}", "tracking_number": number, "status": "PICKED_UP",
-           "occurred_at": datetime.now(timezone.utc).isoformat()}
+    raw = {
+        "event_id": f"early-{uuid.uuid4().hex}",
+        "tracking_number": number,
+        "status": "PICKED_UP",
+        "occurred_at": datetime.now(timezone.utc).isoformat(),
+    }
     async with tracking_app.state.runtime.uow() as uow:
-        assert await record_report(uow, policy, raw, CarrierReport.model_validate(raw), datetime.now(timezone.utc)) \
+        assert (
+            await record_report(uow, policy, raw, CarrierReport.model_validate(raw), datetime.now(timezone.utc))
             == "unknown_shipment"
+        )
         await uow.commit()
 
     await register_due(tracking_app.state.runtime.uow, carrier, RegistrationPolicy(), datetime.now(timezone.utc))
@@ -160,14 +179,28 @@ async def test_a_report_that_lost_the_race_with_registration_is_adopted_by_house
     registration committed): the housekeeping pass applies it."""
     shipment_id = await new_http_shipment(tracking_app)
     await register_due(tracking_app.state.runtime.uow, carrier, RegistrationPolicy(), datetime.now(timezone.utc))
-    raw = {"event_id": f"late-{uuid.uuid4().hex}", "tracking_number": stub.numbers[str(shipment_id)].upper(),
-           "status": "DELIVERED", "occurred_at": datetime.now(timezone.utc).isoformat()}
+    raw = {
+        "event_id": f"late-{uuid.uuid4().hex}",
+        "tracking_number": stub.numbers[str(shipment_id)].upper(),
+        "status": "DELIVERED",
+        "occurred_at": datetime.now(timezone.utc).isoformat(),
+    }
     async with tracking_app.state.runtime.uow() as uow:
-        await uow.carrier_events.add({
-            "id": uuid.uuid4(), "carrier": "http", "carrier_event_id": raw["event_id"], "tracking_number": raw["tracking_number"],
-            "shipment_id": None, "raw": raw, "carrier_status": "DELIVERED", "status": "delivered",
-            "occurred_at": datetime.fromisoformat(raw["occurred_at"]), "outcome": "unknown_shipment",
-            "received_at": datetime.now(timezone.utc)})
+        await uow.carrier_events.add(
+            {
+                "id": uuid.uuid4(),
+                "carrier": "http",
+                "carrier_event_id": raw["event_id"],
+                "tracking_number": raw["tracking_number"],
+                "shipment_id": None,
+                "raw": raw,
+                "carrier_status": "DELIVERED",
+                "status": "delivered",
+                "occurred_at": datetime.fromisoformat(raw["occurred_at"]),
+                "outcome": "unknown_shipment",
+                "received_at": datetime.now(timezone.utc),
+            }
+        )
         await uow.commit()
     workers = tracking_app.state.workers
     http_workers = type(workers)(workers.runtime, workers.settings, carrier, None, workers.policy, workers.clock)

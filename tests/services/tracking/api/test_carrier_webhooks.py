@@ -132,8 +132,11 @@ async def test_an_unknown_carrier_word_is_kept_and_moves_nothing(client, shipmen
 
 
 async def test_a_signed_but_unreadable_report_is_refused(client, parcel):
-    for body in (b"not json", json.dumps({"tracking_number": parcel["tracking_number"]}).encode(),
-                 report(parcel["tracking_number"], "DELIVERED", T0.replace(tzinfo=None))):
+    for body in (
+        b"not json",
+        json.dumps({"tracking_number": parcel["tracking_number"]}).encode(),
+        report(parcel["tracking_number"], "DELIVERED", T0.replace(tzinfo=None)),
+    ):
         r = await send_webhook(client, body)
         assert r.status_code == 422, r.text
         assert r.json()["code"] == "webhook_payload_invalid"

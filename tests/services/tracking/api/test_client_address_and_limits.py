@@ -16,8 +16,12 @@ def test_mobiles_are_masked(raw, masked):
 
 
 def test_windows_are_aligned_to_their_length():
-    assert window_start(datetime(2026, 3, 2, 10, 7, 31, tzinfo=timezone.utc), 600) == datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
-    assert window_start(datetime(2026, 3, 2, 10, 10, tzinfo=timezone.utc), 600) == datetime(2026, 3, 2, 10, 10, tzinfo=timezone.utc)
+    assert window_start(datetime(2026, 3, 2, 10, 7, 31, tzinfo=timezone.utc), 600) == datetime(
+        2026, 3, 2, 10, 0, tzinfo=timezone.utc
+    )
+    assert window_start(datetime(2026, 3, 2, 10, 10, tzinfo=timezone.utc), 600) == datetime(
+        2026, 3, 2, 10, 10, tzinfo=timezone.utc
+    )
 
 
 def request_from(peer: str, forwarded: str | None) -> Request:
@@ -25,12 +29,15 @@ def request_from(peer: str, forwarded: str | None) -> Request:
     return Request({"type": "http", "method": "POST", "path": "/", "headers": headers, "client": (peer, 5000)})
 
 
-@pytest.mark.parametrize("peer,forwarded,trusted,expected", [
-    ("203.0.113.7", "198.51.100.1", [], "203.0.113.7"),  # no proxies configured: the header is ignored
-    ("203.0.113.7", "198.51.100.1", ["10.0.0.0/8"], "203.0.113.7"),  # the peer is not our proxy: ignored
-    ("10.0.0.5", "198.51.100.1", ["10.0.0.0/8"], "198.51.100.1"),
-    ("10.0.0.5", "6.6.6.6, 198.51.100.1, 10.0.0.9", ["10.0.0.0/8"], "198.51.100.1"),  # a spoofed left-most hop
-    ("10.0.0.5", None, ["10.0.0.0/8"], "10.0.0.5"),
-])
+@pytest.mark.parametrize(
+    "peer,forwarded,trusted,expected",
+    [
+        ("203.0.113.7", "198.51.100.1", [], "203.0.113.7"),  # no proxies configured: the header is ignored
+        ("203.0.113.7", "198.51.100.1", ["10.0.0.0/8"], "203.0.113.7"),  # the peer is not our proxy: ignored
+        ("10.0.0.5", "198.51.100.1", ["10.0.0.0/8"], "198.51.100.1"),
+        ("10.0.0.5", "6.6.6.6, 198.51.100.1, 10.0.0.9", ["10.0.0.0/8"], "198.51.100.1"),  # a spoofed left-most hop
+        ("10.0.0.5", None, ["10.0.0.0/8"], "10.0.0.5"),
+    ],
+)
 def test_the_client_address_believes_only_trusted_proxies(peer, forwarded, trusted, expected):
     assert client_address(request_from(peer, forwarded), trusted) == expected

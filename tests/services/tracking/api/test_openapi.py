@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from tests.support.openapi import undocumented
 
-PAGES = {"/livez", "/readyz", "/metrics", "/gonderi-sorgulama", "/gonderi-sorgulama/app.js", "/gonderi-sorgulama/style.css"}
+PAGES = {
+    "/livez",
+    "/readyz",
+    "/metrics",
+    "/gonderi-sorgulama",
+    "/gonderi-sorgulama/app.js",
+    "/gonderi-sorgulama/style.css",
+}
 
 
 async def test_openapi_documents_every_operation_with_problems(client):
@@ -13,7 +20,11 @@ async def test_openapi_documents_every_operation_with_problems(client):
     assert undocumented(doc, PAGES) == []
     webhook = doc["paths"]["/v1/carrier/webhooks"]["post"]
     assert set(webhook["requestBody"]["content"]["application/json"]["schema"]["required"]) == {
-        "event_id", "tracking_number", "status", "occurred_at"}
+        "event_id",
+        "tracking_number",
+        "status",
+        "occurred_at",
+    }
 
 
 async def test_health(client):

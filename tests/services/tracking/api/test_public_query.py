@@ -19,8 +19,11 @@ def client_address() -> str:
 
 
 async def query(client: httpx.AsyncClient, number: str, last4: str, address: str) -> httpx.Response:
-    return await client.post("/v1/public/shipment-queries", json={"tracking_number": number, "mobile_last4": last4},
-                             headers={"X-Forwarded-For": address})
+    return await client.post(
+        "/v1/public/shipment-queries",
+        json={"tracking_number": number, "mobile_last4": last4},
+        headers={"X-Forwarded-For": address},
+    )
 
 
 def comparable(r: httpx.Response) -> tuple:
@@ -58,10 +61,15 @@ async def test_an_unknown_number_and_a_wrong_second_factor_get_the_same_answer(c
     assert comparable(wrong_digits) == comparable(unknown_number) == comparable(unknown_with_its_digits)
 
 
-@pytest.mark.parametrize("body", [{"tracking_number": "SIM1", "mobile_last4": "12"},
-                                  {"tracking_number": "SIM0000000001", "mobile_last4": "12a4"},
-                                  {"tracking_number": "<script>", "mobile_last4": "1234"},
-                                  {"mobile_last4": "1234"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"tracking_number": "SIM1", "mobile_last4": "12"},
+        {"tracking_number": "SIM0000000001", "mobile_last4": "12a4"},
+        {"tracking_number": "<script>", "mobile_last4": "1234"},
+        {"mobile_last4": "1234"},
+    ],
+)
 async def test_malformed_queries_are_refused_with_the_field(client, body):
     r = await client.post("/v1/public/shipment-queries", json=body, headers={"X-Forwarded-For": client_address()})
     assert r.status_code == 422

@@ -22,16 +22,27 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/ops/dead-letters/{dead_letter_id}/replay"): {"operator"},
 }
 # No bearer token: health, the carrier's HMAC-signed webhook, and the public query with its page.
-PUBLIC = {("GET", "/livez"), ("GET", "/readyz"), ("GET", "/metrics"), ("POST", "/v1/carrier/webhooks"),
-          ("POST", "/v1/public/shipment-queries"), ("GET", "/gonderi-sorgulama"), ("GET", "/gonderi-sorgulama/app.js"),
-          ("GET", "/gonderi-sorgulama/style.css")}
+PUBLIC = {
+    ("GET", "/livez"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+    ("POST", "/v1/carrier/webhooks"),
+    ("POST", "/v1/public/shipment-queries"),
+    ("GET", "/gonderi-sorgulama"),
+    ("GET", "/gonderi-sorgulama/app.js"),
+    ("GET", "/gonderi-sorgulama/style.css"),
+}
 
 ROLES = {
-    "officer": lambda: bearer(mint_token(JWT_SECRET, subject="officer", role=Role.INSTITUTION_OFFICER,
-                                         institution_id=uuid.uuid4())),
-    "applicant": lambda: bearer(mint_token(JWT_SECRET, subject="applicant", role=Role.APPLICANT,
-                                           application_id=uuid.uuid4())),
-    "forged_operator": lambda: bearer(mint_token("some-other-secret-0123456789abcdef", subject="x", role=Role.CA_OPERATOR)),
+    "officer": lambda: bearer(
+        mint_token(JWT_SECRET, subject="officer", role=Role.INSTITUTION_OFFICER, institution_id=uuid.uuid4())
+    ),
+    "applicant": lambda: bearer(
+        mint_token(JWT_SECRET, subject="applicant", role=Role.APPLICANT, application_id=uuid.uuid4())
+    ),
+    "forged_operator": lambda: bearer(
+        mint_token("some-other-secret-0123456789abcdef", subject="x", role=Role.CA_OPERATOR)
+    ),
 }
 
 
@@ -67,5 +78,7 @@ async def test_route_refuses_who_it_must(route, client, auth, parcel):
 
 async def test_a_bearer_token_is_no_substitute_for_the_webhook_signature(client, auth, parcel):
     body = report(parcel["tracking_number"], "DELIVERED", datetime.now(timezone.utc))
-    r = await client.post("/v1/carrier/webhooks", content=body, headers={**auth.operator(), "Content-Type": "application/json"})
+    r = await client.post(
+        "/v1/carrier/webhooks", content=body, headers={**auth.operator(), "Content-Type": "application/json"}
+    )
     assert r.status_code == 401 and r.json()["code"] == "webhook_signature_missing"

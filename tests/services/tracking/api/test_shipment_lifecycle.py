@@ -16,10 +16,12 @@ from tests.support.tracking import eventually, produced
 async def tracking_events(tracking_nc, shipment_id: str, count: int) -> list[dict]:
     """The shipment's events as other services receive them, read off the TRACKING stream."""
     js = tracking_nc.jetstream()
-    sub = await js.subscribe("tracking.>", stream="TRACKING", ordered_consumer=True,
-                             config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL))
+    sub = await js.subscribe(
+        "tracking.>", stream="TRACKING", ordered_consumer=True, config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
+    )
     found: list[dict] = []
     try:
+
         async def probe():
             try:
                 while True:
@@ -51,8 +53,9 @@ async def test_a_produced_certificate_becomes_one_registered_shipment(shipments,
     assert shipment["recipient_name"] == "Ayşe Yılmaz"
     assert shipment["mobile_masked"] == "+90 5** *** ** 67"
     assert "mobile" not in shipment and "delivery_address" not in shipment
-    r = await shipments.client.get("/v1/shipments", params={"application_id": str(event.application_id)},
-                                   headers=shipments.auth.operator())
+    r = await shipments.client.get(
+        "/v1/shipments", params={"application_id": str(event.application_id)}, headers=shipments.auth.operator()
+    )
     assert r.json()["total"] == 1
 
 
@@ -74,13 +77,19 @@ async def test_the_simulated_courier_delivers_and_every_step_is_published(shipme
     assert [t["status"] for t in detail["timeline"]] == ["created", *seen]
     # The courier's own words are kept verbatim next to what they were taken to mean.
     assert [(e["carrier_status"], e["status"], e["outcome"]) for e in detail["carrier_events"]] == [
-        ("KARGOYA_VERILDI", "handed_to_courier", "applied"), ("TRANSFER_MERKEZINDE", "in_transit", "applied"),
-        ("DAGITIMDA", "out_for_delivery", "applied"), ("TESLIM_EDILDI", "delivered", "applied")]
+        ("KARGOYA_VERILDI", "handed_to_courier", "applied"),
+        ("TRANSFER_MERKEZINDE", "in_transit", "applied"),
+        ("DAGITIMDA", "out_for_delivery", "applied"),
+        ("TESLIM_EDILDI", "delivered", "applied"),
+    ]
     assert detail["carrier_events"][0]["raw"]["tracking_number"] == number
 
     events = await tracking_events(tracking_nc, shipment["id"], 3)
-    assert [e["type"] for e in events] == ["tracking.shipment.handed_to_courier", "tracking.shipment.out_for_delivery",
-                                           "tracking.shipment.delivered"]  # in_transit: nobody acts on it
+    assert [e["type"] for e in events] == [
+        "tracking.shipment.handed_to_courier",
+        "tracking.shipment.out_for_delivery",
+        "tracking.shipment.delivered",
+    ]  # in_transit: nobody acts on it
     handed = events[0]["data"]
     assert handed["tracking_number"] == number and handed["carrier"] == "simulated"
     assert handed["application_id"] == shipment["application_id"]
@@ -95,7 +104,14 @@ async def test_a_failed_attempt_is_followed_by_another(shipments, tracking_nc):
         assert r.status_code == 200, r.text
     detail = await shipments.detail(shipment["id"])
     assert [t["status"] for t in detail["timeline"]] == [
-        "created", "handed_to_courier", "in_transit", "out_for_delivery", "delivery_failed", "out_for_delivery", "delivered"]
+        "created",
+        "handed_to_courier",
+        "in_transit",
+        "out_for_delivery",
+        "delivery_failed",
+        "out_for_delivery",
+        "delivered",
+    ]
     events = await tracking_events(tracking_nc, shipment["id"], 5)
     failed = [e for e in events if e["type"] == "tracking.shipment.delivery_failed"]
     assert failed[0]["data"]["reason"] == "adreste bulunamadı"

@@ -21,9 +21,17 @@ AFTER_MIDNIGHT = datetime(2026, 2, 21, 0, 30, tzinfo=IST)  # still the 20th in U
 
 async def stuck_events(app, shipment_id: str) -> list[dict]:
     async with app.state.runtime.uow() as uow:
-        rows = (await uow.session.execute(
-            sa.select(orm.messaging.outbox.c.envelope).where(orm.messaging.outbox.c.subject == "tracking.shipment.stuck")
-        )).scalars().all()
+        rows = (
+            (
+                await uow.session.execute(
+                    sa.select(orm.messaging.outbox.c.envelope).where(
+                        orm.messaging.outbox.c.subject == "tracking.shipment.stuck"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
     return [e for e in rows if e["data"]["shipment_id"] == shipment_id]
 
 
@@ -37,7 +45,9 @@ async def handed_over(client, shipments, when: datetime) -> dict:
 async def test_a_shipment_is_flagged_once_after_ten_working_days(client, shipments, tracking_app, clock):
     late = await handed_over(client, shipments, FRIDAY_HAND_OVER)
     delivered = await handed_over(client, shipments, FRIDAY_HAND_OVER)
-    await send_webhook(client, report(delivered["tracking_number"], "DELIVERED", datetime(2026, 2, 10, tzinfo=timezone.utc)))
+    await send_webhook(
+        client, report(delivered["tracking_number"], "DELIVERED", datetime(2026, 2, 10, tzinfo=timezone.utc))
+    )
     workers = tracking_app.state.workers
     try:
         clock.frozen = LAST_DAY_EVENING

@@ -52,32 +52,48 @@ def test_an_older_update_is_stale_even_if_it_would_be_forward():
 
 
 @pytest.mark.parametrize("final", [S.DELIVERED, S.RETURNED])
-@pytest.mark.parametrize("later", [S.HANDED_TO_COURIER, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERY_FAILED,
-                                   S.DELIVERED, S.RETURNED])
+@pytest.mark.parametrize(
+    "later", [S.HANDED_TO_COURIER, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERY_FAILED, S.DELIVERED, S.RETURNED]
+)
 def test_delivered_and_returned_are_final(final, later):
     s, outcomes = run((S.HANDED_TO_COURIER, 0), (final, 5), (later, 9))
     assert outcomes[-1] is Outcome.NOT_FORWARD
     assert s.status is final
 
 
-@pytest.mark.parametrize("current,back", [(S.IN_TRANSIT, S.HANDED_TO_COURIER), (S.OUT_FOR_DELIVERY, S.IN_TRANSIT),
-                                          (S.OUT_FOR_DELIVERY, S.HANDED_TO_COURIER), (S.DELIVERY_FAILED, S.HANDED_TO_COURIER)])
+@pytest.mark.parametrize(
+    "current,back",
+    [
+        (S.IN_TRANSIT, S.HANDED_TO_COURIER),
+        (S.OUT_FOR_DELIVERY, S.IN_TRANSIT),
+        (S.OUT_FOR_DELIVERY, S.HANDED_TO_COURIER),
+        (S.DELIVERY_FAILED, S.HANDED_TO_COURIER),
+    ],
+)
 def test_a_newer_update_that_steps_back_is_refused(current, back):
     s, outcomes = run((current, 1), (back, 2))
     assert outcomes == [Outcome.APPLIED, Outcome.NOT_FORWARD] and s.status is current
 
 
 def test_after_a_failed_attempt_the_next_attempt_is_forward():
-    s, outcomes = run((S.OUT_FOR_DELIVERY, 1), (S.DELIVERY_FAILED, 5), (S.IN_TRANSIT, 6), (S.OUT_FOR_DELIVERY, 24),
-                      (S.DELIVERED, 26))
+    s, outcomes = run(
+        (S.OUT_FOR_DELIVERY, 1), (S.DELIVERY_FAILED, 5), (S.IN_TRANSIT, 6), (S.OUT_FOR_DELIVERY, 24), (S.DELIVERED, 26)
+    )
     assert outcomes == [Outcome.APPLIED] * 5
-    assert [e.status for e in s.pull_events()][-4:] == [S.DELIVERY_FAILED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERED]
+    assert [e.status for e in s.pull_events()][-4:] == [
+        S.DELIVERY_FAILED,
+        S.IN_TRANSIT,
+        S.OUT_FOR_DELIVERY,
+        S.DELIVERED,
+    ]
 
 
 def test_a_courier_step_reported_first_implies_the_hand_over():
     s, _ = run((S.OUT_FOR_DELIVERY, 3))
-    assert s.pull_events() == [StatusChanged(S.HANDED_TO_COURIER, at(3), implied=True),
-                               StatusChanged(S.OUT_FOR_DELIVERY, at(3))]
+    assert s.pull_events() == [
+        StatusChanged(S.HANDED_TO_COURIER, at(3), implied=True),
+        StatusChanged(S.OUT_FOR_DELIVERY, at(3)),
+    ]
     assert s.handed_over_at == at(3)
 
 
