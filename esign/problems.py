@@ -12,6 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:esign:problem:"
@@ -119,46 +121,94 @@ def install_problem_handlers(app: FastAPI) -> None:
             exc.status_code, f"http_{exc.status_code}"
         )
         detail = exc.detail if isinstance(exc.detail, str) else None
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(sorted(_allowed_methods(request)))
         problem = Problem(
             exc.status_code,
             code,
             detail or code.replace("_", " ").capitalize(),
             None,
-            headers=getattr(exc, "headers", None),
+            headers=headers or None,
         )
         return problem_response(problem, request)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled_error", path=request.url.path)
-        problem = Problem(
-            500, "internal_error", "Internal error", "Something went wrong on our side; it has been logged."
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> set[str]:
+    """Every method some route answers on this path: Starlette's own 405 names only the first route
+    that matched the path, so `GET` and `POST` declared apart would say `Allow: POST`. Asked of the
+    routes themselves (does the path with this method fully match?), so included routers count."""
+    return {
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in request.app.router.routes
         )
-        return problem_response(problem, request)
+    }
+
+
+class UnhandledErrors:
+    """Innermost catch-all: an unexpected error becomes a 500 problem and one JSON log line through
+    the masking logger. Handled here, it never reaches Starlette's ServerErrorMiddleware, which
+    would re-raise it for uvicorn to print as a plain-text traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked_send)
+        except Exception:
+            log.exception("unhandled_error", path=scope.get("path"))
+            if started:
+                raise  # too late for an answer of our own; the server closes the connection
+            problem = Problem(
+                500, "internal_error", "Internal error", "Something went wrong on our side; it has been logged."
+            )
+            response = JSONResponse(
+                problem.body(instance=scope.get("path")), status_code=500, media_type=PROBLEM_MEDIA_TYPE
+            )
+            await response(scope, receive, send)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entry documenting problem+json answers for the given statuses."""
-    descriptions = {
-        400: "Bad request",
-        401: "Missing or invalid bearer token",
-        403: "Authenticated, but not allowed",
-        404: "Not found (or not visible to you)",
-        409: "Conflicts with the current state (e.g. an illegal transition)",
-        413: "Payload too large",
-        415: "Unsupported media type",
-        422: "Validation failed; `errors` lists each field and why",
-        423: "Locked",
-        429: "Too many requests",
-    }
     return {
         s: {
-            "description": descriptions.get(s, "Problem"),
+            "description": problem_descriptions.get(s, "Problem"),
             "model": ProblemDetail,
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetail"}}},
         }
         for s in statuses
     }
+
+
+problem_descriptions = {
+    400: "Bad request",
+    401: "Missing or invalid bearer token",
+    403: "Authenticated, but not allowed",
+    404: "Not found (or not visible to you)",
+    409: "Conflicts with the current state (e.g. an illegal transition)",
+    413: "Payload too large (the service's body limit, see its documentation)",
+    415: "Unsupported media type",
+    422: "Validation failed; `errors` lists each field and why (also: a body that is not UTF-8 JSON, "
+    "nested too deep, holding NUL characters or numbers outside 64 bits)",
+    423: "Locked",
+    429: "Too many requests",
+}
 
 
 class Refusal(Exception):
@@ -178,3 +228,43 @@ class Refusal(Exception):
     def problem(self, titles: dict[str, str]) -> Problem:
         fields = [FieldProblem(field=e.field, code=e.code, message=e.message) for e in self.errors]
         return Problem(self.status, self.code, titles.get(self.code, self.message), self.message, fields, **self.extra)
+
+
+_PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetail"}}}
+_FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+
+def document_problems(app: FastAPI) -> None:
+    """Makes the OpenAPI say what the service answers: every 4xx is problem+json with
+    :class:`ProblemDetail` (FastAPI documents its own 422 as ``HTTPValidationError``, which no
+    answer has), every operation with parameters or a body may answer 422 (the validation handler
+    and :mod:`esign.request_guard`), and every one with a body may answer 413."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        doc = build()
+        for path_item in doc.get("paths", {}).values():
+            for operation in path_item.values():
+                responses = operation.setdefault("responses", {})
+                if operation.get("parameters") or operation.get("requestBody"):
+                    responses.setdefault("422", {"description": problem_descriptions[422]})
+                if operation.get("requestBody"):
+                    responses.setdefault("413", {"description": problem_descriptions[413]})
+                for status, response in responses.items():
+                    if status.startswith("4"):
+                        response["content"] = dict(_PROBLEM_CONTENT)
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+        for name in _FASTAPI_VALIDATION_SCHEMAS:
+            schemas.pop(name, None)
+        schemas.setdefault(
+            "ProblemDetail", ProblemDetail.model_json_schema(ref_template="#/components/schemas/{model}")
+        )
+        defs = schemas["ProblemDetail"].pop("$defs", {})
+        for name, schema in defs.items():
+            schemas.setdefault(name, schema)
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -25,7 +25,8 @@ from esign.embedded import EmbeddedNats, EmbeddedPostgres
 from esign.messaging_tables import MessagingTables
 from esign.observability import configure_logging, health_router, install_request_middleware
 from esign.outbox import OutboxRelay
-from esign.problems import install_problem_handlers
+from esign.problems import UnhandledErrors, document_problems, install_problem_handlers
+from esign.request_guard import RequestGuard
 from esign.settings import ServiceSettings
 from esign.uow import EventMapper, UnitOfWork
 
@@ -129,6 +130,17 @@ def token_verifier_from(settings: ServiceSettings, **extra_hs256_issuers: str) -
     )
 
 
+def install_api_layers(app: FastAPI, *, service: str, max_body_bytes: int) -> None:
+    """What stands between the network and a service's routes, in every service the same way."""
+    install_problem_handlers(app)
+    document_problems(app)
+    # Outermost last: request logging sees every answer, the catch-all sees every error, the guard
+    # refuses hostile input before any route does.
+    app.add_middleware(RequestGuard, max_body_bytes=max_body_bytes)
+    app.add_middleware(UnhandledErrors)
+    install_request_middleware(app, service)
+
+
 def create_service_app(
     definition: ServiceDefinition,
     settings: ServiceSettings,
@@ -157,8 +169,7 @@ def create_service_app(
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.token_verifier = token_verifier
-    install_problem_handlers(app)
-    install_request_middleware(app, definition.name)
+    install_api_layers(app, service=definition.name, max_body_bytes=settings.max_body_bytes)
     app.include_router(health_router({"database": runtime.check_database, "nats": runtime.check_nats}))
     app.include_router(dead_letters_router)
     for router in routers:

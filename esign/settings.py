@@ -20,6 +20,9 @@ class ServiceSettings(BaseSettings):
     port: int = 8000
     log_level: str = "INFO"
     log_json: bool = True
+    max_body_bytes: int = Field(
+        1024 * 1024, description="Largest request body accepted (413 above it), counted as it is read."
+    )
 
     # Auth. Locally: HS256 with a shared secret (tokens minted by `esign token`).
     # Production: set oidc_issuer + oidc_jwks_url and the services verify the issuer's signatures.

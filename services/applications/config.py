@@ -28,6 +28,10 @@ class ApplicationsSettings(ServiceSettings):
     )
     portal_url: str = Field("http://localhost:8001/apply", description="Base of the link e-mailed to applicants.")
     roster_max_bytes: int = 5 * 1024 * 1024
+    # Every request body: room for the largest staff list and a multipart envelope around it.
+    max_body_bytes: int = Field(
+        5 * 1024 * 1024 + 64 * 1024, description="Largest request body accepted (413 above it)."
+    )
     roster_max_rows: int = 20_000
     invitation_issue_batch: int = 100
     argon2_time_cost: int = 2

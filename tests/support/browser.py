@@ -43,7 +43,9 @@ async def headless_chromium() -> AsyncIterator[Browser]:
 async def served(app: FastAPI) -> AsyncIterator[str]:
     """The running app (its lifespan is the caller's fixture's) on a free port; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", log_config=None)
+    )
     task = asyncio.create_task(server.serve())
     deadline = asyncio.get_running_loop().time() + 10
     while not server.started:
