@@ -15,6 +15,9 @@ def async_url(url: str) -> str:
 
 def make_engine(url: str, **kwargs) -> AsyncEngine:
     kwargs.setdefault("pool_pre_ping", True)
+    # A failed statement's message would otherwise carry its parameters (TC Kimlik Nos, birth
+    # dates, search text) into every log line and traceback that prints it.
+    kwargs.setdefault("hide_parameters", True)
     return create_async_engine(async_url(url), **kwargs)
 
 

@@ -4,6 +4,7 @@ subjects ``<service>.>``, file storage, and a duplicate window that covers relay
 from __future__ import annotations
 
 import nats
+import structlog
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
@@ -11,13 +12,34 @@ from nats.js.errors import BadRequestError, NotFoundError
 
 DUPLICATE_WINDOW_SECONDS = 600.0
 
+log = structlog.get_logger("esign.nats")
+
 
 def stream_name(producer: str) -> str:
     return producer.upper()
 
 
 async def connect(url: str, name: str) -> NATS:
-    return await nats.connect(url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=1)
+    # nats-py's default error callback prints a multi-line traceback for every failed reconnect;
+    # during an outage one JSON line per event says all there is to say.
+    async def error(exc: Exception) -> None:
+        log.warning("nats_error", connection=name, error=f"{type(exc).__name__}: {exc}")
+
+    async def disconnected() -> None:
+        log.warning("nats_disconnected", connection=name)
+
+    async def reconnected() -> None:
+        log.info("nats_reconnected", connection=name)
+
+    return await nats.connect(
+        url,
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        error_cb=error,
+        disconnected_cb=disconnected,
+        reconnected_cb=reconnected,
+    )
 
 
 async def ensure_stream(js: JetStreamContext, producer: str) -> None:

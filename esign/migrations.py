@@ -33,7 +33,7 @@ def current(migrations_dir: Path, url: str) -> str | None:
     """The revision the database is at (None: never migrated)."""
 
     async def read() -> str | None:
-        engine = create_async_engine(async_url(url), poolclass=sa.NullPool)
+        engine = create_async_engine(async_url(url), poolclass=sa.NullPool, hide_parameters=True)
         try:
             async with engine.connect() as connection:
                 exists = await connection.scalar(sa.text("SELECT to_regclass('alembic_version') IS NOT NULL"))
@@ -62,7 +62,7 @@ def run_env(target_metadata: sa.MetaData) -> None:
             context.run_migrations()
 
     async def main() -> None:
-        engine = create_async_engine(url, poolclass=sa.NullPool)
+        engine = create_async_engine(url, poolclass=sa.NullPool, hide_parameters=True)
         async with engine.connect() as connection:
             await connection.run_sync(run)
         await engine.dispose()

@@ -42,7 +42,9 @@ def scrub(value: Any, key: str = "") -> Any:
         return "[redacted]"
     if isinstance(value, str):
         masked = _TCKN.sub(r"\1******\2", value)
-        if "birth" in k:
+        # A traceback's text can hold whatever the failing request carried (a birth date typed
+        # into a search): dates in it are masked whatever the key.
+        if "birth" in k or k == "exception":
             masked = _ISO_DATE.sub(r"****-**-**", masked)
         return masked
     if isinstance(value, dict):
@@ -66,6 +68,16 @@ class _StderrPrinter:
     debug = info = warning = warn = error = critical = exception = fatal = log = msg
 
 
+class _StderrHandler(logging.Handler):
+    """A stdlib handler writing to whatever ``sys.stderr`` is at that moment (see _StderrPrinter)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(self.format(record), file=sys.stderr, flush=True)
+        except Exception:
+            self.handleError(record)
+
+
 def configure_logging(level: str = "INFO", json_output: bool = True) -> None:
     renderer = structlog.processors.JSONRenderer(ensure_ascii=False) if json_output else structlog.dev.ConsoleRenderer()
     structlog.configure(
@@ -81,6 +93,35 @@ def configure_logging(level: str = "INFO", json_output: bool = True) -> None:
         logger_factory=lambda *_: _StderrPrinter(),
         cache_logger_on_first_use=False,
     )
+    # Libraries log through the standard library (uvicorn's errors, nats-py's connection errors,
+    # asyncio's lost task exceptions): the same JSON lines, scrubbed the same way, one line each
+    # with the traceback as a field instead of a multi-line plain-text dump.
+    handler = _StderrHandler()
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[
+                structlog.contextvars.merge_contextvars,
+                structlog.stdlib.add_logger_name,
+                structlog.stdlib.add_log_level,
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+            ],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                _scrub_processor,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    # Libraries' warnings and errors only (as Python's last-resort handler did): their info lines
+    # (httpx's one per request, with its URL) are not ours to publish.
+    root.setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
+    # uvicorn installs plain-text handlers of its own before it loads the app: hand its loggers to ours.
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
     # uvicorn's own access log would print raw paths and query strings; ours replaces it.
     logging.getLogger("uvicorn.access").disabled = True
 
