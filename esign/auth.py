@@ -129,13 +129,13 @@ class TokenVerifier:
                 )
             else:
                 raise jwt.InvalidIssuerError("unknown issuer")
-            role = Role(claims[self._role_claim])
+            role = Role(_text_claim(claims, self._role_claim))
             principal = Principal(
-                subject=claims["sub"],
+                subject=_text_claim(claims, "sub"),
                 role=role,
-                institution_id=uuid.UUID(claims["institution_id"]) if claims.get("institution_id") else None,
-                application_id=uuid.UUID(claims["application_id"]) if claims.get("application_id") else None,
-                name=claims.get("name"),
+                institution_id=_uuid_claim(claims, "institution_id"),
+                application_id=_uuid_claim(claims, "application_id"),
+                name=_text_claim(claims, "name", required=False),
             )
         except jwt.ExpiredSignatureError as exc:
             raise unauthenticated("The token has expired; sign in again.") from exc
@@ -146,6 +146,22 @@ class TokenVerifier:
         if role is Role.APPLICANT and principal.application_id is None:
             raise unauthenticated("An applicant token must name its application.")
         return principal
+
+
+def _text_claim(claims: dict[str, Any], name: str, *, required: bool = True) -> str | None:
+    """A claim that must be text. A correctly signed token can still carry a number or a list where
+    text belongs (an identity provider's mapping gone wrong): that is an invalid token, not a 500."""
+    value = claims.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value or "\x00" in value:
+        raise ValueError(f"claim {name!r} must be non-empty text")
+    return value
+
+
+def _uuid_claim(claims: dict[str, Any], name: str) -> uuid.UUID | None:
+    text = _text_claim(claims, name, required=False)
+    return uuid.UUID(text) if text else None
 
 
 def unauthenticated(detail: str) -> Problem:
