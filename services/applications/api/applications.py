@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from esign.auth import Role
+from esign.params import Limit, Offset
 from esign.problems import problem_responses
 from services.applications.api.deps import AnyRole, Hasher, Officer, Operator, Policy, Settings, Staff, UoW
 from services.applications.api.schemas import (
@@ -65,8 +66,8 @@ async def list_applications(
     status_: Annotated[list[Status] | None, Query(alias="status", description="Repeat to match several.")] = None,
     form_not_filled: Annotated[bool, Query(description="Only people who have not completed the form yet.")] = False,
     q: Annotated[str | None, Query(max_length=100, description="Name or e-mail contains.")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> ApplicationPage:
     total, rows = await uow.applications.list_views(
         institution_id=_scope(principal, institution_id),

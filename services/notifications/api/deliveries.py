@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 
 from esign.auth import Principal, Role
+from esign.params import Instant, Limit, Offset
 from esign.problems import Problem, not_found, problem_responses
 from services.notifications.adapters.repositories import DeliveryFilter
 from services.notifications.api.deps import Operator, Staff, UoW
@@ -42,10 +43,14 @@ async def list_deliveries(
     template: Annotated[str | None, Query(max_length=60)] = None,
     application_id: uuid.UUID | None = None,
     institution_id: uuid.UUID | None = None,
-    since: Annotated[datetime | None, Query(description="Created at or after (RFC 3339).")] = None,
-    until: Annotated[datetime | None, Query(description="Created before (RFC 3339).")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    since: Annotated[
+        Instant | None, Query(description="Created at or after (RFC 3339, with a time zone); before `until`.")
+    ] = None,
+    until: Annotated[
+        Instant | None, Query(description="Created before (RFC 3339, with a time zone); after `since`.")
+    ] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> DeliveryPage:
     if since and until and since >= until:
         raise Problem(422, "validation_failed", "The request is not valid", "`since` must be before `until`.")

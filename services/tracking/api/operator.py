@@ -4,11 +4,11 @@ simulated courier's manual step for local runs."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from esign.params import Instant, Limit, Offset
 from esign.problems import problem_responses
 from services.tracking.adapters.repositories import ShipmentFilter
 from services.tracking.api.deps import Now, Operator, Policy, Simulated, UoW
@@ -26,9 +26,6 @@ from services.tracking.handlers import simulation
 from services.tracking.handlers.errors import NotFound
 
 router = APIRouter(tags=["shipments"], responses=problem_responses(401, 403))
-
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 async def _page(uow: UoW, f: ShipmentFilter, limit: int, offset: int) -> ShipmentPage:
@@ -48,7 +45,7 @@ async def list_shipments(
     status: Annotated[list[Status] | None, Query(description="Repeat to match several.")] = None,
     carrier: Annotated[str | None, Query(max_length=50)] = None,
     city: Annotated[str | None, Query(max_length=100, description="Destination city (case-insensitive).")] = None,
-    since: Annotated[datetime | None, Query(description="Created at or after (RFC 3339).")] = None,
+    since: Annotated[Instant | None, Query(description="Created at or after (RFC 3339, with a time zone).")] = None,
     stuck: Annotated[bool | None, Query(description="Only flagged (true) or unflagged (false) shipments.")] = None,
     unregistered: Annotated[
         bool | None, Query(description="Only those still waiting for a tracking number (true).")

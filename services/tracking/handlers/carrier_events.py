@@ -10,12 +10,13 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import structlog
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from esign import webhooks
+from esign.instant import representable_in_utc
 from services.tracking.adapters.uow import TrackingUnitOfWork
 from services.tracking.domain.carrier_status import normalise
 from services.tracking.domain.shipment import CarrierUpdate, Outcome, Shipment, Status
@@ -43,7 +44,9 @@ class CarrierReport(BaseModel):
     )
     tracking_number: str = Field(min_length=1, max_length=64)
     status: str = Field(min_length=1, max_length=100, description="The carrier's own status word.")
-    occurred_at: AwareDatetime = Field(description="When it happened, by the carrier's clock (orders the reports).")
+    occurred_at: Annotated[AwareDatetime, AfterValidator(representable_in_utc)] = Field(
+        description="When it happened, by the carrier's clock (orders the reports)."
+    )
     reason: str | None = Field(None, max_length=500)
     location: str | None = Field(None, max_length=200)
 
