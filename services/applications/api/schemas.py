@@ -9,9 +9,12 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic_core import PydanticCustomError
 
+from esign.params import Instant
 from services.applications.domain.application import SignedFormChannel, Status
-from services.applications.domain.contact import mask_birth_date
+from services.applications.domain.contact import FieldInvalid, mask_birth_date
+from services.applications.domain.form import SECURITY_WORD_PATTERN, validate_security_word
 from services.applications.domain.tckn import mask_tckn
 
 _strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -164,7 +167,21 @@ class SignInOut(BaseModel):
 
 class SecurityWordIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    security_word: str = Field(max_length=64)
+    # The domain's rule is the only check, so the limit and its message are the domain's; the
+    # schema states the same rule for clients (surrounding spaces are trimmed).
+    security_word: str = Field(
+        description="4 to 32 letters or digits, no spaces or punctuation.",
+        json_schema_extra={"pattern": rf"^\s*{SECURITY_WORD_PATTERN}\s*$"},
+    )
+
+    @field_validator("security_word")
+    @classmethod
+    def _domain_rule(cls, v: str) -> str:
+        try:
+            validate_security_word(v)
+        except FieldInvalid as exc:
+            raise PydanticCustomError(exc.code, exc.message) from None
+        return v
 
 
 class SignedFormIn(BaseModel):
@@ -186,16 +203,9 @@ class ReasonIn(BaseModel):
 class ProductionIn(BaseModel):
     model_config = _strict
     certificate_serial: str = Field(min_length=1, max_length=64, pattern=r"^[0-9A-Fa-f:]+$")
-    not_before: datetime
-    not_after: datetime
+    not_before: Instant = Field(description="Start of validity (RFC 3339 with a time zone); before `not_after`.")
+    not_after: Instant = Field(description="End of validity; after `not_before` (otherwise 422 `validity_order`).")
     card_type: str = Field("AKIS", min_length=2, max_length=40)
-
-    @field_validator("not_before", "not_after")
-    @classmethod
-    def _aware(cls, v: datetime) -> datetime:
-        if v.tzinfo is None:
-            raise ValueError("give a time zone (e.g. 2026-01-01T00:00:00+03:00)")
-        return v
 
 
 class BatchIn(BaseModel):

@@ -135,6 +135,10 @@ def mask_birth_date(d: date) -> str:
 _NAME_CHARACTERS = re.compile(rf"[{LATIN_LETTERS} '’.-]+")
 _LATIN_LETTER = re.compile(rf"[{LATIN_LETTERS}]")
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Refused at input rather than escaped on export: titles and units go out in e-mails, PDFs and
+# lists that the CA and institutions open in their own spreadsheets, where no escaping of ours
+# reaches; no real title or unit starts with these.
+_FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def parse_person_name(raw: str, field: str) -> str:
@@ -161,4 +165,8 @@ def parse_text(raw: str, max_len: int) -> str:
         raise FieldInvalid("text_too_long", f"Use at most {max_len} characters.")
     if _CONTROL_CHARACTER.search(text):
         raise FieldInvalid("text_invalid", "The text contains control characters.")
+    if text.startswith(_FORMULA_STARTS):
+        raise FieldInvalid(
+            "text_formula", "The text may not start with =, +, - or @ (a spreadsheet would run it as a formula)."
+        )
     return text

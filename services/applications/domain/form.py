@@ -31,7 +31,8 @@ PLACE_NAME_MAX_LEN = 60
 PRIOR_CERTIFICATE_NOTE_MAX_LEN = 500
 SECURITY_WORD_MIN_LEN = 4
 SECURITY_WORD_MAX_LEN = 32
-_SECURITY_WORD = re.compile(rf"[{LATIN_LETTERS}0-9]{{{SECURITY_WORD_MIN_LEN},{SECURITY_WORD_MAX_LEN}}}")
+SECURITY_WORD_PATTERN = rf"[{LATIN_LETTERS}0-9]{{{SECURITY_WORD_MIN_LEN},{SECURITY_WORD_MAX_LEN}}}"
+_SECURITY_WORD = re.compile(SECURITY_WORD_PATTERN)
 
 IDENTITY_FIELDS = frozenset({"tckn", "first_name", "last_name", "birth_date", "birth_place"})
 # Kept by the service itself once it has stored the security word's hash.
