@@ -4,35 +4,25 @@ auth check sees it.
 
 - a body larger than the service's limit: 413 (counted while reading, whatever Content-Length says);
 - a NUL character in the path or a query parameter: PostgreSQL cannot store it in text;
-- a JSON body that is not UTF-8, not JSON, nested deeper than :data:`MAX_JSON_DEPTH`, or holding
-  a NUL character, a lone surrogate, an integer outside 64 bits or a number that is not finite.
+- a JSON body that :func:`esign.safe_json.loads` refuses (not UTF-8, not JSON, too deep, NUL
+  characters, lone surrogates, numbers outside 64 bits or not finite).
 
 Each refusal is the same 422 problem+json the validation handler gives (``validation_failed``,
 one entry in ``errors`` per offending field), so a client handles one shape. The body is read
-once here and replayed to the app unchanged.
+once here and replayed to the app unchanged. Paths in ``raw_json_paths`` read their body
+themselves (a signed webhook checks its signature first) and apply :mod:`esign.safe_json` then.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Collection
 from urllib.parse import parse_qsl
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from esign import safe_json
 from esign.problems import PROBLEM_MEDIA_TYPE, FieldProblem, Problem
-
-# Deep enough for every body the APIs take (a staff list is 3 levels), far below the interpreter's
-# recursion limit that a 1,000-deep document reaches.
-MAX_JSON_DEPTH = 32
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-_MAX_INT_DIGITS = 20  # refuse longer digit strings before converting them at all
-_MAX_REPORTED = 20  # field errors listed per refusal
-_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")  # NUL and lone surrogates: not storable as UTF-8 text
 
 
 class _Refused(Exception):
@@ -40,99 +30,31 @@ class _Refused(Exception):
         self.problem = problem
 
 
-def _invalid(errors: list[FieldProblem], detail: str = "See `errors` for each field.") -> _Refused:
-    return _Refused(Problem(422, "validation_failed", "The request is not valid", detail, errors[:_MAX_REPORTED]))
-
-
-def _unstorable(field: str) -> FieldProblem:
-    return FieldProblem(
-        field=field, code="unstorable_character", message="Text may not contain NUL characters or lone surrogates."
+def _invalid(errors: list[FieldProblem]) -> _Refused:
+    return _Refused(
+        Problem(422, "validation_failed", "The request is not valid", "See `errors` for each field.", errors)
     )
 
 
-class _NumberOutOfRange(ValueError):
-    pass
-
-
-def _parse_int(text: str) -> int:
-    if len(text.lstrip("-")) > _MAX_INT_DIGITS or not INT64_MIN <= (value := int(text)) <= INT64_MAX:
-        raise _NumberOutOfRange("an integer outside the 64-bit range")
-    return value
-
-
-def _parse_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise _NumberOutOfRange("a number too large to be finite")
-    return value
-
-
-def _parse_constant(text: str) -> float:
-    raise _NumberOutOfRange(f"{text} is not JSON")
-
-
-def _walk(document: Any) -> Iterator[tuple[str, Any, int]]:
-    """Every (dotted path, value, depth) of a parsed document, iteratively (no recursion)."""
-    stack: list[tuple[str, Any, int]] = [("", document, 1)]
-    while stack:
-        path, value, depth = stack.pop()
-        yield path, value, depth
-        if isinstance(value, dict):
-            for key, item in value.items():
-                child = f"{path}.{key}" if path else str(key)
-                yield child, key, depth  # the key itself is text that may be stored
-                stack.append((child, item, depth + 1))
-        elif isinstance(value, list):
-            stack.extend((f"{path}.{i}" if path else str(i), item, depth + 1) for i, item in enumerate(value))
-
-
-def check_json_body(body: bytes) -> None:
-    """Raises :class:`_Refused` unless ``body`` is UTF-8 JSON that every endpoint can handle."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _invalid([FieldProblem(field="body", code="utf8_invalid", message="The body must be UTF-8.")]) from None
-    try:
-        document = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
-    except RecursionError:
-        document = None
-        too_deep = True
-    except _NumberOutOfRange as exc:
-        raise _invalid(
-            [FieldProblem(field="body", code="number_out_of_range", message=f"The body holds {exc}.")]
-        ) from None
-    except ValueError as exc:  # JSONDecodeError, and int()'s own digit limit
-        raise _invalid(
-            [FieldProblem(field="body", code="json_invalid", message=f"The body is not JSON: {exc}.")]
-        ) from None
-    else:
-        too_deep = False
-    errors: list[FieldProblem] = []
-    if not too_deep:
-        for path, value, depth in _walk(document):
-            if depth > MAX_JSON_DEPTH:
-                too_deep = True
-                break
-            if isinstance(value, str) and _UNSTORABLE.search(value):
-                errors.append(_unstorable(path or "body"))
-    if too_deep:
-        raise _invalid(
-            [FieldProblem(field="body", code="too_deep", message=f"JSON may be nested at most {MAX_JSON_DEPTH} deep.")]
-        )
-    if errors:
-        raise _invalid(errors)
-
-
-def check_path_and_query(scope: Scope) -> None:
-    errors = []
+def _check_path_and_query(scope: Scope) -> None:
+    fields = []
     if "\x00" in scope.get("path", ""):
-        errors.append(_unstorable("path"))
+        fields.append("path")
     query = scope.get("query_string", b"").decode("latin-1")
-    for name, value in parse_qsl(query, keep_blank_values=True):
-        if "\x00" in name or "\x00" in value:
-            errors.append(_unstorable(name.replace("\x00", "")))
-    if errors:
-        raise _invalid(errors)
+    fields += [
+        name.replace("\x00", "") for name, value in parse_qsl(query, keep_blank_values=True) if "\x00" in name + value
+    ]
+    if fields:
+        raise _invalid(
+            [FieldProblem(field=f, code="unstorable_character", message=safe_json.UNSTORABLE_MESSAGE) for f in fields]
+        )
+
+
+def _check_json(body: bytes) -> None:
+    try:
+        safe_json.loads(body)
+    except safe_json.UnsafeJson as exc:
+        raise _invalid([FieldProblem(field=e.field, code=e.code, message=e.message) for e in exc.errors]) from None
 
 
 def _is_json(content_type: str) -> bool:
@@ -143,9 +65,10 @@ def _is_json(content_type: str) -> bool:
 class RequestGuard:
     """Pure ASGI (no BaseHTTPMiddleware), so the body is read once and handed on as it came."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, raw_json_paths: Collection[str] = ()) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.raw_json_paths = frozenset(raw_json_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -153,13 +76,13 @@ class RequestGuard:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         try:
-            check_path_and_query(scope)
+            _check_path_and_query(scope)
             declared = headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self.max_body_bytes:
                 raise self._too_large()
-            body, more = await self._read_body(receive)
-            if body and _is_json(headers.get("content-type", "")):
-                check_json_body(body)
+            body, later = await self._read_body(receive)
+            if body and _is_json(headers.get("content-type", "")) and scope["path"] not in self.raw_json_paths:
+                _check_json(body)
         except _Refused as refused:
             problem = refused.problem
             response = JSONResponse(
@@ -170,7 +93,7 @@ class RequestGuard:
             )
             await response(scope, receive, send)
             return
-        await self.app(scope, self._replay(body, more, receive), send)
+        await self.app(scope, self._replay(body, later, receive), send)
 
     def _too_large(self) -> _Refused:
         return _Refused(

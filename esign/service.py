@@ -130,13 +130,13 @@ def token_verifier_from(settings: ServiceSettings, **extra_hs256_issuers: str) -
     )
 
 
-def install_api_layers(app: FastAPI, *, service: str, max_body_bytes: int) -> None:
+def install_api_layers(app: FastAPI, *, service: str, max_body_bytes: int, raw_json_paths: Sequence[str] = ()) -> None:
     """What stands between the network and a service's routes, in every service the same way."""
     install_problem_handlers(app)
     document_problems(app)
     # Outermost last: request logging sees every answer, the catch-all sees every error, the guard
     # refuses hostile input before any route does.
-    app.add_middleware(RequestGuard, max_body_bytes=max_body_bytes)
+    app.add_middleware(RequestGuard, max_body_bytes=max_body_bytes, raw_json_paths=raw_json_paths)
     app.add_middleware(UnhandledErrors)
     install_request_middleware(app, service)
 
@@ -150,7 +150,10 @@ def create_service_app(
     routers: Sequence[APIRouter],
     token_verifier: TokenVerifier,
     on_startup: Callable[[ServiceRuntime], Any] | None = None,
+    raw_json_paths: Sequence[str] = (),
 ) -> FastAPI:
+    """``raw_json_paths``: endpoints that read and check their JSON body themselves (see
+    :mod:`esign.request_guard`)."""
     configure_logging(settings.log_level, settings.log_json)
     runtime = ServiceRuntime(definition, settings)
 
@@ -169,7 +172,9 @@ def create_service_app(
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.token_verifier = token_verifier
-    install_api_layers(app, service=definition.name, max_body_bytes=settings.max_body_bytes)
+    install_api_layers(
+        app, service=definition.name, max_body_bytes=settings.max_body_bytes, raw_json_paths=raw_json_paths
+    )
     app.include_router(health_router({"database": runtime.check_database, "nats": runtime.check_nats}))
     app.include_router(dead_letters_router)
     for router in routers:

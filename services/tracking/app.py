@@ -161,6 +161,8 @@ def create_app(settings: TrackingSettings | None = None, *, clock: Callable[[], 
         routers=[operator.router, webhooks.router, public.router],
         token_verifier=token_verifier_from(settings),
         on_startup=on_startup,
+        # The carrier's webhook checks its signature before it reads its body (esign.safe_json).
+        raw_json_paths=[webhooks.WEBHOOK_PATH],
     )
     app.state.webhook_policy = policy
     app.state.simulated_carrier = simulated

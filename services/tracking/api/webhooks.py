@@ -10,13 +10,14 @@ from services.tracking.api.deps import Now, Policy, UoW
 from services.tracking.api.schemas import WebhookAccepted
 from services.tracking.handlers.carrier_events import CarrierReport, accept_webhook
 
-router = APIRouter(prefix="/v1/carrier", tags=["carrier"])
+router = APIRouter(tags=["carrier"])
+WEBHOOK_PATH = "/v1/carrier/webhooks"
 
 MAX_BODY_BYTES = 64 * 1024
 
 
 @router.post(
-    "/webhooks",
+    WEBHOOK_PATH,
     response_model=WebhookAccepted,
     summary="A carrier's status report (HMAC-signed; no bearer token)",
     description=(

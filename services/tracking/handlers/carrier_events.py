@@ -6,7 +6,6 @@ timeline entry and the outbox events commit together or not at all.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +14,7 @@ from typing import Annotated, Any
 import structlog
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from esign import webhooks
+from esign import safe_json, webhooks
 from esign.instant import representable_in_utc
 from services.tracking.adapters.uow import TrackingUnitOfWork
 from services.tracking.domain.carrier_status import normalise
@@ -74,14 +73,16 @@ async def accept_webhook(
             "This signed call was already received; a new report needs a new timestamp and signature."
         )
     try:
-        raw = json.loads(body)
+        # The same checks the request guard makes of every other JSON body, now that the signature
+        # says who sent it.
+        raw = safe_json.loads(body)
+    except safe_json.UnsafeJson as exc:
+        fields = sorted({e.field for e in exc.errors})
+        raise WebhookPayloadInvalid(f"The report is not readable: {', '.join(fields)}.", exc.errors) from None
+    try:
         report = CarrierReport.model_validate(raw)
-    except (ValueError, ValidationError) as exc:
-        fields = (
-            sorted({".".join(map(str, e["loc"])) for e in exc.errors(include_input=False)})
-            if isinstance(exc, ValidationError)
-            else ["body"]
-        )
+    except ValidationError as exc:
+        fields = sorted({".".join(map(str, e["loc"])) for e in exc.errors(include_input=False)})
         raise WebhookPayloadInvalid(f"The report is not readable: {', '.join(fields)}.") from None
     return await record_report(uow, policy, raw, report, now)
 
