@@ -101,3 +101,31 @@ def test_oidc_tokens_are_checked_against_the_issuers_jwks(oidc_issuer):
         verifier.verify(
             jwt.encode(claims, "guessed-secret-0123456789-0123456789", algorithm="HS256", headers={"kid": "k1"})
         )
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"institution_id": 12345},
+        {"institution_id": ["00000000-0000-0000-0000-000000000001"]},
+        {"institution_id": {"id": 1}},
+        {"sub": 42},
+        {"sub": ""},
+        {"esign_role": ["institution_officer"]},
+        {"name": ["Ayşe"]},
+    ],
+)
+def test_a_correctly_signed_token_with_a_claim_of_the_wrong_type_is_a_401(claims):
+    now = datetime.now(timezone.utc)
+    base = {
+        "iss": "esign-local",
+        "aud": "esign",
+        "sub": "x",
+        "exp": now + timedelta(minutes=5),
+        "esign_role": "institution_officer",
+        "institution_id": str(uuid.uuid4()),
+    }
+    token = jwt.encode({**base, **claims}, SECRET, algorithm="HS256")
+    with pytest.raises(Problem) as exc:
+        TokenVerifier(audience="esign", local_secret=SECRET).verify(token)
+    assert exc.value.status == 401
