@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from esign.auth import Principal, Role, require
+from esign.params import Limit
 from esign.problems import Problem, not_found, problem_responses
 
 dead_letters_router = APIRouter(prefix="/v1/ops/dead-letters", tags=["ops"], responses=problem_responses(401, 403))
@@ -37,7 +38,7 @@ Operator = Annotated[Principal, Depends(require(Role.CA_OPERATOR))]
 
 @dead_letters_router.get("", summary="List dead-lettered events", response_model=list[DeadLetterOut])
 async def list_dead_letters(
-    request: Request, _: Operator, include_replayed: bool = False, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    request: Request, _: Operator, include_replayed: bool = False, limit: Limit = 100
 ) -> list[DeadLetterOut]:
     runtime = request.app.state.runtime
     dl = runtime.definition.tables.dead_letters
