@@ -1,7 +1,8 @@
 """Bearer JWT authentication and role checks.
 
 Roles: ``ca_operator``; ``institution_officer`` bound to one institution (claim
-``institution_id``); ``applicant`` bound to one application (claim ``application_id``).
+``institution_id``); ``applicant`` bound to one application (claim ``application_id``); ``renewal_holder`` bound to
+one renewal (claim ``application_id``), minted after the holder signed in with the card.
 Locally the tokens are HS256 with a configured secret (``esign token`` mints them); in
 production the services verify an OIDC issuer's tokens against its JWKS. Applicant tokens are
 minted by the applications service itself after sign-in, with its own key.
@@ -27,6 +28,8 @@ class Role(enum.StrEnum):
     CA_OPERATOR = "ca_operator"
     INSTITUTION_OFFICER = "institution_officer"
     APPLICANT = "applicant"
+    # A holder who proved possession of their card's key: one renewal, minutes long (issue 11).
+    RENEWAL_HOLDER = "renewal_holder"
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,8 @@ def mint_token(
 ) -> str:
     if role is Role.INSTITUTION_OFFICER and institution_id is None:
         raise ValueError("an officer token needs an institution")
-    if role is Role.APPLICANT and application_id is None:
-        raise ValueError("an applicant token needs an application")
+    if role in (Role.APPLICANT, Role.RENEWAL_HOLDER) and application_id is None:
+        raise ValueError("an applicant or renewal token needs an application")
     now = datetime.now(timezone.utc)
     claims: dict[str, Any] = {
         "iss": issuer,
@@ -143,8 +146,8 @@ class TokenVerifier:
             raise unauthenticated("The token is not valid.") from exc
         if role is Role.INSTITUTION_OFFICER and principal.institution_id is None:
             raise unauthenticated("An officer token must name its institution.")
-        if role is Role.APPLICANT and principal.application_id is None:
-            raise unauthenticated("An applicant token must name its application.")
+        if role in (Role.APPLICANT, Role.RENEWAL_HOLDER) and principal.application_id is None:
+            raise unauthenticated("An applicant or renewal token must name its application.")
         return principal
 
 

@@ -182,6 +182,9 @@ class CertificateProduced(EventData):
     card_type: str
     not_before: datetime
     not_after: datetime
+    # A renewal's certificate: ``renews_serial`` is the one it replaces (whose reminders stop).
+    kind: str = "first"
+    renews_serial: str | None = None
 
 
 @event
@@ -207,6 +210,60 @@ class RenewalRecorded(EventData):
     institution_id: uuid.UUID
     holder_id: uuid.UUID
     recorded_at: datetime
+
+
+@event
+class RenewalEApproved(EventData):
+    """The holder e-approved the renewal request with the current card (PAdES-signed PDF
+    stored). The old certificate's expiry reminders stop; the holder and the institution's
+    officers are told what happens next."""
+
+    type: ClassVar[str] = "applications.renewal.e_approved"
+    application_id: uuid.UUID
+    renewed_application_id: uuid.UUID
+    holder_id: uuid.UUID
+    institution_id: uuid.UUID
+    certificate_serial: str = Field(description="The serial of the certificate being renewed (the old one).")
+    first_name: str
+    last_name: str
+    email: str
+    mobile: str
+    locale: str = "tr"
+
+
+@event
+class RenewalFiled(EventData):
+    """The officer filed the institutional renewal application: the holder gets the Renewal Form
+    e-mail. The link secret travels only in ``sealed_form_secret`` (a sealed box for the
+    notifications service, like ``invitation.issued``'s credentials): ``{"token", "link"}``."""
+
+    type: ClassVar[str] = "applications.renewal.filed"
+    application_id: uuid.UUID
+    holder_id: uuid.UUID
+    institution_id: uuid.UUID
+    first_name: str
+    last_name: str
+    email: str
+    sealed_form_secret: str
+    form_url_base: str
+    link_expires_at: datetime
+    resend: bool = False
+    locale: str = "tr"
+
+
+@event
+class RenewalFormApproved(EventData):
+    """The holder approved the Renewal Form: the renewal is in the CA's queue (``at_ca``)."""
+
+    type: ClassVar[str] = "applications.renewal.form_approved"
+    application_id: uuid.UUID
+    holder_id: uuid.UUID
+    institution_id: uuid.UUID
+    first_name: str
+    last_name: str
+    email: str
+    approved_at: datetime
+    locale: str = "tr"
 
 
 # ---------------------------------------------------------------- notifications.*

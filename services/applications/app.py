@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import structlog
@@ -21,12 +22,14 @@ from esign.service import (
 from services.applications.adapters.event_mapping import map_domain_event
 from services.applications.adapters.hashing import Argon2Hasher
 from services.applications.adapters.orm import messaging
+from services.applications.adapters.trust import RevocationSource, TrustStore
 from services.applications.adapters.uow import ApplicationsUnitOfWork
 from services.applications.api import (
     applicant,
     applications,
     batches,
     institutions,
+    renewal,
     roster,
 )
 from services.applications.api.errors import install_error_handlers
@@ -38,6 +41,7 @@ from services.applications.handlers.invitations import (
     InvitationPolicy,
     issue_pending,
 )
+from services.applications.handlers.renewal import RenewalPolicy
 
 log = structlog.get_logger("applications")
 
@@ -70,7 +74,31 @@ page that signs in with the link token and access password and drives the `/v1/a
 """
 
 
-def create_app(settings: ApplicationsSettings | None = None) -> FastAPI:
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def renewal_policy_from(settings: ApplicationsSettings, *, token_secret: str, public_key: str) -> RenewalPolicy:
+    if settings.renewal_trust_dir is None:
+        log.warning("renewal_trust_dir_unset", detail="no card certificate is trusted; renewals are refused")
+    return RenewalPolicy(
+        origin=settings.public_origin.rstrip("/"),
+        trust=TrustStore(
+            settings.renewal_trust_dir, settings.renewal_crl_dir, RevocationSource(settings.renewal_revocation)
+        ),
+        window=timedelta(days=settings.renewal_window_days),
+        challenge_ttl=timedelta(seconds=settings.renewal_challenge_seconds),
+        session_ttl=timedelta(minutes=settings.renewal_session_minutes),
+        token_secret=token_secret,
+        form_ttl=timedelta(days=settings.renewal_form_days),
+        form_url=settings.renewal_form_url,
+        notifications_public_key=public_key,
+        font_dir=settings.pdf_font_dir,
+        tsa_url=settings.renewal_tsa_url,
+    )
+
+
+def create_app(settings: ApplicationsSettings | None = None, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
     settings = settings or ApplicationsSettings()
     applicant_secret = settings.applicant_token_secret.get_secret_value() if settings.applicant_token_secret else None
     if applicant_secret is None:
@@ -116,6 +144,7 @@ def create_app(settings: ApplicationsSettings | None = None) -> FastAPI:
             applications.router,
             batches.router,
             applicant.router,
+            renewal.router,
             APPLICANT_PAGE,
         ],
         token_verifier=verifier,
@@ -124,6 +153,8 @@ def create_app(settings: ApplicationsSettings | None = None) -> FastAPI:
     app.state.hasher = hasher
     app.state.invitation_policy = policy
     app.state.applicant_token_secret = applicant_secret
+    app.state.renewal_policy = renewal_policy_from(settings, token_secret=applicant_secret, public_key=public_key)
+    app.state.clock = clock
     app.state.wake_invitation_issuer = lambda: None
     install_error_handlers(app)
     return app

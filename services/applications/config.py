@@ -37,3 +37,30 @@ class ApplicationsSettings(ServiceSettings):
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19_456  # OWASP's Argon2id baseline
     pdf_font_dir: Path | None = None
+
+    # Renewal with e-approval (docs/renewal.md).
+    public_origin: str = Field(
+        "http://localhost:8001",
+        description="scheme://host[:port] the renewal page is served from; card sign-ins are bound to it.",
+    )
+    renewal_trust_dir: Path | None = Field(
+        None,
+        description="Directory of PEM/DER CA certificates: self-signed ones are trust anchors, the rest "
+        "intermediates. Production: the CA's qualified roots and issuing CAs. Unset: no card is trusted.",
+    )
+    renewal_crl_dir: Path | None = Field(
+        None, description="Directory of CRL files (PEM or DER), kept fresh by the operator."
+    )
+    renewal_revocation: str = Field(
+        "offline",
+        pattern="^(offline|online)$",
+        description="offline: only the CRL files; online: also fetch CRLs/OCSP named in the certificates.",
+    )
+    renewal_window_days: int = Field(90, description="How long before the end of a certificate it may be renewed.")
+    renewal_challenge_seconds: int = Field(300, description="Lifetime of a card challenge and a prepared signature.")
+    renewal_session_minutes: int = Field(15, description="Lifetime of a holder session after the card sign-in.")
+    renewal_form_days: int = Field(14, description="How long a Renewal Form link stays valid.")
+    renewal_form_url: str = Field(
+        "http://localhost:8001/renew/form", description="Base of the Renewal Form link e-mailed to holders."
+    )
+    renewal_tsa_url: str | None = Field(None, description="RFC 3161 timestamp authority for PAdES B-T; unset: B-B.")

@@ -4,7 +4,7 @@ repositories translate between rows and aggregates."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import BYTEA, JSONB, UUID
 
 from esign.messaging_tables import define_messaging_tables
 
@@ -99,6 +99,14 @@ applications = sa.Table(
     sa.Column("rejection_reason", sa.Text),
     sa.Column("certificate", JSONB),
     sa.Column("shipment", JSONB),
+    sa.Column("kind", sa.Text, nullable=False, server_default="first", comment="first | renewal"),
+    sa.Column(
+        "renews_application_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("applications.id"),
+        index=True,
+        comment="a renewal: the application whose certificate it renews",
+    ),
     sa.Column("version", sa.Integer, nullable=False, server_default="0", comment="optimistic lock"),
     *_timestamps(),
     sa.Index("ix_applications_institution_status", "institution_id", "status"),
@@ -155,4 +163,48 @@ expiry_warnings = sa.Table(
     sa.Column("not_after", sa.DateTime(timezone=True), nullable=False),
     sa.Column("days_before", sa.Integer, nullable=False),
     sa.Column("warned_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+renewals = sa.Table(
+    "renewals",
+    metadata,
+    sa.Column("application_id", UUID(as_uuid=True), sa.ForeignKey("applications.id"), primary_key=True),
+    sa.Column(
+        "renewed_application_id", UUID(as_uuid=True), sa.ForeignKey("applications.id"), nullable=False, index=True
+    ),
+    sa.Column("certificate_der", BYTEA, nullable=False, comment="the card certificate the holder signed in with"),
+    sa.Column("certificate_fingerprint", sa.Text, nullable=False, comment="SHA-256 of its DER, hex"),
+    sa.Column("old_serial", sa.Text, nullable=False),
+    sa.Column("old_not_after", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("e_approved_at", sa.DateTime(timezone=True)),
+    sa.Column("signed_pdf", BYTEA, comment="the PAdES-signed renewal request"),
+    sa.Column("validation_report", JSONB),
+    sa.Column("form_token_hash", sa.Text, unique=True, comment="SHA-256 of the Renewal Form link secret"),
+    sa.Column("form_link_expires_at", sa.DateTime(timezone=True)),
+    sa.Column("form_approved_at", sa.DateTime(timezone=True)),
+    *_timestamps(),
+)
+
+renewal_challenges = sa.Table(
+    "renewal_challenges",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("nonce_hash", BYTEA, nullable=False, comment="SHA-256 of the nonce; the nonce itself is never kept"),
+    sa.Column("origin", sa.Text, nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("used_at", sa.DateTime(timezone=True)),
+)
+
+renewal_preparations = sa.Table(
+    "renewal_preparations",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("renewal_id", UUID(as_uuid=True), sa.ForeignKey("applications.id"), nullable=False, index=True),
+    sa.Column("certificate_fingerprint", sa.Text, nullable=False),
+    sa.Column("mechanism", sa.Text, nullable=False),
+    sa.Column("signed_attributes", BYTEA, nullable=False, comment="exactly the DER the card signs"),
+    sa.Column("state", JSONB, nullable=False, comment="byte range digest and reserved region"),
+    sa.Column("pdf", BYTEA, nullable=False, comment="the PDF with its signature placeholder"),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True)),
 )

@@ -14,8 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.applications.adapters import orm
 from services.applications.domain.application import (
+    RENEWAL_DONE,
+    RENEWAL_OPEN,
     Application,
     Certificate,
+    Kind,
     Shipment,
     SignedFormChannel,
     SignedFormReceipt,
@@ -29,6 +32,7 @@ from services.applications.domain.form import (
     ValidityYears,
 )
 from services.applications.domain.invitation import Invitation, InvitationState
+from services.applications.domain.renewal import Challenge, Preparation, RenewalRecord
 
 
 class ConcurrentUpdate(Exception):
@@ -205,6 +209,8 @@ class ApplicationRepository:
             rejection_reason=row.rejection_reason,
             certificate=_certificate_from(row.certificate),
             shipment=_shipment_from(row.shipment),
+            kind=Kind(row.kind),
+            renews_application_id=row.renews_application_id,
             version=row.version,
         )
 
@@ -226,6 +232,48 @@ class ApplicationRepository:
     async def add_many(self, rows: list[dict[str, Any]]) -> None:
         if rows:
             await self.session.execute(sa.insert(orm.applications), rows)
+
+    async def add(self, app: Application) -> None:
+        """Inserts a new aggregate (version 0) and its first audit entries."""
+        await self.session.execute(
+            sa.insert(orm.applications).values(
+                id=app.id,
+                institution_id=app.institution_id,
+                person_id=app.person_id,
+                status=app.status.value,
+                form=form_to_document(app.form),
+                kind=app.kind.value,
+                renews_application_id=app.renews_application_id,
+                version=0,
+            )
+        )
+        await self._insert_transitions(app)
+
+    async def produced_with_serial(self, serial_hex: str) -> list[Application]:
+        """Applications whose recorded certificate serial is this one. Serials are typed by the
+        operator (``7F:01:AA``, ``7f01aa``), so both sides are compared as bare upper-case hex
+        without leading zeros."""
+        t = orm.applications
+        recorded = sa.func.ltrim(
+            sa.func.upper(sa.func.regexp_replace(t.c.certificate["serial"].astext, r"[\s:.-]", "", "g")), "0"
+        )
+        rows = (
+            await self.session.execute(
+                sa.select(t)
+                .where(t.c.certificate.is_not(None), recorded == serial_hex.upper().lstrip("0"))
+                .with_for_update()
+            )
+        ).all()
+        return [self._from_row(r) for r in rows]
+
+    async def renewals_of(self, application_id: uuid.UUID) -> list[Application]:
+        t = orm.applications
+        rows = (
+            await self.session.execute(
+                sa.select(t).where(t.c.renews_application_id == application_id).order_by(t.c.created_at)
+            )
+        ).all()
+        return [self._from_row(r) for r in rows]
 
     async def add_transitions(self, rows: list[dict[str, Any]]) -> None:
         """Audit entries written in bulk (the roster import creates thousands at once)."""
@@ -254,6 +302,9 @@ class ApplicationRepository:
         if result.rowcount != 1:
             raise ConcurrentUpdate(app.id)
         app.version += 1
+        await self._insert_transitions(app)
+
+    async def _insert_transitions(self, app: Application) -> None:
         if app.events:
             await self.session.execute(
                 sa.insert(orm.transitions),
@@ -287,6 +338,8 @@ class ApplicationRepository:
                 a.c.rejection_reason,
                 a.c.certificate,
                 a.c.shipment,
+                a.c.kind,
+                a.c.renews_application_id,
                 a.c.created_at,
                 a.c.updated_at,
                 p.c.tckn,
@@ -319,9 +372,12 @@ class ApplicationRepository:
         search: str | None,
         limit: int,
         offset: int,
+        kind: Kind | None = None,
     ) -> tuple[int, Sequence[sa.Row]]:
         a, p = orm.applications, orm.people
         conditions = []
+        if kind is not None:
+            conditions.append(a.c.kind == kind.value)
         if institution_id is not None:
             conditions.append(a.c.institution_id == institution_id)
         if statuses:
@@ -537,3 +593,161 @@ class BatchRepository:
                 .order_by(p.c.last_name, p.c.first_name)
             )
         ).all()
+
+
+# ---------------------------------------------------------------- renewals
+
+
+class RenewalRepository:
+    """The renewal side of renewal applications, the sign-in challenges and the prepared
+    signatures (in PostgreSQL so any replica can finish what another prepared)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @staticmethod
+    def _record(row: sa.Row) -> RenewalRecord:
+        return RenewalRecord(
+            application_id=row.application_id,
+            renewed_application_id=row.renewed_application_id,
+            certificate_der=bytes(row.certificate_der),
+            certificate_fingerprint=row.certificate_fingerprint,
+            old_serial=row.old_serial,
+            old_not_after=row.old_not_after,
+            e_approved_at=row.e_approved_at,
+            signed_pdf=bytes(row.signed_pdf) if row.signed_pdf is not None else None,
+            validation_report=row.validation_report,
+            form_token_hash=row.form_token_hash,
+            form_link_expires_at=row.form_link_expires_at,
+            form_approved_at=row.form_approved_at,
+        )
+
+    async def add(self, record: RenewalRecord) -> None:
+        await self.session.execute(sa.insert(orm.renewals).values(**dataclasses.asdict(record)))
+
+    async def get(self, application_id: uuid.UUID, *, for_update: bool = False) -> RenewalRecord | None:
+        t = orm.renewals
+        query = sa.select(t).where(t.c.application_id == application_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).first()
+        return self._record(row) if row else None
+
+    async def by_form_token_hash(self, token_hash: str) -> RenewalRecord | None:
+        t = orm.renewals
+        row = (
+            await self.session.execute(sa.select(t).where(t.c.form_token_hash == token_hash).with_for_update())
+        ).first()
+        return self._record(row) if row else None
+
+    async def save(self, record: RenewalRecord) -> None:
+        values = dataclasses.asdict(record)
+        del values["application_id"]
+        t = orm.renewals
+        await self.session.execute(
+            sa.update(t).where(t.c.application_id == record.application_id).values(**values, updated_at=sa.func.now())
+        )
+
+    async def open_or_done_for(self, renewed_application_id: uuid.UUID) -> tuple[uuid.UUID | None, bool]:
+        """(the open renewal of this certificate if any, whether it has been renewed already)."""
+        a = orm.applications
+        rows = (
+            await self.session.execute(
+                sa.select(a.c.id, a.c.status).where(a.c.renews_application_id == renewed_application_id)
+            )
+        ).all()
+        open_id = next((r.id for r in rows if r.status in {s.value for s in RENEWAL_OPEN}), None)
+        done = any(r.status in {s.value for s in RENEWAL_DONE} for r in rows)
+        return open_id, done
+
+    # -- challenges
+
+    async def add_challenge(self, challenge: Challenge) -> None:
+        await self.session.execute(sa.insert(orm.renewal_challenges).values(**dataclasses.asdict(challenge)))
+
+    async def challenge(self, challenge_id: uuid.UUID) -> Challenge | None:
+        t = orm.renewal_challenges
+        row = (await self.session.execute(sa.select(t).where(t.c.id == challenge_id).with_for_update())).first()
+        if row is None:
+            return None
+        return Challenge(row.id, bytes(row.nonce_hash), row.origin, row.expires_at, row.used_at)
+
+    async def save_challenge(self, challenge: Challenge) -> None:
+        t = orm.renewal_challenges
+        await self.session.execute(sa.update(t).where(t.c.id == challenge.id).values(used_at=challenge.used_at))
+
+    async def purge_expired(self, before: datetime) -> None:
+        """Old challenges and preparations are useless: delete them as new ones are made."""
+        for t in (orm.renewal_challenges, orm.renewal_preparations):
+            await self.session.execute(sa.delete(t).where(t.c.expires_at < before))
+
+    # -- prepared signatures
+
+    async def add_preparation(self, prep: Preparation) -> None:
+        await self.session.execute(sa.insert(orm.renewal_preparations).values(**dataclasses.asdict(prep)))
+
+    async def preparation(self, preparation_id: uuid.UUID) -> Preparation | None:
+        t = orm.renewal_preparations
+        row = (await self.session.execute(sa.select(t).where(t.c.id == preparation_id).with_for_update())).first()
+        if row is None:
+            return None
+        return Preparation(
+            id=row.id,
+            renewal_id=row.renewal_id,
+            certificate_fingerprint=row.certificate_fingerprint,
+            mechanism=row.mechanism,
+            signed_attributes=bytes(row.signed_attributes),
+            state=row.state,
+            pdf=bytes(row.pdf),
+            expires_at=row.expires_at,
+            used_at=row.used_at,
+        )
+
+    async def save_preparation(self, prep: Preparation) -> None:
+        t = orm.renewal_preparations
+        await self.session.execute(sa.update(t).where(t.c.id == prep.id).values(used_at=prep.used_at))
+
+    # -- read side
+
+    async def views(
+        self, *, institution_id: uuid.UUID | None, statuses: Sequence[str] | None, limit: int, offset: int
+    ) -> tuple[int, Sequence[sa.Row]]:
+        a, p, r = orm.applications, orm.people, orm.renewals
+        conditions = [a.c.kind == Kind.RENEWAL.value]
+        if institution_id is not None:
+            conditions.append(a.c.institution_id == institution_id)
+        if statuses:
+            conditions.append(a.c.status.in_(list(statuses)))
+        joined = a.join(p, p.c.id == a.c.person_id).join(r, r.c.application_id == a.c.id)
+        total = (
+            await self.session.execute(sa.select(sa.func.count()).select_from(joined).where(*conditions))
+        ).scalar_one()
+        rows = (
+            await self.session.execute(
+                sa.select(
+                    a.c.id,
+                    a.c.institution_id,
+                    a.c.status,
+                    a.c.form,
+                    a.c.batch_id,
+                    a.c.renews_application_id,
+                    a.c.created_at,
+                    a.c.updated_at,
+                    p.c.tckn,
+                    p.c.first_name,
+                    p.c.last_name,
+                    p.c.email,
+                    r.c.old_serial,
+                    r.c.old_not_after,
+                    r.c.e_approved_at,
+                    r.c.form_link_expires_at,
+                    r.c.form_approved_at,
+                )
+                .select_from(joined)
+                .where(*conditions)
+                .order_by(p.c.last_name, p.c.first_name, a.c.id)
+                .limit(limit)
+                .offset(offset)
+            )
+        ).all()
+        return total, rows

@@ -9,6 +9,7 @@ from services.applications.adapters.repositories import (
     InstitutionRepository,
     InvitationRepository,
     PeopleRepository,
+    RenewalRepository,
 )
 
 
@@ -18,6 +19,7 @@ class ApplicationsUnitOfWork(UnitOfWork):
     applications: ApplicationRepository
     invitations: InvitationRepository
     batches: BatchRepository
+    renewals: RenewalRepository
 
     async def __aenter__(self) -> ApplicationsUnitOfWork:
         await super().__aenter__()
@@ -26,4 +28,5 @@ class ApplicationsUnitOfWork(UnitOfWork):
         self.applications = ApplicationRepository(self.session)
         self.invitations = InvitationRepository(self.session)
         self.batches = BatchRepository(self.session)
+        self.renewals = RenewalRepository(self.session)
         return self

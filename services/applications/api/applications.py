@@ -201,7 +201,7 @@ async def record_production(
 ) -> ApplicationOut:
     await review.record_production(
         review.RecordProduction(
-            application_id, body.certificate_serial, body.not_before, body.not_after, body.card_type
+            application_id, body.certificate_serial, body.not_before, body.not_after, body.card_type, body.public_key
         ),
         uow,
         principal,

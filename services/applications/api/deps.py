@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,6 +14,7 @@ from services.applications.adapters.uow import ApplicationsUnitOfWork
 from services.applications.config import ApplicationsSettings
 from services.applications.domain.invitation import PasswordHasher
 from services.applications.handlers.invitations import InvitationPolicy
+from services.applications.handlers.renewal import RenewalPolicy
 
 UoW = Annotated[ApplicationsUnitOfWork, unit_of_work]
 
@@ -34,6 +37,18 @@ def invitation_policy(request: Request) -> InvitationPolicy:
     return request.app.state.invitation_policy
 
 
+def renewal_policy(request: Request) -> RenewalPolicy:
+    return request.app.state.renewal_policy
+
+
+def now(request: Request) -> datetime:
+    """The request's moment from the app's one clock (tests inject theirs)."""
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
+
+
 Settings = Annotated[ApplicationsSettings, Depends(settings)]
+RenewalPolicyDep = Annotated[RenewalPolicy, Depends(renewal_policy)]
+Now = Annotated[datetime, Depends(now)]
 Hasher = Annotated[PasswordHasher, Depends(hasher)]
 Policy = Annotated[InvitationPolicy, Depends(invitation_policy)]

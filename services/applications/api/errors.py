@@ -10,6 +10,7 @@ from services.applications.adapters.repositories import ConcurrentUpdate
 from services.applications.adapters.roster_files import RosterFileError
 from services.applications.domain.application import DomainError, FormIncomplete, FormInvalid, IllegalTransition
 from services.applications.domain.invitation import SignInRefused
+from services.applications.domain.renewal import RenewalRefused
 from services.applications.handlers.errors import HandlerError
 
 _TITLES = {
@@ -20,6 +21,25 @@ _TITLES = {
     "invalid_credentials": "Sign-in refused",
     "invitation_locked": "Invitation locked",
     "invitation_expired": "Invitation expired",
+    "renewal_not_editable": "The renewal request can no longer change",
+    "origin_mismatch": "Wrong origin",
+    "challenge_invalid": "Challenge unknown, used or expired",
+    "signature_invalid": "Signature not valid",
+    "certificate_untrusted": "Certificate not trusted",
+    "certificate_expired": "Certificate expired: a first application is needed",
+    "certificate_not_yet_valid": "Certificate not valid yet",
+    "certificate_revoked": "Certificate revoked",
+    "certificate_key_usage": "Certificate not for qualified signatures",
+    "certificate_unknown": "Certificate not issued through the platform",
+    "certificate_subject_mismatch": "Certificate names someone else",
+    "certificate_mismatch": "Not the certificate you signed in with",
+    "renewal_window_not_open": "Too early to renew",
+    "certificate_already_renewed": "Already renewed",
+    "preparation_invalid": "Prepared signature unknown, used or expired",
+    "renewal_form_link_invalid": "Renewal Form link not valid",
+    "renewal_form_link_expired": "Renewal Form link expired",
+    "serial_reused": "Serial number of the old certificate",
+    "public_key_reused": "Key of the old certificate",
 }
 
 
@@ -46,6 +66,15 @@ def to_problem(exc: Exception) -> Problem:
         return Problem(exc.status, exc.code, _TITLES[exc.code], str(exc), headers=headers, **exc.extra)
     if isinstance(exc, HandlerError):
         return exc.problem(_TITLES)
+    if isinstance(exc, RenewalRefused):
+        return Problem(
+            exc.status,
+            exc.code,
+            _TITLES.get(exc.code, "Renewal refused"),
+            exc.message,
+            _fields(exc.errors) or None,
+            **exc.extra,
+        )
     if isinstance(exc, RosterFileError):
         status = {"too_many_rows": 413, "unknown_format": 415}.get(exc.code, 400)
         extra = {"missing_columns": list(exc.missing)} if getattr(exc, "missing", None) else {}
@@ -61,5 +90,5 @@ def install_error_handlers(app: FastAPI) -> None:
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         return problem_response(to_problem(exc), request)
 
-    for exc_type in (DomainError, SignInRefused, HandlerError, RosterFileError, ConcurrentUpdate):
+    for exc_type in (DomainError, SignInRefused, HandlerError, RosterFileError, ConcurrentUpdate, RenewalRefused):
         app.add_exception_handler(exc_type, handle)

@@ -4,6 +4,8 @@ place they appear in full, because the CA matches it against the population regi
 
 from __future__ import annotations
 
+import base64
+import binascii
 import uuid
 from datetime import date, datetime
 from typing import Any
@@ -12,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from esign.params import Instant
+from services.applications.adapters.trust import Mechanism
 from services.applications.domain.application import SignedFormChannel, Status
 from services.applications.domain.contact import FieldInvalid, mask_birth_date
 from services.applications.domain.form import SECURITY_WORD_PATTERN, validate_security_word
@@ -86,6 +89,8 @@ class ApplicationOut(BaseModel):
     rejection_reason: str | None
     certificate: dict[str, Any] | None
     shipment: dict[str, Any] | None
+    kind: str = Field("first", description="`first` or `renewal` (a renewal's e-approval: /e-approval).")
+    renews_application_id: uuid.UUID | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -117,6 +122,8 @@ class ApplicationOut(BaseModel):
             rejection_reason=row.rejection_reason,
             certificate=row.certificate,
             shipment=row.shipment,
+            kind=row.kind,
+            renews_application_id=row.renews_application_id,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
@@ -203,9 +210,19 @@ class ReasonIn(BaseModel):
 class ProductionIn(BaseModel):
     model_config = _strict
     certificate_serial: str = Field(min_length=1, max_length=64, pattern=r"^[0-9A-Fa-f:]+$")
-    not_before: Instant = Field(description="Start of validity (RFC 3339 with a time zone); before `not_after`.")
+    not_before: Instant | None = Field(
+        None,
+        description="Start of validity (RFC 3339 with a time zone); before `not_after`. Required for a first "
+        "application; a renewal defaults to the old certificate's end.",
+    )
     not_after: Instant = Field(description="End of validity; after `not_before` (otherwise 422 `validity_order`).")
     card_type: str = Field("AKIS", min_length=2, max_length=40)
+    public_key: str | None = Field(
+        None,
+        max_length=4000,
+        description="The new certificate's public key (PEM or base64 DER SubjectPublicKeyInfo). A renewal "
+        "is refused (`public_key_reused`) if it is the old certificate's key.",
+    )
 
 
 class BatchIn(BaseModel):
@@ -235,3 +252,181 @@ class ManifestEntry(BaseModel):
 class BatchManifest(BaseModel):
     batch: BatchOut
     entries: list[ManifestEntry]
+
+
+# ---------------------------------------------------------------- renewal (docs/renewal.md)
+
+
+def _b64(value: str, field: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"{field} must be base64") from None
+
+
+class ChallengeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChallengeOut(BaseModel):
+    challenge_id: uuid.UUID
+    to_sign: str = Field(description="Base64 of SHA-256(origin) || SHA-256(nonce): the agent's `sign.data`, verbatim.")
+    mechanisms: list[str]
+    expires_at: datetime
+
+
+class CardSignInIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    challenge_id: uuid.UUID
+    certificate: str = Field(max_length=20_000, description="Base64 DER, from the agent's `get_certificates`.")
+    signature: str = Field(max_length=2_000, description="Base64, from the agent's `sign`.")
+    mechanism: Mechanism = Field(examples=["RSA_PKCS1_SHA256"])
+
+    @field_validator("certificate", "signature")
+    @classmethod
+    def _base64(cls, v: str, info) -> str:
+        _b64(v, info.field_name)
+        return v
+
+
+class HolderSessionOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    renewal_id: uuid.UUID
+
+
+class AddressOut(BaseModel):
+    line1: str
+    line2: str | None = None
+    district: str
+    city: str
+    postal_code: str
+
+
+class OldCertificateOut(BaseModel):
+    serial: str
+    not_after: datetime
+
+
+class RenewalOut(BaseModel):
+    id: uuid.UUID
+    status: Status
+    kind: str = "renewal"
+    first_name: str
+    last_name: str
+    tckn_masked: str
+    title: str | None
+    institutional_email: str | None
+    unit: str | None
+    delivery_address: AddressOut | None
+    mobile: str | None
+    validity_years: int | None
+    old_certificate: OldCertificateOut
+    new_not_before: datetime = Field(description="The old certificate's end: when the new one becomes usable.")
+    e_approved_at: datetime | None
+
+
+class RenewalPatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: Any = None
+    unit: Any = None
+    delivery_address: Any = None
+    mobile: Any = None
+    validity_years: Any = None
+
+
+class PreparationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    certificate: str = Field(max_length=20_000, description="Base64 DER: the certificate you signed in with.")
+    mechanism: Mechanism = Field(examples=["RSA_PKCS1_SHA256"])
+
+    @field_validator("certificate")
+    @classmethod
+    def _base64(cls, v: str) -> str:
+        _b64(v, "certificate")
+        return v
+
+
+class PreparationOut(BaseModel):
+    preparation_id: uuid.UUID
+    to_sign: str = Field(description="Base64 DER of the CMS signed attributes (SET OF): the agent's `sign.data`.")
+    expires_at: datetime
+
+
+class ApprovalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    preparation_id: uuid.UUID
+    signature: str = Field(max_length=2_000, description="Base64, from the agent's `sign`.")
+
+    @field_validator("signature")
+    @classmethod
+    def _base64(cls, v: str) -> str:
+        _b64(v, "signature")
+        return v
+
+
+class RenewalFormTokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(min_length=10, max_length=200, description="From the e-mail link's `#token=` fragment.")
+
+
+class RenewalFormOut(BaseModel):
+    renewal_id: uuid.UUID
+    status: Status
+    first_name: str
+    last_name: str
+    tckn_masked: str
+    title: str | None
+    unit: str | None
+    institutional_email: str | None
+    validity_years: int | None
+    institution_name: str
+
+
+class RenewalFormApprovedOut(BaseModel):
+    status: Status
+
+
+class RenewalListItem(BaseModel):
+    id: uuid.UUID
+    institution_id: uuid.UUID
+    status: Status
+    first_name: str
+    last_name: str
+    tckn_masked: str
+    email: str
+    batch_id: uuid.UUID | None
+    renews_application_id: uuid.UUID | None
+    old_certificate: OldCertificateOut
+    e_approved_at: datetime | None
+    form_link_expires_at: datetime | None
+    form_approved_at: datetime | None
+
+
+class RenewalPage(BaseModel):
+    items: list[RenewalListItem]
+    total: int
+
+
+class RenewalBatchIn(BaseModel):
+    model_config = _strict
+    renewal_ids: list[uuid.UUID] = Field(min_length=1, max_length=1000)
+    note: str | None = Field(None, max_length=500)
+
+
+class ResendOut(BaseModel):
+    link_expires_at: datetime
+
+
+class EApprovalReport(BaseModel):
+    signer_subject: str
+    signer_serial: str
+    chain: list[str]
+    signed_at: datetime
+    intact: bool
+    trusted: bool
+    covers_whole_file: bool
+    key_usage_ok: bool
+    pades_subfilter: str
+    document_sha256: str

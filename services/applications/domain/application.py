@@ -34,6 +34,17 @@ class Status(enum.StrEnum):
     DELIVERED = "delivered"
     RETURNED = "returned"
     WITHDRAWN = "withdrawn"
+    # A renewal's own steps (contract "States of a renewal").
+    DRAFT = "draft"  # signed in with the card, not e-approved yet
+    E_APPROVED = "e_approved"  # the holder signed the renewal request (PAdES)
+    FILED = "filed"  # the officer filed the institutional renewal application
+    AT_CA = "at_ca"  # the holder approved the Renewal Form: in the CA's queue
+    EXPIRED = "expired"  # left in draft, or its Renewal Form link ran out
+
+
+class Kind(enum.StrEnum):
+    FIRST = "first"
+    RENEWAL = "renewal"
 
 
 S = Status
@@ -54,6 +65,20 @@ ALLOWED: Mapping[Status, frozenset[Status]] = {
     S.DELIVERED: frozenset(),
     S.WITHDRAWN: frozenset(),
 }
+RENEWAL_ALLOWED: Mapping[Status, frozenset[Status]] = {
+    **ALLOWED,
+    S.DRAFT: frozenset({S.E_APPROVED, S.WITHDRAWN, S.EXPIRED}),
+    S.E_APPROVED: frozenset({S.FILED, S.WITHDRAWN}),
+    S.FILED: frozenset({S.AT_CA, S.WITHDRAWN, S.EXPIRED}),
+    S.AT_CA: frozenset({S.REJECTED, S.PRODUCED}),
+    # A rejected renewal does not go back to a paper form: the holder starts a new renewal.
+    S.REJECTED: frozenset({S.WITHDRAWN}),
+    S.EXPIRED: frozenset(),
+}
+# A renewal in one of these blocks a second renewal of the same certificate.
+RENEWAL_OPEN = frozenset({S.DRAFT, S.E_APPROVED, S.FILED, S.AT_CA})
+# ...and in one of these, the certificate has been renewed.
+RENEWAL_DONE = frozenset({S.PRODUCED, S.SHIPPED, S.DELIVERY_FAILED, S.DELIVERED, S.RETURNED})
 EDITABLE = frozenset({S.INVITED, S.FORM_IN_PROGRESS, S.FORM_COMPLETED, S.REJECTED})
 
 
@@ -74,6 +99,10 @@ class IllegalTransition(DomainError):
         super().__init__(f"An application that is {current.value} cannot become {target.value}.")
         self.current = current
         self.target = target
+
+
+class RenewalNotEditable(DomainError):
+    code = "renewal_not_editable"
 
 
 class FormIncomplete(DomainError):
@@ -148,13 +177,19 @@ class Application:
     rejection_reason: str | None = None
     certificate: Certificate | None = None
     shipment: Shipment | None = None
+    kind: Kind = Kind.FIRST
+    renews_application_id: uuid.UUID | None = None
     version: int = 0
     events: list[Transition] = field(default_factory=list, repr=False)
 
     # ------------------------------------------------------------------ internals
 
+    @property
+    def _allowed(self) -> Mapping[Status, frozenset[Status]]:
+        return RENEWAL_ALLOWED if self.kind is Kind.RENEWAL else ALLOWED
+
     def _move(self, target: Status, actor: Actor, at: datetime, reason: str | None = None) -> None:
-        if target not in ALLOWED[self.status]:
+        if target not in self._allowed[self.status]:
             raise IllegalTransition(self.status, target)
         self.events.append(Transition(self.id, self.institution_id, self.status, target, actor, at, reason))
         self.status = target
@@ -164,12 +199,12 @@ class Application:
         return events
 
     def can_move_to(self, target: Status) -> bool:
-        return target in ALLOWED[self.status]
+        return target in self._allowed[self.status]
 
     # ------------------------------------------------------------------ applicant
 
     def _ensure_editable(self) -> None:
-        if self.status not in EDITABLE:
+        if self.kind is Kind.RENEWAL or self.status not in EDITABLE:
             raise IllegalTransition(self.status, Status.FORM_IN_PROGRESS)
 
     def save_draft(self, patch: Mapping[str, object], actor: Actor, at: datetime) -> None:
@@ -209,6 +244,40 @@ class Application:
 
     def withdraw(self, reason: str, actor: Actor, at: datetime) -> None:
         self._move(Status.WITHDRAWN, actor, at, reason)
+
+    # ------------------------------------------------------------------ renewal
+
+    @classmethod
+    def start_renewal(
+        cls, *, renewed: Application, form: FormDraft, actor: Actor, at: datetime, application_id: uuid.UUID
+    ) -> Application:
+        """A renewal of ``renewed``'s certificate, its request pre-filled from the old form."""
+        app = cls(
+            id=application_id,
+            institution_id=renewed.institution_id,
+            person_id=renewed.person_id,
+            status=Status.DRAFT,
+            form=form,
+            kind=Kind.RENEWAL,
+            renews_application_id=renewed.id,
+        )
+        app.events.append(Transition(app.id, app.institution_id, Status.DRAFT, Status.DRAFT, actor, at, "renewal"))
+        return app
+
+    def edit_renewal_request(self, form: FormDraft) -> None:
+        if self.kind is not Kind.RENEWAL or self.status is not Status.DRAFT:
+            raise RenewalNotEditable("The renewal request can be corrected only before the e-approval.")
+        self.form = form
+
+    def e_approve(self, actor: Actor, at: datetime) -> None:
+        self._move(Status.E_APPROVED, actor, at, "e-approval (PAdES)")
+
+    def file_renewal(self, batch_id: uuid.UUID, actor: Actor, at: datetime) -> None:
+        self._move(Status.FILED, actor, at, f"batch {batch_id}")
+        self.batch_id = batch_id
+
+    def approve_renewal_form(self, actor: Actor, at: datetime) -> None:
+        self._move(Status.AT_CA, actor, at, "Renewal Form approved")
 
     # ------------------------------------------------------------------ CA operator
 

@@ -15,7 +15,7 @@ def ensure_institution_visible(principal: Principal, institution_id: uuid.UUID, 
 
 
 def ensure_application_visible(principal: Principal, institution_id: uuid.UUID, application_id: uuid.UUID) -> None:
-    if principal.role is Role.APPLICANT:
+    if principal.role in (Role.APPLICANT, Role.RENEWAL_HOLDER):
         if principal.application_id != application_id:
             raise NotFound("application")
         return

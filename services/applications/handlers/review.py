@@ -20,6 +20,7 @@ from services.applications.adapters.uow import ApplicationsUnitOfWork
 from services.applications.domain.application import (
     Application,
     Certificate,
+    Kind,
     SignedFormChannel,
     SignedFormReceipt,
     Status,
@@ -28,6 +29,7 @@ from services.applications.domain.form import FieldError
 from services.applications.handlers.access import ensure_institution_visible
 from services.applications.handlers.applicant import actor_of, load_visible
 from services.applications.handlers.errors import Conflict, Invalid, NotFound
+from services.applications.handlers.renewal import renewal_production_rules
 
 
 async def _save(uow: ApplicationsUnitOfWork, app: Application) -> None:
@@ -138,9 +140,10 @@ async def reject(
 class RecordProduction:
     application_id: uuid.UUID
     certificate_serial: str
-    not_before: datetime
+    not_before: datetime | None  # a renewal: defaults to the old certificate's end
     not_after: datetime
     card_type: str
+    public_key: str | None = None  # a renewal: must differ from the old certificate's key
 
 
 async def record_production(cmd: RecordProduction, uow: ApplicationsUnitOfWork, principal: Principal) -> Application:
@@ -148,7 +151,20 @@ async def record_production(cmd: RecordProduction, uow: ApplicationsUnitOfWork, 
     addr = app.form.delivery_address
     if addr is None:  # completeness guarantees it; a broken invariant must not ship a card nowhere
         raise Conflict("no_delivery_address", "The application has no delivery address.")
-    certificate = Certificate(cmd.certificate_serial, cmd.not_before, cmd.not_after, cmd.card_type)
+    renews_serial = None
+    if app.kind is Kind.RENEWAL:
+        not_before = await renewal_production_rules(
+            app, uow, serial=cmd.certificate_serial, not_before=cmd.not_before, public_key=cmd.public_key
+        )
+        renews_serial = (await uow.renewals.get(app.id)).old_serial
+    elif cmd.not_before is None:
+        raise Invalid(
+            "The start of validity is missing.",
+            [FieldError("not_before", "missing", "Give the start of the certificate's validity.")],
+        )
+    else:
+        not_before = cmd.not_before
+    certificate = Certificate(cmd.certificate_serial, not_before, cmd.not_after, cmd.card_type)
     app.record_production(certificate, actor_of(principal), datetime.now(timezone.utc))
     await _save(uow, app)
     v = (await uow.applications.contacts([app.id]))[app.id]
@@ -167,8 +183,10 @@ async def record_production(cmd: RecordProduction, uow: ApplicationsUnitOfWork, 
             card_reader_type=app.form.card_reader_type.value if app.form.card_reader_type else "none",
             certificate_serial=cmd.certificate_serial,
             card_type=cmd.card_type,
-            not_before=cmd.not_before,
+            not_before=not_before,
             not_after=cmd.not_after,
+            kind=app.kind.value,
+            renews_serial=renews_serial,
         )
     )
     return app

@@ -10,10 +10,12 @@ import pytest
 from nats.aio.client import Client as NATS
 
 from esign.embedded import EmbeddedNats, EmbeddedPostgres
+from esign.local_ca import LocalCA
 from services.applications.app import DEFINITION, create_app
 from services.applications.config import ApplicationsSettings
 from tests.support.applications import NOTIFICATIONS_PUBLIC, Flow, InvitationInbox
 from tests.support.auth import JWT_SECRET, Auth
+from tests.support.renewal import ORIGIN, ShiftableClock
 from tests.support.services import asgi_client, migrated_database, running
 
 
@@ -23,7 +25,19 @@ async def applications_db(postgres: EmbeddedPostgres) -> str:
 
 
 @pytest.fixture(scope="session")
-def applications_settings(applications_db: str, nats_server: EmbeddedNats) -> ApplicationsSettings:
+def test_ca(scratch_dir) -> LocalCA:
+    """The renewal tests' PKI: a root, an intermediate and a CRL (esign/local_ca.py)."""
+    return LocalCA.create(scratch_dir / "renewal-ca", label="esign test")
+
+
+@pytest.fixture(scope="session")
+def clock() -> ShiftableClock:
+    """The app's one clock; a test may move it forward (and must put it back)."""
+    return ShiftableClock()
+
+
+@pytest.fixture(scope="session")
+def applications_settings(applications_db: str, nats_server: EmbeddedNats, test_ca: LocalCA) -> ApplicationsSettings:
     return ApplicationsSettings(
         database_url=applications_db,
         nats_url=nats_server.url,
@@ -36,12 +50,15 @@ def applications_settings(applications_db: str, nats_server: EmbeddedNats) -> Ap
         argon2_time_cost=1,
         argon2_memory_kib=8192,
         consumer_ack_wait=2.0,
+        public_origin=ORIGIN,
+        renewal_trust_dir=test_ca.trust_dir,
+        renewal_crl_dir=test_ca.crl_dir,
     )
 
 
 @pytest.fixture(scope="session")
-async def applications_app(applications_settings: ApplicationsSettings):
-    async with running(create_app(applications_settings)) as app:
+async def applications_app(applications_settings: ApplicationsSettings, clock: ShiftableClock):
+    async with running(create_app(applications_settings, clock=clock)) as app:
         yield app
 
 
@@ -67,3 +84,17 @@ async def inbox(nc: NATS) -> AsyncIterator[InvitationInbox]:
 @pytest.fixture
 def flow(client, auth, inbox) -> Flow:
     return Flow(client, auth, inbox)
+
+
+@pytest.fixture(scope="module")
+async def flow_module(client, auth, nc, test_ca):
+    """A flow with its own invitation inbox for module-scoped fixtures (holders made once)."""
+    box = InvitationInbox(nc)
+    await box.start()
+
+    class _Module:
+        flow = Flow(client, auth, box)
+        ca = test_ca
+
+    yield _Module
+    await box.stop()

@@ -1,0 +1,615 @@
+"""Renewal with e-approval (issue 11, docs/renewal.md): the card sign-in, the renewal request,
+the PAdES e-approval, the officer's filing, the Renewal Form link, the operator's evidence.
+
+Each handler takes a command and the unit of work, then keyword-only the caller, the clock and
+the renewal policy. Certificate and PDF work is CPU-bound and runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import dataclasses
+import hashlib
+import secrets
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from esign import sealing
+from esign.auth import Principal, Role, mint_token
+from esign.events import RenewalEApproved, RenewalFiled, RenewalFormApproved
+from esign.local_ca import serial_from_record
+from services.applications.adapters import pades
+from services.applications.adapters.trust import Mechanism, TrustStore, verify_card_signature
+from services.applications.adapters.uow import ApplicationsUnitOfWork
+from services.applications.domain.application import RENEWAL_DONE, Actor, Application, Kind, Status
+from services.applications.domain.form import FieldError, PriorCertificateReason
+from services.applications.domain.invitation import hash_token
+from services.applications.domain.renewal import (
+    CertificateRefused,
+    Challenge,
+    ChallengeInvalid,
+    Preparation,
+    PreparationInvalid,
+    RenewalRecord,
+    RenewalRefused,
+    SignatureInvalid,
+    ensure_in_window,
+    renewal_patch,
+)
+from services.applications.domain.tckn import mask_tckn
+from services.applications.handlers.access import ensure_institution_visible
+from services.applications.handlers.applicant import actor_of, load_visible
+from services.applications.handlers.errors import Conflict, Invalid, NotFound
+
+Clock = Callable[[], datetime]
+RENEWAL_TOKEN_ISSUER = "esign-applications"  # the same key as applicant sessions
+SUPPORTED_MECHANISMS = [m.value for m in Mechanism]
+
+
+@dataclass(frozen=True)
+class RenewalPolicy:
+    origin: str
+    trust: TrustStore
+    window: timedelta
+    challenge_ttl: timedelta
+    session_ttl: timedelta
+    token_secret: str
+    form_ttl: timedelta
+    form_url: str
+    notifications_public_key: str
+    font_dir: Path | None = None
+    tsa_url: str | None = None
+
+
+def fingerprint(certificate_der: bytes) -> str:
+    return hashlib.sha256(certificate_der).hexdigest()
+
+
+def _load_certificate(der: bytes) -> x509.Certificate:
+    try:
+        return x509.load_der_x509_certificate(der)
+    except ValueError:
+        raise Invalid("The certificate is not a DER X.509 certificate.") from None
+
+
+def _subject_serial_number(cert: x509.Certificate) -> str | None:
+    values = cert.subject.get_attributes_for_oid(x509.NameOID.SERIAL_NUMBER)
+    return str(values[0].value) if values else None
+
+
+# ---------------------------------------------------------------- sign-in with the card
+
+
+@dataclass(frozen=True)
+class CreateChallenge:
+    origin: str | None
+
+
+@dataclass(frozen=True)
+class IssuedChallenge:
+    challenge_id: uuid.UUID
+    to_sign: bytes
+    expires_at: datetime
+
+
+async def create_challenge(
+    command: CreateChallenge, uow: ApplicationsUnitOfWork, *, clock: Clock, policy: RenewalPolicy
+) -> IssuedChallenge:
+    if command.origin != policy.origin:
+        # A page on another origin could relay our nonce to a victim's card (Web eID's origin rule).
+        raise RenewalRefused(
+            "This request does not come from the renewal page's origin.", code="origin_mismatch", status=403
+        )
+    now = clock()
+    await uow.renewals.purge_expired(now - policy.challenge_ttl)
+    challenge = Challenge.issue(
+        secrets.token_bytes(32), origin=policy.origin, now=now, ttl=policy.challenge_ttl
+    )  # the nonce itself is dropped here: only its hash is kept, and that is all the check needs
+    await uow.renewals.add_challenge(challenge)
+    return IssuedChallenge(challenge.id, challenge.to_sign(), challenge.expires_at)
+
+
+@dataclass(frozen=True)
+class SignInWithCard:
+    challenge_id: uuid.UUID
+    certificate_der: bytes
+    signature: bytes
+    mechanism: Mechanism
+
+
+@dataclass(frozen=True)
+class HolderSession:
+    access_token: str
+    expires_in: int
+    renewal_id: uuid.UUID
+
+
+async def _holder_of(uow: ApplicationsUnitOfWork, cert: x509.Certificate, tckn_on_card: str | None) -> Application:
+    """The produced application this certificate was issued for: its serial on record, for the
+    person whose TC Kimlik No the certificate names."""
+    candidates = [
+        app
+        for app in await uow.applications.produced_with_serial(format(cert.serial_number, "X"))
+        if app.status in RENEWAL_DONE
+    ]
+    if not candidates:
+        raise CertificateRefused("certificate_unknown", "This certificate was not issued through the platform.")
+    for app in candidates:
+        person = await uow.people.get(app.person_id)
+        if person is not None and person.tckn == tckn_on_card:
+            return app
+    raise CertificateRefused(
+        "certificate_subject_mismatch", "The certificate names another person than the one on record."
+    )
+
+
+async def sign_in_with_card(
+    command: SignInWithCard, uow: ApplicationsUnitOfWork, *, clock: Clock, policy: RenewalPolicy
+) -> HolderSession:
+    now = clock()
+    challenge = await uow.renewals.challenge(command.challenge_id)
+    if challenge is None:
+        raise ChallengeInvalid("The challenge is unknown, used or expired; start again.")
+    challenge.consume(now)
+    # Spent whatever happens next: committed now, so a refused attempt cannot be replayed.
+    await uow.renewals.save_challenge(challenge)
+    await uow.commit()
+
+    cert = _load_certificate(command.certificate_der)
+    verify_card_signature(cert, command.mechanism, challenge.to_sign(), command.signature)
+    await asyncio.to_thread(policy.trust.check, command.certificate_der, now)
+    old = await _holder_of(uow, cert, _subject_serial_number(cert))
+    ensure_in_window(cert.not_valid_after_utc, now=now, window=policy.window)
+    open_id, renewed = await uow.renewals.open_or_done_for(old.id)
+    if renewed:
+        raise RenewalRefused("This certificate has already been renewed.", code="certificate_already_renewed")
+    if open_id is not None:
+        renewal_id = open_id  # resume: one open renewal per certificate
+    else:
+        renewal_id = uuid.uuid4()
+        await _start_renewal(uow, old, cert, command.certificate_der, renewal_id=renewal_id, now=now)
+    token = mint_token(
+        policy.token_secret,
+        subject=f"renewal:{renewal_id}",
+        role=Role.RENEWAL_HOLDER,
+        application_id=renewal_id,
+        ttl=policy.session_ttl,
+        issuer=RENEWAL_TOKEN_ISSUER,
+    )
+    return HolderSession(token, int(policy.session_ttl.total_seconds()), renewal_id)
+
+
+async def _start_renewal(
+    uow: ApplicationsUnitOfWork,
+    old: Application,
+    cert: x509.Certificate,
+    certificate_der: bytes,
+    *,
+    renewal_id: uuid.UUID,
+    now: datetime,
+) -> None:
+    person = await uow.people.get(old.person_id)
+    form = dataclasses.replace(
+        old.form,
+        title=old.form.title or person.title,
+        unit=old.form.unit or person.unit,
+        institutional_email=old.form.institutional_email or person.email,
+        mobile=old.form.mobile or person.mobile,
+        prior_certificate_reason=PriorCertificateReason.RENEWAL,
+    )
+    actor = Actor(Role.RENEWAL_HOLDER.value, f"certificate:{fingerprint(certificate_der)[:16]}")
+    app = Application.start_renewal(renewed=old, form=form, actor=actor, at=now, application_id=renewal_id)
+    await uow.applications.add(app)
+    uow.track(app)
+    assert old.certificate is not None  # it was produced: _holder_of found it by its serial
+    await uow.renewals.add(
+        RenewalRecord(
+            application_id=renewal_id,
+            renewed_application_id=old.id,
+            certificate_der=certificate_der,
+            certificate_fingerprint=fingerprint(certificate_der),
+            old_serial=old.certificate.serial,
+            old_not_after=cert.not_valid_after_utc,
+        )
+    )
+
+
+# ---------------------------------------------------------------- the holder's renewal request
+
+
+@dataclass(frozen=True)
+class RenewalView:
+    application: Application
+    record: RenewalRecord
+    person: object
+    institution_name: str
+
+
+async def renewal_view(renewal_id: uuid.UUID, uow: ApplicationsUnitOfWork, *, principal: Principal) -> RenewalView:
+    app = await uow.applications.get(renewal_id)
+    if app is None or app.kind is not Kind.RENEWAL:
+        raise NotFound("renewal")
+    if principal.role is Role.RENEWAL_HOLDER:
+        if principal.application_id != renewal_id:
+            raise NotFound("renewal")
+    else:
+        ensure_institution_visible(principal, app.institution_id, "renewal")
+    record = await uow.renewals.get(renewal_id)
+    person = await uow.people.get(app.person_id)
+    institution = await uow.institutions.get(app.institution_id)
+    return RenewalView(app, record, person, institution.name)
+
+
+@dataclass(frozen=True)
+class EditRenewalRequest:
+    patch: Mapping[str, object]
+
+
+async def edit_renewal_request(
+    command: EditRenewalRequest, uow: ApplicationsUnitOfWork, *, principal: Principal, clock: Clock
+) -> None:
+    app = await load_visible(uow, principal.application_id, principal, for_update=True)
+    app.edit_renewal_request(renewal_patch(app.form, dict(command.patch)))
+    await uow.applications.save(app)
+
+
+# ---------------------------------------------------------------- e-approval (PAdES)
+
+
+@dataclass(frozen=True)
+class PrepareApproval:
+    certificate_der: bytes
+    mechanism: Mechanism
+
+
+@dataclass(frozen=True)
+class PreparedApproval:
+    preparation_id: uuid.UUID
+    to_sign: bytes
+    expires_at: datetime
+
+
+async def _draft_renewal(uow: ApplicationsUnitOfWork, principal: Principal) -> tuple[Application, RenewalRecord]:
+    app = await load_visible(uow, principal.application_id, principal, for_update=True)
+    if app.status is not Status.DRAFT:
+        raise Conflict("renewal_not_editable", f"The renewal is {app.status.value}; it was approved already.")
+    return app, await uow.renewals.get(app.id, for_update=True)
+
+
+async def prepare_approval(
+    command: PrepareApproval, uow: ApplicationsUnitOfWork, *, principal: Principal, clock: Clock, policy: RenewalPolicy
+) -> PreparedApproval:
+    now = clock()
+    app, record = await _draft_renewal(uow, principal)
+    if fingerprint(command.certificate_der) != record.certificate_fingerprint:
+        raise CertificateRefused("certificate_mismatch", "Approve with the certificate you signed in with.")
+    # Checked again: the certificate may have been revoked since the sign-in.
+    await asyncio.to_thread(policy.trust.check, command.certificate_der, now)
+    person = await uow.people.get(app.person_id)
+    institution = await uow.institutions.get(app.institution_id)
+    form = app.form
+    request = pades.RenewalRequest(
+        renewal_id=str(app.id),
+        institution_name=institution.name,
+        first_name=person.first_name,
+        last_name=person.last_name,
+        tckn_masked=mask_tckn(person.tckn),
+        title=form.title or "",
+        unit=form.unit or "",
+        institutional_email=form.institutional_email or person.email,
+        mobile=form.mobile or person.mobile,
+        delivery_address=form.delivery_address,
+        validity_years=int(form.validity_years or 3),
+        old_serial=record.old_serial,
+        old_not_after=record.old_not_after.date(),
+        new_not_before=record.old_not_after.date(),
+        # Binds the signed document to this renewal and this moment (Web eID: one nonce per operation).
+        approval_nonce=secrets.token_hex(32),
+    )
+    prepared = await asyncio.to_thread(_prepare_sync, request, command, policy)
+    preparation = Preparation(
+        id=uuid.uuid4(),
+        renewal_id=app.id,
+        certificate_fingerprint=record.certificate_fingerprint,
+        mechanism=command.mechanism.value,
+        signed_attributes=prepared.signed_attributes,
+        state={
+            "document_digest": prepared.document_digest.hex(),
+            "reserved_start": prepared.reserved_start,
+            "reserved_end": prepared.reserved_end,
+        },
+        pdf=prepared.pdf,
+        expires_at=now + policy.challenge_ttl,
+    )
+    await uow.renewals.purge_expired(now - policy.challenge_ttl)
+    await uow.renewals.add_preparation(preparation)
+    return PreparedApproval(preparation.id, prepared.signed_attributes, preparation.expires_at)
+
+
+def _prepare_sync(request: pades.RenewalRequest, command: PrepareApproval, policy: RenewalPolicy) -> pades.Prepared:
+    pdf = pades.render_renewal_request(request, policy.font_dir)
+    return pades.run(
+        pades.prepare(
+            pdf,
+            certificate_der=command.certificate_der,
+            chain=list(policy.trust.intermediates),
+            mechanism=command.mechanism,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class FinishApproval:
+    preparation_id: uuid.UUID
+    signature: bytes
+
+
+async def finish_approval(
+    command: FinishApproval, uow: ApplicationsUnitOfWork, *, principal: Principal, clock: Clock, policy: RenewalPolicy
+) -> None:
+    now = clock()
+    preparation = await uow.renewals.preparation(command.preparation_id)
+    if preparation is None:
+        raise PreparationInvalid("The prepared signature is unknown, used or expired; prepare again.")
+    preparation.consume(principal.application_id, now)
+    await uow.renewals.save_preparation(preparation)
+    await uow.commit()  # single use, even when the signature below is refused
+
+    app, record = await _draft_renewal(uow, principal)
+    try:
+        signed_pdf, report = await asyncio.to_thread(_finish_sync, preparation, record, policy, command.signature, now)
+    except SignatureInvalid as exc:
+        exc.status = 422  # the holder is signed in; the signature is what is wrong
+        raise
+    record.signed_pdf = signed_pdf
+    record.validation_report = report
+    record.e_approved_at = now
+    await uow.renewals.save(record)
+    app.e_approve(actor_of(principal), now)
+    await uow.applications.save(app)
+    uow.track(app)
+    person = await uow.people.get(app.person_id)
+    uow.emit(
+        RenewalEApproved(
+            application_id=app.id,
+            renewed_application_id=record.renewed_application_id,
+            holder_id=app.person_id,
+            institution_id=app.institution_id,
+            certificate_serial=record.old_serial,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            email=app.form.institutional_email or person.email,
+            mobile=app.form.mobile or person.mobile,
+        )
+    )
+
+
+def _finish_sync(
+    preparation: Preparation, record: RenewalRecord, policy: RenewalPolicy, signature: bytes, now: datetime
+) -> tuple[bytes, dict]:
+    prepared = pades.Prepared(
+        pdf=preparation.pdf,
+        signed_attributes=preparation.signed_attributes,
+        document_digest=bytes.fromhex(preparation.state["document_digest"]),
+        reserved_start=preparation.state["reserved_start"],
+        reserved_end=preparation.state["reserved_end"],
+    )
+
+    async def finish_and_validate() -> tuple[bytes, dict]:
+        signed = await pades.finish(
+            prepared,
+            certificate_der=record.certificate_der,
+            chain=list(policy.trust.intermediates),
+            mechanism=Mechanism(preparation.mechanism),
+            signature=signature,
+            tsa_url=policy.tsa_url,
+        )
+        return signed, await pades.validate(signed, policy.trust, at=now)
+
+    return pades.run(finish_and_validate())
+
+
+# ---------------------------------------------------------------- officer: file, re-send
+
+
+@dataclass(frozen=True)
+class FileRenewals:
+    institution_id: uuid.UUID
+    renewal_ids: Sequence[uuid.UUID]
+    note: str | None = None
+
+
+def _form_secret(record: RenewalRecord, policy: RenewalPolicy, now: datetime) -> str:
+    """A new Renewal Form link: its token hashed on the record, the plaintext only sealed."""
+    token = secrets.token_urlsafe(32)
+    record.form_token_hash = hash_token(token)
+    record.form_link_expires_at = now + policy.form_ttl
+    return sealing.seal(
+        policy.notifications_public_key,
+        {"token": token, "link": f"{policy.form_url}#token={token}"},  # fragment: never sent to a server
+    )
+
+
+async def _emit_filed(
+    uow: ApplicationsUnitOfWork, app: Application, record: RenewalRecord, sealed: str, *, policy, resend: bool
+) -> None:
+    person = await uow.people.get(app.person_id)
+    uow.emit(
+        RenewalFiled(
+            application_id=app.id,
+            holder_id=app.person_id,
+            institution_id=app.institution_id,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            email=app.form.institutional_email or person.email,
+            sealed_form_secret=sealed,
+            form_url_base=policy.form_url,
+            link_expires_at=record.form_link_expires_at,
+            resend=resend,
+        )
+    )
+
+
+async def file_renewals(
+    command: FileRenewals, uow: ApplicationsUnitOfWork, *, principal: Principal, clock: Clock, policy: RenewalPolicy
+) -> uuid.UUID:
+    ensure_institution_visible(principal, command.institution_id)
+    wanted = list(dict.fromkeys(command.renewal_ids))
+    apps = await uow.applications.get_many(wanted)
+    found = {a.id: a for a in apps if a.institution_id == command.institution_id and a.kind is Kind.RENEWAL}
+    missing = [str(i) for i in wanted if i not in found]
+    if missing:
+        raise Invalid(
+            "Some renewals are not in this institution.",
+            [_not_found_error(f"renewal_ids.{i}") for i in missing],
+        )
+    not_ready = [a for a in found.values() if a.status is not Status.E_APPROVED]
+    if not_ready:
+        raise Conflict(
+            "not_ready_to_file",
+            "Only e-approved renewals can be filed.",
+            not_ready=[{"renewal_id": str(a.id), "status": a.status.value} for a in not_ready],
+        )
+    now = clock()
+    batch_id = uuid.uuid4()
+    await uow.batches.add(batch_id, command.institution_id, principal.subject, command.note)
+    for app in found.values():
+        app.file_renewal(batch_id, actor_of(principal), now)
+        await uow.applications.save(app)
+        uow.track(app)
+        record = await uow.renewals.get(app.id, for_update=True)
+        sealed = _form_secret(record, policy, now)
+        await uow.renewals.save(record)
+        await _emit_filed(uow, app, record, sealed, policy=policy, resend=False)
+    return batch_id
+
+
+def _not_found_error(field: str) -> FieldError:
+    return FieldError(field, "not_found", "No such renewal in this institution.")
+
+
+async def resend_renewal_form(
+    renewal_id: uuid.UUID, uow: ApplicationsUnitOfWork, *, principal: Principal, clock: Clock, policy: RenewalPolicy
+) -> datetime:
+    app = await load_visible(uow, renewal_id, principal, for_update=True)
+    if app.kind is not Kind.RENEWAL:
+        raise NotFound("renewal")
+    if app.status is not Status.FILED:
+        raise Conflict("renewal_form_not_pending", f"The renewal is {app.status.value}; no Renewal Form is pending.")
+    record = await uow.renewals.get(app.id, for_update=True)
+    sealed = _form_secret(record, policy, clock())  # the previous link's hash is overwritten: it is dead
+    await uow.renewals.save(record)
+    await _emit_filed(uow, app, record, sealed, policy=policy, resend=True)
+    return record.form_link_expires_at
+
+
+# ---------------------------------------------------------------- the Renewal Form link
+
+
+@dataclass(frozen=True)
+class RenewalFormToken:
+    token: str
+
+
+async def _form_renewal(
+    command: RenewalFormToken, uow: ApplicationsUnitOfWork, now: datetime
+) -> tuple[Application, RenewalRecord]:
+    record = await uow.renewals.by_form_token_hash(hash_token(command.token))
+    if record is None:
+        record = RenewalRecord(uuid.uuid4(), uuid.uuid4(), b"", "", "", now)  # answers exactly like a wrong token
+    record.open_form_link(hash_token(command.token), now)
+    app = await uow.applications.get(record.application_id, for_update=True)
+    if app is None or app.status is not Status.FILED:
+        record.form_token_hash = None
+        record.open_form_link(hash_token(command.token), now)
+    return app, record
+
+
+async def view_renewal_form(command: RenewalFormToken, uow: ApplicationsUnitOfWork, *, clock: Clock) -> RenewalView:
+    app, record = await _form_renewal(command, uow, clock())
+    person = await uow.people.get(app.person_id)
+    institution = await uow.institutions.get(app.institution_id)
+    return RenewalView(app, record, person, institution.name)
+
+
+async def approve_renewal_form(command: RenewalFormToken, uow: ApplicationsUnitOfWork, *, clock: Clock) -> Application:
+    now = clock()
+    app, record = await _form_renewal(command, uow, now)
+    app.approve_renewal_form(Actor("renewal_holder", f"renewal-form:{app.id}"), now)
+    await uow.applications.save(app)
+    uow.track(app)
+    record.form_approved_at = now
+    record.form_token_hash = None  # single use
+    await uow.renewals.save(record)
+    person = await uow.people.get(app.person_id)
+    uow.emit(
+        RenewalFormApproved(
+            application_id=app.id,
+            holder_id=app.person_id,
+            institution_id=app.institution_id,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            email=app.form.institutional_email or person.email,
+            approved_at=now,
+        )
+    )
+    return app
+
+
+# ---------------------------------------------------------------- operator: evidence, production rules
+
+
+async def e_approval(application_id: uuid.UUID, uow: ApplicationsUnitOfWork, *, principal: Principal) -> RenewalRecord:
+    app = await load_visible(uow, application_id, principal)
+    record = await uow.renewals.get(app.id) if app.kind is Kind.RENEWAL else None
+    if record is None or record.signed_pdf is None:
+        raise NotFound("e-approval")
+    return record
+
+
+def public_key_der(raw: str) -> bytes:
+    """A SubjectPublicKeyInfo given as PEM or base64 DER, normalised to DER."""
+    text = raw.strip()
+    try:
+        key = (
+            serialization.load_pem_public_key(text.encode())
+            if text.startswith("-----")
+            else serialization.load_der_public_key(base64.b64decode(text, validate=True))
+        )
+    except ValueError:
+        raise Invalid("The public key cannot be read.", [_field("public_key", "public_key_invalid")]) from None
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _field(name: str, code: str) -> FieldError:
+    return FieldError(name, code, "See the detail.")
+
+
+async def renewal_production_rules(
+    app: Application, uow: ApplicationsUnitOfWork, *, serial: str, not_before: datetime | None, public_key: str | None
+) -> datetime:
+    """For a renewal: a new serial, a new key, and (by default) usable when the old one ends.
+    Returns the not_before to record."""
+    record = await uow.renewals.get(app.id)
+    if serial_from_record(serial) == serial_from_record(record.old_serial):
+        raise RenewalRefused(
+            "A renewal has a new serial number; this is the old certificate's.", code="serial_reused", status=422
+        )
+    if public_key is not None:
+        old_key = (
+            x509.load_der_x509_certificate(record.certificate_der)
+            .public_key()
+            .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        )
+        if public_key_der(public_key) == old_key:
+            raise RenewalRefused(
+                "A renewal has a new key pair; this is the old certificate's key.", code="public_key_reused", status=422
+            )
+    return not_before or record.old_not_after
