@@ -166,5 +166,3 @@ async def e_approved(client: httpx.AsyncClient, card: Card, headers: dict[str, s
     )
     assert r.status_code == 200, r.text
     return r.json()
-
-

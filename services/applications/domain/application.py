@@ -64,6 +64,8 @@ ALLOWED: Mapping[Status, frozenset[Status]] = {
     S.RETURNED: frozenset({S.SHIPPED}),  # sent again
     S.DELIVERED: frozenset(),
     S.WITHDRAWN: frozenset(),
+    # A renewal's own states: a first application never enters them.
+    **{s: frozenset() for s in (S.DRAFT, S.E_APPROVED, S.FILED, S.AT_CA, S.EXPIRED)},
 }
 RENEWAL_ALLOWED: Mapping[Status, frozenset[Status]] = {
     **ALLOWED,

@@ -38,6 +38,17 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("PUT", "/v1/applicant/application/security-word"): {"applicant"},
     ("POST", "/v1/applicant/application/completion"): {"applicant"},
     ("GET", "/v1/applicant/application/form.pdf"): {"applicant"},
+    # Renewal (docs/renewal.md). "holder": a card sign-in's session, for its own renewal only.
+    ("GET", "/v1/renewal"): {"holder"},
+    ("PATCH", "/v1/renewal"): {"holder"},
+    ("POST", "/v1/renewal/approval/preparations"): {"holder"},
+    ("POST", "/v1/renewal/approval"): {"holder"},
+    ("GET", "/v1/renewal/approval.pdf"): {"holder"},
+    ("GET", "/v1/renewals"): {"operator", "officer"},
+    ("POST", "/v1/institutions/{institution_id}/renewal-batches"): {"officer"},
+    ("POST", "/v1/renewals/{renewal_id}/renewal-form/resend"): {"officer"},
+    ("GET", "/v1/applications/{application_id}/e-approval.pdf"): {"operator", "officer"},
+    ("GET", "/v1/applications/{application_id}/e-approval"): {"operator", "officer"},
     ("GET", "/v1/ops/dead-letters"): {"operator"},
     ("POST", "/v1/ops/dead-letters/{dead_letter_id}/replay"): {"operator"},
 }
@@ -46,6 +57,12 @@ PUBLIC = {
     ("GET", "/readyz"),
     ("GET", "/metrics"),
     ("POST", "/v1/applicant/sessions"),
+    # Renewal: the card sign-in (possession of the key is the credential) and the Renewal Form
+    # link (its secret is the credential; tests/services/applications/renewal cover both).
+    ("POST", "/v1/renewal/challenges"),
+    ("POST", "/v1/renewal/sessions"),
+    ("POST", "/v1/renewal-forms/view"),
+    ("POST", "/v1/renewal-forms/approval"),
     # The applicant's page: static files; the link token and password reach only the sessions endpoint.
     ("GET", "/apply"),
     ("GET", "/apply/app.js"),
@@ -69,6 +86,9 @@ BODIES = {
     },
     "/v1/applicant/application/form": {"registry_number": "B-2"},
     "/v1/applicant/application/security-word": {"security_word": "Deneme12"},
+    "/v1/renewal": {"title": "Doç. Dr."},
+    "/v1/renewal/approval/preparations": {"certificate": "MA==", "mechanism": "ECDSA_SHA256"},
+    "/v1/renewal/approval": {"preparation_id": "00000000-0000-0000-0000-000000000000", "signature": "MA=="},
 }
 
 
@@ -117,6 +137,7 @@ async def call(client, method: str, path: str, world, headers):
         institution_id=world["a"],
         application_id=world["application_id"],
         batch_id=world["batch_id"],
+        renewal_id=world["application_id"],
         dead_letter_id=uuid.uuid4(),
     )
     body = BODIES.get(path)
@@ -124,6 +145,8 @@ async def call(client, method: str, path: str, world, headers):
         return await client.post(url, content=b"tckn;first_name\n", headers={**headers, "Content-Type": "text/csv"})
     if path.endswith("/batches") and method == "POST":
         body = {"application_ids": [world["application_id"]]}
+    if path.endswith("/renewal-batches"):
+        body = {"renewal_ids": [world["application_id"]]}
     return await client.request(method, url, json=body if method != "GET" else None, headers=headers)
 
 

@@ -9,12 +9,15 @@ import pytest
 
 from services.applications.domain.application import (
     ALLOWED,
+    RENEWAL_ALLOWED,
     Actor,
     Application,
     Certificate,
     FormIncomplete,
     FormInvalid,
     IllegalTransition,
+    Kind,
+    RenewalNotEditable,
     SignedFormChannel,
     SignedFormReceipt,
     Status,
@@ -56,8 +59,35 @@ def forwarded() -> Application:
 
 
 def test_every_status_has_a_rule_and_terminal_states_are_final():
-    assert set(ALLOWED) == set(Status)
+    assert set(ALLOWED) == set(Status) == set(RENEWAL_ALLOWED)
     assert ALLOWED[Status.DELIVERED] == ALLOWED[Status.WITHDRAWN] == frozenset()
+    assert RENEWAL_ALLOWED[Status.EXPIRED] == RENEWAL_ALLOWED[Status.DELIVERED] == frozenset()
+
+
+def test_a_renewal_goes_through_its_own_states_and_never_back_to_a_paper_form():
+    first = forwarded()
+    first.record_production(Certificate("01:AB", NOW, NOW + timedelta(days=3 * 365), "AKIS"), CA, NOW)
+    renewal = Application.start_renewal(
+        renewed=first, form=first.form, actor=Actor("renewal_holder", "card"), at=NOW, application_id=uuid.uuid4()
+    )
+    assert (renewal.kind, renewal.status, renewal.renews_application_id) == (Kind.RENEWAL, Status.DRAFT, first.id)
+    with pytest.raises(IllegalTransition):
+        renewal.complete_form(OFFICER, NOW)  # a first application's step
+    renewal.e_approve(Actor("renewal_holder", "card"), NOW)
+    with pytest.raises(RenewalNotEditable):
+        renewal.edit_renewal_request(renewal.form)
+    renewal.file_renewal(uuid.uuid4(), OFFICER, NOW)
+    renewal.approve_renewal_form(Actor("renewal_holder", "form"), NOW)
+    renewal.reject("eksik", CA, NOW)
+    with pytest.raises(IllegalTransition):
+        renewal.save_draft({"title": "Dr."}, OFFICER, NOW)
+    assert [t.to_status for t in renewal.pull_events()] == [
+        Status.DRAFT,
+        Status.E_APPROVED,
+        Status.FILED,
+        Status.AT_CA,
+        Status.REJECTED,
+    ]
 
 
 def test_the_happy_path_records_each_transition_with_actor_and_reason():

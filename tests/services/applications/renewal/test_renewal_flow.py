@@ -34,7 +34,9 @@ async def test_a_holder_renews_from_sign_in_to_production(client, auth, nc, hold
     holder = holders[0]
     js = nc.jetstream()
     sub = await js.subscribe(
-        "applications.renewal.>", stream="APPLICATIONS", config=ConsumerConfig(deliver_policy=DeliverPolicy.NEW),
+        "applications.renewal.>",
+        stream="APPLICATIONS",
+        config=ConsumerConfig(deliver_policy=DeliverPolicy.NEW),
         ordered_consumer=True,
     )
     headers = await holder_session(client, holder.card)
