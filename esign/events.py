@@ -227,7 +227,7 @@ class RenewalEApproved(EventData):
     first_name: str
     last_name: str
     email: str
-    mobile: str
+    mobile: str | None = None
     locale: str = "tr"
 
 
@@ -241,6 +241,7 @@ class RenewalFiled(EventData):
     application_id: uuid.UUID
     holder_id: uuid.UUID
     institution_id: uuid.UUID
+    institution_name: str
     first_name: str
     last_name: str
     email: str
@@ -259,6 +260,7 @@ class RenewalFormApproved(EventData):
     application_id: uuid.UUID
     holder_id: uuid.UUID
     institution_id: uuid.UUID
+    institution_name: str
     first_name: str
     last_name: str
     email: str

@@ -23,6 +23,7 @@ import httpx
 
 from esign import migrations, sealing
 from esign.embedded import EmbeddedNats, EmbeddedPostgres
+from esign.local_ca import LocalCA
 from esign.mailcatcher import MailCatcher
 
 
@@ -139,6 +140,8 @@ class LocalStack:
             self._nats = EmbeddedNats(self.data_dir / "nats", port=self.nats_port).start()
             nats_url = self._nats.url
         self._mail = MailCatcher(self.data_dir / "mail", self.host, self.smtp_port, announce=self.out).start()
+        # The trust anchor of local renewals: `esign renewal-card` issues card certificates from it.
+        LocalCA.open_or_create(self.local_ca_dir)
         services = [s for s in SERVICES if s.available]
         for spec in services:
             db_url = os.environ.get(f"{spec.env_prefix}DATABASE_URL")
@@ -184,11 +187,20 @@ class LocalStack:
         self.out(f"{'data':<14} {self.data_dir}")
         self.out("ready. Ctrl-C stops everything.")
 
+    @property
+    def local_ca_dir(self) -> Path:
+        return self.data_dir / "local-ca"
+
     def _service_settings(self, name: str, keys: dict[str, str]) -> dict[str, str]:
         """What each service needs beyond the common settings; each secret goes only where used."""
+        origin = f"http://{self.host}:{self.ports['applications']}"
         return service_keys(keys).get(name, {}) | {
             "applications": {
-                "PORTAL_URL": f"http://{self.host}:{self.ports['applications']}/apply",
+                "PORTAL_URL": f"{origin}/apply",
+                "PUBLIC_ORIGIN": origin,
+                "RENEWAL_FORM_URL": f"{origin}/renew/form",
+                "RENEWAL_TRUST_DIR": str(self.local_ca_dir / "trust"),
+                "RENEWAL_CRL_DIR": str(self.local_ca_dir / "crl"),
             },
             "notifications": {
                 "SMTP_HOST": self.host,

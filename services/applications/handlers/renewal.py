@@ -441,11 +441,13 @@ async def _emit_filed(
     uow: ApplicationsUnitOfWork, app: Application, record: RenewalRecord, sealed: str, *, policy, resend: bool
 ) -> None:
     person = await uow.people.get(app.person_id)
+    institution = await uow.institutions.get(app.institution_id)
     uow.emit(
         RenewalFiled(
             application_id=app.id,
             holder_id=app.person_id,
             institution_id=app.institution_id,
+            institution_name=institution.name,
             first_name=person.first_name,
             last_name=person.last_name,
             email=app.form.institutional_email or person.email,
@@ -549,11 +551,13 @@ async def approve_renewal_form(command: RenewalFormToken, uow: ApplicationsUnitO
     record.form_token_hash = None  # single use
     await uow.renewals.save(record)
     person = await uow.people.get(app.person_id)
+    institution = await uow.institutions.get(app.institution_id)
     uow.emit(
         RenewalFormApproved(
             application_id=app.id,
             holder_id=app.person_id,
             institution_id=app.institution_id,
+            institution_name=institution.name,
             first_name=person.first_name,
             last_name=person.last_name,
             email=app.form.institutional_email or person.email,

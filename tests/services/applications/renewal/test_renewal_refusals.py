@@ -10,8 +10,8 @@ from datetime import timedelta
 import httpx
 import pytest
 import sqlalchemy as sa
-from esign.db import make_engine
 
+from esign.db import make_engine
 from esign.local_ca import LocalCA
 from services.applications.app import create_app
 from tests.support.applications import make_tckn
