@@ -9,7 +9,7 @@ import json
 import os
 import sys
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from esign import migrations
@@ -49,6 +49,81 @@ def _token(args: argparse.Namespace) -> int:
     )
     print(token)
     return 0
+
+
+def _renewal_card(args: argparse.Namespace) -> int:
+    """Issues a local card (SoftHSM2 token) for a produced application, so the renewal page can be
+    tried without a real card: the certificate carries the serial the operator recorded at
+    production (read as hexadecimal: `7F:01:AA` is 0x7F01AA), the holder's name and TC Kimlik No,
+    and the recorded validity, and is issued by the local CA that `esign up` trusts."""
+    import asyncio
+
+    from esign.local_card import issue_card
+    from esign.local_stack import LocalStack
+
+    data_dir = Path(args.data_dir)
+    url = args.database_url or os.environ.get("ESIGN_APPLICATIONS_DATABASE_URL") or _local_database_url(data_dir)
+    holder = asyncio.run(_produced_holder(url, uuid.UUID(args.application)))
+    directory = Path(args.card_dir) if args.card_dir else data_dir / "cards" / args.application
+    manifest = issue_card(
+        LocalStack.ca_dir_of(data_dir),
+        directory,
+        full_name=holder["full_name"],
+        tckn=holder["tckn"],
+        serial=holder["serial"],
+        not_before=holder["not_before"],
+        not_after=holder["not_after"],
+        pin=args.pin,
+    )
+    # The TC Kimlik No is on the card's certificate, not on the screen.
+    print(f"card for {holder['full_name']}, certificate serial {holder['serial_text']}, PIN {args.pin}")
+    print(f"export SOFTHSM2_CONF={manifest['conf']}")
+    print("esign-agent run --card-type softhsm --allow-origin http://127.0.0.1:8001")
+    return 0
+
+
+def _local_database_url(data_dir: Path) -> str:
+    path = data_dir / "databases.json"
+    if not path.exists():
+        raise ValueError(f"no {path}: start `esign up` first, or give --database-url")
+    return json.loads(path.read_text())["applications"]
+
+
+async def _produced_holder(url: str, application_id: uuid.UUID) -> dict:
+    import sqlalchemy as sa
+
+    from esign.db import make_engine
+    from esign.local_ca import serial_from_record, serial_text
+
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.text(
+                        "select a.certificate, p.first_name, p.last_name, p.tckn from applications a "
+                        "join people p on p.id = a.person_id where a.id = :id"
+                    ),
+                    {"id": application_id},
+                )
+            ).first()
+    finally:
+        await engine.dispose()
+    if row is None:
+        raise ValueError(f"no application {application_id}")
+    if not row.certificate:
+        raise ValueError("the application has no certificate yet: record its production first")
+    serial = serial_from_record(row.certificate["serial"])
+    if serial is None:
+        raise ValueError("the recorded serial is not hexadecimal")
+    return {
+        "full_name": f"{row.first_name} {row.last_name}",
+        "tckn": row.tckn,
+        "serial": serial,
+        "serial_text": serial_text(serial),
+        "not_before": datetime.fromisoformat(row.certificate["not_before"]),
+        "not_after": datetime.fromisoformat(row.certificate["not_after"]),
+    }
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -181,6 +256,17 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("services", nargs="*", metavar="SERVICE", help=", ".join(s.name for s in SERVICES))
     migrate.add_argument("--all", action="store_true", help="every service")
     migrate.set_defaults(func=_migrate)
+
+    card = sub.add_parser(
+        "renewal-card",
+        help="issue a local SoftHSM2 card for a produced application (try the renewal without a real card)",
+    )
+    card.add_argument("--application", required=True, help="the produced application's id")
+    card.add_argument("--pin", default="123456", help="the card's PIN (default: %(default)s)")
+    card.add_argument("--card-dir", help="where the token goes (default: <data dir>/cards/<application>)")
+    card.add_argument("--database-url", help="the applications database (default: the one `esign up` runs)")
+    card.add_argument("--data-dir", **data_dir)
+    card.set_defaults(func=_renewal_card)
 
     keys = sub.add_parser("keys", help="make a fresh set of keys: env lines for docker compose, or files for Secrets")
     keys.add_argument("--env-dir", help="write one file per service here (Kubernetes Secrets) instead")

@@ -131,6 +131,7 @@ class LocalStack:
         self._nats: EmbeddedNats | None = None
         self._mail: MailCatcher | None = None
         self._procs: dict[str, subprocess.Popen] = {}
+        self._databases: dict[str, str] = {}
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -150,6 +151,7 @@ class LocalStack:
                     self._pg = EmbeddedPostgres(self.data_dir / "postgres", persistent=True).start()
                 db_url = self._pg.ensure_database(f"esign_{spec.name}")
             migrations.upgrade(spec.migrations_dir, db_url)
+            self._databases[spec.name] = db_url
             settings = {
                 "DATABASE_URL": db_url,
                 "NATS_URL": nats_url,
@@ -185,11 +187,19 @@ class LocalStack:
         self.out(f"{'mail catcher':<14} smtp://{self._mail.address}  (messages in {self.data_dir / 'mail'})")
         self.out(f"{'sms sink':<14} {self.data_dir / 'sms'}")
         self.out(f"{'data':<14} {self.data_dir}")
+        # Where `esign renewal-card` finds a produced application (owner-only: URLs may hold passwords).
+        databases = self.data_dir / "databases.json"
+        databases.write_text(json.dumps(self._databases))
+        databases.chmod(0o600)
         self.out("ready. Ctrl-C stops everything.")
 
     @property
     def local_ca_dir(self) -> Path:
-        return self.data_dir / "local-ca"
+        return self.ca_dir_of(self.data_dir)
+
+    @staticmethod
+    def ca_dir_of(data_dir: Path) -> Path:
+        return data_dir / "local-ca"
 
     def _service_settings(self, name: str, keys: dict[str, str]) -> dict[str, str]:
         """What each service needs beyond the common settings; each secret goes only where used."""
