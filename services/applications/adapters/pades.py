@@ -39,9 +39,12 @@ from services.applications.domain.form import DeliveryAddress
 from services.applications.domain.renewal import SignatureInvalid
 
 FIELD_NAME = "EOnay"
-# Room for the CMS in the PDF (written as hex, so twice its DER): an RSA-4096 signature, the
-# signer's chain and, with a TSA, a timestamp token fit with margin.
-BYTES_RESERVED = 24_000
+# Room for the CMS in the PDF, counted in hex digits (twice its DER). B-B: the signed attributes,
+# an RSA-4096 signature and the signer's certificate with two CA certificates fit in 4 KiB of DER.
+# With a timestamp (B-T) the TSA's token and certificates need more. Kept tight on purpose:
+# validators read the hex string digit by digit, so every reserved byte costs at each check.
+BYTES_RESERVED = 8_192
+BYTES_RESERVED_WITH_TIMESTAMP = 32_768
 _PLACEHOLDER_SIGNATURE = 512  # bytes: the longest raw signature we accept (RSA-4096)
 
 _SIGNATURE_ALGORITHMS = {
@@ -159,7 +162,12 @@ def _signer(certificate_der: bytes, chain: list[asn1_x509.Certificate], mechanis
 
 
 async def prepare(
-    pdf: bytes, *, certificate_der: bytes, chain: list[asn1_x509.Certificate], mechanism: Mechanism
+    pdf: bytes,
+    *,
+    certificate_der: bytes,
+    chain: list[asn1_x509.Certificate],
+    mechanism: Mechanism,
+    with_timestamp: bool = False,
 ) -> Prepared:
     signer = _signer(certificate_der, chain, mechanism, _PLACEHOLDER_SIGNATURE)
     meta = signers.PdfSignatureMetadata(
@@ -169,7 +177,8 @@ async def prepare(
         reason="Sertifika yenileme e-onayı / Renewal e-approval",
     )
     prepared, _, output = await signers.PdfSigner(meta, signer=signer).async_digest_doc_for_signing(
-        IncrementalPdfFileWriter(BytesIO(pdf)), bytes_reserved=BYTES_RESERVED
+        IncrementalPdfFileWriter(BytesIO(pdf)),
+        bytes_reserved=BYTES_RESERVED_WITH_TIMESTAMP if with_timestamp else BYTES_RESERVED,
     )
     attributes = await signer.signed_attrs(prepared.document_digest, "sha256", use_pades=True)
     return Prepared(
@@ -218,10 +227,10 @@ def _name(cert: asn1_x509.Certificate) -> str:
 async def validate(signed_pdf: bytes, trust: TrustStore, *, at: datetime) -> dict:
     """The validation report the operator sees; raises SignatureInvalid if the file is not one
     signature over the whole document by a trusted, non-repudiation certificate."""
-    reader = PdfFileReader(BytesIO(signed_pdf))
-    if len(reader.embedded_signatures) != 1:
+    signatures = PdfFileReader(BytesIO(signed_pdf)).embedded_signatures  # parses: read once
+    if len(signatures) != 1:
         raise SignatureInvalid("The document must carry exactly one signature.", status=422)
-    embedded = reader.embedded_signatures[0]
+    embedded = signatures[0]
     status = await async_validate_pdf_signature(
         embedded,
         signer_validation_context=trust.context(at),

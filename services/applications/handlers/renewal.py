@@ -341,6 +341,7 @@ def _prepare_sync(request: pades.RenewalRequest, command: PrepareApproval, polic
             certificate_der=command.certificate_der,
             chain=list(policy.trust.intermediates),
             mechanism=command.mechanism,
+            with_timestamp=policy.tsa_url is not None,
         )
     )
 
