@@ -30,7 +30,8 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from esign_agent.softhsm import build_in_subprocess
-from pkcs11 import Attribute, Mechanism as P11Mechanism, ObjectClass
+from pkcs11 import Attribute, ObjectClass
+from pkcs11 import Mechanism as P11Mechanism
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko.sign.fields import SigSeedSubFilter

@@ -43,6 +43,37 @@ _TITLES = {
 }
 
 
+# The renewal pages show `detail` to the holder: Turkish unless the request prefers English
+# (contract: Accept-Language tr, the default, or en). English stays in the handlers' messages.
+_RENEWAL_DETAILS_TR = {
+    "origin_mismatch": "Bu istek yenileme sayfasının adresinden gelmiyor.",
+    "challenge_invalid": "Oturum açma isteğinin süresi doldu veya kullanıldı; yeniden deneyin.",
+    "signature_invalid": "İmza bu sertifikanın anahtarıyla bu veri üzerinde atılmamış.",
+    "certificate_untrusted": "Sertifika güvenilen bir sertifika hizmet sağlayıcısına bağlanamadı.",
+    "certificate_expired": "Sertifikanızın süresi dolmuş: yenileme yapılamaz, ilk başvuru gerekir.",
+    "certificate_not_yet_valid": "Sertifikanız henüz geçerli değil.",
+    "certificate_revoked": "Sertifikanız iptal edilmiş.",
+    "certificate_key_usage": "Bu sertifika nitelikli elektronik imza (inkâr edilemezlik) için değil.",
+    "certificate_unknown": "Bu sertifika platform üzerinden üretilmemiş.",
+    "certificate_subject_mismatch": "Sertifikadaki kişi kayıttaki sertifika sahibi değil.",
+    "certificate_mismatch": "Oturum açtığınız sertifikayla onaylayın.",
+    "renewal_window_not_open": "Yenileme {window_opens_on} tarihinde, sertifikanızın bitişinden 3 ay önce açılır.",
+    "certificate_already_renewed": "Bu sertifika zaten yenilenmiş.",
+    "renewal_not_editable": "E-onaydan sonra yenileme talebi değiştirilemez.",
+    "preparation_invalid": "Hazırlanan imzanın süresi doldu veya kullanıldı; yeniden onaylayın.",
+    "renewal_form_link_invalid": "Bu Yenileme Formu bağlantısı geçerli değil (yenisi gönderilmiş olabilir).",
+    "renewal_form_link_expired": "Bu Yenileme Formu bağlantısının süresi doldu; NES yetkilinizden yeniden isteyin.",
+}
+
+
+def _localised(problem: Problem, request: Request) -> Problem:
+    template = _RENEWAL_DETAILS_TR.get(problem.code)
+    prefers_english = request.headers.get("accept-language", "tr").strip().lower().startswith("en")
+    if template is not None and not prefers_english:
+        problem.detail = template.format(**{k: v for k, v in problem.extra.items() if isinstance(v, str)})
+    return problem
+
+
 def _fields(errors) -> list[FieldProblem]:
     return [FieldProblem(field=e.field, code=e.code, message=e.message) for e in errors]
 
@@ -88,7 +119,7 @@ def to_problem(exc: Exception) -> Problem:
 
 def install_error_handlers(app: FastAPI) -> None:
     async def handle(request: Request, exc: Exception) -> JSONResponse:
-        return problem_response(to_problem(exc), request)
+        return problem_response(_localised(to_problem(exc), request), request)
 
     for exc_type in (DomainError, SignInRefused, HandlerError, RosterFileError, ConcurrentUpdate, RenewalRefused):
         app.add_exception_handler(exc_type, handle)

@@ -96,15 +96,18 @@ async def test_certificate_faults_are_refused_with_their_code(client, db, holder
         client, db, _reissued(test_ca, holders[6], tckn=make_tckn(77777)), 403, "certificate_subject_mismatch"
     )
     body = await _refused(client, db, far_holder.card, 409, "renewal_window_not_open")
-    assert body["window_opens_on"] == (far_holder.not_after - timedelta(days=90)).date().isoformat()
+    opens = (far_holder.not_after - timedelta(days=90)).date().isoformat()
+    assert body["window_opens_on"] == opens
+    assert body["detail"].startswith(f"Yenileme {opens} tarihinde")  # Turkish unless asked otherwise
 
 
 async def test_the_challenge_is_single_use_short_lived_and_bound_to_the_origin(client, db, holders, clock):
     card = holders[7].card
     r = await client.post("/v1/renewal/challenges", json={}, headers={"Origin": "https://evil.example"})
     assert r.status_code == 403 and r.json()["code"] == "origin_mismatch"
-    r = await client.post("/v1/renewal/challenges", json={})
+    r = await client.post("/v1/renewal/challenges", json={}, headers={"Accept-Language": "en-GB,en;q=0.9"})
     assert r.status_code == 403 and r.json()["code"] == "origin_mismatch"
+    assert r.json()["detail"] == "This request does not come from the renewal page's origin."
 
     c = await challenge(client)
     to_sign = base64.b64decode(c["to_sign"])
