@@ -41,7 +41,7 @@ from services.applications.handlers.invitations import (
     InvitationPolicy,
     issue_pending,
 )
-from services.applications.handlers.renewal import RenewalPolicy
+from services.applications.handlers.renewal import RenewalPolicy, expire_stale_renewals
 
 log = structlog.get_logger("applications")
 
@@ -95,6 +95,8 @@ def renewal_policy_from(settings: ApplicationsSettings, *, token_secret: str, pu
         notifications_public_key=public_key,
         font_dir=settings.pdf_font_dir,
         tsa_url=settings.renewal_tsa_url,
+        draft_ttl=timedelta(days=settings.renewal_draft_days),
+        form_grace=timedelta(days=settings.renewal_form_grace_days),
     )
 
 
@@ -129,8 +131,17 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Callable[
 
         issuer = PeriodicWorker("invitation-issuer", issue_chunk, interval=1.0)
         app.state.wake_invitation_issuer = issuer.wake
+
+        async def expire_renewals() -> int:
+            async with runtime.uow() as uow:
+                expired = await expire_stale_renewals(uow, clock=clock, policy=app.state.renewal_policy)
+                await uow.commit()
+            return expired
+
+        app.state.expire_renewals = expire_renewals  # tests run one step with their clock
         if settings.run_background_workers:
             runtime.spawn(issuer.run(), "invitation-issuer")
+            runtime.spawn(PeriodicWorker("renewal-expiry", expire_renewals, interval=300).run(), "renewal-expiry")
 
     verifier = token_verifier_from(settings, **{APPLICANT_TOKEN_ISSUER: applicant_secret})
     app = create_service_app(

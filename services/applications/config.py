@@ -60,6 +60,10 @@ class ApplicationsSettings(ServiceSettings):
     renewal_challenge_seconds: int = Field(300, description="Lifetime of a card challenge and a prepared signature.")
     renewal_session_minutes: int = Field(15, description="Lifetime of a holder session after the card sign-in.")
     renewal_form_days: int = Field(14, description="How long a Renewal Form link stays valid.")
+    renewal_draft_days: int = Field(7, description="A renewal not e-approved within this many days expires.")
+    renewal_form_grace_days: int = Field(
+        30, description="A filed renewal whose Renewal Form link expired this many days ago (not re-sent) expires."
+    )
     renewal_form_url: str = Field(
         "http://localhost:8001/renew/form", description="Base of the Renewal Form link e-mailed to holders."
     )

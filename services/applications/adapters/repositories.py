@@ -660,6 +660,30 @@ class RenewalRepository:
         done = any(r.status in {s.value for s in RENEWAL_DONE} for r in rows)
         return open_id, done
 
+    async def claim_stale(
+        self, *, drafts_before: datetime, links_expired_before: datetime, limit: int
+    ) -> list[uuid.UUID]:
+        """Drafts started before ``drafts_before`` and filed renewals whose Renewal Form link
+        expired before ``links_expired_before``; locked for this worker (replicas skip them)."""
+        a, r = orm.applications, orm.renewals
+        rows = (
+            await self.session.execute(
+                sa.select(a.c.id)
+                .join(r, r.c.application_id == a.c.id)
+                .where(
+                    a.c.kind == Kind.RENEWAL.value,
+                    sa.or_(
+                        sa.and_(a.c.status == "draft", a.c.created_at < drafts_before),
+                        sa.and_(a.c.status == "filed", r.c.form_link_expires_at < links_expired_before),
+                    ),
+                )
+                .order_by(a.c.id)
+                .limit(limit)
+                .with_for_update(of=a, skip_locked=True)
+            )
+        ).all()
+        return [row.id for row in rows]
+
     # -- challenges
 
     async def add_challenge(self, challenge: Challenge) -> None:

@@ -281,6 +281,9 @@ class Application:
     def approve_renewal_form(self, actor: Actor, at: datetime) -> None:
         self._move(Status.AT_CA, actor, at, "Renewal Form approved")
 
+    def expire_renewal(self, reason: str, at: datetime) -> None:
+        self._move(Status.EXPIRED, SYSTEM, at, reason)
+
     # ------------------------------------------------------------------ CA operator
 
     def reject(self, reason: str, actor: Actor, at: datetime) -> None:

@@ -66,6 +66,8 @@ class RenewalPolicy:
     notifications_public_key: str
     font_dir: Path | None = None
     tsa_url: str | None = None
+    draft_ttl: timedelta = timedelta(days=7)
+    form_grace: timedelta = timedelta(days=30)
 
 
 def fingerprint(certificate_der: bytes) -> str:
@@ -566,6 +568,27 @@ async def approve_renewal_form(command: RenewalFormToken, uow: ApplicationsUnitO
         )
     )
     return app
+
+
+# ---------------------------------------------------------------- expiry (background worker)
+
+
+async def expire_stale_renewals(
+    uow: ApplicationsUnitOfWork, *, clock: Clock, policy: RenewalPolicy, limit: int = 100
+) -> int:
+    """Drafts never e-approved, and filed renewals whose Renewal Form link ran out long ago and
+    was not re-sent, become `expired`: the certificate is free for a new renewal."""
+    now = clock()
+    ids = await uow.renewals.claim_stale(
+        drafts_before=now - policy.draft_ttl, links_expired_before=now - policy.form_grace, limit=limit
+    )
+    for application_id in ids:
+        app = await uow.applications.get(application_id, for_update=True)
+        reason = "not e-approved in time" if app.status is Status.DRAFT else "Renewal Form not approved in time"
+        app.expire_renewal(reason, now)
+        await uow.applications.save(app)
+        uow.track(app)
+    return len(ids)
 
 
 # ---------------------------------------------------------------- operator: evidence, production rules
