@@ -37,6 +37,7 @@ from services.applications.domain.renewal import (
     ChallengeInvalid,
     Preparation,
     PreparationInvalid,
+    RenewalFormLinkInvalid,
     RenewalRecord,
     RenewalRefused,
     SignatureInvalid,
@@ -526,14 +527,14 @@ class RenewalFormToken:
 async def _form_renewal(
     command: RenewalFormToken, uow: ApplicationsUnitOfWork, now: datetime
 ) -> tuple[Application, RenewalRecord]:
-    record = await uow.renewals.by_form_token_hash(hash_token(command.token))
+    token_hash = hash_token(command.token)
+    record = await uow.renewals.by_form_token_hash(token_hash)
     if record is None:
-        record = RenewalRecord(uuid.uuid4(), uuid.uuid4(), b"", "", "", now)  # answers exactly like a wrong token
-    record.open_form_link(hash_token(command.token), now)
+        raise RenewalFormLinkInvalid("This Renewal Form link is not valid (a newer one may have been sent).")
+    record.open_form_link(token_hash, now)
     app = await uow.applications.get(record.application_id, for_update=True)
-    if app is None or app.status is not Status.FILED:
-        record.form_token_hash = None
-        record.open_form_link(hash_token(command.token), now)
+    if app.status is not Status.FILED:  # withdrawn or expired meanwhile: the link is dead
+        raise RenewalFormLinkInvalid("This Renewal Form link is not valid any more.")
     return app, record
 
 
