@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -221,8 +222,15 @@ def _init_token(conf: Path, spec: TokenSpec) -> Path:
     return created
 
 
-def build(directory: Path, tokens: tuple[TokenSpec, ...] = DEFAULT_TOKENS) -> dict[str, Any]:
-    """Create the tokens; must run in a process that has not loaded SoftHSM2 yet."""
+def build(
+    directory: Path,
+    tokens: tuple[TokenSpec, ...] = DEFAULT_TOKENS,
+    *,
+    issue: Callable[[Any, TokenSpec], x509.Certificate] | None = None,
+) -> dict[str, Any]:
+    """Create the tokens; must run in a process that has not loaded SoftHSM2 yet. ``issue``
+    makes each key's certificate (public key, token) -> certificate; by default the demo CA
+    here (the platform's local CA passes its own: esign/local_card.py)."""
     directory = directory.resolve()
     (directory / "tokens").mkdir(parents=True, exist_ok=True)
     conf = directory / "softhsm2.conf"
@@ -234,13 +242,14 @@ def build(directory: Path, tokens: tuple[TokenSpec, ...] = DEFAULT_TOKENS) -> di
     os.environ["SOFTHSM2_CONF"] = str(conf)
     module = _softhsm_module()
     lib = pkcs11.lib(module)
-    ca = DemoCA()
-    manifest: dict[str, Any] = {
-        "conf": str(conf),
-        "module": module,
-        "ca": ca.cert.public_bytes(serialization.Encoding.DER).hex(),
-        "tokens": [],
-    }
+    manifest: dict[str, Any] = {"conf": str(conf), "module": module, "ca": None, "tokens": []}
+    if issue is None:
+        ca = DemoCA()
+        manifest["ca"] = ca.cert.public_bytes(serialization.Encoding.DER).hex()
+
+        def issue(public: Any, spec: TokenSpec) -> x509.Certificate:
+            return ca.issue(public, spec.holder_name, spec.tc_kimlik_no)
+
     for spec, token_dir in zip(tokens, token_dirs, strict=True):
         token = lib.get_token(token_label=spec.label)
         certs = []
@@ -248,7 +257,7 @@ def build(directory: Path, tokens: tuple[TokenSpec, ...] = DEFAULT_TOKENS) -> di
             for index, key in enumerate(spec.keys, start=1):
                 key_id = bytes([index])
                 public = _generate_on_token(session, key, key_id) if key.on_token else _off_token_key(key)
-                cert = ca.issue(public, spec.holder_name, spec.tc_kimlik_no)
+                cert = issue(public, spec)
                 der = cert.public_bytes(serialization.Encoding.DER)
                 session.create_object(
                     {
