@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 from datetime import datetime
@@ -38,7 +39,12 @@ def issue_card(
 ) -> dict[str, Any]:
     """Builds the card under ``directory`` (in a child process) and returns its manifest:
     ``conf`` (for SOFTHSM2_CONF), ``module``, and ``tokens[0]`` with ``id``, ``label``, ``pin``
-    and the certificate's ``fingerprint``."""
+    and the certificate's ``fingerprint``. A card already in ``directory`` is replaced (issuing
+    again makes a new card, as a real renewal would); a directory holding anything else is refused."""
+    if directory.exists() and any(directory.iterdir()):
+        if not (directory / "softhsm2.conf").exists():
+            raise ValueError(f"{directory} is not empty and holds no local card: choose another directory")
+        shutil.rmtree(directory)
     directory.mkdir(parents=True, exist_ok=True)
     command = [
         sys.executable,

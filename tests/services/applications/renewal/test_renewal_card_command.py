@@ -5,6 +5,7 @@ tokens that existed when a process first loaded it), as the agent would use it."
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import subprocess
@@ -52,7 +53,8 @@ async def test_the_local_card_of_a_produced_application_signs_in(
     data_dir.mkdir()
     (data_dir / "local-ca").symlink_to(test_ca.directory)
     card_dir = tmp_path / "card"
-    done = subprocess.run(
+    done = await asyncio.to_thread(
+        subprocess.run,
         [
             sys.executable,
             "-m",
@@ -77,7 +79,7 @@ async def test_the_local_card_of_a_produced_application_signs_in(
     assert f"SOFTHSM2_CONF={card_dir}" in printed and holder.tckn not in printed
 
     c = await challenge(client)
-    signed = _card_signs(card_dir / "manifest.json", base64.b64decode(c["to_sign"]))
+    signed = await asyncio.to_thread(_card_signs, card_dir / "manifest.json", base64.b64decode(c["to_sign"]))
     certificate = x509.load_der_x509_certificate(bytes.fromhex(signed["certificate"]))
     assert certificate.serial_number == holder.serial
     assert certificate.subject.get_attributes_for_oid(x509.NameOID.SERIAL_NUMBER)[0].value == holder.tckn
