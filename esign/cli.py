@@ -78,7 +78,8 @@ def _renewal_card(args: argparse.Namespace) -> int:
     # The TC Kimlik No is on the card's certificate, not on the screen.
     print(f"card for {holder['full_name']}, certificate serial {holder['serial_text']}, PIN {args.pin}")
     print(f"export SOFTHSM2_CONF={manifest['conf']}")
-    print("esign-agent run --card-type softhsm --allow-origin http://127.0.0.1:8001")
+    agent = Path(sys.executable).parent / "esign-agent"  # installed next to this Python (make install)
+    print(f"{agent if agent.exists() else 'esign-agent'} run --card-type softhsm --allow-origin http://127.0.0.1:8001")
     return 0
 
 

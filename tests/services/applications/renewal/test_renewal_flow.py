@@ -54,7 +54,12 @@ async def test_a_holder_renews_from_sign_in_to_production(client, auth, nc, hold
     assert r.status_code == 200, r.text
     assert r.json()["title"] == "Doç. Dr."
     r = await client.patch("/v1/renewal", json={"first_name": "Başka"}, headers=headers)
-    assert r.status_code == 422
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "first_name"
+    r = await client.patch("/v1/renewal", json={"delivery_address": None}, headers=headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["code"] == "required"
+    # The holder's token opens this renewal and nothing else.
+    for path in ("/v1/applicant/application", f"/v1/applications/{holder.application_id}", "/v1/renewals"):
+        assert (await client.get(path, headers=headers)).status_code == 403, path
 
     # Signing in again resumes the same renewal.
     again = await sign_in(client, holder.card)
