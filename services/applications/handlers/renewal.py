@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -231,8 +232,18 @@ async def _start_renewal(
 class RenewalView:
     application: Application
     record: RenewalRecord
-    person: object
+    person: Any  # the people row
     institution_name: str
+
+    @property
+    def email(self) -> str:
+        return self.application.form.institutional_email or self.person.email
+
+
+async def _view_of(uow: ApplicationsUnitOfWork, app: Application, record: RenewalRecord) -> RenewalView:
+    person = await uow.people.get(app.person_id)
+    institution = await uow.institutions.get(app.institution_id)
+    return RenewalView(app, record, person, institution.name)
 
 
 async def renewal_view(renewal_id: uuid.UUID, uow: ApplicationsUnitOfWork, *, principal: Principal) -> RenewalView:
@@ -244,10 +255,7 @@ async def renewal_view(renewal_id: uuid.UUID, uow: ApplicationsUnitOfWork, *, pr
             raise NotFound("renewal")
     else:
         ensure_institution_visible(principal, app.institution_id, "renewal")
-    record = await uow.renewals.get(renewal_id)
-    person = await uow.people.get(app.person_id)
-    institution = await uow.institutions.get(app.institution_id)
-    return RenewalView(app, record, person, institution.name)
+    return await _view_of(uow, app, await uow.renewals.get(renewal_id))
 
 
 @dataclass(frozen=True)
@@ -295,18 +303,17 @@ async def prepare_approval(
         raise CertificateRefused("certificate_mismatch", "Approve with the certificate you signed in with.")
     # Checked again: the certificate may have been revoked since the sign-in.
     await asyncio.to_thread(policy.trust.check, command.certificate_der, now)
-    person = await uow.people.get(app.person_id)
-    institution = await uow.institutions.get(app.institution_id)
-    form = app.form
+    view = await _view_of(uow, app, record)
+    person, form = view.person, app.form
     request = pades.RenewalRequest(
         renewal_id=str(app.id),
-        institution_name=institution.name,
+        institution_name=view.institution_name,
         first_name=person.first_name,
         last_name=person.last_name,
         tckn_masked=mask_tckn(person.tckn),
         title=form.title or "",
         unit=form.unit or "",
-        institutional_email=form.institutional_email or person.email,
+        institutional_email=view.email,
         mobile=form.mobile or person.mobile,
         delivery_address=form.delivery_address,
         validity_years=int(form.validity_years or 3),
@@ -379,7 +386,7 @@ async def finish_approval(
     app.e_approve(actor_of(principal), now)
     await uow.applications.save(app)
     uow.track(app)
-    person = await uow.people.get(app.person_id)
+    view = await _view_of(uow, app, record)
     uow.emit(
         RenewalEApproved(
             application_id=app.id,
@@ -387,10 +394,10 @@ async def finish_approval(
             holder_id=app.person_id,
             institution_id=app.institution_id,
             certificate_serial=record.old_serial,
-            first_name=person.first_name,
-            last_name=person.last_name,
-            email=app.form.institutional_email or person.email,
-            mobile=app.form.mobile or person.mobile,
+            first_name=view.person.first_name,
+            last_name=view.person.last_name,
+            email=view.email,
+            mobile=app.form.mobile or view.person.mobile,
         )
     )
 
@@ -444,17 +451,16 @@ def _form_secret(record: RenewalRecord, policy: RenewalPolicy, now: datetime) ->
 async def _emit_filed(
     uow: ApplicationsUnitOfWork, app: Application, record: RenewalRecord, sealed: str, *, policy, resend: bool
 ) -> None:
-    person = await uow.people.get(app.person_id)
-    institution = await uow.institutions.get(app.institution_id)
+    view = await _view_of(uow, app, record)
     uow.emit(
         RenewalFiled(
             application_id=app.id,
             holder_id=app.person_id,
             institution_id=app.institution_id,
-            institution_name=institution.name,
-            first_name=person.first_name,
-            last_name=person.last_name,
-            email=app.form.institutional_email or person.email,
+            institution_name=view.institution_name,
+            first_name=view.person.first_name,
+            last_name=view.person.last_name,
+            email=view.email,
             sealed_form_secret=sealed,
             form_url_base=policy.form_url,
             link_expires_at=record.form_link_expires_at,
@@ -540,9 +546,7 @@ async def _form_renewal(
 
 async def view_renewal_form(command: RenewalFormToken, uow: ApplicationsUnitOfWork, *, clock: Clock) -> RenewalView:
     app, record = await _form_renewal(command, uow, clock())
-    person = await uow.people.get(app.person_id)
-    institution = await uow.institutions.get(app.institution_id)
-    return RenewalView(app, record, person, institution.name)
+    return await _view_of(uow, app, record)
 
 
 async def approve_renewal_form(command: RenewalFormToken, uow: ApplicationsUnitOfWork, *, clock: Clock) -> Application:
@@ -554,17 +558,16 @@ async def approve_renewal_form(command: RenewalFormToken, uow: ApplicationsUnitO
     record.form_approved_at = now
     record.form_token_hash = None  # single use
     await uow.renewals.save(record)
-    person = await uow.people.get(app.person_id)
-    institution = await uow.institutions.get(app.institution_id)
+    view = await _view_of(uow, app, record)
     uow.emit(
         RenewalFormApproved(
             application_id=app.id,
             holder_id=app.person_id,
             institution_id=app.institution_id,
-            institution_name=institution.name,
-            first_name=person.first_name,
-            last_name=person.last_name,
-            email=app.form.institutional_email or person.email,
+            institution_name=view.institution_name,
+            first_name=view.person.first_name,
+            last_name=view.person.last_name,
+            email=view.email,
             approved_at=now,
         )
     )
