@@ -8,13 +8,18 @@ its migration ``create_rate_limit_table``.
 
 from __future__ import annotations
 
+import ipaddress
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+
+from esign.problems import Problem
 
 TABLE_NAME = "rate_limit_windows"
 
@@ -76,3 +81,56 @@ async def hit(session: AsyncSession, table: sa.Table, bucket: str, rule: RateLim
 async def purge(session: AsyncSession, table: sa.Table, older_than: datetime) -> int:
     result = await session.execute(sa.delete(table).where(table.c.window_start < older_than))
     return result.rowcount or 0
+
+
+def client_address(request: Request, trusted_proxies: list[str]) -> str:
+    """The caller's address. X-Forwarded-For is believed only when the direct peer is a configured
+    proxy, and then the right-most hop that is not one of ours is the client."""
+    peer = request.client.host if request.client else "unknown"
+    networks = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
+
+    def trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in n for n in networks)
+
+    if not networks or not trusted(peer):
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not trusted(hop):
+            return hop
+    return peer
+
+
+def per_client_limit(bucket: str, rule_of: Callable[[object], RateLimit], table: sa.Table):
+    """A FastAPI dependency counting each call against the client's address (``bucket:<address>``)
+    in a transaction of its own, committed at once, so every replica sees it and a refused or
+    failed call still counts. 429 with Retry-After past the limit. The app's state must hold
+    ``settings`` (with ``trusted_proxies``), ``runtime`` and ``clock``."""
+
+    async def dependency(request: Request) -> None:
+        state = request.app.state
+        rule = rule_of(state.settings)
+        async with state.runtime.uow() as uow:
+            decision = await hit(
+                uow.session,
+                table,
+                f"{bucket}:{client_address(request, state.settings.trusted_proxies)}",
+                rule,
+                state.clock(),
+            )
+            await uow.commit()
+        if not decision.allowed:
+            raise Problem(
+                429,
+                "rate_limited",
+                "Too many requests",
+                f"At most {rule.limit} requests per {rule.window_seconds} seconds; try again later.",
+                headers={"Retry-After": str(decision.retry_after_seconds)},
+                retry_after_seconds=decision.retry_after_seconds,
+            )
+
+    return dependency

@@ -36,4 +36,8 @@ class ServiceSettings(BaseSettings):
     relay_poll_interval: float = Field(0.5, description="Seconds between outbox polls when idle.")
     consumer_max_deliver: int = Field(6, description="Deliveries before a message is dead-lettered.")
     consumer_ack_wait: float = Field(30.0, description="Seconds JetStream waits for an ack before redelivering.")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed (JSON list). Empty: never.",
+    )
     run_background_workers: bool = Field(True, description="Run the outbox relay and consumers inside the API process.")

@@ -67,4 +67,10 @@ class ApplicationsSettings(ServiceSettings):
     renewal_form_url: str = Field(
         "http://localhost:8001/renew/form", description="Base of the Renewal Form link e-mailed to holders."
     )
+    renewal_public_limit: int = Field(
+        30,
+        description="Calls per client address per window to the renewal endpoints that need no login "
+        "(challenges, card sign-in, Renewal Form link), all replicas together.",
+    )
+    renewal_public_window_seconds: int = 60
     renewal_tsa_url: str | None = Field(None, description="RFC 3161 timestamp authority for PAdES B-T; unset: B-B.")

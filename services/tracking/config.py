@@ -50,7 +50,3 @@ class TrackingSettings(ServiceSettings):
         10, description="Public queries allowed per client address per window (all replicas together)."
     )
     public_query_window_seconds: int = 60
-    trusted_proxies: list[str] = Field(
-        default_factory=list,
-        description="Addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed (JSON list). Empty: never.",
-    )

@@ -21,11 +21,14 @@ ORIGIN = "http://applications.test"
 
 
 class ShiftableClock:
+    """Real time moved by ``offset``, or ``frozen`` at one moment when a test needs that."""
+
     def __init__(self) -> None:
         self.offset = timedelta()
+        self.frozen: datetime | None = None
 
     def __call__(self) -> datetime:
-        return datetime.now(timezone.utc) + self.offset
+        return self.frozen or datetime.now(timezone.utc) + self.offset
 
 
 @dataclass

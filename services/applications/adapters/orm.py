@@ -7,9 +7,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import BYTEA, JSONB, UUID
 
 from esign.messaging_tables import define_messaging_tables
+from esign.rate_limit import define_rate_limit_table
 
 metadata = sa.MetaData()
 messaging = define_messaging_tables(metadata)
+rate_limit_windows = define_rate_limit_table(metadata)  # the public renewal endpoints, per client address
 
 _now = sa.text("now()")
 

@@ -14,8 +14,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
+from esign import rate_limit
 from esign.auth import Principal, Role, require
 from esign.problems import problem_responses
+from services.applications.adapters import orm
 from services.applications.api.batches import _manifest
 from services.applications.api.deps import Now, Officer, RenewalPolicyDep, Staff, UoW
 from services.applications.api.schemas import (
@@ -45,6 +47,14 @@ from services.applications.domain.tckn import mask_tckn
 from services.applications.handlers import renewal as handlers
 
 router = APIRouter(tags=["renewal"])
+# Nothing authenticates these callers yet, so each address gets a budget (esign/rate_limit.py).
+public_limit = Depends(
+    rate_limit.per_client_limit(
+        "renewal",
+        lambda settings: rate_limit.RateLimit(settings.renewal_public_limit, settings.renewal_public_window_seconds),
+        orm.rate_limit_windows,
+    )
+)
 Holder = Annotated[Principal, Depends(require(Role.RENEWAL_HOLDER))]
 
 PDF_RESPONSE = {200: {"content": {"application/pdf": {}}, "description": "The PAdES-signed renewal request."}}
@@ -85,7 +95,8 @@ async def _mine(uow: UoW, principal: Principal) -> RenewalOut:
     summary="A nonce for the card to sign (step 1 of the card sign-in)",
     description="256 random bits, single use, valid a few minutes, stored only as a hash. `to_sign` binds it "
     "to this site's origin; the request's `Origin` header must be that origin (403 `origin_mismatch`).",
-    responses=problem_responses(403, 422),
+    dependencies=[public_limit],
+    responses=problem_responses(403, 422, 429),
 )
 async def create_challenge(
     body: ChallengeIn,
@@ -115,7 +126,8 @@ async def create_challenge(
     "(`certificate_subject_mismatch`), the renewal window (409 `renewal_window_not_open` with "
     "`window_opens_on`) and an earlier renewal (409 `certificate_already_renewed`). Creates the renewal "
     "(status `draft`) or resumes the open one; the token is good for this renewal only.",
-    responses=problem_responses(401, 403, 409, 422),
+    dependencies=[public_limit],
+    responses=problem_responses(401, 403, 409, 422, 429),
 )
 async def create_session(body: CardSignInIn, uow: UoW, now: Now, policy: RenewalPolicyDep) -> HolderSessionOut:
     session = await handlers.sign_in_with_card(
@@ -243,7 +255,8 @@ def _form_out(view: handlers.RenewalView) -> RenewalFormOut:
     response_model=RenewalFormOut,
     summary="The Renewal Form behind an e-mailed link (the token from its #fragment)",
     description="404 `renewal_form_link_invalid` (unknown, used or replaced), 410 `renewal_form_link_expired`.",
-    responses=problem_responses(404, 410, 422),
+    dependencies=[public_limit],
+    responses=problem_responses(404, 410, 422, 429),
 )
 async def view_form(body: RenewalFormTokenIn, uow: UoW, now: Now) -> RenewalFormOut:
     return _form_out(await handlers.view_renewal_form(handlers.RenewalFormToken(body.token), uow, clock=lambda: now))
@@ -253,7 +266,8 @@ async def view_form(body: RenewalFormTokenIn, uow: UoW, now: Now) -> RenewalForm
     "/v1/renewal-forms/approval",
     response_model=RenewalFormApprovedOut,
     summary="Approve the Renewal Form (single use): the renewal goes to the CA",
-    responses=problem_responses(404, 409, 410, 422),
+    dependencies=[public_limit],
+    responses=problem_responses(404, 409, 410, 422, 429),
 )
 async def approve_form(body: RenewalFormTokenIn, uow: UoW, now: Now) -> RenewalFormApprovedOut:
     app = await handlers.approve_renewal_form(handlers.RenewalFormToken(body.token), uow, clock=lambda: now)

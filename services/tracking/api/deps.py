@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
@@ -41,25 +40,3 @@ Settings = Annotated[TrackingSettings, Depends(settings)]
 Policy = Annotated[WebhookPolicy, Depends(webhook_policy)]
 Simulated = Annotated[SimulatedCarrier | None, Depends(simulated_carrier)]
 Now = Annotated[datetime, Depends(clock)]
-
-
-def client_address(request: Request, trusted_proxies: list[str]) -> str:
-    """The caller's address. X-Forwarded-For is believed only when the direct peer is a configured
-    proxy, and then the right-most hop that is not one of ours is the client."""
-    peer = request.client.host if request.client else "unknown"
-    networks = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
-
-    def trusted(address: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        return any(ip in n for n in networks)
-
-    if not networks or not trusted(peer):
-        return peer
-    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
-    for hop in reversed(hops):
-        if not trusted(hop):
-            return hop
-    return peer

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 
 from esign import rate_limit
 from esign.pages import static_page_router
 from esign.problems import Problem, problem_responses
 from services.tracking.adapters import orm
-from services.tracking.api.deps import UoW, client_address
+from services.tracking.api.deps import UoW
 from services.tracking.api.schemas import STATUS_LABELS_TR, PublicStepOut, ShipmentQueryIn, ShipmentQueryOut
 from services.tracking.handlers.public_query import query_shipment
 
@@ -30,30 +29,12 @@ def no_match() -> Problem:
     )
 
 
-async def public_query_rate_limit(request: Request) -> None:
-    """Counts the call against the client's address in a transaction of its own (committed at
-    once), so every replica sees it and a refused or failed query still counts."""
-    settings, runtime = request.app.state.settings, request.app.state.runtime
-    rule = rate_limit.RateLimit(settings.public_query_limit, settings.public_query_window_seconds)
-    now: datetime = request.app.state.clock()
-    async with runtime.uow() as uow:
-        decision = await rate_limit.hit(
-            uow.session,
-            orm.rate_limit_windows,
-            "shipment-query:" + client_address(request, settings.trusted_proxies),
-            rule,
-            now,
-        )
-        await uow.commit()
-    if not decision.allowed:
-        raise Problem(
-            429,
-            "rate_limited",
-            "Too many requests",
-            f"At most {rule.limit} queries per {rule.window_seconds} seconds; try again later.",
-            headers={"Retry-After": str(decision.retry_after_seconds)},
-            retry_after_seconds=decision.retry_after_seconds,
-        )
+# Counted per client address across replicas (esign/rate_limit.py); a refused or failed query counts.
+public_query_rate_limit = rate_limit.per_client_limit(
+    "shipment-query",
+    lambda settings: rate_limit.RateLimit(settings.public_query_limit, settings.public_query_window_seconds),
+    orm.rate_limit_windows,
+)
 
 
 @router.post(

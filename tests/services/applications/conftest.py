@@ -53,6 +53,7 @@ def applications_settings(applications_db: str, nats_server: EmbeddedNats, test_
         public_origin=ORIGIN,
         renewal_trust_dir=test_ca.trust_dir,
         renewal_crl_dir=test_ca.crl_dir,
+        renewal_public_limit=10_000,  # the suite signs in often from one address; the limit has its own test
     )
 
 

@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import BYTEA, JSONB
 
+from esign.rate_limit import create_rate_limit_table
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -71,9 +73,11 @@ def upgrade() -> None:
         sa.Column("used_at", sa.DateTime(timezone=True)),
     )
     op.create_index("ix_renewal_preparations_renewal_id", "renewal_preparations", ["renewal_id"])
+    create_rate_limit_table()  # esign.rate_limit: the public renewal endpoints' per-address counter
 
 
 def downgrade() -> None:
+    op.drop_table("rate_limit_windows")
     op.drop_table("renewal_preparations")
     op.drop_table("renewal_challenges")
     op.drop_table("renewals")

@@ -5,7 +5,7 @@ software keys stand in for the card (the server's checks are what is tested here
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -245,3 +245,22 @@ async def test_prepare_on_one_replica_finish_on_another(applications_settings, c
         p = await prepare(client, holder.card, headers)
         r = await _finish(other, headers, p["preparation_id"], holder.card.sign(base64.b64decode(p["to_sign"])))
         assert r.status_code == 200 and r.json()["status"] == "e_approved", r.text
+
+
+async def test_the_public_renewal_endpoints_are_rate_limited_per_client(client, applications_settings, clock):
+    """Through a trusted proxy, each client address has its own budget across replicas."""
+    limit, proxies = applications_settings.renewal_public_limit, applications_settings.trusted_proxies
+    applications_settings.renewal_public_limit, applications_settings.trusted_proxies = 3, ["127.0.0.0/8"]
+    clock.frozen = datetime.now(timezone.utc).replace(second=1, microsecond=0)  # all four calls in one window
+    try:
+        here, there = {"X-Forwarded-For": "203.0.113.7", "Origin": ORIGIN}, {"X-Forwarded-For": "203.0.113.8"}
+        answers = [(await client.post("/v1/renewal/challenges", json={}, headers=here)).status_code for _ in range(3)]
+        assert answers == [201, 201, 201]
+        refused = await client.post("/v1/renewal-forms/view", json={"token": "x" * 43}, headers=here)
+        assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
+        assert int(refused.headers["Retry-After"]) >= 1
+        other = await client.post("/v1/renewal-forms/view", json={"token": "x" * 43}, headers=there)
+        assert other.status_code == 404
+    finally:
+        applications_settings.renewal_public_limit, applications_settings.trusted_proxies = limit, proxies
+        clock.frozen = None

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from starlette.requests import Request
 
 from esign.masking import mask_mobile
-from esign.rate_limit import window_start
-from services.tracking.api.deps import client_address
+from esign.rate_limit import client_address, window_start
 
 
 @pytest.mark.parametrize("raw,masked", [("+905321234567", "+90 5** *** ** 67"), ("+4915112345678", "************78")])
@@ -16,11 +15,11 @@ def test_mobiles_are_masked(raw, masked):
 
 
 def test_windows_are_aligned_to_their_length():
-    assert window_start(datetime(2026, 3, 2, 10, 7, 31, tzinfo=timezone.utc), 600) == datetime(
-        2026, 3, 2, 10, 0, tzinfo=timezone.utc
+    assert window_start(datetime(2026, 3, 2, 10, 7, 31, tzinfo=UTC), 600) == datetime(
+        2026, 3, 2, 10, 0, tzinfo=UTC
     )
-    assert window_start(datetime(2026, 3, 2, 10, 10, tzinfo=timezone.utc), 600) == datetime(
-        2026, 3, 2, 10, 10, tzinfo=timezone.utc
+    assert window_start(datetime(2026, 3, 2, 10, 10, tzinfo=UTC), 600) == datetime(
+        2026, 3, 2, 10, 10, tzinfo=UTC
     )
 
 
