@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from esign import rate_limit
 from esign.auth import Principal, Role, require
+from esign.params import Limit, Offset
 from esign.problems import problem_responses
 from services.applications.adapters import orm
 from services.applications.api.batches import _manifest
@@ -287,8 +288,8 @@ async def list_renewals(
     uow: UoW,
     principal: Staff,
     status_: Annotated[list[Status] | None, Query(alias="status", description="Repeat to match several.")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> RenewalPage:
     scope = principal.institution_id if principal.role is Role.INSTITUTION_OFFICER else None
     total, rows = await uow.renewals.views(
