@@ -62,8 +62,8 @@ async def hit(session: AsyncSession, table: sa.Table, bucket: str, rule: RateLim
     """Counts one request against ``bucket`` and says whether it is within the limit. Run it in a
     transaction of its own and commit at once: a request that later fails must still count."""
     start = window_start(now, rule.window_seconds)
-    stmt = pg_insert(table).values(bucket=bucket, window_start=start, hits=1)
-    stmt = stmt.on_conflict_do_update(
+    insert = pg_insert(table).values(bucket=bucket, window_start=start, hits=1)
+    stmt = insert.on_conflict_do_update(
         index_elements=[table.c.bucket, table.c.window_start], set_={"hits": table.c.hits + 1}
     ).returning(table.c.hits)
     hits = (await session.execute(stmt)).scalar_one()
@@ -75,4 +75,18 @@ async def hit(session: AsyncSession, table: sa.Table, bucket: str, rule: RateLim
 
 async def purge(session: AsyncSession, table: sa.Table, older_than: datetime) -> int:
     result = await session.execute(sa.delete(table).where(table.c.window_start < older_than))
-    return result.rowcount or 0
+    return result.rowcount or 0  # type: ignore[attr-defined]  # a DML result has a rowcount
+
+
+class RateLimitRepository:
+    """The counters of one service's table, for its unit of work (so endpoints hold no SQL)."""
+
+    def __init__(self, session: AsyncSession, table: sa.Table) -> None:
+        self._session = session
+        self._table = table
+
+    async def hit(self, bucket: str, rule: RateLimit, now: datetime) -> Decision:
+        return await hit(self._session, self._table, bucket, rule, now)
+
+    async def purge(self, older_than: datetime) -> int:
+        return await purge(self._session, self._table, older_than)

@@ -11,7 +11,6 @@ from pathlib import Path
 import structlog
 from fastapi import FastAPI
 
-from esign import rate_limit
 from esign.periodic import PeriodicWorker
 from esign.service import ServiceDefinition, ServiceRuntime, create_service_app, token_verifier_from
 from services.tracking.adapters import orm
@@ -108,7 +107,7 @@ class Workers:
         )
         async with self.uow() as uow:
             await uow.webhook_receipts.purge(now - keep)
-            await rate_limit.purge(uow.session, orm.rate_limit_windows, now - keep)
+            await uow.rate_limits.purge(now - keep)
             await uow.commit()
         return 0
 

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.notifications.adapters import orm
 from services.notifications.domain.delivery import (
     RESENDABLE,
+    Channel,
+    DeliveryRecord,
     DeliveryStatus,
     NewDelivery,
     Outcome,
@@ -188,10 +190,11 @@ class DeliveryRepository:
         )
         return result.first() is not None
 
-    async def get(self, delivery_id: uuid.UUID) -> sa.Row | None:
-        return (await self._s.execute(sa.select(d).where(d.c.id == delivery_id))).first()
+    async def get(self, delivery_id: uuid.UUID) -> DeliveryRecord | None:
+        row = (await self._s.execute(sa.select(d).where(d.c.id == delivery_id))).first()
+        return _delivery_record(row) if row else None
 
-    async def page(self, f: DeliveryFilter, limit: int, offset: int) -> tuple[int, Sequence[sa.Row]]:
+    async def page(self, f: DeliveryFilter, limit: int, offset: int) -> tuple[int, list[DeliveryRecord]]:
         conditions = []
         if f.status:
             conditions.append(d.c.status == f.status.value)
@@ -214,9 +217,9 @@ class DeliveryRepository:
                 sa.select(d).where(where).order_by(d.c.created_at.desc(), d.c.id).limit(limit).offset(offset)
             )
         ).all()
-        return total, rows
+        return total, [_delivery_record(row) for row in rows]
 
-    async def requeue(self, delivery_id: uuid.UUID, now: datetime) -> sa.Row | None:
+    async def requeue(self, delivery_id: uuid.UUID, now: datetime) -> DeliveryRecord | None:
         """Failed or dead -> queued with a fresh attempt count; None if it is neither."""
         result = await self._s.execute(
             sa.update(d)
@@ -231,7 +234,30 @@ class DeliveryRepository:
             )
             .returning(*d.c)
         )
-        return result.first()
+        row = result.first()
+        return _delivery_record(row) if row else None
+
+
+def _delivery_record(row: sa.Row) -> DeliveryRecord:
+    m = row._mapping
+    return DeliveryRecord(
+        id=m["id"],
+        source_event_id=m["source_event_id"],
+        channel=Channel(m["channel"]),
+        template=m["template"],
+        locale=m["locale"],
+        recipient=m["recipient"],
+        status=DeliveryStatus(m["status"]),
+        attempts=m["attempts"],
+        resends=m["resends"],
+        provider_ref=m["provider_ref"],
+        last_error=m["last_error"],
+        application_id=m["application_id"],
+        institution_id=m["institution_id"],
+        created_at=m["created_at"],
+        next_attempt_at=m["next_attempt_at"],
+        sent_at=m["sent_at"],
+    )
 
 
 c = orm.certificates
@@ -275,7 +301,7 @@ class CertificateRepository:
             )
             .values(renewal_recorded_at=at)
         )
-        return result.rowcount
+        return result.rowcount  # type: ignore[attr-defined]
 
     async def claim_due(self, now: datetime, steps: Sequence[int], limit: int) -> Sequence[sa.Row]:
         """Active certificates with a reminder step due and not yet decided, locked for this

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Request
 from esign import rate_limit
 from esign.pages import static_page_router
 from esign.problems import Problem, problem_responses
-from services.tracking.adapters import orm
 from services.tracking.api.deps import UoW, client_address
 from services.tracking.api.schemas import STATUS_LABELS_TR, PublicStepOut, ShipmentQueryIn, ShipmentQueryOut
 from services.tracking.handlers.public_query import query_shipment
@@ -37,12 +36,8 @@ async def public_query_rate_limit(request: Request) -> None:
     rule = rate_limit.RateLimit(settings.public_query_limit, settings.public_query_window_seconds)
     now: datetime = request.app.state.clock()
     async with runtime.uow() as uow:
-        decision = await rate_limit.hit(
-            uow.session,
-            orm.rate_limit_windows,
-            "shipment-query:" + client_address(request, settings.trusted_proxies),
-            rule,
-            now,
+        decision = await uow.rate_limits.hit(
+            "shipment-query:" + client_address(request, settings.trusted_proxies), rule, now
         )
         await uow.commit()
     if not decision.allowed:
