@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,7 +88,7 @@ class ServiceRuntime:
             self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{d.name}-relay"))
             self._tasks += [asyncio.create_task(c.run(), name=f"{d.name}-{c.spec.name}") for c in self.consumers]
 
-    def spawn(self, coroutine, name: str) -> None:
+    def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> None:
         """Runs a background worker until the service stops."""
         self._tasks.append(asyncio.create_task(coroutine, name=name))
 

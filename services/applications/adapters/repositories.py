@@ -251,7 +251,7 @@ class ApplicationRepository:
                 updated_at=sa.func.now(),
             )
         )
-        if result.rowcount != 1:
+        if result.rowcount != 1:  # type: ignore[attr-defined]
             raise ConcurrentUpdate(app.id)
         app.version += 1
         if app.events:
@@ -384,7 +384,7 @@ class ApplicationRepository:
     async def record_expiry_warning(self, values: dict[str, Any]) -> bool:
         """False when this warning (its event id) is already recorded."""
         stmt = pg_insert(orm.expiry_warnings).values(**values).on_conflict_do_nothing(index_elements=["event_id"])
-        return (await self.session.execute(stmt)).rowcount == 1
+        return (await self.session.execute(stmt)).rowcount == 1  # type: ignore[attr-defined]
 
     async def expiry_warnings(self, application_id: uuid.UUID) -> Sequence[sa.Row]:
         w = orm.expiry_warnings

@@ -314,4 +314,4 @@ class WebhookReceiptRepository:
 
     async def purge(self, received_before: datetime) -> int:
         t = orm.webhook_receipts
-        return (await self.session.execute(sa.delete(t).where(t.c.received_at < received_before))).rowcount or 0
+        return (await self.session.execute(sa.delete(t).where(t.c.received_at < received_before))).rowcount or 0  # type: ignore[attr-defined]

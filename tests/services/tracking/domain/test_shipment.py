@@ -41,7 +41,7 @@ def test_the_happy_path_applies_every_step_and_raises_one_event_each():
 
 
 def test_a_duplicate_changes_nothing():
-    s, outcomes = run((S.IN_TRANSIT, 1), (S.IN_TRANSIT, 1), (S.IN_TRANSIT, 3))
+    _, outcomes = run((S.IN_TRANSIT, 1), (S.IN_TRANSIT, 1), (S.IN_TRANSIT, 3))
     assert outcomes == [Outcome.APPLIED, Outcome.NOT_FORWARD, Outcome.NOT_FORWARD]
 
 
