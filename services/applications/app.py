@@ -10,6 +10,7 @@ import structlog
 from fastapi import FastAPI
 
 from esign import sealing
+from esign.clock import SYSTEM_CLOCK, Clock
 from esign.pages import static_page_router
 from esign.periodic import PeriodicWorker
 from esign.service import (
@@ -70,7 +71,7 @@ page that signs in with the link token and access password and drives the `/v1/a
 """
 
 
-def create_app(settings: ApplicationsSettings | None = None) -> FastAPI:
+def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     settings = settings or ApplicationsSettings()
     applicant_secret = settings.applicant_token_secret.get_secret_value() if settings.applicant_token_secret else None
     if applicant_secret is None:
@@ -120,6 +121,7 @@ def create_app(settings: ApplicationsSettings | None = None) -> FastAPI:
         ],
         token_verifier=verifier,
         on_startup=on_startup,
+        clock=clock,
     )
     app.state.hasher = hasher
     app.state.invitation_policy = policy

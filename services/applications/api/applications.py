@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from esign.auth import Role
 from esign.params import Limit, Offset
 from esign.problems import problem_responses
+from esign.service import ClockDep
 from services.applications.api.deps import AnyRole, Hasher, Officer, Operator, Policy, Settings, Staff, UoW
 from services.applications.api.schemas import (
     ApplicationOut,
@@ -160,10 +161,13 @@ async def reissue_invitation(
     responses=problem_responses(404, 409, 422),
 )
 async def record_signed_form(
-    application_id: uuid.UUID, body: SignedFormIn, uow: UoW, principal: Officer
+    application_id: uuid.UUID, body: SignedFormIn, uow: UoW, principal: Officer, clock: ClockDep
 ) -> ApplicationOut:
     await review.record_signed_form(
-        review.RecordSignedForm(application_id, body.channel, body.received_on, body.reference), uow, principal
+        review.RecordSignedForm(application_id, body.channel, body.received_on, body.reference),
+        uow,
+        principal,
+        clock=clock,
     )
     return await _view(uow, application_id)
 

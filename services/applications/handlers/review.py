@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from esign.auth import Principal
+from esign.clock import Clock
 from esign.events import (
     Address,
     ApplicationForwarded,
@@ -43,15 +44,18 @@ class RecordSignedForm:
     reference: str | None
 
 
-async def record_signed_form(cmd: RecordSignedForm, uow: ApplicationsUnitOfWork, principal: Principal) -> Application:
-    if cmd.received_on > date.today():  # noqa: DTZ011 - the date bug, fixed by esign.clock next
+async def record_signed_form(
+    cmd: RecordSignedForm, uow: ApplicationsUnitOfWork, principal: Principal, *, clock: Clock
+) -> Application:
+    # The officer's date is an Istanbul calendar day; so is "today" (never the host's date).
+    if cmd.received_on > clock.today():
         raise Invalid(
             "The date is in the future.",
             [FieldError("received_on", "date_in_future", "The form cannot arrive in the future.")],
         )
     app = await load_visible(uow, cmd.application_id, principal, for_update=True)
     receipt = SignedFormReceipt(cmd.channel, cmd.received_on, cmd.reference, principal.subject)
-    app.record_signed_form(receipt, actor_of(principal), datetime.now(timezone.utc))
+    app.record_signed_form(receipt, actor_of(principal), clock.now())
     await _save(uow, app)
     uow.emit(
         SignedFormReceived(

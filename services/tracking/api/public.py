@@ -34,7 +34,7 @@ async def public_query_rate_limit(request: Request) -> None:
     once), so every replica sees it and a refused or failed query still counts."""
     settings, runtime = request.app.state.settings, request.app.state.runtime
     rule = rate_limit.RateLimit(settings.public_query_limit, settings.public_query_window_seconds)
-    now: datetime = request.app.state.clock()
+    now: datetime = request.app.state.clock.now()
     async with runtime.uow() as uow:
         decision = await uow.rate_limits.hit(
             "shipment-query:" + client_address(request, settings.trusted_proxies), rule, now

@@ -14,6 +14,7 @@ from services.applications.app import DEFINITION, create_app
 from services.applications.config import ApplicationsSettings
 from tests.support.applications import NOTIFICATIONS_PUBLIC, Flow, InvitationInbox
 from tests.support.auth import JWT_SECRET, Auth
+from tests.support.clock import SettableClock
 from tests.support.services import asgi_client, migrated_database, running
 
 
@@ -40,8 +41,13 @@ def applications_settings(applications_db: str, nats_server: EmbeddedNats) -> Ap
 
 
 @pytest.fixture(scope="session")
-async def applications_app(applications_settings: ApplicationsSettings):
-    async with running(create_app(applications_settings)) as app:
+def applications_clock() -> SettableClock:
+    return SettableClock()
+
+
+@pytest.fixture(scope="session")
+async def applications_app(applications_settings: ApplicationsSettings, applications_clock: SettableClock):
+    async with running(create_app(applications_settings, clock=applications_clock)) as app:
         yield app
 
 
