@@ -74,7 +74,7 @@ class _StderrHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             print(self.format(record), file=sys.stderr, flush=True)
-        except Exception:
+        except Exception:  # noqa: BLE001 - logging's own protocol: a failing handler reports via handleError
             self.handleError(record)
 
 

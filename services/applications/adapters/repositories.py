@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.applications.adapters import orm
 from services.applications.domain.application import (
+    FORM_NOT_FILLED,
     Application,
     Certificate,
     Shipment,
@@ -327,7 +328,7 @@ class ApplicationRepository:
         if statuses:
             conditions.append(a.c.status.in_([s.value for s in statuses]))
         if form_not_filled:
-            conditions.append(a.c.status.in_([Status.INVITED.value, Status.FORM_IN_PROGRESS.value]))
+            conditions.append(a.c.status.in_([s.value for s in FORM_NOT_FILLED]))
         if search:
             like = f"%{search.replace('%', '').replace('_', '')}%"
             conditions.append(sa.or_(p.c.first_name.ilike(like), p.c.last_name.ilike(like), p.c.email.ilike(like)))

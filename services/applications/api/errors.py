@@ -10,13 +10,11 @@ from services.applications.adapters.repositories import ConcurrentUpdate
 from services.applications.adapters.roster_files import RosterFileError
 from services.applications.domain.application import DomainError, FormIncomplete, FormInvalid, IllegalTransition
 from services.applications.domain.invitation import SignInRefused
-from services.applications.handlers.errors import HandlerError
 
 _TITLES = {
     "illegal_transition": "Not possible in the application's current state",
     "form_incomplete": "The form is not complete",
     "form_invalid": "Some fields are not valid",
-    "roster_invalid": "The staff list has errors; nothing was stored",
     "invalid_credentials": "Sign-in refused",
     "invitation_locked": "Invitation locked",
     "invitation_expired": "Invitation expired",
@@ -44,8 +42,6 @@ def to_problem(exc: Exception) -> Problem:
     if isinstance(exc, SignInRefused):
         headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
         return Problem(exc.status, exc.code, _TITLES[exc.code], str(exc), headers=headers, **exc.extra)
-    if isinstance(exc, HandlerError):
-        return exc.problem(_TITLES)
     if isinstance(exc, RosterFileError):
         status = {"too_many_rows": 413, "unknown_format": 415}.get(exc.code, 400)
         extra = {"missing_columns": list(exc.missing)} if getattr(exc, "missing", None) else {}
@@ -61,5 +57,5 @@ def install_error_handlers(app: FastAPI) -> None:
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         return problem_response(to_problem(exc), request)
 
-    for exc_type in (DomainError, SignInRefused, HandlerError, RosterFileError, ConcurrentUpdate):
+    for exc_type in (DomainError, SignInRefused, RosterFileError, ConcurrentUpdate):
         app.add_exception_handler(exc_type, handle)

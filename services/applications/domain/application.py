@@ -55,6 +55,8 @@ ALLOWED: Mapping[Status, frozenset[Status]] = {
     S.WITHDRAWN: frozenset(),
 }
 EDITABLE = frozenset({S.INVITED, S.FORM_IN_PROGRESS, S.FORM_COMPLETED, S.REJECTED})
+# "Has not filled the form yet": the officer's reminder list and the summary's count.
+FORM_NOT_FILLED = frozenset({S.INVITED, S.FORM_IN_PROGRESS})
 
 
 class SignedFormChannel(enum.StrEnum):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from esign.auth import Principal
 from esign.events import FormCompleted, RenewalRecorded
+from esign.problems import Conflict, Invalid, NotFound
 from services.applications.adapters.form_pdf import PrintableForm, render_application_form
 from services.applications.adapters.uow import ApplicationsUnitOfWork
 from services.applications.domain.application import Actor, Application, Status
@@ -18,7 +19,6 @@ from services.applications.domain.form import FieldError, PriorCertificateReason
 from services.applications.domain.invitation import PasswordHasher
 from services.applications.domain.tckn import TCKimlikNo
 from services.applications.handlers.access import ensure_application_visible
-from services.applications.handlers.errors import Conflict, Invalid, NotFound
 
 
 def actor_of(principal: Principal) -> Actor:

@@ -17,6 +17,7 @@ from esign.events import (
     CertificateProduced,
     SignedFormReceived,
 )
+from esign.problems import Conflict, Invalid, NotFound
 from services.applications.adapters.uow import ApplicationsUnitOfWork
 from services.applications.domain.application import (
     Application,
@@ -28,7 +29,6 @@ from services.applications.domain.application import (
 from services.applications.domain.form import FieldError
 from services.applications.handlers.access import ensure_institution_visible
 from services.applications.handlers.applicant import actor_of, load_visible
-from services.applications.handlers.errors import Conflict, Invalid, NotFound
 
 
 async def _save(uow: ApplicationsUnitOfWork, app: Application) -> None:

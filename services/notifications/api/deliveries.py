@@ -11,22 +11,13 @@ from fastapi import APIRouter, Query, Request, status
 
 from esign.auth import Principal, Role
 from esign.params import Instant, Limit, Offset
-from esign.problems import Problem, not_found, problem_responses
+from esign.problems import NotFound, Problem, problem_responses
 from services.notifications.adapters.repositories import DeliveryFilter
 from services.notifications.api.deps import Operator, Staff, UoW
 from services.notifications.api.schemas import DeliveryOut, DeliveryPage
 from services.notifications.domain.delivery import RESENDABLE, Channel, DeliveryRecord, DeliveryStatus
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"], responses=problem_responses(401, 403))
-
-
-def _scope(principal: Principal, institution_id: uuid.UUID | None) -> uuid.UUID | None:
-    """Officers always see their own institution only; asking for another one finds nothing."""
-    if principal.role is Role.INSTITUTION_OFFICER:
-        if institution_id is not None and institution_id != principal.institution_id:
-            raise not_found("institution")
-        return principal.institution_id
-    return institution_id
 
 
 @router.get(
@@ -59,7 +50,7 @@ async def list_deliveries(
         channel=channel.value if channel else None,
         template=template,
         application_id=application_id,
-        institution_id=_scope(principal, institution_id),
+        institution_id=principal.institution_scope(institution_id),
         since=since,
         until=until,
     )
@@ -72,7 +63,7 @@ async def _visible(uow: UoW, principal: Principal, delivery_id: uuid.UUID) -> De
     if delivery is None or (
         principal.role is Role.INSTITUTION_OFFICER and delivery.institution_id != principal.institution_id
     ):
-        raise not_found("delivery")
+        raise NotFound("delivery")
     return delivery
 
 

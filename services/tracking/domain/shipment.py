@@ -24,6 +24,12 @@ class Status(enum.StrEnum):
     RETURNED = "returned"  # to sender
 
 
+def normalise_tracking_number(raw: str) -> str:
+    """One spelling of a tracking number, whoever wrote it (the carrier's API, its webhooks, a
+    person on the query page who typed spaces): no spaces, upper case."""
+    return raw.strip().replace(" ", "").upper()
+
+
 S = Status
 TERMINAL = frozenset({S.DELIVERED, S.RETURNED})
 # Where a *newer* update may take the shipment. Anything else is a duplicate or a step back.

@@ -13,6 +13,7 @@ from services.tracking.domain.shipment import (
     Shipment,
     Status,
     StatusChanged,
+    normalise_tracking_number,
 )
 
 S = Status
@@ -106,3 +107,8 @@ def test_the_reason_travels_with_the_event():
     s = shipment()
     s.apply(CarrierUpdate(S.DELIVERY_FAILED, T0, reason="alıcı adreste yok"))
     assert s.pull_events()[0].reason == "alıcı adreste yok"
+
+
+def test_a_tracking_number_has_one_spelling_whoever_wrote_it():
+    assert normalise_tracking_number(" yk 1234 5678 ") == "YK12345678"
+    assert normalise_tracking_number("YK12345678") == "YK12345678"
