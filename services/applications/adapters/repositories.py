@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from esign.repository import AggregateRepository
 from services.applications.adapters import orm
 from services.applications.domain.application import (
     FORM_NOT_FILLED,
@@ -188,8 +189,9 @@ class PeopleRepository:
 # ---------------------------------------------------------------- applications
 
 
-class ApplicationRepository:
+class ApplicationRepository(AggregateRepository):
     def __init__(self, session: AsyncSession) -> None:
+        super().__init__()
         self.session = session
 
     @staticmethod
@@ -215,14 +217,14 @@ class ApplicationRepository:
         if for_update:
             query = query.with_for_update()
         row = (await self.session.execute(query)).first()
-        return self._from_row(row) if row else None
+        return self._register(self._from_row(row)) if row else None
 
     async def get_many(self, ids: Sequence[uuid.UUID]) -> list[Application]:
         t = orm.applications
         rows = (
             await self.session.execute(sa.select(t).where(t.c.id.in_(ids)).order_by(t.c.id).with_for_update())
         ).all()
-        return [self._from_row(r) for r in rows]
+        return [self._register(self._from_row(r)) for r in rows]
 
     async def add_many(self, rows: list[dict[str, Any]]) -> None:
         if rows:

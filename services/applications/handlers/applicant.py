@@ -41,7 +41,6 @@ async def save_draft(
     app = await load_visible(uow, application_id, principal, for_update=True)
     app.save_draft(patch, actor_of(principal), datetime.now(timezone.utc))
     await uow.applications.save(app)
-    uow.track(app)
     return app
 
 
@@ -56,7 +55,6 @@ async def set_security_word(
     word_hash = await asyncio.to_thread(hasher.hash, cleaned)
     app.set_security_word(word_hash, actor_of(principal), datetime.now(timezone.utc))
     await uow.applications.save(app)
-    uow.track(app)
     return app
 
 
@@ -65,7 +63,6 @@ async def complete_form(application_id: uuid.UUID, uow: ApplicationsUnitOfWork, 
     now = datetime.now(timezone.utc)
     app.complete_form(actor_of(principal), now)
     await uow.applications.save(app)
-    uow.track(app)
     person = await uow.people.get(app.person_id)
     uow.emit(
         FormCompleted(

@@ -31,11 +31,6 @@ from services.applications.handlers.access import ensure_institution_visible
 from services.applications.handlers.applicant import actor_of, load_visible
 
 
-async def _save(uow: ApplicationsUnitOfWork, app: Application) -> None:
-    await uow.applications.save(app)
-    uow.track(app)
-
-
 @dataclass(frozen=True)
 class RecordSignedForm:
     application_id: uuid.UUID
@@ -56,7 +51,7 @@ async def record_signed_form(
     app = await load_visible(uow, cmd.application_id, principal, for_update=True)
     receipt = SignedFormReceipt(cmd.channel, cmd.received_on, cmd.reference, principal.subject)
     app.record_signed_form(receipt, actor_of(principal), clock.now())
-    await _save(uow, app)
+    await uow.applications.save(app)
     uow.emit(
         SignedFormReceived(
             application_id=app.id,
@@ -102,7 +97,7 @@ async def forward_batch(cmd: ForwardBatch, uow: ApplicationsUnitOfWork, principa
     views = await uow.applications.contacts(wanted)
     for app in found.values():
         app.forward(batch_id, actor_of(principal), now)
-        await _save(uow, app)
+        await uow.applications.save(app)
         v = views[app.id]
         uow.emit(
             ApplicationForwarded(
@@ -122,7 +117,7 @@ async def reject(
 ) -> Application:
     app = await load_visible(uow, application_id, principal, for_update=True)
     app.reject(reason, actor_of(principal), datetime.now(timezone.utc))
-    await _save(uow, app)
+    await uow.applications.save(app)
     v = (await uow.applications.contacts([app.id]))[app.id]
     uow.emit(
         ApplicationRejected(
@@ -154,7 +149,7 @@ async def record_production(cmd: RecordProduction, uow: ApplicationsUnitOfWork, 
         raise Conflict("no_delivery_address", "The application has no delivery address.")
     certificate = Certificate(cmd.certificate_serial, cmd.not_before, cmd.not_after, cmd.card_type)
     app.record_production(certificate, actor_of(principal), datetime.now(timezone.utc))
-    await _save(uow, app)
+    await uow.applications.save(app)
     v = (await uow.applications.contacts([app.id]))[app.id]
     uow.emit(
         CertificateProduced(
@@ -183,7 +178,7 @@ async def withdraw(
 ) -> Application:
     app = await load_visible(uow, application_id, principal, for_update=True)
     app.withdraw(reason, actor_of(principal), datetime.now(timezone.utc))
-    await _save(uow, app)
+    await uow.applications.save(app)
     return app
 
 
