@@ -2,10 +2,11 @@
 # The signing agent is not in it: it runs on workstations (agent/).
 FROM python:3.11-slim-bookworm AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY esign esign
 COPY services services
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+# The versions the tests ran with (constraints.txt, `make lock`), not whatever is newest today.
+RUN pip wheel --no-cache-dir --wheel-dir /wheels -c constraints.txt .
 
 FROM python:3.11-slim-bookworm
 # The printable application form needs a font with Turkish letters (scripts/install-system-packages).

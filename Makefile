@@ -1,9 +1,13 @@
-# Two entry points a newcomer needs: `make up` and `make test`.
+# Two entry points a newcomer needs: `make up` and `make test` (`make check` before a commit).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+# Every install takes its versions from constraints.txt, the set the tests ran with; `make lock`
+# refreshes it deliberately (the ranges in pyproject.toml stay what the code supports).
+PIN    := -c constraints.txt
+UV     := uv==0.13.9
 
-.PHONY: up test install install-test clean
+.PHONY: up test check lock install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -11,11 +15,11 @@ $(BIN)/python:
 
 install: $(BIN)/python
 	./scripts/install-system-packages runtime
-	$(BIN)/pip install --quiet -e . -e ./agent
+	$(BIN)/pip install --quiet $(PIN) -e . -e ./agent
 
 install-test: $(BIN)/python
 	./scripts/install-system-packages test
-	$(BIN)/pip install --quiet -e '.[test]' -e './agent[test]'
+	$(BIN)/pip install --quiet $(PIN) -e '.[test,check]' -e './agent[test]'
 
 ## Installs everything and starts the whole platform on this machine.
 up: install
@@ -25,5 +29,18 @@ up: install
 test: install-test
 	$(BIN)/python -m pytest
 
+## Formatting, lint, types and import contracts (scripts/check; CI runs it before the tests).
+check: install-test
+	./scripts/check
+
+## Re-resolves constraints.txt: the newest releases within pyproject.toml's ranges, for Python 3.11
+## on every platform (the agent runs on Windows and macOS too). Then run `make check test` and commit.
+lock: $(BIN)/python
+	$(BIN)/pip install --quiet $(UV)
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --upgrade \
+		--extra test --extra check --no-emit-package esign --no-emit-package esign-agent \
+		--custom-compile-command "make lock" \
+		pyproject.toml agent/pyproject.toml -o constraints.txt
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

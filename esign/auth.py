@@ -15,13 +15,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any
+from typing import Annotated, Any, overload
 
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from esign.problems import Problem
+from esign.problems import NotFound, Problem
 
 
 class Role(enum.StrEnum):
@@ -44,6 +44,15 @@ class Principal:
         if self.role is Role.CA_OPERATOR:
             return True
         return self.role is Role.INSTITUTION_OFFICER and self.institution_id == institution_id
+
+    def institution_scope(self, requested: uuid.UUID | None) -> uuid.UUID | None:
+        """The institution a listing is confined to: an officer's own, always (asking for another
+        finds nothing, as if it did not exist); for anyone else what was asked (None: all)."""
+        if self.role is Role.INSTITUTION_OFFICER:
+            if requested is not None and requested != self.institution_id:
+                raise NotFound("institution")
+            return self.institution_id
+        return requested
 
 
 LOCAL_ISSUER = "esign-local"
@@ -151,6 +160,10 @@ class TokenVerifier:
         return principal
 
 
+@overload
+def _text_claim(claims: dict[str, Any], name: str) -> str: ...
+@overload
+def _text_claim(claims: dict[str, Any], name: str, *, required: bool) -> str | None: ...
 def _text_claim(claims: dict[str, Any], name: str, *, required: bool = True) -> str | None:
     """A claim that must be text. A correctly signed token can still carry a number or a list where
     text belongs (an identity provider's mapping gone wrong): that is an invalid token, not a 500."""

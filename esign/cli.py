@@ -9,8 +9,10 @@ import json
 import os
 import sys
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from esign import migrations
 from esign.auth import Role, mint_token
@@ -219,7 +221,7 @@ def _sms(args: argparse.Namespace) -> int:
     )
 
 
-def _show(items: list[dict], as_json: bool, render) -> int:
+def _show(items: list[dict], as_json: bool, render: Callable[[dict], str]) -> int:
     if as_json:
         print(json.dumps(items, ensure_ascii=False, indent=2))
     else:
@@ -231,7 +233,10 @@ def _show(items: list[dict], as_json: bool, render) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="esign", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    data_dir = {"default": str(default_data_dir()), "help": "where local data and keys live (default: %(default)s)"}
+    data_dir: dict[str, Any] = {
+        "default": str(default_data_dir()),
+        "help": "where local data and keys live (default: %(default)s)",
+    }
 
     up = sub.add_parser("up", help="run the whole platform on this machine")
     up.add_argument("--data-dir", **data_dir)

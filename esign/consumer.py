@@ -13,6 +13,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 import structlog
@@ -34,7 +35,8 @@ log = structlog.get_logger("esign.consumer")
 
 HANDLED = Counter("esign_events_handled_total", "Events handled", ["consumer", "outcome"])
 
-Handler = Callable[[UnitOfWork, Envelope], Awaitable[None]]
+# Any: each service passes its own UnitOfWork subclass (Callable is contravariant in it).
+Handler = Callable[[Any, Envelope], Awaitable[None]]
 
 
 def describe_error(exc: Exception) -> str:
@@ -109,14 +111,14 @@ class ConsumerRunner:
             except NotFoundError:
                 log.info("consumer_waiting_for_stream", consumer=self.spec.name, stream=stream_name(self.spec.producer))
                 await asyncio.sleep(2)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the pull loop must outlive any one failure
                 log.warning("consumer_error", consumer=self.spec.name, error=type(exc).__name__)
                 await asyncio.sleep(2)
 
     async def poll(self, sub: JetStreamContext.PullSubscription, timeout: float = 1.0) -> int:
         try:
             msgs = await sub.fetch(self._batch, timeout=timeout)
-        except (NatsTimeout, asyncio.TimeoutError):
+        except (TimeoutError, NatsTimeout):
             # nats-py's batch fetch also raises the plain asyncio.TimeoutError when its deadline runs
             # out between its two pull requests; that is an empty poll too, not a broken subscription.
             return 0
@@ -138,7 +140,7 @@ class ConsumerRunner:
         except PermanentFailure as exc:
             await self._give_up(msg, envelope.id, exc)
             return
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any handler failure is a nak or, at the limit, a dead letter
             if deliveries >= self._max_deliver:
                 await self._give_up(msg, envelope.id, exc)
                 return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -13,7 +15,7 @@ def async_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **kwargs) -> AsyncEngine:
+def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_pre_ping", True)
     # A failed statement's message would otherwise carry its parameters (TC Kimlik Nos, birth
     # dates, search text) into every log line and traceback that prints it.

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from esign.auth import Principal, Role, require
 from esign.params import Limit
-from esign.problems import Problem, not_found, problem_responses
+from esign.problems import NotFound, Problem, problem_responses
 
 dead_letters_router = APIRouter(prefix="/v1/ops/dead-letters", tags=["ops"], responses=problem_responses(401, 403))
 
@@ -63,7 +63,7 @@ async def replay_dead_letter(request: Request, _: Operator, dead_letter_id: uuid
         consumer = (await session.execute(sa.select(dl.c.consumer).where(dl.c.id == dead_letter_id))).scalar()
     runner = next((c for c in runtime.consumers if c.spec.name == consumer), None)
     if runner is None:
-        raise not_found("dead letter")
+        raise NotFound("dead letter")
     try:
         applied = await runner.replay(dead_letter_id)
     except Exception as exc:

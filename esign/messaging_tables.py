@@ -73,8 +73,8 @@ def create_messaging_tables() -> None:
 
     for name, cols in _columns().items():
         op.create_table(name, *cols)
-    for name, table, cols, where in _INDEXES:
-        op.create_index(name, table, cols, postgresql_where=where)
+    for index_name, table, index_cols, where in _INDEXES:
+        op.create_index(index_name, table, index_cols, postgresql_where=where)
 
 
 def drop_messaging_tables() -> None:

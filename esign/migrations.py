@@ -46,6 +46,7 @@ def current(migrations_dir: Path, url: str) -> str | None:
 
 def run_env(target_metadata: sa.MetaData) -> None:
     url = context.config.get_main_option("sqlalchemy.url")
+    assert url, "alembic.ini or esign.migrations sets sqlalchemy.url"
     if context.is_offline_mode():
         context.configure(url=url, target_metadata=target_metadata, literal_binds=True)
         with context.begin_transaction():

@@ -7,7 +7,7 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import structlog
@@ -54,7 +54,7 @@ def scrub(value: Any, key: str = "") -> Any:
     return value
 
 
-def _scrub_processor(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _scrub_processor(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     return {k: scrub(v, k) for k, v in event_dict.items()}
 
 
@@ -74,7 +74,7 @@ class _StderrHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             print(self.format(record), file=sys.stderr, flush=True)
-        except Exception:
+        except Exception:  # noqa: BLE001 - logging's own protocol: a failing handler reports via handleError
             self.handleError(record)
 
 
@@ -182,7 +182,7 @@ def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
             try:
                 await check()
                 results[name] = "ok"
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure of a dependency is "down", never a 500
                 results[name] = f"down: {type(exc).__name__}"
         ok = all(v == "ok" for v in results.values())
         return JSONResponse(

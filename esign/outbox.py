@@ -68,7 +68,7 @@ class OutboxRelay:
                     payload = json.dumps(row.envelope, ensure_ascii=False, separators=(",", ":")).encode()
                     await self._js.publish(row.subject, payload, headers={"Nats-Msg-Id": str(row.id)})
                     published.append(row.id)
-            except Exception as exc:  # NATS down or timing out: keep what went out, retry the rest later.
+            except Exception as exc:  # noqa: BLE001 - NATS down or timing out: keep what went out, retry the rest later.
                 PUBLISH_ERRORS.labels(self._producer).inc()
                 log.warning("outbox_publish_failed", error=type(exc).__name__, pending=len(rows) - len(published))
                 await session.execute(
@@ -86,7 +86,7 @@ class OutboxRelay:
                 n = await self.publish_pending()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # the database went away: wait and try again
+            except Exception as exc:  # noqa: BLE001 - the database went away: wait and try again
                 log.warning("outbox_relay_error", error=type(exc).__name__)
                 n = -1
             if n > 0:

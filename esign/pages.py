@@ -4,6 +4,7 @@ code, no third-party assets), may not be framed, and sends no referrer."""
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -20,7 +21,7 @@ PAGE_HEADERS = {
 
 
 def static_page_router(
-    path: str, static_dir: Path, stem: str, *, title: str, tags: list[str] | None = None
+    path: str, static_dir: Path, stem: str, *, title: str, tags: list[str | Enum] | None = None
 ) -> APIRouter:
     """``GET path`` answers ``<stem>.html``, ``GET path/app.js`` ``<stem>.js`` and
     ``GET path/style.css`` ``<stem>.css``, all from ``static_dir``. The HTML must refer to its

@@ -30,7 +30,7 @@ class PeriodicWorker:
                     continue
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - a periodic worker outlives any one failed round
                 log.warning("worker_error", worker=self.name, error=type(exc).__name__, detail=str(exc)[:300])
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self._interval)

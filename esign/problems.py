@@ -75,11 +75,6 @@ class Problem(Exception):
         return body
 
 
-def not_found(what: str) -> Problem:
-    # The same answer for "missing" and "not yours": an officer cannot probe other institutions.
-    return Problem(404, "not_found", "Not found", f"No {what} with that id is visible to you.")
-
-
 def problem_response(problem: Problem, request: Request) -> JSONResponse:
     return JSONResponse(
         problem.body(instance=request.url.path),
@@ -100,6 +95,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc, request)
+
+    @app.exception_handler(Refusal)
+    async def _refused(request: Request, exc: Refusal) -> JSONResponse:
+        return problem_response(exc.problem(), request)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -212,12 +211,14 @@ problem_descriptions = {
 
 
 class Refusal(Exception):
-    """Base of a service's handler refusals (not found, conflict, invalid, ...): each subclass says
-    its HTTP status and stable code; :meth:`problem` renders it with a title from the service's
-    table. Handlers raise these rather than :class:`Problem` so they stay free of HTTP wording."""
+    """The one family of expected refusals below the API (handlers, adapters): each subclass says
+    its HTTP status, stable code and title; every service app renders them (install_problem_handlers).
+    Handlers raise these rather than :class:`Problem` so they stay free of HTTP wording. The
+    common ones are here (NotFound, Conflict, Invalid); a service adds its own as subclasses."""
 
     status = 400
     code = "bad_request"
+    title: str | None = None  # None: the message is the title
 
     def __init__(self, message: str, errors: Sequence[Any] = (), **extra: Any) -> None:
         super().__init__(message)
@@ -225,9 +226,9 @@ class Refusal(Exception):
         self.errors = list(errors)  # anything with .field, .code and .message
         self.extra = extra
 
-    def problem(self, titles: dict[str, str]) -> Problem:
+    def problem(self) -> Problem:
         fields = [FieldProblem(field=e.field, code=e.code, message=e.message) for e in self.errors]
-        return Problem(self.status, self.code, titles.get(self.code, self.message), self.message, fields, **self.extra)
+        return Problem(self.status, self.code, self.title or self.message, self.message, fields, **self.extra)
 
 
 _PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetail"}}}
@@ -268,3 +269,31 @@ def document_problems(app: FastAPI) -> None:
         return doc
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+class NotFound(Refusal):
+    """Missing and not-yours answer alike, so nobody can probe another institution's ids."""
+
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+    def __init__(self, what: str, *, detail: str | None = None) -> None:
+        super().__init__(detail or f"No {what} with that id is visible to you.")
+
+
+class Conflict(Refusal):
+    """Not possible in the current state; ``code`` says which rule (e.g. ``institution_exists``)."""
+
+    status = 409
+
+    def __init__(self, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message, **extra)
+        self.code = code
+
+
+class Invalid(Refusal):
+    """Well-formed but not acceptable; ``errors`` names each field and why."""
+
+    status = 422
+    code = "validation_failed"

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -67,8 +68,8 @@ async def hit(session: AsyncSession, table: sa.Table, bucket: str, rule: RateLim
     """Counts one request against ``bucket`` and says whether it is within the limit. Run it in a
     transaction of its own and commit at once: a request that later fails must still count."""
     start = window_start(now, rule.window_seconds)
-    stmt = pg_insert(table).values(bucket=bucket, window_start=start, hits=1)
-    stmt = stmt.on_conflict_do_update(
+    insert = pg_insert(table).values(bucket=bucket, window_start=start, hits=1)
+    stmt = insert.on_conflict_do_update(
         index_elements=[table.c.bucket, table.c.window_start], set_={"hits": table.c.hits + 1}
     ).returning(table.c.hits)
     hits = (await session.execute(stmt)).scalar_one()
@@ -80,7 +81,7 @@ async def hit(session: AsyncSession, table: sa.Table, bucket: str, rule: RateLim
 
 async def purge(session: AsyncSession, table: sa.Table, older_than: datetime) -> int:
     result = await session.execute(sa.delete(table).where(table.c.window_start < older_than))
-    return result.rowcount or 0
+    return result.rowcount or 0  # type: ignore[attr-defined]  # a DML result has a rowcount
 
 
 def client_address(request: Request, trusted_proxies: list[str]) -> str:
@@ -105,22 +106,19 @@ def client_address(request: Request, trusted_proxies: list[str]) -> str:
     return peer
 
 
-def per_client_limit(bucket: str, rule_of: Callable[[object], RateLimit], table: sa.Table):
+def per_client_limit(bucket: str, rule_of: Callable[[Any], RateLimit]) -> Callable[[Request], Awaitable[None]]:
     """A FastAPI dependency counting each call against the client's address (``bucket:<address>``)
     in a transaction of its own, committed at once, so every replica sees it and a refused or
     failed call still counts. 429 with Retry-After past the limit. The app's state must hold
-    ``settings`` (with ``trusted_proxies``), ``runtime`` and ``clock``."""
+    ``settings`` (with ``trusted_proxies``), ``runtime`` (whose unit of work has ``rate_limits``, a
+    `RateLimitRepository`) and ``clock``."""
 
     async def dependency(request: Request) -> None:
         state = request.app.state
         rule = rule_of(state.settings)
         async with state.runtime.uow() as uow:
-            decision = await hit(
-                uow.session,
-                table,
-                f"{bucket}:{client_address(request, state.settings.trusted_proxies)}",
-                rule,
-                state.clock(),
+            decision = await uow.rate_limits.hit(
+                f"{bucket}:{client_address(request, state.settings.trusted_proxies)}", rule, state.clock.now()
             )
             await uow.commit()
         if not decision.allowed:
@@ -134,3 +132,17 @@ def per_client_limit(bucket: str, rule_of: Callable[[object], RateLimit], table:
             )
 
     return dependency
+
+
+class RateLimitRepository:
+    """The counters of one service's table, for its unit of work (so endpoints hold no SQL)."""
+
+    def __init__(self, session: AsyncSession, table: sa.Table) -> None:
+        self._session = session
+        self._table = table
+
+    async def hit(self, bucket: str, rule: RateLimit, now: datetime) -> Decision:
+        return await hit(self._session, self._table, bucket, rule, now)
+
+    async def purge(self, older_than: datetime) -> int:
+        return await purge(self._session, self._table, older_than)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 
 from esign import jetstream, migrations
 from esign.auth import TokenVerifier
+from esign.clock import SYSTEM_CLOCK, Clock
 from esign.consumer import ConsumerRunner, ConsumerSpec
 from esign.db import make_engine, make_session_factory
 from esign.dead_letters import dead_letters_router
@@ -88,7 +89,7 @@ class ServiceRuntime:
             self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{d.name}-relay"))
             self._tasks += [asyncio.create_task(c.run(), name=f"{d.name}-{c.spec.name}") for c in self.consumers]
 
-    def spawn(self, coroutine, name: str) -> None:
+    def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> None:
         """Runs a background worker until the service stops."""
         self._tasks.append(asyncio.create_task(coroutine, name=name))
 
@@ -151,6 +152,7 @@ def create_service_app(
     token_verifier: TokenVerifier,
     on_startup: Callable[[ServiceRuntime], Any] | None = None,
     raw_json_paths: Sequence[str] = (),
+    clock: Clock = SYSTEM_CLOCK,
 ) -> FastAPI:
     """``raw_json_paths``: endpoints that read and check their JSON body themselves (see
     :mod:`esign.request_guard`)."""
@@ -172,6 +174,7 @@ def create_service_app(
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.token_verifier = token_verifier
+    app.state.clock = clock
     install_api_layers(
         app, service=definition.name, max_body_bytes=settings.max_body_bytes, raw_json_paths=raw_json_paths
     )
@@ -188,6 +191,14 @@ async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
     async with request.app.state.runtime.uow() as uow:
         yield uow
         await uow.commit()
+
+
+def _clock(request: Request) -> Clock:
+    return request.app.state.clock
+
+
+# The service's clock (esign.clock): endpoints pass it on to handlers as `clock=`.
+ClockDep = Annotated[Clock, Depends(_clock)]
 
 
 # Services annotate their own UoW subclass with it: Annotated[MyUnitOfWork, unit_of_work].

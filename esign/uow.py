@@ -1,25 +1,29 @@
 """Unit of work: one database transaction, the aggregates it touched, and the events they raised.
 
-On ``commit`` the events collected from the aggregates (and those emitted explicitly by a
-handler) are written to the outbox in the same transaction as the state change, so a crash can
-lose neither half without the other.
+On ``commit`` the events of every aggregate its repositories loaded or added
+(esign.repository.AggregateRepository), mapped to contract events by the service's
+``event_mapper``, and those emitted by a handler for facts that belong to no aggregate, are
+written to the outbox in the same transaction as the state change, so a crash can lose neither
+half without the other. An aggregate event that no mapper turns into a contract event is an
+error, not a silent drop.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from esign.events import Envelope, EventData
 from esign.messaging_tables import MessagingTables
+from esign.repository import AggregateRepository, HasEvents
 
 
-class HasEvents(Protocol):
-    def pull_events(self) -> list[Any]: ...
+class UnmappedEvent(LookupError):
+    """An aggregate raised an event the service does not know how to publish (a programming error)."""
 
 
 # Maps one domain event (plain object from the domain layer) to the contract events to publish.
@@ -40,7 +44,6 @@ class UnitOfWork:
         self._producer = producer
         self._event_mapper = event_mapper
         self._on_commit = on_commit
-        self._seen: list[HasEvents] = []
         self._emitted: list[Envelope] = []
         self._after_commit: list[Callable[[], None]] = []
         self.session: AsyncSession
@@ -57,10 +60,6 @@ class UnitOfWork:
         finally:
             await self.session.close()
 
-    def track(self, aggregate: HasEvents) -> None:
-        if aggregate not in self._seen:
-            self._seen.append(aggregate)
-
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Runs ``callback`` once this unit of work has committed (e.g. to wake a worker that
         would otherwise find nothing yet)."""
@@ -71,12 +70,16 @@ class UnitOfWork:
         self._emitted.append(envelope)
         return envelope
 
+    def _aggregates(self) -> list[HasEvents]:
+        # A service's unit of work holds its repositories as attributes (set in __aenter__).
+        return [a for repo in vars(self).values() if isinstance(repo, AggregateRepository) for a in repo.seen]
+
     def _collect(self) -> list[Envelope]:
         envelopes: list[Envelope] = []
-        for aggregate in self._seen:
+        for aggregate in self._aggregates():
             for domain_event in aggregate.pull_events():
                 if self._event_mapper is None:
-                    continue
+                    raise UnmappedEvent(f"{type(domain_event).__name__}: {self._producer} has no event mapper")
                 envelopes += [Envelope.wrap(e, self._producer) for e in self._event_mapper(domain_event)]
         envelopes += self._emitted
         self._emitted = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -80,7 +80,7 @@ def _split_list(value: str) -> tuple[str, ...]:
 
 
 def _env_settings(env: Mapping[str, str]) -> dict[str, Any]:
-    names = {
+    names: dict[str, tuple[str, Callable[[str], Any]]] = {
         "ESIGN_AGENT_PORT": ("port", str),
         "ESIGN_AGENT_ALLOW_ORIGINS": ("allow_origins", _split_list),
         "ESIGN_AGENT_CARD_TYPES": ("card_types", _split_list),

@@ -47,7 +47,7 @@ class Pkcs11Worker:
             fn, loop, future = job
             try:
                 result, error = fn(self._store), None
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine, which re-raises it
                 result, error = None, exc
             try:
                 loop.call_soon_threadsafe(_settle, future, result, error)

@@ -21,7 +21,7 @@ def current_os() -> str:
 
 
 def _windows_dirs() -> tuple[str, str]:
-    root = os.environ.get("SystemRoot", r"C:\Windows")
+    root = os.environ.get("SystemRoot", r"C:\Windows")  # noqa: SIM112 - Windows spells it so
     # A 32-bit Python on 64-bit Windows is redirected from System32 to SysWOW64 by the OS, so
     # System32 is right for both; SysWOW64 is listed so doctor can spot a 32-bit-only install.
     return rf"{root}\System32", rf"{root}\SysWOW64"

@@ -16,6 +16,7 @@ import pkcs11
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
 
 from . import protocol
 from .config import Config
@@ -122,7 +123,7 @@ class Agent:
             self._handle,
             "127.0.0.1",  # loopback only: the agent is for pages in this machine's browser
             self.config.port,
-            subprotocols=[protocol.PROTOCOL],
+            subprotocols=[Subprotocol(protocol.PROTOCOL)],
             process_request=self._check_handshake,
             max_size=self.config.max_message_bytes,
             compression=None,  # nothing to gain on loopback; one less parser facing pages

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import structlog
 from fastapi import FastAPI
 
 from esign import sealing
+from esign.clock import SYSTEM_CLOCK, Clock
 from esign.pages import static_page_router
 from esign.periodic import PeriodicWorker
 from esign.service import (
@@ -74,10 +74,6 @@ page that signs in with the link token and access password and drives the `/v1/a
 """
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def renewal_policy_from(settings: ApplicationsSettings, *, token_secret: str, public_key: str) -> RenewalPolicy:
     if settings.renewal_trust_dir is None:
         log.warning("renewal_trust_dir_unset", detail="no card certificate is trusted; renewals are refused")
@@ -100,7 +96,7 @@ def renewal_policy_from(settings: ApplicationsSettings, *, token_secret: str, pu
     )
 
 
-def create_app(settings: ApplicationsSettings | None = None, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
+def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     settings = settings or ApplicationsSettings()
     applicant_secret = settings.applicant_token_secret.get_secret_value() if settings.applicant_token_secret else None
     if applicant_secret is None:
@@ -160,12 +156,12 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Callable[
         ],
         token_verifier=verifier,
         on_startup=on_startup,
+        clock=clock,
     )
     app.state.hasher = hasher
     app.state.invitation_policy = policy
     app.state.applicant_token_secret = applicant_secret
     app.state.renewal_policy = renewal_policy_from(settings, token_secret=applicant_secret, public_key=public_key)
-    app.state.clock = clock
     app.state.wake_invitation_issuer = lambda: None
     install_error_handlers(app)
     return app

@@ -16,7 +16,9 @@ class ApplicationsSettings(ServiceSettings):
     port: int = 8001
     applicant_token_secret: SecretStr | None = Field(
         None,
-        description="HS256 key for applicant session tokens; must be the same on every replica. Unset: random per process.",
+        description=(
+            "HS256 key for applicant session tokens; must be the same on every replica. Unset: random per process."
+        ),
     )
     applicant_token_minutes: int = 30
     invitation_days: int = Field(30, description="How long an invitation link and password stay valid.")

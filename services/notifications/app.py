@@ -29,7 +29,7 @@ from services.notifications.api import deliveries, templates
 from services.notifications.config import NotificationsSettings, SmsProviderKind
 from services.notifications.consumers import consumer_specs
 from services.notifications.domain.delivery import RetryPolicy
-from services.notifications.handlers.events import EventHandlers
+from services.notifications.handlers.incoming_events import EventHandlers
 from services.notifications.handlers.reminders import ReminderPolicy, ReminderScheduler
 from services.notifications.handlers.sending import (
     DeliveryWorker,

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import structlog
 from fastapi import FastAPI
 
-from esign import rate_limit
+from esign.clock import SYSTEM_CLOCK, Clock
 from esign.periodic import PeriodicWorker
 from esign.service import ServiceDefinition, ServiceRuntime, create_service_app, token_verifier_from
 from services.tracking.adapters import orm
@@ -45,21 +44,18 @@ stuck beyond the promised working days. Errors are RFC 9457 problem details.
 """
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class Workers:
     """The service's background work, each step one short function of the clock (tests call them)."""
 
     def __init__(
         self,
+        *,
         runtime: ServiceRuntime,
         settings: TrackingSettings,
         carrier: Carrier,
         simulated: SimulatedCarrier | None,
         policy: WebhookPolicy,
-        clock: Callable[[], datetime],
+        clock: Clock,
     ) -> None:
         self.runtime, self.settings, self.carrier, self.simulated, self.policy, self.clock = (
             runtime,
@@ -79,20 +75,24 @@ class Workers:
         return self.runtime.uow()  # type: ignore[return-value]
 
     async def register(self) -> int:
-        return await register_due(self.uow, self.carrier, self.registration, self.clock())
+        return await register_due(self.uow, self.carrier, self.registration, self.clock.now())
 
     async def simulate(self) -> int:
         assert self.simulated is not None
         async with self.uow() as uow:
             moved = await simulation.tick(
-                uow, self.policy, self.simulated, timedelta(seconds=self.settings.simulated_step_seconds), self.clock()
+                uow,
+                self.policy,
+                self.simulated,
+                timedelta(seconds=self.settings.simulated_step_seconds),
+                self.clock.now(),
             )
             await uow.commit()
         return 0 if moved < 50 else moved  # a full batch: there may be more at once
 
     async def detect_stuck(self) -> int:
         async with self.uow() as uow:
-            flagged = await flag_stuck(uow, self.clock(), self.settings.stuck_after_working_days)
+            flagged = await flag_stuck(uow, self.clock.now(), self.settings.stuck_after_working_days)
             await uow.commit()
         return flagged if flagged >= 100 else 0
 
@@ -102,13 +102,13 @@ class Workers:
         async with self.uow() as uow:
             await adopt_orphaned_reports(uow, self.carrier.name, self.settings.public_query_url)
             await uow.commit()
-        now = self.clock()
+        now = self.clock.now()
         keep = timedelta(
             seconds=max(2 * self.settings.webhook_tolerance_seconds, self.settings.public_query_window_seconds)
         )
         async with self.uow() as uow:
             await uow.webhook_receipts.purge(now - keep)
-            await rate_limit.purge(uow.session, orm.rate_limit_windows, now - keep)
+            await uow.rate_limits.purge(now - keep)
             await uow.commit()
         return 0
 
@@ -123,7 +123,7 @@ def _carrier(settings: TrackingSettings, webhook_secret: bytes) -> tuple[Carrier
     return HttpCarrier(settings.carrier_http_url, api_key, settings.carrier_http_timeout_seconds), None
 
 
-def create_app(settings: TrackingSettings | None = None, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
+def create_app(settings: TrackingSettings | None = None, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     settings = settings or TrackingSettings()
     if settings.webhook_secret is None:
         log.warning("webhook_secret_unset", detail="random per process; only the simulated carrier can sign webhooks")
@@ -136,7 +136,9 @@ def create_app(settings: TrackingSettings | None = None, *, clock: Callable[[], 
     definition = dataclasses.replace(DEFINITION, consumers=[certificates_consumer(carrier.name, wake_registrar)])
 
     async def on_startup(runtime: ServiceRuntime) -> None:
-        workers = Workers(runtime, settings, carrier, simulated, policy, clock)
+        workers = Workers(
+            runtime=runtime, settings=settings, carrier=carrier, simulated=simulated, policy=policy, clock=clock
+        )
         app.state.workers = workers
         if isinstance(carrier, HttpCarrier):
             runtime.on_stop(carrier.aclose)
@@ -163,9 +165,9 @@ def create_app(settings: TrackingSettings | None = None, *, clock: Callable[[], 
         on_startup=on_startup,
         # The carrier's webhook checks its signature before it reads its body (esign.safe_json).
         raw_json_paths=[webhooks.WEBHOOK_PATH],
+        clock=clock,
     )
     app.state.webhook_policy = policy
     app.state.simulated_carrier = simulated
-    app.state.clock = clock
     install_error_handlers(app)
     return app

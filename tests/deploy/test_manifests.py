@@ -228,10 +228,29 @@ def test_the_image_gets_every_file_the_services_read_at_run_time(tmp_path):
 
 def test_the_image_is_built_from_what_the_dockerignore_lets_in():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    copied = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("COPY ") and "--from" not in line]
+    copied = [
+        source
+        for line in dockerfile.splitlines()
+        if line.startswith("COPY ") and "--from" not in line
+        for source in line.split()[1:-1]
+    ]
     allowed = [
         line[1:].rstrip("/") for line in (ROOT / ".dockerignore").read_text().splitlines() if line.startswith("!")
     ]
-    assert copied == ["pyproject.toml", "esign", "services"]
+    # README.md: pyproject's readme; constraints.txt: the pinned versions the image installs.
+    assert copied == ["pyproject.toml", "README.md", "constraints.txt", "esign", "services"]
     assert all((ROOT / c).exists() and c in allowed for c in copied)
-    assert "README.md" in allowed  # pyproject's readme
+
+
+def test_every_install_takes_the_locked_versions():
+    """The image, `make up` and `make test` install what constraints.txt pins (the versions the
+    tests ran with), not whatever a registry serves as newest that day."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    assert "pip wheel --no-cache-dir --wheel-dir /wheels -c constraints.txt ." in dockerfile
+    assert "PIN    := -c constraints.txt" in makefile
+    project_installs = [line for line in makefile.splitlines() if "pip install" in line and " -e " in line]
+    assert len(project_installs) == 2 and all("$(PIN)" in line for line in project_installs), project_installs
+    pinned = (ROOT / "constraints.txt").read_text()
+    for requirement in ("fastapi==", "sqlalchemy==", "pytest==", "ruff==0.17.6", "mypy==", "import-linter=="):
+        assert f"\n{requirement}" in pinned, requirement

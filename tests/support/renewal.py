@@ -20,17 +20,6 @@ from tests.support.applications import Flow, person
 ORIGIN = "http://applications.test"
 
 
-class ShiftableClock:
-    """Real time moved by ``offset``, or ``frozen`` at one moment when a test needs that."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-        self.frozen: datetime | None = None
-
-    def __call__(self) -> datetime:
-        return self.frozen or datetime.now(timezone.utc) + self.offset
-
-
 @dataclass
 class Card:
     """A holder's key and certificate, as the agent would hand them over."""
@@ -88,7 +77,7 @@ async def produced_holders(
     invitations = await flow.invited(institution_id, people)
     now = datetime.now(timezone.utc)
     holders = []
-    for i, p in enumerate(people):
+    for p in people:
         inv = invitations[p["email"]]
         await flow.completed(inv)
         await flow.received(institution_id, inv.application_id)

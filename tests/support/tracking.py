@@ -29,17 +29,6 @@ WEBHOOK_SECRET = "carrier-webhook-secret-for-tests-0123456789"
 T = TypeVar("T")
 
 
-class Clock:
-    """The tracking app's clock: real time unless a test freezes it (rate-limit windows, stuck
-    detection) so outcomes do not depend on when the test runs."""
-
-    def __init__(self) -> None:
-        self.frozen: datetime | None = None
-
-    def __call__(self) -> datetime:
-        return self.frozen or datetime.now(timezone.utc)
-
-
 def produced(
     application_id: uuid.UUID | None = None,
     *,

@@ -182,7 +182,7 @@ async def prepare(
     )
     attributes = await signer.signed_attrs(prepared.document_digest, "sha256", use_pades=True)
     return Prepared(
-        pdf=output.getvalue(),
+        pdf=output.getvalue(),  # type: ignore[attr-defined]  # the BytesIO pyHanko wrote the document to
         signed_attributes=attributes.dump(),
         document_digest=prepared.document_digest,
         reserved_start=prepared.reserved_region_start,

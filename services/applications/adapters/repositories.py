@@ -12,8 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from esign.repository import AggregateRepository
 from services.applications.adapters import orm
 from services.applications.domain.application import (
+    FORM_NOT_FILLED,
     RENEWAL_DONE,
     RENEWAL_OPEN,
     Application,
@@ -191,8 +193,9 @@ class PeopleRepository:
 # ---------------------------------------------------------------- applications
 
 
-class ApplicationRepository:
+class ApplicationRepository(AggregateRepository):
     def __init__(self, session: AsyncSession) -> None:
+        super().__init__()
         self.session = session
 
     @staticmethod
@@ -220,14 +223,14 @@ class ApplicationRepository:
         if for_update:
             query = query.with_for_update()
         row = (await self.session.execute(query)).first()
-        return self._from_row(row) if row else None
+        return self._register(self._from_row(row)) if row else None
 
     async def get_many(self, ids: Sequence[uuid.UUID]) -> list[Application]:
         t = orm.applications
         rows = (
             await self.session.execute(sa.select(t).where(t.c.id.in_(ids)).order_by(t.c.id).with_for_update())
         ).all()
-        return [self._from_row(r) for r in rows]
+        return [self._register(self._from_row(r)) for r in rows]
 
     async def add_many(self, rows: list[dict[str, Any]]) -> None:
         if rows:
@@ -248,6 +251,7 @@ class ApplicationRepository:
             )
         )
         await self._insert_transitions(app)
+        self._register(app)
 
     async def produced_with_serial(self, serial_hex: str) -> list[Application]:
         """Applications whose recorded certificate serial is this one. Serials are typed by the
@@ -264,7 +268,7 @@ class ApplicationRepository:
                 .with_for_update()
             )
         ).all()
-        return [self._from_row(r) for r in rows]
+        return [self._register(self._from_row(r)) for r in rows]
 
     async def renewals_of(self, application_id: uuid.UUID) -> list[Application]:
         t = orm.applications
@@ -273,7 +277,7 @@ class ApplicationRepository:
                 sa.select(t).where(t.c.renews_application_id == application_id).order_by(t.c.created_at)
             )
         ).all()
-        return [self._from_row(r) for r in rows]
+        return [self._register(self._from_row(r)) for r in rows]
 
     async def add_transitions(self, rows: list[dict[str, Any]]) -> None:
         """Audit entries written in bulk (the roster import creates thousands at once)."""
@@ -299,7 +303,7 @@ class ApplicationRepository:
                 updated_at=sa.func.now(),
             )
         )
-        if result.rowcount != 1:
+        if result.rowcount != 1:  # type: ignore[attr-defined]
             raise ConcurrentUpdate(app.id)
         app.version += 1
         await self._insert_transitions(app)
@@ -383,7 +387,7 @@ class ApplicationRepository:
         if statuses:
             conditions.append(a.c.status.in_([s.value for s in statuses]))
         if form_not_filled:
-            conditions.append(a.c.status.in_([Status.INVITED.value, Status.FORM_IN_PROGRESS.value]))
+            conditions.append(a.c.status.in_([s.value for s in FORM_NOT_FILLED]))
         if search:
             like = f"%{search.replace('%', '').replace('_', '')}%"
             conditions.append(sa.or_(p.c.first_name.ilike(like), p.c.last_name.ilike(like), p.c.email.ilike(like)))
@@ -440,7 +444,7 @@ class ApplicationRepository:
     async def record_expiry_warning(self, values: dict[str, Any]) -> bool:
         """False when this warning (its event id) is already recorded."""
         stmt = pg_insert(orm.expiry_warnings).values(**values).on_conflict_do_nothing(index_elements=["event_id"])
-        return (await self.session.execute(stmt)).rowcount == 1
+        return (await self.session.execute(stmt)).rowcount == 1  # type: ignore[attr-defined]
 
     async def expiry_warnings(self, application_id: uuid.UUID) -> Sequence[sa.Row]:
         w = orm.expiry_warnings

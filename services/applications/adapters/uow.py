@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from esign.rate_limit import RateLimitRepository
 from esign.uow import UnitOfWork
+from services.applications.adapters import orm
 from services.applications.adapters.repositories import (
     ApplicationRepository,
     BatchRepository,
@@ -20,6 +22,7 @@ class ApplicationsUnitOfWork(UnitOfWork):
     invitations: InvitationRepository
     batches: BatchRepository
     renewals: RenewalRepository
+    rate_limits: RateLimitRepository
 
     async def __aenter__(self) -> ApplicationsUnitOfWork:
         await super().__aenter__()
@@ -29,4 +32,5 @@ class ApplicationsUnitOfWork(UnitOfWork):
         self.invitations = InvitationRepository(self.session)
         self.batches = BatchRepository(self.session)
         self.renewals = RenewalRepository(self.session)
+        self.rate_limits = RateLimitRepository(self.session, orm.rate_limit_windows)
         return self

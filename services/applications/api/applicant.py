@@ -7,12 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
 
-from esign.problems import problem_responses
+from esign.problems import NotFound, problem_responses
 from services.applications.api.applications import PDF_RESPONSE
 from services.applications.api.deps import Applicant, Hasher, Policy, Settings, UoW
 from services.applications.api.schemas import ApplicationOut, SecurityWordIn, SignInIn, SignInOut
 from services.applications.handlers import applicant as handlers
-from services.applications.handlers.errors import NotFound
 from services.applications.handlers.invitations import SignIn, sign_in
 
 router = APIRouter(prefix="/v1/applicant", tags=["applicant"])

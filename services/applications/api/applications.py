@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from esign.auth import Role
 from esign.params import Limit, Offset
-from esign.problems import problem_responses
+from esign.problems import NotFound, problem_responses
+from esign.service import ClockDep
 from services.applications.api.deps import AnyRole, Hasher, Officer, Operator, Policy, Settings, Staff, UoW
 from services.applications.api.schemas import (
     ApplicationOut,
@@ -22,11 +22,10 @@ from services.applications.api.schemas import (
     StatusSummary,
     TransitionOut,
 )
-from services.applications.domain.application import Status
+from services.applications.domain.application import FORM_NOT_FILLED, Status
 from services.applications.handlers import review
-from services.applications.handlers.access import ensure_application_visible, ensure_institution_visible
+from services.applications.handlers.access import ensure_application_visible
 from services.applications.handlers.applicant import load_visible, printable_form
-from services.applications.handlers.errors import NotFound
 from services.applications.handlers.invitations import reissue
 
 router = APIRouter(prefix="/v1/applications", tags=["applications"], responses=problem_responses(401, 403))
@@ -42,15 +41,6 @@ async def _view(uow: UoW, application_id: uuid.UUID, principal=None) -> Applicat
     if principal is not None:
         ensure_application_visible(principal, row.institution_id, row.id)
     return ApplicationOut.from_view(row)
-
-
-def _scope(principal, institution_id: uuid.UUID | None) -> uuid.UUID | None:
-    """Officers are always confined to their institution; operators may pick one or see all."""
-    if principal.role is Role.INSTITUTION_OFFICER:
-        if institution_id is not None:
-            ensure_institution_visible(principal, institution_id)
-        return principal.institution_id
-    return institution_id
 
 
 @router.get(
@@ -70,7 +60,7 @@ async def list_applications(
     offset: Offset = 0,
 ) -> ApplicationPage:
     total, rows = await uow.applications.list_views(
-        institution_id=_scope(principal, institution_id),
+        institution_id=principal.institution_scope(institution_id),
         statuses=status_,
         form_not_filled=form_not_filled,
         search=q,
@@ -82,14 +72,14 @@ async def list_applications(
 
 @router.get("/summary", response_model=StatusSummary, summary="Counts per status", responses=problem_responses(404))
 async def summary(uow: UoW, principal: Staff, institution_id: uuid.UUID | None = None) -> StatusSummary:
-    scope = _scope(principal, institution_id)
+    scope = principal.institution_scope(institution_id)
     counts = await uow.applications.counts_by_status(scope)
     by_status = {s.value: counts.get(s.value, 0) for s in Status}
     return StatusSummary(
         institution_id=scope,
         total=sum(by_status.values()),
         by_status=by_status,
-        form_not_filled=by_status[Status.INVITED] + by_status[Status.FORM_IN_PROGRESS],
+        form_not_filled=sum(by_status[s] for s in FORM_NOT_FILLED),
     )
 
 
@@ -160,10 +150,13 @@ async def reissue_invitation(
     responses=problem_responses(404, 409, 422),
 )
 async def record_signed_form(
-    application_id: uuid.UUID, body: SignedFormIn, uow: UoW, principal: Officer
+    application_id: uuid.UUID, body: SignedFormIn, uow: UoW, principal: Officer, clock: ClockDep
 ) -> ApplicationOut:
     await review.record_signed_form(
-        review.RecordSignedForm(application_id, body.channel, body.received_on, body.reference), uow, principal
+        review.RecordSignedForm(application_id, body.channel, body.received_on, body.reference),
+        uow,
+        principal,
+        clock=clock,
     )
     return await _view(uow, application_id)
 

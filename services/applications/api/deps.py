@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -41,14 +39,7 @@ def renewal_policy(request: Request) -> RenewalPolicy:
     return request.app.state.renewal_policy
 
 
-def now(request: Request) -> datetime:
-    """The request's moment from the app's one clock (tests inject theirs)."""
-    clock: Callable[[], datetime] = request.app.state.clock
-    return clock()
-
-
 Settings = Annotated[ApplicationsSettings, Depends(settings)]
 RenewalPolicyDep = Annotated[RenewalPolicy, Depends(renewal_policy)]
-Now = Annotated[datetime, Depends(now)]
 Hasher = Annotated[PasswordHasher, Depends(hasher)]
 Policy = Annotated[InvitationPolicy, Depends(invitation_policy)]

@@ -5,19 +5,17 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from esign.problems import FieldProblem, Problem, problem_response
+from esign.problems import FieldProblem, Problem, Refusal, problem_response
 from services.applications.adapters.repositories import ConcurrentUpdate
 from services.applications.adapters.roster_files import RosterFileError
 from services.applications.domain.application import DomainError, FormIncomplete, FormInvalid, IllegalTransition
 from services.applications.domain.invitation import SignInRefused
 from services.applications.domain.renewal import RenewalRefused
-from services.applications.handlers.errors import HandlerError
 
 _TITLES = {
     "illegal_transition": "Not possible in the application's current state",
     "form_incomplete": "The form is not complete",
     "form_invalid": "Some fields are not valid",
-    "roster_invalid": "The staff list has errors; nothing was stored",
     "invalid_credentials": "Sign-in refused",
     "invitation_locked": "Invitation locked",
     "invitation_expired": "Invitation expired",
@@ -95,8 +93,6 @@ def to_problem(exc: Exception) -> Problem:
     if isinstance(exc, SignInRefused):
         headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
         return Problem(exc.status, exc.code, _TITLES[exc.code], str(exc), headers=headers, **exc.extra)
-    if isinstance(exc, HandlerError):
-        return exc.problem(_TITLES)
     if isinstance(exc, RenewalRefused):
         return Problem(
             exc.status,
@@ -121,5 +117,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         return problem_response(_localised(to_problem(exc), request), request)
 
-    for exc_type in (DomainError, SignInRefused, HandlerError, RosterFileError, ConcurrentUpdate, RenewalRefused):
+    for exc_type in (DomainError, SignInRefused, RosterFileError, ConcurrentUpdate, RenewalRefused):
         app.add_exception_handler(exc_type, handle)
+
+    async def handle_refusal(request: Request, exc: Refusal) -> JSONResponse:
+        # The common refusals are rendered as in every service, plus the renewal pages' Turkish detail.
+        return problem_response(_localised(exc.problem(), request), request)
+
+    app.add_exception_handler(Refusal, handle_refusal)

@@ -18,9 +18,9 @@ from esign import rate_limit
 from esign.auth import Principal, Role, require
 from esign.params import Limit, Offset
 from esign.problems import problem_responses
-from services.applications.adapters import orm
+from esign.service import ClockDep
 from services.applications.api.batches import _manifest
-from services.applications.api.deps import Now, Officer, RenewalPolicyDep, Staff, UoW
+from services.applications.api.deps import Officer, RenewalPolicyDep, Staff, UoW
 from services.applications.api.schemas import (
     AddressOut,
     ApprovalIn,
@@ -53,7 +53,6 @@ public_limit = Depends(
     rate_limit.per_client_limit(
         "renewal",
         lambda settings: rate_limit.RateLimit(settings.renewal_public_limit, settings.renewal_public_window_seconds),
-        orm.rate_limit_windows,
     )
 )
 Holder = Annotated[Principal, Depends(require(Role.RENEWAL_HOLDER))]
@@ -102,11 +101,11 @@ async def _mine(uow: UoW, principal: Principal) -> RenewalOut:
 async def create_challenge(
     body: ChallengeIn,
     uow: UoW,
-    now: Now,
+    clock: ClockDep,
     policy: RenewalPolicyDep,
     origin: Annotated[str | None, Header()] = None,
 ) -> ChallengeOut:
-    issued = await handlers.create_challenge(handlers.CreateChallenge(origin), uow, clock=lambda: now, policy=policy)
+    issued = await handlers.create_challenge(handlers.CreateChallenge(origin), uow, clock=clock, policy=policy)
     return ChallengeOut(
         challenge_id=issued.challenge_id,
         to_sign=base64.b64encode(issued.to_sign).decode(),
@@ -130,13 +129,13 @@ async def create_challenge(
     dependencies=[public_limit],
     responses=problem_responses(401, 403, 409, 422, 429),
 )
-async def create_session(body: CardSignInIn, uow: UoW, now: Now, policy: RenewalPolicyDep) -> HolderSessionOut:
+async def create_session(body: CardSignInIn, uow: UoW, clock: ClockDep, policy: RenewalPolicyDep) -> HolderSessionOut:
     session = await handlers.sign_in_with_card(
         handlers.SignInWithCard(
             body.challenge_id, base64.b64decode(body.certificate), base64.b64decode(body.signature), body.mechanism
         ),
         uow,
-        clock=lambda: now,
+        clock=clock,
         policy=policy,
     )
     return HolderSessionOut(
@@ -162,9 +161,9 @@ async def my_renewal(uow: UoW, principal: Holder) -> RenewalOut:
     "the e-approval; 422 with `errors` for a field that is not valid (nothing is saved).",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def patch_renewal(body: RenewalPatchIn, uow: UoW, principal: Holder, now: Now) -> RenewalOut:
+async def patch_renewal(body: RenewalPatchIn, uow: UoW, principal: Holder, clock: ClockDep) -> RenewalOut:
     patch = body.model_dump(exclude_unset=True)
-    await handlers.edit_renewal_request(handlers.EditRenewalRequest(patch), uow, principal=principal, clock=lambda: now)
+    await handlers.edit_renewal_request(handlers.EditRenewalRequest(patch), uow, principal=principal, clock=clock)
     return await _mine(uow, principal)
 
 
@@ -179,13 +178,13 @@ async def patch_renewal(body: RenewalPatchIn, uow: UoW, principal: Holder, now: 
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def prepare(
-    body: PreparationIn, uow: UoW, principal: Holder, now: Now, policy: RenewalPolicyDep
+    body: PreparationIn, uow: UoW, principal: Holder, clock: ClockDep, policy: RenewalPolicyDep
 ) -> PreparationOut:
     prepared = await handlers.prepare_approval(
         handlers.PrepareApproval(base64.b64decode(body.certificate), body.mechanism),
         uow,
         principal=principal,
-        clock=lambda: now,
+        clock=clock,
         policy=policy,
     )
     return PreparationOut(
@@ -204,12 +203,14 @@ async def prepare(
     "409 `preparation_invalid` (unknown, used, expired), 422 `signature_invalid`.",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def approve(body: ApprovalIn, uow: UoW, principal: Holder, now: Now, policy: RenewalPolicyDep) -> RenewalOut:
+async def approve(
+    body: ApprovalIn, uow: UoW, principal: Holder, clock: ClockDep, policy: RenewalPolicyDep
+) -> RenewalOut:
     await handlers.finish_approval(
         handlers.FinishApproval(body.preparation_id, base64.b64decode(body.signature)),
         uow,
         principal=principal,
-        clock=lambda: now,
+        clock=clock,
         policy=policy,
     )
     return await _mine(uow, principal)
@@ -259,8 +260,8 @@ def _form_out(view: handlers.RenewalView) -> RenewalFormOut:
     dependencies=[public_limit],
     responses=problem_responses(404, 410, 422, 429),
 )
-async def view_form(body: RenewalFormTokenIn, uow: UoW, now: Now) -> RenewalFormOut:
-    return _form_out(await handlers.view_renewal_form(handlers.RenewalFormToken(body.token), uow, clock=lambda: now))
+async def view_form(body: RenewalFormTokenIn, uow: UoW, clock: ClockDep) -> RenewalFormOut:
+    return _form_out(await handlers.view_renewal_form(handlers.RenewalFormToken(body.token), uow, clock=clock))
 
 
 @router.post(
@@ -270,8 +271,8 @@ async def view_form(body: RenewalFormTokenIn, uow: UoW, now: Now) -> RenewalForm
     dependencies=[public_limit],
     responses=problem_responses(404, 409, 410, 422, 429),
 )
-async def approve_form(body: RenewalFormTokenIn, uow: UoW, now: Now) -> RenewalFormApprovedOut:
-    app = await handlers.approve_renewal_form(handlers.RenewalFormToken(body.token), uow, clock=lambda: now)
+async def approve_form(body: RenewalFormTokenIn, uow: UoW, clock: ClockDep) -> RenewalFormApprovedOut:
+    app = await handlers.approve_renewal_form(handlers.RenewalFormToken(body.token), uow, clock=clock)
     return RenewalFormApprovedOut(status=app.status)
 
 
@@ -328,13 +329,18 @@ async def list_renewals(
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def file_renewals(
-    institution_id: uuid.UUID, body: RenewalBatchIn, uow: UoW, principal: Officer, now: Now, policy: RenewalPolicyDep
+    institution_id: uuid.UUID,
+    body: RenewalBatchIn,
+    uow: UoW,
+    principal: Officer,
+    clock: ClockDep,
+    policy: RenewalPolicyDep,
 ) -> BatchManifest:
     batch_id = await handlers.file_renewals(
         handlers.FileRenewals(institution_id, body.renewal_ids, body.note),
         uow,
         principal=principal,
-        clock=lambda: now,
+        clock=clock,
         policy=policy,
     )
     return await _manifest(uow, batch_id, principal)
@@ -348,9 +354,9 @@ async def file_renewals(
     responses=problem_responses(401, 403, 404, 409),
 )
 async def resend_form(
-    renewal_id: uuid.UUID, uow: UoW, principal: Officer, now: Now, policy: RenewalPolicyDep
+    renewal_id: uuid.UUID, uow: UoW, principal: Officer, clock: ClockDep, policy: RenewalPolicyDep
 ) -> ResendOut:
-    expires = await handlers.resend_renewal_form(renewal_id, uow, principal=principal, clock=lambda: now, policy=policy)
+    expires = await handlers.resend_renewal_form(renewal_id, uow, principal=principal, clock=clock, policy=policy)
     return ResendOut(link_expires_at=expires)
 
 

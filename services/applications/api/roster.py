@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 from fastapi import APIRouter, Request
 
 from esign.problems import Problem, problem_responses
+from esign.service import ClockDep
 from services.applications.adapters.roster_files import read_roster_file
 from services.applications.api.deps import Officer, Settings, UoW
 from services.applications.api.schemas import RosterImportOut
@@ -48,7 +48,7 @@ _ROSTER_BODY = {
     responses=problem_responses(400, 404, 413, 415, 422),
 )
 async def upload_roster(
-    institution_id: uuid.UUID, request: Request, uow: UoW, principal: Officer, settings: Settings
+    institution_id: uuid.UUID, request: Request, uow: UoW, principal: Officer, settings: Settings, clock: ClockDep
 ) -> RosterImportOut:
     ensure_institution_visible(principal, institution_id)  # before reading a byte of someone else's upload
     limit = settings.roster_max_bytes
@@ -72,7 +72,7 @@ async def upload_roster(
     if len(content) > limit:
         raise too_large
     records = read_roster_file(bytes(content), content_type, filename, max_rows=settings.roster_max_rows)
-    result = await import_roster(ImportRoster(institution_id, records, date.today()), uow, principal)
+    result = await import_roster(ImportRoster(institution_id, records, clock.today()), uow, principal)
     uow.after_commit(request.app.state.wake_invitation_issuer)
     return RosterImportOut(
         received=result.received,

@@ -47,41 +47,42 @@ class Kind(enum.StrEnum):
     RENEWAL = "renewal"
 
 
-S = Status
 ALLOWED: Mapping[Status, frozenset[Status]] = {
-    S.INVITED: frozenset({S.FORM_IN_PROGRESS, S.FORM_COMPLETED, S.WITHDRAWN}),
-    S.FORM_IN_PROGRESS: frozenset({S.FORM_COMPLETED, S.WITHDRAWN}),
+    Status.INVITED: frozenset({Status.FORM_IN_PROGRESS, Status.FORM_COMPLETED, Status.WITHDRAWN}),
+    Status.FORM_IN_PROGRESS: frozenset({Status.FORM_COMPLETED, Status.WITHDRAWN}),
     # The applicant may reopen a completed form until the signed paper has arrived.
-    S.FORM_COMPLETED: frozenset({S.FORM_IN_PROGRESS, S.SIGNED_FORM_RECEIVED, S.WITHDRAWN}),
-    S.SIGNED_FORM_RECEIVED: frozenset({S.FORWARDED, S.WITHDRAWN}),
-    S.FORWARDED: frozenset({S.REJECTED, S.PRODUCED}),
+    Status.FORM_COMPLETED: frozenset({Status.FORM_IN_PROGRESS, Status.SIGNED_FORM_RECEIVED, Status.WITHDRAWN}),
+    Status.SIGNED_FORM_RECEIVED: frozenset({Status.FORWARDED, Status.WITHDRAWN}),
+    Status.FORWARDED: frozenset({Status.REJECTED, Status.PRODUCED}),
     # A rejected (incomplete) form goes back to the applicant to correct and sign again.
-    S.REJECTED: frozenset({S.FORM_IN_PROGRESS, S.WITHDRAWN}),
+    Status.REJECTED: frozenset({Status.FORM_IN_PROGRESS, Status.WITHDRAWN}),
     # Courier events may arrive out of order, so a produced card can be seen delivered first.
-    S.PRODUCED: frozenset({S.SHIPPED, S.DELIVERY_FAILED, S.DELIVERED, S.RETURNED}),
-    S.SHIPPED: frozenset({S.DELIVERY_FAILED, S.DELIVERED, S.RETURNED}),
-    S.DELIVERY_FAILED: frozenset({S.SHIPPED, S.DELIVERED, S.RETURNED}),
-    S.RETURNED: frozenset({S.SHIPPED}),  # sent again
-    S.DELIVERED: frozenset(),
-    S.WITHDRAWN: frozenset(),
+    Status.PRODUCED: frozenset({Status.SHIPPED, Status.DELIVERY_FAILED, Status.DELIVERED, Status.RETURNED}),
+    Status.SHIPPED: frozenset({Status.DELIVERY_FAILED, Status.DELIVERED, Status.RETURNED}),
+    Status.DELIVERY_FAILED: frozenset({Status.SHIPPED, Status.DELIVERED, Status.RETURNED}),
+    Status.RETURNED: frozenset({Status.SHIPPED}),  # sent again
+    Status.DELIVERED: frozenset(),
+    Status.WITHDRAWN: frozenset(),
     # A renewal's own states: a first application never enters them.
-    **{s: frozenset() for s in (S.DRAFT, S.E_APPROVED, S.FILED, S.AT_CA, S.EXPIRED)},
+    **{s: frozenset() for s in (Status.DRAFT, Status.E_APPROVED, Status.FILED, Status.AT_CA, Status.EXPIRED)},
 }
 RENEWAL_ALLOWED: Mapping[Status, frozenset[Status]] = {
     **ALLOWED,
-    S.DRAFT: frozenset({S.E_APPROVED, S.WITHDRAWN, S.EXPIRED}),
-    S.E_APPROVED: frozenset({S.FILED, S.WITHDRAWN}),
-    S.FILED: frozenset({S.AT_CA, S.WITHDRAWN, S.EXPIRED}),
-    S.AT_CA: frozenset({S.REJECTED, S.PRODUCED}),
+    Status.DRAFT: frozenset({Status.E_APPROVED, Status.WITHDRAWN, Status.EXPIRED}),
+    Status.E_APPROVED: frozenset({Status.FILED, Status.WITHDRAWN}),
+    Status.FILED: frozenset({Status.AT_CA, Status.WITHDRAWN, Status.EXPIRED}),
+    Status.AT_CA: frozenset({Status.REJECTED, Status.PRODUCED}),
     # A rejected renewal does not go back to a paper form: the holder starts a new renewal.
-    S.REJECTED: frozenset({S.WITHDRAWN}),
-    S.EXPIRED: frozenset(),
+    Status.REJECTED: frozenset({Status.WITHDRAWN}),
+    Status.EXPIRED: frozenset(),
 }
 # A renewal in one of these blocks a second renewal of the same certificate.
-RENEWAL_OPEN = frozenset({S.DRAFT, S.E_APPROVED, S.FILED, S.AT_CA})
+RENEWAL_OPEN = frozenset({Status.DRAFT, Status.E_APPROVED, Status.FILED, Status.AT_CA})
 # ...and in one of these, the certificate has been renewed.
-RENEWAL_DONE = frozenset({S.PRODUCED, S.SHIPPED, S.DELIVERY_FAILED, S.DELIVERED, S.RETURNED})
-EDITABLE = frozenset({S.INVITED, S.FORM_IN_PROGRESS, S.FORM_COMPLETED, S.REJECTED})
+RENEWAL_DONE = frozenset({Status.PRODUCED, Status.SHIPPED, Status.DELIVERY_FAILED, Status.DELIVERED, Status.RETURNED})
+EDITABLE = frozenset({Status.INVITED, Status.FORM_IN_PROGRESS, Status.FORM_COMPLETED, Status.REJECTED})
+# "Has not filled the form yet": the officer's reminder list and the summary's count.
+FORM_NOT_FILLED = frozenset({Status.INVITED, Status.FORM_IN_PROGRESS})
 
 
 class SignedFormChannel(enum.StrEnum):

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from services.applications.domain.contact import (
     LATIN_LETTERS,
@@ -187,7 +188,7 @@ def _parse_address(value: object) -> tuple[DeliveryAddress | None, list[FieldErr
     if not isinstance(value, Mapping):
         message = "Expected an address object."
         return None, [FieldError("delivery_address", "type_invalid", message)]
-    parts: dict[str, object] = {}
+    parts: dict[str, Any] = {}  # typed per part by its parser
     errors = [_unknown_field_error(f"delivery_address.{key}") for key in sorted(value.keys() - _ADDRESS_PARSERS.keys())]
     for part, parse in _ADDRESS_PARSERS.items():
         raw = value.get(part)
@@ -228,7 +229,7 @@ def apply_patch(draft: FormDraft, patch: Mapping[str, object]) -> tuple[FormDraf
     every good value; the caller decides whether to save it when there are errors.
     The given draft is not modified.
     """
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}  # typed per field by its parser
     errors: list[FieldError] = []
     for name, value in patch.items():
         if name in _CLEARABLE_FIELDS and _is_blank(value):

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from services.applications.domain.form import FieldError, apply_patch
+from services.applications.domain.form import FieldError, FormDraft, apply_patch
 
 # What the holder may correct in the renewal request; name and TC Kimlik No cannot change
 # (a change is another procedure), the e-mail is the institution's.
@@ -128,7 +128,7 @@ def ensure_in_window(not_after: datetime, *, now: datetime, window: timedelta) -
         )
 
 
-def renewal_patch(draft, patch: dict[str, object]):
+def renewal_patch(draft: FormDraft, patch: dict[str, object]) -> FormDraft:
     """The renewal request after the holder's corrections; only the editable fields."""
     errors = [
         FieldError(name, "read_only", "This field cannot change in a renewal.")

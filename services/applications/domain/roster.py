@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
+from typing import Any
 
 from esign.masking import mask_email
 from services.applications.domain.contact import (
@@ -109,7 +110,7 @@ def validate_roster(records: Iterable[tuple[int, Mapping[str, str]]], today: dat
     report = RosterReport()
 
     for line, record in records:
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}  # typed per column by its parser
         errors: list[RowError] = []
         for name, parse in parsers.items():
             try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from esign.auth import Principal, Role
-from services.applications.handlers.errors import NotFound
+from esign.problems import NotFound
 
 
 def ensure_institution_visible(principal: Principal, institution_id: uuid.UUID, what: str = "institution") -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from esign.auth import Principal
 from esign.events import FormCompleted, RenewalRecorded
+from esign.problems import Conflict, Invalid, NotFound
 from services.applications.adapters.form_pdf import PrintableForm, render_application_form
 from services.applications.adapters.uow import ApplicationsUnitOfWork
 from services.applications.domain.application import Actor, Application, Status
@@ -18,7 +19,6 @@ from services.applications.domain.form import FieldError, PriorCertificateReason
 from services.applications.domain.invitation import PasswordHasher
 from services.applications.domain.tckn import TCKimlikNo
 from services.applications.handlers.access import ensure_application_visible
-from services.applications.handlers.errors import Conflict, Invalid, NotFound
 
 
 def actor_of(principal: Principal) -> Actor:
@@ -41,7 +41,6 @@ async def save_draft(
     app = await load_visible(uow, application_id, principal, for_update=True)
     app.save_draft(patch, actor_of(principal), datetime.now(timezone.utc))
     await uow.applications.save(app)
-    uow.track(app)
     return app
 
 
@@ -56,7 +55,6 @@ async def set_security_word(
     word_hash = await asyncio.to_thread(hasher.hash, cleaned)
     app.set_security_word(word_hash, actor_of(principal), datetime.now(timezone.utc))
     await uow.applications.save(app)
-    uow.track(app)
     return app
 
 
@@ -65,7 +63,6 @@ async def complete_form(application_id: uuid.UUID, uow: ApplicationsUnitOfWork, 
     now = datetime.now(timezone.utc)
     app.complete_form(actor_of(principal), now)
     await uow.applications.save(app)
-    uow.track(app)
     person = await uow.people.get(app.person_id)
     uow.emit(
         FormCompleted(

@@ -1,36 +1,12 @@
-"""Refusals raised by handlers; the API layer maps each to a problem response."""
+"""The applications service's own refusals; the common ones (NotFound, Conflict, Invalid) are
+esign.problems', and every service app renders all of them."""
 
 from __future__ import annotations
 
 from esign.problems import Refusal
 
 
-class HandlerError(Refusal):
-    pass
-
-
-class NotFound(HandlerError):
-    status = 404
-    code = "not_found"
-
-    def __init__(self, what: str) -> None:
-        # Missing and not-yours answer alike, so nobody can probe another institution's ids.
-        super().__init__(f"No {what} with that id is visible to you.")
-
-
-class Conflict(HandlerError):
-    status = 409
-
-    def __init__(self, code: str, message: str, **extra: object) -> None:
-        super().__init__(message, **extra)
-        self.code = code
-
-
-class Invalid(HandlerError):
-    status = 422
-    code = "validation_failed"
-
-
-class RosterRejected(HandlerError):
+class RosterRejected(Refusal):
     status = 422
     code = "roster_invalid"
+    title = "The staff list has errors; nothing was stored"

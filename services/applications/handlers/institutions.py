@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from esign.auth import Principal
 from esign.events import InstitutionCreated, OfficerAdded
+from esign.problems import Conflict, NotFound
 from services.applications.adapters.uow import ApplicationsUnitOfWork
 from services.applications.handlers.access import ensure_institution_visible
-from services.applications.handlers.errors import Conflict, NotFound
 
 
 @dataclass(frozen=True)

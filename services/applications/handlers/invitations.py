@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from esign import sealing
 from esign.auth import Principal, Role, mint_token
 from esign.events import InvitationIssued
+from esign.problems import Conflict, NotFound
 from services.applications.adapters.uow import ApplicationsUnitOfWork
 from services.applications.domain.application import EDITABLE, Status
 from services.applications.domain.invitation import (
@@ -26,7 +27,6 @@ from services.applications.domain.invitation import (
     hash_token,
 )
 from services.applications.handlers.access import ensure_application_visible
-from services.applications.handlers.errors import Conflict, NotFound
 
 APPLICANT_TOKEN_ISSUER = "esign-applications"
 

@@ -13,7 +13,7 @@ import dataclasses
 import hashlib
 import secrets
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,8 +24,10 @@ from cryptography.hazmat.primitives import serialization
 
 from esign import sealing
 from esign.auth import Principal, Role, mint_token
+from esign.clock import Clock
 from esign.events import RenewalEApproved, RenewalFiled, RenewalFormApproved
 from esign.local_ca import serial_from_record
+from esign.problems import Conflict, Invalid, NotFound
 from services.applications.adapters import pades
 from services.applications.adapters.trust import Mechanism, TrustStore, verify_card_signature
 from services.applications.adapters.uow import ApplicationsUnitOfWork
@@ -48,9 +50,7 @@ from services.applications.domain.renewal import (
 from services.applications.domain.tckn import mask_tckn
 from services.applications.handlers.access import ensure_institution_visible
 from services.applications.handlers.applicant import actor_of, load_visible
-from services.applications.handlers.errors import Conflict, Invalid, NotFound
 
-Clock = Callable[[], datetime]
 RENEWAL_TOKEN_ISSUER = "esign-applications"  # the same key as applicant sessions
 SUPPORTED_MECHANISMS = [m.value for m in Mechanism]
 
@@ -111,7 +111,7 @@ async def create_challenge(
         raise RenewalRefused(
             "This request does not come from the renewal page's origin.", code="origin_mismatch", status=403
         )
-    now = clock()
+    now = clock.now()
     await uow.renewals.purge_expired(now - policy.challenge_ttl)
     challenge = Challenge.issue(
         secrets.token_bytes(32), origin=policy.origin, now=now, ttl=policy.challenge_ttl
@@ -157,7 +157,7 @@ async def _holder_of(uow: ApplicationsUnitOfWork, cert: x509.Certificate, tckn_o
 async def sign_in_with_card(
     command: SignInWithCard, uow: ApplicationsUnitOfWork, *, clock: Clock, policy: RenewalPolicy
 ) -> HolderSession:
-    now = clock()
+    now = clock.now()
     challenge = await uow.renewals.challenge(command.challenge_id)
     if challenge is None:
         raise ChallengeInvalid("The challenge is unknown, used or expired; start again.")
@@ -211,7 +211,6 @@ async def _start_renewal(
     actor = Actor(Role.RENEWAL_HOLDER.value, f"certificate:{fingerprint(certificate_der)[:16]}")
     app = Application.start_renewal(renewed=old, form=form, actor=actor, at=now, application_id=renewal_id)
     await uow.applications.add(app)
-    uow.track(app)
     assert old.certificate is not None  # it was produced: _holder_of found it by its serial
     await uow.renewals.add(
         RenewalRecord(
@@ -297,7 +296,7 @@ async def _draft_renewal(uow: ApplicationsUnitOfWork, principal: Principal) -> t
 async def prepare_approval(
     command: PrepareApproval, uow: ApplicationsUnitOfWork, *, principal: Principal, clock: Clock, policy: RenewalPolicy
 ) -> PreparedApproval:
-    now = clock()
+    now = clock.now()
     app, record = await _draft_renewal(uow, principal)
     if fingerprint(command.certificate_der) != record.certificate_fingerprint:
         raise CertificateRefused("certificate_mismatch", "Approve with the certificate you signed in with.")
@@ -365,7 +364,7 @@ class FinishApproval:
 async def finish_approval(
     command: FinishApproval, uow: ApplicationsUnitOfWork, *, principal: Principal, clock: Clock, policy: RenewalPolicy
 ) -> None:
-    now = clock()
+    now = clock.now()
     preparation = await uow.renewals.preparation(command.preparation_id)
     if preparation is None:
         raise PreparationInvalid("The prepared signature is unknown, used or expired; prepare again.")
@@ -385,7 +384,6 @@ async def finish_approval(
     await uow.renewals.save(record)
     app.e_approve(actor_of(principal), now)
     await uow.applications.save(app)
-    uow.track(app)
     view = await _view_of(uow, app, record)
     uow.emit(
         RenewalEApproved(
@@ -489,13 +487,12 @@ async def file_renewals(
             "Only e-approved renewals can be filed.",
             not_ready=[{"renewal_id": str(a.id), "status": a.status.value} for a in not_ready],
         )
-    now = clock()
+    now = clock.now()
     batch_id = uuid.uuid4()
     await uow.batches.add(batch_id, command.institution_id, principal.subject, command.note)
     for app in found.values():
         app.file_renewal(batch_id, actor_of(principal), now)
         await uow.applications.save(app)
-        uow.track(app)
         record = await uow.renewals.get(app.id, for_update=True)
         sealed = _form_secret(record, policy, now)
         await uow.renewals.save(record)
@@ -516,7 +513,7 @@ async def resend_renewal_form(
     if app.status is not Status.FILED:
         raise Conflict("renewal_form_not_pending", f"The renewal is {app.status.value}; no Renewal Form is pending.")
     record = await uow.renewals.get(app.id, for_update=True)
-    sealed = _form_secret(record, policy, clock())  # the previous link's hash is overwritten: it is dead
+    sealed = _form_secret(record, policy, clock.now())  # the previous link's hash is overwritten: it is dead
     await uow.renewals.save(record)
     await _emit_filed(uow, app, record, sealed, policy=policy, resend=True)
     return record.form_link_expires_at
@@ -545,16 +542,15 @@ async def _form_renewal(
 
 
 async def view_renewal_form(command: RenewalFormToken, uow: ApplicationsUnitOfWork, *, clock: Clock) -> RenewalView:
-    app, record = await _form_renewal(command, uow, clock())
+    app, record = await _form_renewal(command, uow, clock.now())
     return await _view_of(uow, app, record)
 
 
 async def approve_renewal_form(command: RenewalFormToken, uow: ApplicationsUnitOfWork, *, clock: Clock) -> Application:
-    now = clock()
+    now = clock.now()
     app, record = await _form_renewal(command, uow, now)
     app.approve_renewal_form(Actor("renewal_holder", f"renewal-form:{app.id}"), now)
     await uow.applications.save(app)
-    uow.track(app)
     record.form_approved_at = now
     record.form_token_hash = None  # single use
     await uow.renewals.save(record)
@@ -582,7 +578,7 @@ async def expire_stale_renewals(
 ) -> int:
     """Drafts never e-approved, and filed renewals whose Renewal Form link ran out long ago and
     was not re-sent, become `expired`: the certificate is free for a new renewal."""
-    now = clock()
+    now = clock.now()
     ids = await uow.renewals.claim_stale(
         drafts_before=now - policy.draft_ttl, links_expired_before=now - policy.form_grace, limit=limit
     )
@@ -591,7 +587,6 @@ async def expire_stale_renewals(
         reason = "not e-approved in time" if app.status is Status.DRAFT else "Renewal Form not approved in time"
         app.expire_renewal(reason, now)
         await uow.applications.save(app)
-        uow.track(app)
     return len(ids)
 
 

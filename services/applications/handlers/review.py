@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from esign.auth import Principal
+from esign.clock import Clock
 from esign.events import (
     Address,
     ApplicationForwarded,
@@ -16,6 +17,7 @@ from esign.events import (
     CertificateProduced,
     SignedFormReceived,
 )
+from esign.problems import Conflict, Invalid, NotFound
 from services.applications.adapters.uow import ApplicationsUnitOfWork
 from services.applications.domain.application import (
     Application,
@@ -28,13 +30,7 @@ from services.applications.domain.application import (
 from services.applications.domain.form import FieldError
 from services.applications.handlers.access import ensure_institution_visible
 from services.applications.handlers.applicant import actor_of, load_visible
-from services.applications.handlers.errors import Conflict, Invalid, NotFound
 from services.applications.handlers.renewal import renewal_production_rules
-
-
-async def _save(uow: ApplicationsUnitOfWork, app: Application) -> None:
-    await uow.applications.save(app)
-    uow.track(app)
 
 
 @dataclass(frozen=True)
@@ -45,16 +41,19 @@ class RecordSignedForm:
     reference: str | None
 
 
-async def record_signed_form(cmd: RecordSignedForm, uow: ApplicationsUnitOfWork, principal: Principal) -> Application:
-    if cmd.received_on > date.today():
+async def record_signed_form(
+    cmd: RecordSignedForm, uow: ApplicationsUnitOfWork, principal: Principal, *, clock: Clock
+) -> Application:
+    # The officer's date is an Istanbul calendar day; so is "today" (never the host's date).
+    if cmd.received_on > clock.today():
         raise Invalid(
             "The date is in the future.",
             [FieldError("received_on", "date_in_future", "The form cannot arrive in the future.")],
         )
     app = await load_visible(uow, cmd.application_id, principal, for_update=True)
     receipt = SignedFormReceipt(cmd.channel, cmd.received_on, cmd.reference, principal.subject)
-    app.record_signed_form(receipt, actor_of(principal), datetime.now(timezone.utc))
-    await _save(uow, app)
+    app.record_signed_form(receipt, actor_of(principal), clock.now())
+    await uow.applications.save(app)
     uow.emit(
         SignedFormReceived(
             application_id=app.id,
@@ -100,7 +99,7 @@ async def forward_batch(cmd: ForwardBatch, uow: ApplicationsUnitOfWork, principa
     views = await uow.applications.contacts(wanted)
     for app in found.values():
         app.forward(batch_id, actor_of(principal), now)
-        await _save(uow, app)
+        await uow.applications.save(app)
         v = views[app.id]
         uow.emit(
             ApplicationForwarded(
@@ -120,7 +119,7 @@ async def reject(
 ) -> Application:
     app = await load_visible(uow, application_id, principal, for_update=True)
     app.reject(reason, actor_of(principal), datetime.now(timezone.utc))
-    await _save(uow, app)
+    await uow.applications.save(app)
     v = (await uow.applications.contacts([app.id]))[app.id]
     uow.emit(
         ApplicationRejected(
@@ -156,7 +155,9 @@ async def record_production(cmd: RecordProduction, uow: ApplicationsUnitOfWork, 
         not_before = await renewal_production_rules(
             app, uow, serial=cmd.certificate_serial, not_before=cmd.not_before, public_key=cmd.public_key
         )
-        renews_serial = (await uow.renewals.get(app.id)).old_serial
+        record = await uow.renewals.get(app.id)
+        assert record is not None  # every renewal application has its record from sign-in on
+        renews_serial = record.old_serial
     elif cmd.not_before is None:
         raise Invalid(
             "The start of validity is missing.",
@@ -166,7 +167,7 @@ async def record_production(cmd: RecordProduction, uow: ApplicationsUnitOfWork, 
         not_before = cmd.not_before
     certificate = Certificate(cmd.certificate_serial, not_before, cmd.not_after, cmd.card_type)
     app.record_production(certificate, actor_of(principal), datetime.now(timezone.utc))
-    await _save(uow, app)
+    await uow.applications.save(app)
     v = (await uow.applications.contacts([app.id]))[app.id]
     uow.emit(
         CertificateProduced(
@@ -197,7 +198,7 @@ async def withdraw(
 ) -> Application:
     app = await load_visible(uow, application_id, principal, for_update=True)
     app.withdraw(reason, actor_of(principal), datetime.now(timezone.utc))
-    await _save(uow, app)
+    await uow.applications.save(app)
     return app
 
 

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from esign.auth import Principal
+from esign.problems import NotFound
 from services.applications.adapters.uow import ApplicationsUnitOfWork
 from services.applications.domain.application import Status
 from services.applications.domain.form import FieldError
 from services.applications.domain.invitation import InvitationState
 from services.applications.domain.roster import validate_roster
 from services.applications.handlers.access import ensure_institution_visible
-from services.applications.handlers.errors import NotFound, RosterRejected
+from services.applications.handlers.errors import RosterRejected
 
 
 @dataclass(frozen=True)

@@ -47,4 +47,3 @@ async def on_shipment_event(uow: ApplicationsUnitOfWork, envelope: Envelope) -> 
         log.info("shipment_event_ignored", application_id=str(app.id), type=envelope.type, status=app.status.value)
         return
     await uow.applications.save(app)
-    uow.track(app)

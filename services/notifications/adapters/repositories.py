@@ -15,12 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.notifications.adapters import orm
 from services.notifications.domain.delivery import (
     RESENDABLE,
+    Channel,
+    DeliveryRecord,
     DeliveryStatus,
     NewDelivery,
     Outcome,
 )
 
-d = orm.deliveries
+_deliveries = orm.deliveries
 
 
 class RecipientRepository:
@@ -136,10 +138,10 @@ class DeliveryRepository:
             for n in deliveries
         ]
         result = await self._s.execute(
-            pg_insert(d)
+            pg_insert(_deliveries)
             .values(rows)
             .on_conflict_do_nothing(constraint="uq_deliveries_event_channel_recipient")
-            .returning(d.c.id)
+            .returning(_deliveries.c.id)
         )
         return len(result.all())
 
@@ -148,18 +150,18 @@ class DeliveryRepository:
         (SKIP LOCKED), and pushing ``next_attempt_at`` by the lease keeps others off it after
         commit, until the lease runs out (a worker that died mid-send)."""
         due = (
-            sa.select(d.c.id)
-            .where(d.c.status == DeliveryStatus.QUEUED.value, d.c.next_attempt_at <= now)
-            .order_by(d.c.next_attempt_at)
+            sa.select(_deliveries.c.id)
+            .where(_deliveries.c.status == DeliveryStatus.QUEUED.value, _deliveries.c.next_attempt_at <= now)
+            .order_by(_deliveries.c.next_attempt_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
             .cte("due")
         )
         result = await self._s.execute(
-            sa.update(d)
-            .where(d.c.id.in_(sa.select(due.c.id)))
-            .values(attempts=d.c.attempts + 1, next_attempt_at=now + lease, updated_at=now)
-            .returning(*d.c)
+            sa.update(_deliveries)
+            .where(_deliveries.c.id.in_(sa.select(due.c.id)))
+            .values(attempts=_deliveries.c.attempts + 1, next_attempt_at=now + lease, updated_at=now)
+            .returning(*_deliveries.c)
         )
         return result.all()
 
@@ -167,9 +169,13 @@ class DeliveryRepository:
         """Gives claimed deliveries back unattempted (their attempt is not counted)."""
         for delivery_id, attempt in claims:
             await self._s.execute(
-                sa.update(d)
-                .where(d.c.id == delivery_id, d.c.attempts == attempt, d.c.status == DeliveryStatus.QUEUED.value)
-                .values(attempts=d.c.attempts - 1, next_attempt_at=now, updated_at=now)
+                sa.update(_deliveries)
+                .where(
+                    _deliveries.c.id == delivery_id,
+                    _deliveries.c.attempts == attempt,
+                    _deliveries.c.status == DeliveryStatus.QUEUED.value,
+                )
+                .values(attempts=_deliveries.c.attempts - 1, next_attempt_at=now, updated_at=now)
             )
 
     async def finish(self, delivery_id: uuid.UUID, attempt: int, outcome: Outcome, now: datetime) -> bool:
@@ -181,61 +187,93 @@ class DeliveryRepository:
         if outcome.next_attempt_at is not None:
             values["next_attempt_at"] = outcome.next_attempt_at
         result = await self._s.execute(
-            sa.update(d)
-            .where(d.c.id == delivery_id, d.c.attempts == attempt, d.c.status == DeliveryStatus.QUEUED.value)
+            sa.update(_deliveries)
+            .where(
+                _deliveries.c.id == delivery_id,
+                _deliveries.c.attempts == attempt,
+                _deliveries.c.status == DeliveryStatus.QUEUED.value,
+            )
             .values(**values)
-            .returning(d.c.id)
+            .returning(_deliveries.c.id)
         )
         return result.first() is not None
 
-    async def get(self, delivery_id: uuid.UUID) -> sa.Row | None:
-        return (await self._s.execute(sa.select(d).where(d.c.id == delivery_id))).first()
+    async def get(self, delivery_id: uuid.UUID) -> DeliveryRecord | None:
+        row = (await self._s.execute(sa.select(_deliveries).where(_deliveries.c.id == delivery_id))).first()
+        return _delivery_record(row) if row else None
 
-    async def page(self, f: DeliveryFilter, limit: int, offset: int) -> tuple[int, Sequence[sa.Row]]:
+    async def page(self, f: DeliveryFilter, limit: int, offset: int) -> tuple[int, list[DeliveryRecord]]:
         conditions = []
         if f.status:
-            conditions.append(d.c.status == f.status.value)
+            conditions.append(_deliveries.c.status == f.status.value)
         if f.channel:
-            conditions.append(d.c.channel == f.channel)
+            conditions.append(_deliveries.c.channel == f.channel)
         if f.template:
-            conditions.append(d.c.template == f.template)
+            conditions.append(_deliveries.c.template == f.template)
         if f.application_id:
-            conditions.append(d.c.application_id == f.application_id)
+            conditions.append(_deliveries.c.application_id == f.application_id)
         if f.institution_id:
-            conditions.append(d.c.institution_id == f.institution_id)
+            conditions.append(_deliveries.c.institution_id == f.institution_id)
         if f.since:
-            conditions.append(d.c.created_at >= f.since)
+            conditions.append(_deliveries.c.created_at >= f.since)
         if f.until:
-            conditions.append(d.c.created_at < f.until)
+            conditions.append(_deliveries.c.created_at < f.until)
         where = sa.and_(sa.true(), *conditions)
-        total = (await self._s.execute(sa.select(sa.func.count()).select_from(d).where(where))).scalar_one()
+        total = (await self._s.execute(sa.select(sa.func.count()).select_from(_deliveries).where(where))).scalar_one()
         rows = (
             await self._s.execute(
-                sa.select(d).where(where).order_by(d.c.created_at.desc(), d.c.id).limit(limit).offset(offset)
+                sa.select(_deliveries)
+                .where(where)
+                .order_by(_deliveries.c.created_at.desc(), _deliveries.c.id)
+                .limit(limit)
+                .offset(offset)
             )
         ).all()
-        return total, rows
+        return total, [_delivery_record(row) for row in rows]
 
-    async def requeue(self, delivery_id: uuid.UUID, now: datetime) -> sa.Row | None:
+    async def requeue(self, delivery_id: uuid.UUID, now: datetime) -> DeliveryRecord | None:
         """Failed or dead -> queued with a fresh attempt count; None if it is neither."""
         result = await self._s.execute(
-            sa.update(d)
-            .where(d.c.id == delivery_id, d.c.status.in_([s.value for s in RESENDABLE]))
+            sa.update(_deliveries)
+            .where(_deliveries.c.id == delivery_id, _deliveries.c.status.in_([s.value for s in RESENDABLE]))
             .values(
                 status=DeliveryStatus.QUEUED.value,
                 attempts=0,
-                resends=d.c.resends + 1,
+                resends=_deliveries.c.resends + 1,
                 next_attempt_at=now,
                 updated_at=now,
                 last_error=None,
             )
-            .returning(*d.c)
+            .returning(*_deliveries.c)
         )
-        return result.first()
+        row = result.first()
+        return _delivery_record(row) if row else None
 
 
-c = orm.certificates
-r = orm.expiry_reminders
+def _delivery_record(row: sa.Row) -> DeliveryRecord:
+    m = row._mapping
+    return DeliveryRecord(
+        id=m["id"],
+        source_event_id=m["source_event_id"],
+        channel=Channel(m["channel"]),
+        template=m["template"],
+        locale=m["locale"],
+        recipient=m["recipient"],
+        status=DeliveryStatus(m["status"]),
+        attempts=m["attempts"],
+        resends=m["resends"],
+        provider_ref=m["provider_ref"],
+        last_error=m["last_error"],
+        application_id=m["application_id"],
+        institution_id=m["institution_id"],
+        created_at=m["created_at"],
+        next_attempt_at=m["next_attempt_at"],
+        sent_at=m["sent_at"],
+    )
+
+
+_certificates = orm.certificates
+_reminders = orm.expiry_reminders
 
 
 class CertificateRepository:
@@ -246,19 +284,19 @@ class CertificateRepository:
         """Records a produced certificate (once per serial); older ones of the holder are superseded."""
         inserted = (
             await self._s.execute(
-                pg_insert(c)
+                pg_insert(_certificates)
                 .values(id=uuid.uuid4(), **values)
-                .on_conflict_do_nothing(index_elements=[c.c.serial])
-                .returning(c.c.id)
+                .on_conflict_do_nothing(index_elements=[_certificates.c.serial])
+                .returning(_certificates.c.id)
             )
         ).first()
         await self._s.execute(
-            sa.update(c)
+            sa.update(_certificates)
             .where(
-                c.c.holder_id == values["holder_id"],
-                c.c.serial != values["serial"],
-                c.c.not_after < values["not_after"],
-                c.c.superseded_at.is_(None),
+                _certificates.c.holder_id == values["holder_id"],
+                _certificates.c.serial != values["serial"],
+                _certificates.c.not_after < values["not_after"],
+                _certificates.c.superseded_at.is_(None),
             )
             .values(superseded_at=values["produced_at"])
         )
@@ -267,15 +305,15 @@ class CertificateRepository:
     async def record_renewal(self, holder_id: uuid.UUID, renewal_application_id: uuid.UUID, at: datetime) -> int:
         """Stops reminders for the holder's certificates other than the renewal's own."""
         result = await self._s.execute(
-            sa.update(c)
+            sa.update(_certificates)
             .where(
-                c.c.holder_id == holder_id,
-                c.c.application_id != renewal_application_id,
-                c.c.renewal_recorded_at.is_(None),
+                _certificates.c.holder_id == holder_id,
+                _certificates.c.application_id != renewal_application_id,
+                _certificates.c.renewal_recorded_at.is_(None),
             )
             .values(renewal_recorded_at=at)
         )
-        return result.rowcount
+        return result.rowcount  # type: ignore[attr-defined]
 
     async def claim_due(self, now: datetime, steps: Sequence[int], limit: int) -> Sequence[sa.Row]:
         """Active certificates with a reminder step due and not yet decided, locked for this
@@ -286,27 +324,31 @@ class CertificateRepository:
             sa.select(1)
             .select_from(step)
             .where(
-                c.c.not_after - sa.func.make_interval(0, 0, 0, step.c.s) <= now,
-                ~sa.exists().where(r.c.certificate_id == c.c.id, r.c.days_before <= step.c.s).correlate(c, step),
+                _certificates.c.not_after - sa.func.make_interval(0, 0, 0, step.c.s) <= now,
+                ~sa.exists()
+                .where(_reminders.c.certificate_id == _certificates.c.id, _reminders.c.days_before <= step.c.s)
+                .correlate(_certificates, step),
             )
-            .correlate(c)
+            .correlate(_certificates)
         )
         query = (
-            sa.select(c)
+            sa.select(_certificates)
             .where(
-                c.c.superseded_at.is_(None),
-                c.c.renewal_recorded_at.is_(None),
-                c.c.not_after > now,
+                _certificates.c.superseded_at.is_(None),
+                _certificates.c.renewal_recorded_at.is_(None),
+                _certificates.c.not_after > now,
                 sa.exists(undecided_due_step),
             )
-            .order_by(c.c.not_after)
+            .order_by(_certificates.c.not_after)
             .limit(limit)
-            .with_for_update(of=c, skip_locked=True)
+            .with_for_update(of=_certificates, skip_locked=True)
         )
         return (await self._s.execute(query)).all()
 
     async def recorded_steps(self, certificate_id: uuid.UUID) -> set[int]:
-        rows = await self._s.execute(sa.select(r.c.days_before).where(r.c.certificate_id == certificate_id))
+        rows = await self._s.execute(
+            sa.select(_reminders.c.days_before).where(_reminders.c.certificate_id == certificate_id)
+        )
         return set(rows.scalars())
 
     async def record_reminder(
@@ -319,33 +361,40 @@ class CertificateRepository:
             for s in skipped
         ]
         result = await self._s.execute(
-            pg_insert(r).values(rows).on_conflict_do_nothing().returning(r.c.days_before, r.c.status)
+            pg_insert(_reminders)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(_reminders.c.days_before, _reminders.c.status)
         )
         return any(row.status == "sent" for row in result.all())
 
     async def reminders(self, certificate_id: uuid.UUID) -> dict[int, str]:
-        rows = await self._s.execute(sa.select(r.c.days_before, r.c.status).where(r.c.certificate_id == certificate_id))
+        rows = await self._s.execute(
+            sa.select(_reminders.c.days_before, _reminders.c.status).where(
+                _reminders.c.certificate_id == certificate_id
+            )
+        )
         return dict(rows.all())
 
     async def expiring(
         self, now: datetime, until: datetime, institution_id: uuid.UUID | None = None
     ) -> Sequence[sa.Row]:
         query = (
-            sa.select(c)
+            sa.select(_certificates)
             .where(
-                c.c.superseded_at.is_(None),
-                c.c.renewal_recorded_at.is_(None),
-                c.c.not_after > now,
-                c.c.not_after <= until,
+                _certificates.c.superseded_at.is_(None),
+                _certificates.c.renewal_recorded_at.is_(None),
+                _certificates.c.not_after > now,
+                _certificates.c.not_after <= until,
             )
-            .order_by(c.c.institution_id, c.c.not_after)
+            .order_by(_certificates.c.institution_id, _certificates.c.not_after)
         )
         if institution_id:
-            query = query.where(c.c.institution_id == institution_id)
+            query = query.where(_certificates.c.institution_id == institution_id)
         return (await self._s.execute(query)).all()
 
     async def by_serial(self, serial: str) -> sa.Row | None:
-        return (await self._s.execute(sa.select(c).where(c.c.serial == serial))).first()
+        return (await self._s.execute(sa.select(_certificates).where(_certificates.c.serial == serial))).first()
 
 
 class DigestRepository:

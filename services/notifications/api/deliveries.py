@@ -11,22 +11,13 @@ from fastapi import APIRouter, Query, Request, status
 
 from esign.auth import Principal, Role
 from esign.params import Instant, Limit, Offset
-from esign.problems import Problem, not_found, problem_responses
+from esign.problems import NotFound, Problem, problem_responses
 from services.notifications.adapters.repositories import DeliveryFilter
 from services.notifications.api.deps import Operator, Staff, UoW
 from services.notifications.api.schemas import DeliveryOut, DeliveryPage
-from services.notifications.domain.delivery import RESENDABLE, Channel, DeliveryStatus
+from services.notifications.domain.delivery import RESENDABLE, Channel, DeliveryRecord, DeliveryStatus
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"], responses=problem_responses(401, 403))
-
-
-def _scope(principal: Principal, institution_id: uuid.UUID | None) -> uuid.UUID | None:
-    """Officers always see their own institution only; asking for another one finds nothing."""
-    if principal.role is Role.INSTITUTION_OFFICER:
-        if institution_id is not None and institution_id != principal.institution_id:
-            raise not_found("institution")
-        return principal.institution_id
-    return institution_id
 
 
 @router.get(
@@ -59,24 +50,26 @@ async def list_deliveries(
         channel=channel.value if channel else None,
         template=template,
         application_id=application_id,
-        institution_id=_scope(principal, institution_id),
+        institution_id=principal.institution_scope(institution_id),
         since=since,
         until=until,
     )
-    total, rows = await uow.deliveries.page(f, limit, offset)
-    return DeliveryPage(total=total, limit=limit, offset=offset, items=[DeliveryOut.from_row(r) for r in rows])
+    total, deliveries = await uow.deliveries.page(f, limit, offset)
+    return DeliveryPage(total=total, limit=limit, offset=offset, items=[DeliveryOut.of(d) for d in deliveries])
 
 
-async def _visible(uow: UoW, principal: Principal, delivery_id: uuid.UUID):
-    row = await uow.deliveries.get(delivery_id)
-    if row is None or (principal.role is Role.INSTITUTION_OFFICER and row.institution_id != principal.institution_id):
-        raise not_found("delivery")
-    return row
+async def _visible(uow: UoW, principal: Principal, delivery_id: uuid.UUID) -> DeliveryRecord:
+    delivery = await uow.deliveries.get(delivery_id)
+    if delivery is None or (
+        principal.role is Role.INSTITUTION_OFFICER and delivery.institution_id != principal.institution_id
+    ):
+        raise NotFound("delivery")
+    return delivery
 
 
 @router.get("/{delivery_id}", response_model=DeliveryOut, summary="One delivery", responses=problem_responses(404))
 async def get_delivery(delivery_id: uuid.UUID, uow: UoW, principal: Staff) -> DeliveryOut:
-    return DeliveryOut.from_row(await _visible(uow, principal, delivery_id))
+    return DeliveryOut.of(await _visible(uow, principal, delivery_id))
 
 
 @router.post(
@@ -87,8 +80,8 @@ async def get_delivery(delivery_id: uuid.UUID, uow: UoW, principal: Staff) -> De
     responses=problem_responses(404, 409),
 )
 async def resend_delivery(delivery_id: uuid.UUID, uow: UoW, principal: Operator, request: Request) -> DeliveryOut:
-    row = await uow.deliveries.requeue(delivery_id, datetime.now(timezone.utc))
-    if row is None:
+    requeued = await uow.deliveries.requeue(delivery_id, datetime.now(timezone.utc))
+    if requeued is None:
         current = await _visible(uow, principal, delivery_id)
         raise Problem(
             409,
@@ -99,4 +92,4 @@ async def resend_delivery(delivery_id: uuid.UUID, uow: UoW, principal: Operator,
             resendable=sorted(s.value for s in RESENDABLE),
         )
     uow.after_commit(request.app.state.wake_sender)
-    return DeliveryOut.from_row(row)
+    return DeliveryOut.of(requeued)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import datetime
 
-import sqlalchemy as sa
 from pydantic import BaseModel, Field
 
 from esign.masking import mask_recipient
-from services.notifications.domain.delivery import Channel, DeliveryStatus
+from services.notifications.domain.delivery import Channel, DeliveryRecord, DeliveryStatus
 
 
 class DeliveryOut(BaseModel):
@@ -31,12 +31,12 @@ class DeliveryOut(BaseModel):
     sent_at: datetime | None
 
     @classmethod
-    def from_row(cls, row: sa.Row) -> DeliveryOut:
-        m = row._mapping
+    def of(cls, delivery: DeliveryRecord) -> DeliveryOut:
+        fields = dataclasses.asdict(delivery)
         return cls(
-            **{k: m[k] for k in cls.model_fields if k not in {"recipient", "next_attempt_at"}},
-            recipient=mask_recipient(m["recipient"]),
-            next_attempt_at=m["next_attempt_at"] if m["status"] == DeliveryStatus.QUEUED else None,
+            **{k: fields[k] for k in cls.model_fields if k not in {"recipient", "next_attempt_at"}},
+            recipient=mask_recipient(delivery.recipient),
+            next_attempt_at=delivery.next_attempt_at if delivery.status is DeliveryStatus.QUEUED else None,
         )
 
 

@@ -15,7 +15,7 @@ from esign.events import (
     RenewalRecorded,
     SignedFormReceived,
 )
-from services.notifications.handlers.events import SHIPMENT_TEMPLATES, EventHandlers
+from services.notifications.handlers.incoming_events import SHIPMENT_TEMPLATES, EventHandlers
 
 APPLICATIONS_CONSUMER = "notifications-applications"
 TRACKING_CONSUMER = "notifications-tracking"

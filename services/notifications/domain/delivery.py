@@ -32,6 +32,29 @@ class DeliveryStatus(enum.StrEnum):
 RESENDABLE = frozenset({DeliveryStatus.FAILED, DeliveryStatus.DEAD})
 
 
+@dataclass(frozen=True, kw_only=True)
+class DeliveryRecord:
+    """A stored delivery as the delivery log shows it (the repository's answer, so no layer above
+    the adapters reads table rows). The recipient is in clear here: the API masks it."""
+
+    id: uuid.UUID
+    source_event_id: uuid.UUID
+    channel: Channel
+    template: str
+    locale: str
+    recipient: str
+    status: DeliveryStatus
+    attempts: int
+    resends: int
+    provider_ref: str | None
+    last_error: str | None
+    application_id: uuid.UUID | None
+    institution_id: uuid.UUID | None
+    created_at: datetime
+    next_attempt_at: datetime
+    sent_at: datetime | None
+
+
 class SendError(Exception):
     """A provider refused or could not be reached. ``permanent``: retrying cannot help."""
 

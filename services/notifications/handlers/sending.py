@@ -101,7 +101,7 @@ class DeliveryWorker:
         except (TemplateMissing, KeyError, ValueError, TypeError) as exc:
             # Rendering cannot succeed on a retry: the template or its data is wrong.
             result = PermanentSendError(f"cannot render: {type(exc).__name__}: {str(exc)[:200]}", code="render")
-        except Exception as exc:  # anything unforeseen counts as transient, so it ends dead rather than looping
+        except Exception as exc:  # noqa: BLE001 - anything unforeseen counts as transient, so it ends dead rather than looping
             log.error("delivery_unexpected_error", delivery_id=str(row.id), error=type(exc).__name__)
             result = TransientSendError(f"unexpected {type(exc).__name__}", code="unexpected")
         now = self._now()

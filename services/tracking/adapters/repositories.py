@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.tracking.adapters import orm
-from services.tracking.domain.shipment import TERMINAL, Shipment, Status
+from services.tracking.domain.shipment import TERMINAL, Shipment, Status, normalise_tracking_number
 
 _OPEN = [s.value for s in Status if s not in TERMINAL]
 
@@ -225,7 +225,7 @@ class ShipmentRepository:
         if f.application_id:
             where.append(t.c.application_id == f.application_id)
         if f.tracking_number:
-            where.append(t.c.tracking_number == f.tracking_number.strip().upper())
+            where.append(t.c.tracking_number == normalise_tracking_number(f.tracking_number))
         if f.unregistered is not None:
             where.append(t.c.tracking_number.is_(None) if f.unregistered else t.c.tracking_number.is_not(None))
         total = (await self.session.execute(sa.select(sa.func.count()).select_from(t).where(*where))).scalar_one()
@@ -314,4 +314,4 @@ class WebhookReceiptRepository:
 
     async def purge(self, received_before: datetime) -> int:
         t = orm.webhook_receipts
-        return (await self.session.execute(sa.delete(t).where(t.c.received_at < received_before))).rowcount or 0
+        return (await self.session.execute(sa.delete(t).where(t.c.received_at < received_before))).rowcount or 0  # type: ignore[attr-defined]

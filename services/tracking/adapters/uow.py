@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from esign.rate_limit import RateLimitRepository
 from esign.uow import UnitOfWork
+from services.tracking.adapters import orm
 from services.tracking.adapters.repositories import CarrierEventRepository, ShipmentRepository, WebhookReceiptRepository
 
 
@@ -10,10 +12,12 @@ class TrackingUnitOfWork(UnitOfWork):
     shipments: ShipmentRepository
     carrier_events: CarrierEventRepository
     webhook_receipts: WebhookReceiptRepository
+    rate_limits: RateLimitRepository
 
     async def __aenter__(self) -> TrackingUnitOfWork:
         await super().__aenter__()
         self.shipments = ShipmentRepository(self.session)
         self.carrier_events = CarrierEventRepository(self.session)
         self.webhook_receipts = WebhookReceiptRepository(self.session)
+        self.rate_limits = RateLimitRepository(self.session, orm.rate_limit_windows)
         return self

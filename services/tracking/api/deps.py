@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -32,8 +31,7 @@ def simulated_carrier(request: Request) -> SimulatedCarrier | None:
 
 
 def clock(request: Request) -> datetime:
-    now: Callable[[], datetime] = request.app.state.clock
-    return now()
+    return request.app.state.clock.now()
 
 
 Settings = Annotated[TrackingSettings, Depends(settings)]

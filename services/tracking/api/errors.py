@@ -8,17 +8,9 @@ from fastapi.responses import JSONResponse
 
 from esign.problems import Problem, problem_response
 from esign.webhooks import WebhookRefused
-from services.tracking.handlers.errors import HandlerError, WebhookReplayed
+from services.tracking.handlers.errors import WebhookReplayed
 
 log = structlog.get_logger("tracking.api")
-
-_TITLES = {
-    "not_found": "Not found",
-    "webhook_replayed": "Webhook replayed",
-    "webhook_payload_invalid": "Webhook payload not readable",
-    "carrier_not_simulated": "Not the simulated carrier",
-    "shipment_final": "Nothing more to report",
-}
 
 
 def _client(request: Request) -> str | None:
@@ -37,11 +29,10 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         return problem_response(Problem(401, f"webhook_{exc.code}", "Webhook not authenticated", exc.message), request)
 
-    async def handler_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, HandlerError)
-        if isinstance(exc, WebhookReplayed):
-            log.warning("webhook_refused", code=exc.code, client=_client(request))
-        return problem_response(exc.problem(_TITLES), request)
+    async def replayed(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, WebhookReplayed)
+        log.warning("webhook_refused", code=exc.code, client=_client(request))
+        return problem_response(exc.problem(), request)
 
     app.add_exception_handler(WebhookRefused, refused)
-    app.add_exception_handler(HandlerError, handler_error)
+    app.add_exception_handler(WebhookReplayed, replayed)

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from esign.params import Instant, Limit, Offset
-from esign.problems import problem_responses
+from esign.problems import NotFound, problem_responses
 from services.tracking.adapters.repositories import ShipmentFilter
 from services.tracking.api.deps import Now, Operator, Policy, Simulated, UoW
 from services.tracking.api.schemas import (
@@ -23,7 +23,6 @@ from services.tracking.api.schemas import (
 )
 from services.tracking.domain.shipment import Status
 from services.tracking.handlers import simulation
-from services.tracking.handlers.errors import NotFound
 
 router = APIRouter(tags=["shipments"], responses=problem_responses(401, 403))
 
@@ -81,7 +80,7 @@ async def stuck_shipments(uow: UoW, _: Operator, limit: Limit = 50, offset: Offs
 async def get_shipment(shipment_id: uuid.UUID, uow: UoW, _: Operator) -> ShipmentDetailOut:
     row = await uow.shipments.row(shipment_id)
     if row is None:
-        raise NotFound("No shipment with that id.")
+        raise NotFound("shipment")
     base = ShipmentOut.from_row(row)
     return ShipmentDetailOut(
         **base.model_dump(),

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends
 from esign import rate_limit
 from esign.pages import static_page_router
 from esign.problems import Problem, problem_responses
-from services.tracking.adapters import orm
 from services.tracking.api.deps import UoW
 from services.tracking.api.schemas import STATUS_LABELS_TR, PublicStepOut, ShipmentQueryIn, ShipmentQueryOut
 from services.tracking.handlers.public_query import query_shipment
@@ -33,7 +32,6 @@ def no_match() -> Problem:
 public_query_rate_limit = rate_limit.per_client_limit(
     "shipment-query",
     lambda settings: rate_limit.RateLimit(settings.public_query_limit, settings.public_query_window_seconds),
-    orm.rate_limit_windows,
 )
 
 

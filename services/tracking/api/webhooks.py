@@ -21,7 +21,8 @@ MAX_BODY_BYTES = 64 * 1024
     response_model=WebhookAccepted,
     summary="A carrier's status report (HMAC-signed; no bearer token)",
     description=(
-        f'Signed with the shared secret: `{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">` and '
+        f"Signed with the shared secret: "
+        f'`{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">` and '
         f"`{TIMESTAMP_HEADER}: <Unix seconds>`. Refused when unsigned, mis-signed, older or newer than the tolerance, "
         "or a replay of an accepted call. Every accepted report is kept verbatim; duplicates and out-of-order reports "
         "never move a shipment backwards."

@@ -22,7 +22,7 @@ class RegistrarWakeUp:
 
 
 def certificates_consumer(carrier: str, wake: Callable[[], None]) -> ConsumerSpec:
-    async def handle(uow: TrackingUnitOfWork, envelope: Envelope) -> None:  # type: ignore[override]
+    async def handle(uow: TrackingUnitOfWork, envelope: Envelope) -> None:
         await on_certificate_produced(uow, envelope, carrier=carrier, wake_registrar=wake)
 
     return ConsumerSpec(

@@ -24,23 +24,37 @@ class Status(enum.StrEnum):
     RETURNED = "returned"  # to sender
 
 
-S = Status
-TERMINAL = frozenset({S.DELIVERED, S.RETURNED})
+def normalise_tracking_number(raw: str) -> str:
+    """One spelling of a tracking number, whoever wrote it (the carrier's API, its webhooks, a
+    person on the query page who typed spaces): no spaces, upper case."""
+    return raw.strip().replace(" ", "").upper()
+
+
+TERMINAL = frozenset({Status.DELIVERED, Status.RETURNED})
 # Where a *newer* update may take the shipment. Anything else is a duplicate or a step back.
 FORWARD: dict[Status, frozenset[Status]] = {
-    S.CREATED: frozenset(
-        {S.HANDED_TO_COURIER, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERY_FAILED, S.DELIVERED, S.RETURNED}
+    Status.CREATED: frozenset(
+        {
+            Status.HANDED_TO_COURIER,
+            Status.IN_TRANSIT,
+            Status.OUT_FOR_DELIVERY,
+            Status.DELIVERY_FAILED,
+            Status.DELIVERED,
+            Status.RETURNED,
+        }
     ),
-    S.HANDED_TO_COURIER: frozenset({S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERY_FAILED, S.DELIVERED, S.RETURNED}),
-    S.IN_TRANSIT: frozenset({S.OUT_FOR_DELIVERY, S.DELIVERY_FAILED, S.DELIVERED, S.RETURNED}),
-    S.OUT_FOR_DELIVERY: frozenset({S.DELIVERY_FAILED, S.DELIVERED, S.RETURNED}),
+    Status.HANDED_TO_COURIER: frozenset(
+        {Status.IN_TRANSIT, Status.OUT_FOR_DELIVERY, Status.DELIVERY_FAILED, Status.DELIVERED, Status.RETURNED}
+    ),
+    Status.IN_TRANSIT: frozenset({Status.OUT_FOR_DELIVERY, Status.DELIVERY_FAILED, Status.DELIVERED, Status.RETURNED}),
+    Status.OUT_FOR_DELIVERY: frozenset({Status.DELIVERY_FAILED, Status.DELIVERED, Status.RETURNED}),
     # A failed attempt: back to the depot and out again is the next attempt, not a step back.
-    S.DELIVERY_FAILED: frozenset({S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERED, S.RETURNED}),
-    S.DELIVERED: frozenset(),
-    S.RETURNED: frozenset(),
+    Status.DELIVERY_FAILED: frozenset({Status.IN_TRANSIT, Status.OUT_FOR_DELIVERY, Status.DELIVERED, Status.RETURNED}),
+    Status.DELIVERED: frozenset(),
+    Status.RETURNED: frozenset(),
 }
 # Statuses that prove the parcel is with the courier: reaching one of them first implies hand-over.
-WITH_COURIER = frozenset({S.HANDED_TO_COURIER, S.IN_TRANSIT, S.OUT_FOR_DELIVERY})
+WITH_COURIER = frozenset({Status.HANDED_TO_COURIER, Status.IN_TRANSIT, Status.OUT_FOR_DELIVERY})
 
 
 class Outcome(enum.StrEnum):
@@ -82,7 +96,7 @@ class Shipment:
     id: uuid.UUID
     application_id: uuid.UUID
     carrier: str
-    status: Status = S.CREATED
+    status: Status = Status.CREATED
     status_at: datetime | None = None  # carrier time of the last applied update
     tracking_number: str | None = None
     handed_over_at: datetime | None = None
@@ -101,9 +115,9 @@ class Shipment:
             return Outcome.NOT_FORWARD
         if self.handed_over_at is None:
             self.handed_over_at = update.occurred_at
-            if update.status in WITH_COURIER and update.status is not S.HANDED_TO_COURIER:
+            if update.status in WITH_COURIER and update.status is not Status.HANDED_TO_COURIER:
                 # The holder is told the parcel is on its way even if the carrier skipped that step.
-                self._events.append(StatusChanged(S.HANDED_TO_COURIER, update.occurred_at, implied=True))
+                self._events.append(StatusChanged(Status.HANDED_TO_COURIER, update.occurred_at, implied=True))
         self.status = update.status
         self.status_at = update.occurred_at
         self.new_timeline.append(TimelineEntry(update.status, update.occurred_at, update.location))

@@ -16,11 +16,11 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from esign import safe_json, webhooks
 from esign.instant import representable_in_utc
+from services.tracking.adapters.event_mapping import contract_event
 from services.tracking.adapters.uow import TrackingUnitOfWork
 from services.tracking.domain.carrier_status import normalise
-from services.tracking.domain.shipment import CarrierUpdate, Outcome, Shipment, Status
+from services.tracking.domain.shipment import CarrierUpdate, Outcome, Shipment, Status, normalise_tracking_number
 from services.tracking.handlers.errors import WebhookPayloadInvalid, WebhookReplayed
-from services.tracking.handlers.events import contract_event
 
 log = structlog.get_logger("tracking.carrier_events")
 
@@ -90,7 +90,7 @@ async def accept_webhook(
 async def record_report(
     uow: TrackingUnitOfWork, policy: WebhookPolicy, raw: dict[str, Any], report: CarrierReport, now: datetime
 ) -> str:
-    tracking_number = report.tracking_number.strip().upper()
+    tracking_number = normalise_tracking_number(report.tracking_number)
     status = normalise(report.status)
     shipment = await uow.shipments.by_tracking_number(policy.carrier, tracking_number, for_update=True)
     event_row = uuid.uuid4()

@@ -1,34 +1,30 @@
-"""Refusals raised by the handlers; api/errors.py turns them into problem details."""
+"""The tracking service's own refusals; the common ones (NotFound, Conflict, Invalid) are
+esign.problems', and every service app renders all of them."""
 
 from __future__ import annotations
 
 from esign.problems import Refusal
 
 
-class HandlerError(Refusal):
-    pass
-
-
-class NotFound(HandlerError):
-    status = 404
-    code = "not_found"
-
-
-class WebhookReplayed(HandlerError):
+class WebhookReplayed(Refusal):
     status = 409
     code = "webhook_replayed"
+    title = "Webhook replayed"
 
 
-class WebhookPayloadInvalid(HandlerError):
+class WebhookPayloadInvalid(Refusal):
     status = 422
     code = "webhook_payload_invalid"
+    title = "Webhook payload not readable"
 
 
-class NotSimulated(HandlerError):
+class NotSimulated(Refusal):
     status = 409
     code = "carrier_not_simulated"
+    title = "Not the simulated carrier"
 
 
-class NothingToAdvance(HandlerError):
+class NothingToAdvance(Refusal):
     status = 409
     code = "shipment_final"
+    title = "Nothing more to report"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.tracking.adapters.uow import TrackingUnitOfWork
-from services.tracking.domain.shipment import Status
+from services.tracking.domain.shipment import Status, normalise_tracking_number
 
 _PLACEHOLDER_DIGITS = "----"  # never matches: the endpoint accepts four digits only
 
@@ -30,10 +30,6 @@ class PublicShipmentView:
     status: Status
     destination_city: str
     timeline: list[PublicStep]
-
-
-def normalise_tracking_number(raw: str) -> str:
-    return raw.strip().replace(" ", "").upper()
 
 
 async def query_shipment(uow: TrackingUnitOfWork, tracking_number: str, mobile_last4: str) -> PublicShipmentView | None:

@@ -17,7 +17,7 @@ import structlog
 from esign.events import CertificateProduced, Envelope
 from services.tracking.adapters.uow import TrackingUnitOfWork
 from services.tracking.domain.carrier import Carrier, CarrierError, Parcel
-from services.tracking.domain.shipment import Status
+from services.tracking.domain.shipment import Status, normalise_tracking_number
 from services.tracking.handlers.carrier_events import adopt_waiting_reports
 
 log = structlog.get_logger("tracking.shipments")
@@ -76,7 +76,7 @@ async def register_due(
     for row in leased:
         parcel = Parcel(row.id, row.recipient_name, row.mobile, row.delivery_address, row.contents)
         try:
-            tracking_number = (await carrier.register(parcel)).strip().upper()
+            tracking_number = normalise_tracking_number(await carrier.register(parcel))
         except CarrierError as exc:
             retry = policy.retry_after(row.registration_attempts, exc.retryable)
             log.warning(

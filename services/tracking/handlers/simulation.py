@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from esign.problems import NotFound
 from services.tracking.adapters.carriers import SIGNATURE_HEADER, SIMULATED_NEXT, TIMESTAMP_HEADER, SimulatedCarrier
 from services.tracking.adapters.uow import TrackingUnitOfWork
-from services.tracking.domain.shipment import Shipment, Status
+from services.tracking.domain.shipment import Shipment, Status, normalise_tracking_number
 from services.tracking.handlers.carrier_events import WebhookPolicy, accept_webhook
-from services.tracking.handlers.errors import NotFound, NothingToAdvance, NotSimulated
+from services.tracking.handlers.errors import NothingToAdvance, NotSimulated
 
 
 async def _report(
@@ -41,9 +42,11 @@ async def advance(
     """One step (the next one, or ``status``); returns the shipment as it is now and the outcome."""
     if courier is None:
         raise NotSimulated("Only the simulated carrier can be moved by hand; a real carrier reports by webhook.")
-    shipment = await uow.shipments.by_tracking_number(policy.carrier, tracking_number.strip().upper(), for_update=True)
+    shipment = await uow.shipments.by_tracking_number(
+        policy.carrier, normalise_tracking_number(tracking_number), for_update=True
+    )
     if shipment is None:
-        raise NotFound("No shipment has that tracking number.")
+        raise NotFound("shipment", detail="No shipment has that tracking number.")
     target = status or SIMULATED_NEXT.get(shipment.status)
     if target is None or target is Status.CREATED:
         raise NothingToAdvance(f"The shipment is {shipment.status.value}; the courier has nothing more to report.")

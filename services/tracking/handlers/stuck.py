@@ -5,23 +5,21 @@ as the event, so neither a second pass nor a second replica can flag it again.""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import structlog
 
+from esign.clock import BUSINESS_TIMEZONE, business_date
 from esign.events import ShipmentStuck
 from services.tracking.adapters.uow import TrackingUnitOfWork
 from services.tracking.domain.working_days import latest_overdue_hand_over
 
 log = structlog.get_logger("tracking.stuck")
 
-LOCAL_TIME = ZoneInfo("Europe/Istanbul")
-
 
 def overdue_cutoff(now: datetime, working_days: int) -> datetime:
     """Shipments handed over before this instant are overdue at ``now`` (local calendar days)."""
-    last_overdue_day = latest_overdue_hand_over(now.astimezone(LOCAL_TIME).date(), working_days)
-    return datetime.combine(last_overdue_day + timedelta(days=1), time(0), LOCAL_TIME)
+    last_overdue_day = latest_overdue_hand_over(business_date(now), working_days)
+    return datetime.combine(last_overdue_day + timedelta(days=1), time(0), BUSINESS_TIMEZONE)
 
 
 async def flag_stuck(uow: TrackingUnitOfWork, now: datetime, working_days: int, limit: int = 100) -> int:

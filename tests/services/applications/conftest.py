@@ -15,7 +15,8 @@ from services.applications.app import DEFINITION, create_app
 from services.applications.config import ApplicationsSettings
 from tests.support.applications import NOTIFICATIONS_PUBLIC, Flow, InvitationInbox
 from tests.support.auth import JWT_SECRET, Auth
-from tests.support.renewal import ORIGIN, ShiftableClock
+from tests.support.clock import SettableClock
+from tests.support.renewal import ORIGIN
 from tests.support.services import asgi_client, migrated_database, running
 
 
@@ -28,12 +29,6 @@ async def applications_db(postgres: EmbeddedPostgres) -> str:
 def test_ca(scratch_dir) -> LocalCA:
     """The renewal tests' PKI: a root, an intermediate and a CRL (esign/local_ca.py)."""
     return LocalCA.create(scratch_dir / "renewal-ca", label="esign test")
-
-
-@pytest.fixture(scope="session")
-def clock() -> ShiftableClock:
-    """The app's one clock; a test may move it forward (and must put it back)."""
-    return ShiftableClock()
 
 
 @pytest.fixture(scope="session")
@@ -58,8 +53,13 @@ def applications_settings(applications_db: str, nats_server: EmbeddedNats, test_
 
 
 @pytest.fixture(scope="session")
-async def applications_app(applications_settings: ApplicationsSettings, clock: ShiftableClock):
-    async with running(create_app(applications_settings, clock=clock)) as app:
+def applications_clock() -> SettableClock:
+    return SettableClock()
+
+
+@pytest.fixture(scope="session")
+async def applications_app(applications_settings: ApplicationsSettings, applications_clock: SettableClock):
+    async with running(create_app(applications_settings, clock=applications_clock)) as app:
         yield app
 
 

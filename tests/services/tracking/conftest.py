@@ -16,8 +16,9 @@ from esign.embedded import EmbeddedNats, EmbeddedPostgres
 from services.tracking.app import DEFINITION, create_app
 from services.tracking.config import TrackingSettings
 from tests.support.auth import JWT_SECRET, Auth
+from tests.support.clock import SettableClock
 from tests.support.services import asgi_client, migrated_database, own_nats, running
-from tests.support.tracking import WEBHOOK_SECRET, Clock, Shipments
+from tests.support.tracking import WEBHOOK_SECRET, Shipments
 
 
 @pytest.fixture(scope="package")
@@ -39,8 +40,10 @@ async def tracking_db(postgres: EmbeddedPostgres) -> str:
 
 
 @pytest.fixture(scope="package")
-def clock() -> Clock:
-    return Clock()
+def clock() -> SettableClock:
+    """Real time unless a test freezes it (rate-limit windows, stuck detection), so outcomes do
+    not depend on when the test runs."""
+    return SettableClock()
 
 
 @pytest.fixture(scope="package")
@@ -64,7 +67,7 @@ def tracking_settings(tracking_db: str, tracking_nats: EmbeddedNats) -> Tracking
 
 
 @pytest.fixture(scope="package")
-async def tracking_app(tracking_settings: TrackingSettings, clock: Clock):
+async def tracking_app(tracking_settings: TrackingSettings, clock: SettableClock):
     async with running(create_app(tracking_settings, clock=clock)) as app:
         yield app
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from tests.support.renewal import e_approved, holder_session, produced_holders, sign_in
 
 
-async def test_stalled_renewals_expire(client, auth, clock, applications_app, flow_module):
+async def test_stalled_renewals_expire(client, auth, applications_clock, applications_app, flow_module):
     draft_holder, filed_holder = await produced_holders(flow_module.flow, flow_module.ca, 2, base=3000)
     first = (await sign_in(client, draft_holder.card)).json()["renewal_id"]
     headers = await holder_session(client, filed_holder.card)
@@ -22,17 +22,17 @@ async def test_stalled_renewals_expire(client, auth, clock, applications_app, fl
     assert r.status_code == 201, r.text
 
     assert await applications_app.state.expire_renewals() == 0  # nothing is stale yet
-    clock.offset = timedelta(days=8)
+    applications_clock.offset = timedelta(days=8)
     try:
         await applications_app.state.expire_renewals()
         statuses = await _statuses(client, auth, [first, filed_id])
         assert statuses == {first: "expired", filed_id: "filed"}  # the officer can still re-send
 
-        clock.offset = timedelta(days=14 + 31)
+        applications_clock.offset = timedelta(days=14 + 31)
         await applications_app.state.expire_renewals()
         assert (await _statuses(client, auth, [filed_id]))[filed_id] == "expired"
     finally:
-        clock.offset = timedelta()
+        applications_clock.offset = timedelta()
     # The expired draft no longer blocks the certificate (signed in at today's date: a week on,
     # the test CRL would be past its nextUpdate, and a stale CRL is refused).
     again = await sign_in(client, draft_holder.card)

@@ -101,7 +101,7 @@ async def test_certificate_faults_are_refused_with_their_code(client, db, holder
     assert body["detail"].startswith(f"Yenileme {opens} tarihinde")  # Turkish unless asked otherwise
 
 
-async def test_the_challenge_is_single_use_short_lived_and_bound_to_the_origin(client, db, holders, clock):
+async def test_the_challenge_is_single_use_short_lived_and_bound_to_the_origin(client, db, holders, applications_clock):
     card = holders[7].card
     r = await client.post("/v1/renewal/challenges", json={}, headers={"Origin": "https://evil.example"})
     assert r.status_code == 403 and r.json()["code"] == "origin_mismatch"
@@ -122,14 +122,14 @@ async def test_the_challenge_is_single_use_short_lived_and_bound_to_the_origin(c
     assert await _stored(db) == before
 
     c = await challenge(client)
-    clock.offset = timedelta(minutes=5, seconds=1)
+    applications_clock.offset = timedelta(minutes=5, seconds=1)
     try:
         r = await client.post(
             "/v1/renewal/sessions",
             json={**body, "challenge_id": c["challenge_id"], "signature": card.sign(base64.b64decode(c["to_sign"]))},
         )
     finally:
-        clock.offset = timedelta()
+        applications_clock.offset = timedelta()
     assert r.status_code == 401 and r.json()["code"] == "challenge_invalid"
 
     # A signature by another key over the right bytes.
@@ -156,7 +156,7 @@ async def _finish(client, headers, preparation_id, signature: str) -> httpx.Resp
     )
 
 
-async def test_the_prepared_signature_is_single_use_and_exact(client, holders, clock, db):
+async def test_the_prepared_signature_is_single_use_and_exact(client, holders, applications_clock, db):
     card = holders[8].card
     headers = await holder_session(client, card)
 
@@ -181,11 +181,11 @@ async def test_the_prepared_signature_is_single_use_and_exact(client, holders, c
     assert r.status_code == 422 and r.json()["code"] == "signature_invalid"
 
     p = await prepare(client, card, headers)
-    clock.offset = timedelta(minutes=5, seconds=1)
+    applications_clock.offset = timedelta(minutes=5, seconds=1)
     try:
         r = await _finish(client, headers, p["preparation_id"], card.sign(base64.b64decode(p["to_sign"])))
     finally:
-        clock.offset = timedelta()
+        applications_clock.offset = timedelta()
     assert r.status_code == 409 and r.json()["code"] == "preparation_invalid"
 
     # The PDF the attributes were computed over is changed in storage: the card's signature is
@@ -237,9 +237,11 @@ async def test_a_preparation_of_another_renewal_is_refused(client, holders):
     assert r.status_code == 409 and r.json()["code"] == "preparation_invalid"
 
 
-async def test_prepare_on_one_replica_finish_on_another(applications_settings, clock, flow_module, client):
+async def test_prepare_on_one_replica_finish_on_another(applications_settings, applications_clock, flow_module, client):
     (holder,) = await produced_holders(flow_module.flow, flow_module.ca, 1, base=2200)
-    replica = create_app(applications_settings.model_copy(update={"run_background_workers": False}), clock=clock)
+    replica = create_app(
+        applications_settings.model_copy(update={"run_background_workers": False}), clock=applications_clock
+    )
     async with running(replica), asgi_client(replica, ORIGIN) as other:
         headers = await holder_session(client, holder.card)
         p = await prepare(client, holder.card, headers)
@@ -247,11 +249,15 @@ async def test_prepare_on_one_replica_finish_on_another(applications_settings, c
         assert r.status_code == 200 and r.json()["status"] == "e_approved", r.text
 
 
-async def test_the_public_renewal_endpoints_are_rate_limited_per_client(client, applications_settings, clock):
+async def test_the_public_renewal_endpoints_are_rate_limited_per_client(
+    client, applications_settings, applications_clock
+):
     """Through a trusted proxy, each client address has its own budget across replicas."""
     limit, proxies = applications_settings.renewal_public_limit, applications_settings.trusted_proxies
     applications_settings.renewal_public_limit, applications_settings.trusted_proxies = 3, ["127.0.0.0/8"]
-    clock.frozen = datetime.now(timezone.utc).replace(second=1, microsecond=0)  # all four calls in one window
+    applications_clock.frozen = datetime.now(timezone.utc).replace(
+        second=1, microsecond=0
+    )  # all four calls in one window
     try:
         here, there = {"X-Forwarded-For": "203.0.113.7", "Origin": ORIGIN}, {"X-Forwarded-For": "203.0.113.8"}
         answers = [(await client.post("/v1/renewal/challenges", json={}, headers=here)).status_code for _ in range(3)]
@@ -263,4 +269,4 @@ async def test_the_public_renewal_endpoints_are_rate_limited_per_client(client, 
         assert other.status_code == 404
     finally:
         applications_settings.renewal_public_limit, applications_settings.trusted_proxies = limit, proxies
-        clock.frozen = None
+        applications_clock.frozen = None

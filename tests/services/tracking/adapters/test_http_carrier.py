@@ -203,7 +203,14 @@ async def test_a_report_that_lost_the_race_with_registration_is_adopted_by_house
         )
         await uow.commit()
     workers = tracking_app.state.workers
-    http_workers = type(workers)(workers.runtime, workers.settings, carrier, None, workers.policy, workers.clock)
+    http_workers = type(workers)(
+        runtime=workers.runtime,
+        settings=workers.settings,
+        carrier=carrier,
+        simulated=None,
+        policy=workers.policy,
+        clock=workers.clock,
+    )
     await http_workers.housekeeping()
     async with tracking_app.state.runtime.uow() as uow:
         shipment = await uow.shipments.get(shipment_id)

@@ -15,12 +15,8 @@ def test_mobiles_are_masked(raw, masked):
 
 
 def test_windows_are_aligned_to_their_length():
-    assert window_start(datetime(2026, 3, 2, 10, 7, 31, tzinfo=UTC), 600) == datetime(
-        2026, 3, 2, 10, 0, tzinfo=UTC
-    )
-    assert window_start(datetime(2026, 3, 2, 10, 10, tzinfo=UTC), 600) == datetime(
-        2026, 3, 2, 10, 10, tzinfo=UTC
-    )
+    assert window_start(datetime(2026, 3, 2, 10, 7, 31, tzinfo=UTC), 600) == datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    assert window_start(datetime(2026, 3, 2, 10, 10, tzinfo=UTC), 600) == datetime(2026, 3, 2, 10, 10, tzinfo=UTC)
 
 
 def request_from(peer: str, forwarded: str | None) -> Request:

@@ -13,9 +13,9 @@ from services.tracking.domain.shipment import (
     Shipment,
     Status,
     StatusChanged,
+    normalise_tracking_number,
 )
 
-S = Status
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
 
@@ -33,30 +33,45 @@ def run(*steps: tuple[Status, float]) -> tuple[Shipment, list[Outcome]]:
 
 
 def test_the_happy_path_applies_every_step_and_raises_one_event_each():
-    s, outcomes = run((S.HANDED_TO_COURIER, 0), (S.IN_TRANSIT, 1), (S.OUT_FOR_DELIVERY, 20), (S.DELIVERED, 22))
+    s, outcomes = run(
+        (Status.HANDED_TO_COURIER, 0), (Status.IN_TRANSIT, 1), (Status.OUT_FOR_DELIVERY, 20), (Status.DELIVERED, 22)
+    )
     assert outcomes == [Outcome.APPLIED] * 4
-    assert s.status is S.DELIVERED and s.status_at == at(22) and s.handed_over_at == at(0)
-    assert [e.status for e in s.pull_events()] == [S.HANDED_TO_COURIER, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERED]
+    assert s.status is Status.DELIVERED and s.status_at == at(22) and s.handed_over_at == at(0)
+    assert [e.status for e in s.pull_events()] == [
+        Status.HANDED_TO_COURIER,
+        Status.IN_TRANSIT,
+        Status.OUT_FOR_DELIVERY,
+        Status.DELIVERED,
+    ]
     assert s.pull_events() == []
 
 
 def test_a_duplicate_changes_nothing():
-    s, outcomes = run((S.IN_TRANSIT, 1), (S.IN_TRANSIT, 1), (S.IN_TRANSIT, 3))
+    _, outcomes = run((Status.IN_TRANSIT, 1), (Status.IN_TRANSIT, 1), (Status.IN_TRANSIT, 3))
     assert outcomes == [Outcome.APPLIED, Outcome.NOT_FORWARD, Outcome.NOT_FORWARD]
 
 
 def test_an_older_update_is_stale_even_if_it_would_be_forward():
-    s, outcomes = run((S.DELIVERY_FAILED, 10), (S.OUT_FOR_DELIVERY, 8))
+    s, outcomes = run((Status.DELIVERY_FAILED, 10), (Status.OUT_FOR_DELIVERY, 8))
     assert outcomes == [Outcome.APPLIED, Outcome.STALE]  # the attempt before the failure, arriving late
-    assert s.status is S.DELIVERY_FAILED
+    assert s.status is Status.DELIVERY_FAILED
 
 
-@pytest.mark.parametrize("final", [S.DELIVERED, S.RETURNED])
+@pytest.mark.parametrize("final", [Status.DELIVERED, Status.RETURNED])
 @pytest.mark.parametrize(
-    "later", [S.HANDED_TO_COURIER, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERY_FAILED, S.DELIVERED, S.RETURNED]
+    "later",
+    [
+        Status.HANDED_TO_COURIER,
+        Status.IN_TRANSIT,
+        Status.OUT_FOR_DELIVERY,
+        Status.DELIVERY_FAILED,
+        Status.DELIVERED,
+        Status.RETURNED,
+    ],
 )
 def test_delivered_and_returned_are_final(final, later):
-    s, outcomes = run((S.HANDED_TO_COURIER, 0), (final, 5), (later, 9))
+    s, outcomes = run((Status.HANDED_TO_COURIER, 0), (final, 5), (later, 9))
     assert outcomes[-1] is Outcome.NOT_FORWARD
     assert s.status is final
 
@@ -64,10 +79,10 @@ def test_delivered_and_returned_are_final(final, later):
 @pytest.mark.parametrize(
     "current,back",
     [
-        (S.IN_TRANSIT, S.HANDED_TO_COURIER),
-        (S.OUT_FOR_DELIVERY, S.IN_TRANSIT),
-        (S.OUT_FOR_DELIVERY, S.HANDED_TO_COURIER),
-        (S.DELIVERY_FAILED, S.HANDED_TO_COURIER),
+        (Status.IN_TRANSIT, Status.HANDED_TO_COURIER),
+        (Status.OUT_FOR_DELIVERY, Status.IN_TRANSIT),
+        (Status.OUT_FOR_DELIVERY, Status.HANDED_TO_COURIER),
+        (Status.DELIVERY_FAILED, Status.HANDED_TO_COURIER),
     ],
 )
 def test_a_newer_update_that_steps_back_is_refused(current, back):
@@ -77,32 +92,41 @@ def test_a_newer_update_that_steps_back_is_refused(current, back):
 
 def test_after_a_failed_attempt_the_next_attempt_is_forward():
     s, outcomes = run(
-        (S.OUT_FOR_DELIVERY, 1), (S.DELIVERY_FAILED, 5), (S.IN_TRANSIT, 6), (S.OUT_FOR_DELIVERY, 24), (S.DELIVERED, 26)
+        (Status.OUT_FOR_DELIVERY, 1),
+        (Status.DELIVERY_FAILED, 5),
+        (Status.IN_TRANSIT, 6),
+        (Status.OUT_FOR_DELIVERY, 24),
+        (Status.DELIVERED, 26),
     )
     assert outcomes == [Outcome.APPLIED] * 5
     assert [e.status for e in s.pull_events()][-4:] == [
-        S.DELIVERY_FAILED,
-        S.IN_TRANSIT,
-        S.OUT_FOR_DELIVERY,
-        S.DELIVERED,
+        Status.DELIVERY_FAILED,
+        Status.IN_TRANSIT,
+        Status.OUT_FOR_DELIVERY,
+        Status.DELIVERED,
     ]
 
 
 def test_a_courier_step_reported_first_implies_the_hand_over():
-    s, _ = run((S.OUT_FOR_DELIVERY, 3))
+    s, _ = run((Status.OUT_FOR_DELIVERY, 3))
     assert s.pull_events() == [
-        StatusChanged(S.HANDED_TO_COURIER, at(3), implied=True),
-        StatusChanged(S.OUT_FOR_DELIVERY, at(3)),
+        StatusChanged(Status.HANDED_TO_COURIER, at(3), implied=True),
+        StatusChanged(Status.OUT_FOR_DELIVERY, at(3)),
     ]
     assert s.handed_over_at == at(3)
 
 
 def test_a_delivery_reported_first_does_not_invent_a_hand_over_event():
-    s, _ = run((S.DELIVERED, 3))
-    assert [e.status for e in s.pull_events()] == [S.DELIVERED]
+    s, _ = run((Status.DELIVERED, 3))
+    assert [e.status for e in s.pull_events()] == [Status.DELIVERED]
 
 
 def test_the_reason_travels_with_the_event():
     s = shipment()
-    s.apply(CarrierUpdate(S.DELIVERY_FAILED, T0, reason="alıcı adreste yok"))
+    s.apply(CarrierUpdate(Status.DELIVERY_FAILED, T0, reason="alıcı adreste yok"))
     assert s.pull_events()[0].reason == "alıcı adreste yok"
+
+
+def test_a_tracking_number_has_one_spelling_whoever_wrote_it():
+    assert normalise_tracking_number(" yk 1234 5678 ") == "YK12345678"
+    assert normalise_tracking_number("YK12345678") == "YK12345678"

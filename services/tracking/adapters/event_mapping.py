@@ -12,8 +12,7 @@ from esign.events import (
     ShipmentOutForDelivery,
     ShipmentReturned,
 )
-from services.tracking.domain.shipment import Shipment, StatusChanged
-from services.tracking.domain.shipment import Status as S
+from services.tracking.domain.shipment import Shipment, Status, StatusChanged
 
 
 def query_link(public_query_url: str, tracking_number: str) -> str:
@@ -31,14 +30,14 @@ def contract_event(shipment: Shipment, change: StatusChanged, public_query_url: 
         occurred_at=change.occurred_at,
     )
     match change.status:
-        case S.HANDED_TO_COURIER:
+        case Status.HANDED_TO_COURIER:
             return ShipmentHandedToCourier(**common, query_url=query_link(public_query_url, shipment.tracking_number))
-        case S.OUT_FOR_DELIVERY:
+        case Status.OUT_FOR_DELIVERY:
             return ShipmentOutForDelivery(**common)
-        case S.DELIVERED:
+        case Status.DELIVERED:
             return ShipmentDelivered(**common)
-        case S.DELIVERY_FAILED:
+        case Status.DELIVERY_FAILED:
             return ShipmentDeliveryFailed(**common, reason=change.reason)
-        case S.RETURNED:
+        case Status.RETURNED:
             return ShipmentReturned(**common, reason=change.reason)
     return None

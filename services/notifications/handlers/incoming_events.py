@@ -35,7 +35,8 @@ log = structlog.get_logger("notifications.events")
 
 class RecipientNotKnownYet(Exception):
     """An event that names only the application (shipment events, signed_form.received) arrived
-    before the invitation that tells us who that is (streams are not ordered with each other). Raised so the consumer naks and retries it later instead of dropping it."""
+    before the invitation that tells us who that is (streams are not ordered with each other).
+    Raised so the consumer naks and retries it later instead of dropping it."""
 
 
 SHIPMENT_TEMPLATES = {
