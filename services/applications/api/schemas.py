@@ -196,7 +196,7 @@ class SignedFormIn(BaseModel):
     channel: SignedFormChannel = Field(
         description="paper: handed in; email_pdf: PDF e-mailed; cargo_or_post: no cover letter needed"
     )
-    received_on: date
+    received_on: date = Field(strict=True)  # an ISO date string; a number is not silently read as a day of 1970
     reference: str | None = Field(
         None, max_length=200, description="Cargo tracking no., registry no. or e-mail subject."
     )
