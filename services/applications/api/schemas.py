@@ -196,10 +196,18 @@ class SignedFormIn(BaseModel):
     channel: SignedFormChannel = Field(
         description="paper: handed in; email_pdf: PDF e-mailed; cargo_or_post: no cover letter needed"
     )
-    received_on: date = Field(strict=True)  # an ISO date string; a number is not silently read as a day of 1970
+    received_on: date
     reference: str | None = Field(
         None, max_length=200, description="Cargo tracking no., registry no. or e-mail subject."
     )
+
+    @field_validator("received_on", mode="before")
+    @classmethod
+    def _iso_date_only(cls, value: object) -> object:
+        # pydantic reads a number as seconds since 1970: 0 would be a paper received on 1970-01-01.
+        if isinstance(value, int | float):
+            raise ValueError("Give the date as YYYY-MM-DD.")
+        return value
 
 
 class ReasonIn(BaseModel):
