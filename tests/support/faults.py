@@ -8,6 +8,7 @@ SIGKILL, a "dead NATS node" is a nats-server process that got SIGKILL.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -19,8 +20,14 @@ from pathlib import Path
 
 import httpx
 import psutil
+import sqlalchemy as sa
 
+from esign import jetstream, migrations
+from esign.db import make_engine
 from esign.embedded import EmbeddedPostgres, free_port, nats_server_binary, wait_for_port
+from esign.local_stack import SERVICES, fresh_keys, service_keys
+from tests.support.auth import JWT_SECRET
+from tests.support.notifications import SmsProviderStub, SmtpServer
 
 
 def _kill9_tree(pid: int) -> None:
@@ -210,3 +217,141 @@ class ServiceProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+# ---------------------------------------------------------------- the platform under faults
+
+
+SERVICE_NAMES = ("applications", "notifications", "tracking")
+
+
+class FaultPlatform:
+    """The three services as processes (``replicas`` of each, on one database server and one NATS),
+    with every part they stand on killable: PostgreSQL, nats-server (one node or a three-node
+    JetStream cluster), the SMTP server and the SMS provider (both real servers in this process)."""
+
+    def __init__(self, base: Path, *, nats_nodes: int = 1, replicas: int = 1) -> None:
+        self.base = base
+        self.pg = KillablePostgres(base / "pg")
+        self.nats = NatsCluster(base / "nats", nats_nodes)
+        self.smtp = SmtpServer()
+        self.sms = SmsProviderStub()
+        self.sms_accepted: list[dict] = []  # requests the provider answered "00" (not those refused while down)
+        self.sms.on_accept = self.sms_accepted.append
+        self.replicas = replicas
+        self.db_urls: dict[str, str] = {}
+        self.services: dict[str, list[ServiceProcess]] = {}
+        self._engines: dict = {}
+
+    async def start(self) -> FaultPlatform:
+        await asyncio.to_thread(self.pg.start)
+        for spec in SERVICES:
+            self.db_urls[spec.name] = await asyncio.to_thread(self.pg.url, f"esign_{spec.name}")
+            await asyncio.to_thread(migrations.upgrade, spec.migrations_dir, self.db_urls[spec.name])
+            self._engines[spec.name] = make_engine(self.db_urls[spec.name])
+        await asyncio.to_thread(self.nats.start)
+        self.smtp.start()
+        await self.sms.start()
+        settings = self._settings()
+        for name in SERVICE_NAMES:
+            self.services[name] = [
+                ServiceProcess(name, settings[name], self.base / f"{name}-{i}.log").start()
+                for i in range(self.replicas)
+            ]
+        await asyncio.gather(*(asyncio.to_thread(p.wait_ready) for p in self.processes))
+        return self
+
+    def _settings(self) -> dict[str, dict[str, str]]:
+        keys = service_keys(fresh_keys())
+        tracking_query = "http://127.0.0.1:8003/gonderi-sorgulama"
+        common = {
+            "NATS_URL": self.nats.url,
+            "STREAM_REPLICAS": str(len(self.nats.nodes)),
+            "RELAY_POLL_INTERVAL": "0.1",
+            "CONSUMER_ACK_WAIT": "5",
+            "LOG_JSON": "true",
+        }
+        only = {
+            "applications": {
+                "PORTAL_URL": "http://127.0.0.1:8001/apply",
+                "INVITATION_ISSUE_BATCH": "20",
+                "ARGON2_TIME_COST": "1",
+            },
+            "notifications": {
+                "SMTP_HOST": "127.0.0.1",
+                "SMTP_PORT": str(self.smtp.port),
+                "SMTP_TIMEOUT": "5",
+                "SMS_PROVIDER": "http",
+                "SMS_HTTP_URL": self.sms.url,
+                "SMS_HTTP_TIMEOUT": "5",
+                "SHIPMENT_QUERY_URL": tracking_query,
+                "DELIVERY_POLL_SECONDS": "0.2",
+                "DELIVERY_BACKOFF_SECONDS": "0.5",
+                "DELIVERY_BACKOFF_CAP_SECONDS": "2",
+                "DELIVERY_MAX_ATTEMPTS": "1000",
+                # Longer than any outage below (so a kept outcome is what prevents a resend), short
+                # enough that a killed replica's claims are retaken within the test.
+                "DELIVERY_LEASE_SECONDS": "15",
+                "SCHEDULER_INTERVAL_SECONDS": "3600",
+            },
+            "tracking": {
+                "PUBLIC_QUERY_URL": tracking_query,
+                "SIMULATED_STEP_SECONDS": "1",
+                "REGISTRATION_LEASE_SECONDS": "10",
+            },
+        }
+        return {
+            name: {
+                "DATABASE_URL": self.db_urls[name],
+                **common,
+                **keys[name],
+                "JWT_SECRET": JWT_SECRET,
+                **only[name],
+            }
+            for name in SERVICE_NAMES
+        }
+
+    @property
+    def processes(self) -> list[ServiceProcess]:
+        return [p for replicas in self.services.values() for p in replicas]
+
+    def urls(self, service: str) -> list[str]:
+        return [p.url for p in self.services[service] if p.proc and p.proc.poll() is None]
+
+    async def readiness(self) -> list[int | None]:
+        return await asyncio.gather(
+            *(asyncio.to_thread(p.ready_status) for p in self.processes if p.proc.poll() is None)
+        )
+
+    def engine(self, service: str):
+        return self._engines[service]
+
+    async def scalar(self, service: str, sql: str):
+        async with self._engines[service].connect() as conn:
+            return (await conn.execute(sa.text(sql))).scalar_one()
+
+    async def stop(self) -> None:
+        for p in self.processes:
+            await asyncio.to_thread(p.stop)
+        for engine in self._engines.values():
+            await engine.dispose()
+        self.smtp.stop()
+        await self.sms.stop()
+        await asyncio.to_thread(self.nats.stop)
+        await asyncio.to_thread(self.pg.stop)
+
+    async def _stream_info(self, service: str):
+        nc = await jetstream.connect(self.nats.url, name="fault-test")
+        try:
+            return await nc.jetstream().stream_info(jetstream.stream_name(service))
+        finally:
+            await nc.close()
+
+    async def stream_leader(self, service: str) -> str:
+        return (await self._stream_info(service)).cluster.leader
+
+    async def stream_replicas(self, service: str) -> int:
+        return (await self._stream_info(service)).config.num_replicas
+
+    def log_lines(self) -> list[str]:
+        return [line for p in self.processes for line in p.log_path.read_text(errors="replace").splitlines()]
