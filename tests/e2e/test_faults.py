@@ -11,9 +11,6 @@ same at 10,000 events with faults at random points (tests/e2e/soak_faults.py).""
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -31,26 +28,6 @@ from tests.support.traffic import (
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
 INVITEES, CHAINS = 30, 3
-
-
-@pytest.fixture
-async def platform_of():
-    """Starts a platform of the asked shape; stops it (and prints where its logs are) after the test."""
-    started: list[FaultPlatform] = []
-    # Not pytest's tmp_path: its parents are private to root, and PostgreSQL runs as its own user.
-    scratch = tempfile.TemporaryDirectory(prefix="esign-faults-")
-    os.chmod(scratch.name, 0o755)
-
-    async def start(**shape) -> FaultPlatform:
-        platform = FaultPlatform(Path(scratch.name) / f"p{len(started)}", **shape)
-        started.append(platform)
-        (Path(scratch.name) / f"p{len(started) - 1}").mkdir()
-        return await platform.start()
-
-    yield start
-    for platform in started:
-        await platform.stop()
-    scratch.cleanup()
 
 
 async def sent_emails(platform: FaultPlatform, at_least: int) -> None:
@@ -95,7 +72,7 @@ async def test_postgresql_killed_mid_traffic_services_not_ready_then_recover_wit
     traffic = Traffic(platform, INVITEES, CHAINS)
     running = asyncio.create_task(traffic.run())
     await sent_emails(platform, 5)
-    platform.pg.kill9()
+    await asyncio.to_thread(platform.pg.kill9)
     await until("every service to report not ready", lambda: _all(platform.readiness(), 503))
     await asyncio.to_thread(platform.pg.restart)
     await until("every service ready again", lambda: _all(platform.readiness(), 200), timeout=60)
@@ -133,9 +110,9 @@ async def test_smtp_server_and_sms_provider_down_for_a_while_then_back(platform_
     running = asyncio.create_task(traffic.run())
     await sent_emails(platform, 5)
     platform.smtp.stop()
-    await platform.sms.stop()
+    await asyncio.to_thread(platform.sms.stop)
     retried = "SELECT count(*) FROM deliveries WHERE status = 'queued' AND attempts >= 2"
     await until("deliveries to be retried", lambda: platform.scalar("notifications", retried))
     platform.smtp.start()
-    await platform.sms.start()
+    await asyncio.to_thread(platform.sms.start)
     await finish(platform, traffic, running)

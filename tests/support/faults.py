@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -222,6 +223,39 @@ class ServiceProcess:
 # ---------------------------------------------------------------- the platform under faults
 
 
+class ThreadedSmsProvider:
+    """The SMS provider stub on its own thread and event loop, as an independent server: a busy
+    test loop must not make it answer late (a late answer after acceptance is a resend)."""
+
+    def __init__(self) -> None:
+        self.stub = SmsProviderStub()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        ready = threading.Event()
+
+        def serve() -> None:
+            self._loop = asyncio.new_event_loop()
+            self._loop.run_until_complete(self.stub.start())
+            ready.set()
+            self._loop.run_forever()
+            self._loop.close()
+
+        self._thread = threading.Thread(target=serve, name="sms-provider", daemon=True)
+        self._thread.start()
+        if not ready.wait(15):
+            raise TimeoutError("the SMS provider stub did not start")
+
+    def stop(self) -> None:
+        if self._loop is None:
+            return
+        asyncio.run_coroutine_threadsafe(self.stub.stop(), self._loop).result(30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(15)
+        self._loop = None
+
+
 SERVICE_NAMES = ("applications", "notifications", "tracking")
 
 
@@ -235,15 +269,16 @@ class FaultPlatform:
         self.pg = KillablePostgres(base / "pg")
         self.nats = NatsCluster(base / "nats", nats_nodes)
         self.smtp = SmtpServer()
-        self.sms = SmsProviderStub()
+        self.sms = ThreadedSmsProvider()
         self.sms_accepted: list[dict] = []  # requests the provider answered "00" (not those refused while down)
-        self.sms.on_accept = self.sms_accepted.append
+        self.sms.stub.on_accept = self.sms_accepted.append
         self.replicas = replicas
         self.db_urls: dict[str, str] = {}
         self.services: dict[str, list[ServiceProcess]] = {}
         self._engines: dict = {}
 
     async def start(self) -> FaultPlatform:
+        self.base.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(self.pg.start)
         for spec in SERVICES:
             self.db_urls[spec.name] = await asyncio.to_thread(self.pg.url, f"esign_{spec.name}")
@@ -251,7 +286,7 @@ class FaultPlatform:
             self._engines[spec.name] = make_engine(self.db_urls[spec.name])
         await asyncio.to_thread(self.nats.start)
         self.smtp.start()
-        await self.sms.start()
+        await asyncio.to_thread(self.sms.start)
         settings = self._settings()
         for name in SERVICE_NAMES:
             self.services[name] = [
@@ -268,7 +303,7 @@ class FaultPlatform:
             "NATS_URL": self.nats.url,
             "STREAM_REPLICAS": str(len(self.nats.nodes)),
             "RELAY_POLL_INTERVAL": "0.1",
-            "CONSUMER_ACK_WAIT": "5",
+            "CONSUMER_ACK_WAIT": "3",
             "LOG_JSON": "true",
         }
         only = {
@@ -280,10 +315,10 @@ class FaultPlatform:
             "notifications": {
                 "SMTP_HOST": "127.0.0.1",
                 "SMTP_PORT": str(self.smtp.port),
-                "SMTP_TIMEOUT": "5",
+                "SMTP_TIMEOUT": "8",
                 "SMS_PROVIDER": "http",
-                "SMS_HTTP_URL": self.sms.url,
-                "SMS_HTTP_TIMEOUT": "5",
+                "SMS_HTTP_URL": self.sms.stub.url,
+                "SMS_HTTP_TIMEOUT": "8",
                 "SHIPMENT_QUERY_URL": tracking_query,
                 "DELIVERY_POLL_SECONDS": "0.2",
                 "DELIVERY_BACKOFF_SECONDS": "0.5",
@@ -291,13 +326,13 @@ class FaultPlatform:
                 "DELIVERY_MAX_ATTEMPTS": "1000",
                 # Longer than any outage below (so a kept outcome is what prevents a resend), short
                 # enough that a killed replica's claims are retaken within the test.
-                "DELIVERY_LEASE_SECONDS": "15",
+                "DELIVERY_LEASE_SECONDS": "20",
                 "SCHEDULER_INTERVAL_SECONDS": "3600",
             },
             "tracking": {
                 "PUBLIC_QUERY_URL": tracking_query,
                 "SIMULATED_STEP_SECONDS": "1",
-                "REGISTRATION_LEASE_SECONDS": "10",
+                "REGISTRATION_LEASE_SECONDS": "5",
             },
         }
         return {
@@ -336,7 +371,7 @@ class FaultPlatform:
         for engine in self._engines.values():
             await engine.dispose()
         self.smtp.stop()
-        await self.sms.stop()
+        await asyncio.to_thread(self.sms.stop)
         await asyncio.to_thread(self.nats.stop)
         await asyncio.to_thread(self.pg.stop)
 
