@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from esign import jetstream, migrations
 from esign.db import make_engine
-from esign.embedded import EmbeddedPostgres, free_port, nats_server_binary, wait_for_port
+from esign.embedded import EmbeddedPostgres, free_port, nats_server_binary, stop_process, wait_for_port
 from esign.local_stack import SERVICES, fresh_keys, service_keys
 from tests.support.auth import JWT_SECRET
 from tests.support.notifications import SmsProviderStub, SmtpServer
@@ -114,13 +114,8 @@ class NatsNode:
             self.proc.wait()
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            stop_process(self.proc)
 
 
 class NatsCluster:
@@ -211,13 +206,8 @@ class ServiceProcess:
             self.proc.wait()
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            stop_process(self.proc, timeout=20)
 
 
 # ---------------------------------------------------------------- the platform under faults
