@@ -27,7 +27,7 @@ from tests.support.traffic import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
-INVITEES, CHAINS = 30, 3
+INVITEES, CHAINS = 20, 3
 
 
 async def sent_emails(platform: FaultPlatform, at_least: int) -> None:

@@ -41,8 +41,14 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 30, i
 
 
 class _Keep:
-    def __init__(self, inbox: list[EmailMessage], on_message: Callable[[EmailMessage], None] | None = None) -> None:
+    def __init__(
+        self,
+        inbox: list[EmailMessage],
+        by_recipient: dict[str, list[EmailMessage]],
+        on_message: Callable[[EmailMessage], None] | None = None,
+    ) -> None:
         self.inbox = inbox
+        self.by_recipient = by_recipient
         self.on_message = on_message
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -54,6 +60,8 @@ class _Keep:
     async def handle_DATA(self, server, session, envelope) -> str:
         message = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
         self.inbox.append(message)
+        for address in envelope.rcpt_tos:
+            self.by_recipient.setdefault(address, []).append(message)
         if self.on_message:  # e.g. a fault injected between the server's acceptance and the sender's record
             self.on_message(message)
         return "250 Message accepted for delivery"
@@ -66,11 +74,15 @@ class SmtpServer:
     def __init__(self, on_message: Callable[[EmailMessage], None] | None = None) -> None:
         self.port = free_port()
         self.messages: list[EmailMessage] = []
+        # Indexed as they arrive: looking one recipient up among thousands must not parse every To.
+        self._by_recipient: dict[str, list[EmailMessage]] = {}
         self.on_message = on_message
         self._controller: Controller | None = None
 
     def start(self) -> SmtpServer:
-        self._controller = Controller(_Keep(self.messages, self.on_message), hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(
+            _Keep(self.messages, self._by_recipient, self.on_message), hostname="127.0.0.1", port=self.port
+        )
         self._controller.start()
         return self
 
@@ -80,7 +92,7 @@ class SmtpServer:
             self._controller = None
 
     def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if address in m["To"]]
+        return list(self._by_recipient.get(address, []))
 
 
 def text_part(message: EmailMessage) -> str:
