@@ -55,21 +55,22 @@ async def connect(url: str, name: str) -> NATS:
 async def ensure_stream(js: JetStreamContext, producer: str, *, replicas: int = 1) -> None:
     """Creates the producer's stream if missing; a stream kept on fewer or more servers than asked
     is scaled to ``replicas`` (JetStream moves the data itself)."""
+    name = stream_name(producer)
     config = StreamConfig(
-        name=stream_name(producer),
+        name=name,
         subjects=[f"{producer}.>"],
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
         num_replicas=replicas,
     )
     try:
-        info = await js.stream_info(config.name)
+        info = await js.stream_info(name)
     except NotFoundError:
         try:
             await js.add_stream(config)
         except BadRequestError:
             # Another replica created it between our look and our add.
-            await js.stream_info(config.name)
+            await js.stream_info(name)
         return
     if info.config.num_replicas != replicas:
-        log.info("stream_rescaled", stream=config.name, replicas=replicas, was=info.config.num_replicas)
+        log.info("stream_rescaled", stream=name, replicas=replicas, was=info.config.num_replicas)
         await js.update_stream(config)
