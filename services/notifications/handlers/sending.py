@@ -65,7 +65,7 @@ class SendingPolicy:
     retry: RetryPolicy
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class KeptOutcome:
     """An attempt's outcome the database could not take when it was known."""
 
@@ -161,7 +161,7 @@ class DeliveryWorker:
                 recorded = await uow.deliveries.finish(row.id, row.attempts, outcome, now)
                 await uow.commit()
         except Exception as exc:  # noqa: BLE001 -- whatever the database's failure, the outcome must not be lost
-            self._kept.append(KeptOutcome(row.id, row.attempts, outcome, now))
+            self._kept.append(KeptOutcome(delivery_id=row.id, attempt=row.attempts, outcome=outcome, at=now))
             log.warning(
                 "delivery_outcome_kept",
                 delivery_id=str(row.id),
