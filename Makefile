@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIN    := -c constraints.txt
 UV     := uv==0.13.9
 
-.PHONY: up test check lock install install-test clean
+.PHONY: up test soak check lock install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ lock: $(BIN)/python
 		--extra test --extra check --no-emit-package esign --no-emit-package esign-agent \
 		--custom-compile-command "make lock" \
 		pyproject.toml agent/pyproject.toml -o constraints.txt
+
+## The fault tests' platform under random faults until 10,000 events (ESIGN_SOAK_EVENTS); prints
+## the counts. See docs/reliability.md for how long it takes.
+soak: install-test
+	$(BIN)/python -m pytest tests/e2e/soak_faults.py -q -s -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -1,5 +1,11 @@
 """JetStream connection and stream setup. One stream per producing service: ``<SERVICE>`` with
-subjects ``<service>.>``, file storage, and a duplicate window that covers relay retries."""
+subjects ``<service>.>``, file storage, and a duplicate window that covers relay retries.
+
+A NATS URL may name several servers (``nats://a:4222,nats://b:4222``), the members of a cluster:
+the client connects to one and moves to another when it dies. Streams are kept on ``replicas``
+servers (1 on a single server; 3 on a production cluster, so one node's loss loses nothing and
+stops nothing; docs/deploy.md).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,10 @@ def stream_name(producer: str) -> str:
     return producer.upper()
 
 
+def server_urls(url: str) -> list[str]:
+    return [u.strip() for u in url.split(",") if u.strip()]
+
+
 async def connect(url: str, name: str) -> NATS:
     # nats-py's default error callback prints a multi-line traceback for every failed reconnect;
     # during an outage one JSON line per event says all there is to say.
@@ -32,7 +42,7 @@ async def connect(url: str, name: str) -> NATS:
         log.info("nats_reconnected", connection=name)
 
     return await nats.connect(
-        url,
+        server_urls(url),
         name=name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
@@ -42,17 +52,25 @@ async def connect(url: str, name: str) -> NATS:
     )
 
 
-async def ensure_stream(js: JetStreamContext, producer: str) -> None:
+async def ensure_stream(js: JetStreamContext, producer: str, *, replicas: int = 1) -> None:
+    """Creates the producer's stream if missing; a stream kept on fewer or more servers than asked
+    is scaled to ``replicas`` (JetStream moves the data itself)."""
+    name = stream_name(producer)
     config = StreamConfig(
-        name=stream_name(producer),
+        name=name,
         subjects=[f"{producer}.>"],
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        num_replicas=replicas,
     )
     try:
-        await js.stream_info(stream_name(producer))
+        info = await js.stream_info(name)
     except NotFoundError:
         try:
             await js.add_stream(config)
         except BadRequestError:
             # Another replica created it between our look and our add.
-            await js.stream_info(stream_name(producer))
+            await js.stream_info(name)
+        return
+    if info.config.num_replicas != replicas:
+        log.info("stream_rescaled", stream=name, replicas=replicas, was=info.config.num_replicas)
+        await js.update_stream(config)

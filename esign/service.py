@@ -77,7 +77,7 @@ class ServiceRuntime:
         # would wait out its timeout on the consumers' open pull requests.
         self._stack.push_async_callback(self.nc.close)
         self.js = self.nc.jetstream()
-        await jetstream.ensure_stream(self.js, d.name)
+        await jetstream.ensure_stream(self.js, d.name, replicas=s.stream_replicas)
         self.relay = OutboxRelay(self.session_factory, d.tables, self.js, d.name, poll_interval=s.relay_poll_interval)
         self.consumers = [
             ConsumerRunner(

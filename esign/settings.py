@@ -14,7 +14,16 @@ class ServiceSettings(BaseSettings):
         None, description="PostgreSQL URL. Unset: a throwaway embedded PostgreSQL is started (local runs and tests)."
     )
     nats_url: str | None = Field(
-        None, description="NATS server URL. Unset: an embedded nats-server with JetStream is started."
+        None,
+        description="NATS server URL, or the URLs of a cluster's members separated by commas. "
+        "Unset: an embedded nats-server with JetStream is started.",
+    )
+    stream_replicas: int = Field(
+        1,
+        ge=1,
+        le=5,
+        description="Servers that keep this service's stream: 1 on a single nats-server, 3 on a "
+        "production cluster (one node's loss then loses and stops nothing).",
     )
     host: str = "127.0.0.1"
     port: int = 8000

@@ -41,8 +41,15 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 30, i
 
 
 class _Keep:
-    def __init__(self, inbox: list[EmailMessage]) -> None:
+    def __init__(
+        self,
+        inbox: list[EmailMessage],
+        by_recipient: dict[str, list[EmailMessage]],
+        on_message: Callable[[EmailMessage], None] | None = None,
+    ) -> None:
         self.inbox = inbox
+        self.by_recipient = by_recipient
+        self.on_message = on_message
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.endswith("@refused.invalid"):
@@ -51,22 +58,31 @@ class _Keep:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
-        self.inbox.append(
-            email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
-        )
+        message = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
+        self.inbox.append(message)
+        for address in envelope.rcpt_tos:
+            self.by_recipient.setdefault(address, []).append(message)
+        if self.on_message:  # e.g. a fault injected between the server's acceptance and the sender's record
+            self.on_message(message)
         return "250 Message accepted for delivery"
 
 
 class SmtpServer:
-    """aiosmtpd on a fixed port that can be stopped and started again (an outage)."""
+    """aiosmtpd on a fixed port that can be stopped and started again (an outage). ``on_message``
+    runs on each accepted message, before the server answers 250."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_message: Callable[[EmailMessage], None] | None = None) -> None:
         self.port = free_port()
         self.messages: list[EmailMessage] = []
+        # Indexed as they arrive: looking one recipient up among thousands must not parse every To.
+        self._by_recipient: dict[str, list[EmailMessage]] = {}
+        self.on_message = on_message
         self._controller: Controller | None = None
 
     def start(self) -> SmtpServer:
-        self._controller = Controller(_Keep(self.messages), hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(
+            _Keep(self.messages, self._by_recipient, self.on_message), hostname="127.0.0.1", port=self.port
+        )
         self._controller.start()
         return self
 
@@ -76,7 +92,7 @@ class SmtpServer:
             self._controller = None
 
     def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if address in m["To"]]
+        return list(self._by_recipient.get(address, []))
 
 
 def text_part(message: EmailMessage) -> str:
@@ -93,12 +109,14 @@ def html_part(message: EmailMessage) -> str:
 @dataclass
 class SmsProviderStub:
     """A real HTTP server answering like a Turkish SMS provider. Numbers ending in 00 are
-    invalid (code 50); ``fail_next`` makes the next calls answer 503; ``code_next`` forces codes."""
+    invalid (code 50); ``fail_next`` makes the next calls answer 503; ``code_next`` forces codes;
+    ``on_accept`` runs on each accepted request before the answer goes out."""
 
     port: int = field(default_factory=free_port)
     received: list[dict] = field(default_factory=list)
     fail_next: int = 0
     code_next: list[str] = field(default_factory=list)
+    on_accept: Callable[[dict], None] | None = None
     _server: uvicorn.Server | None = None
     _task: asyncio.Task | None = None
 
@@ -120,6 +138,8 @@ class SmsProviderStub:
                 return JSONResponse({"code": self.code_next.pop(0), "description": "forced"})
             if any(m["no"].endswith("00") for m in body["messages"]):
                 return JSONResponse({"code": "50", "description": "invalid number"})
+            if self.on_accept:
+                self.on_accept(body)
             return JSONResponse({"code": "00", "jobid": uuid.uuid4().hex[:12], "description": "queued"})
 
         return app

@@ -3,6 +3,12 @@ provider, and records the outcome. Several replicas may run it: a delivery is cl
 ``FOR UPDATE SKIP LOCKED`` and a lease (``next_attempt_at`` pushed forward), so each attempt is
 made by one worker.
 
+When the database fails just after the provider accepted a message (PostgreSQL died or
+restarts), the process still knows the outcome: it keeps it in memory, sends nothing more, and
+at each later pass first records what it kept and gives back the rest of its batch unattempted.
+Only then does it claim again. So a database outage shorter than the lease sends nothing twice,
+and the rest of the batch goes out as soon as the database is back, not after the lease.
+
 The one window no design closes: the provider accepted the message and the process died before
 the outcome was committed. The lease then runs out and the message is sent again. It is kept
 small (the outcome is written right after the provider's answer, in its own short transaction)
@@ -31,6 +37,7 @@ from services.notifications.adapters.uow import NotificationsUnitOfWork
 from services.notifications.domain.catalogue import TEMPLATES
 from services.notifications.domain.delivery import (
     Channel,
+    Outcome,
     PermanentSendError,
     RetryPolicy,
     SendError,
@@ -58,6 +65,16 @@ class SendingPolicy:
     retry: RetryPolicy
 
 
+@dataclass(frozen=True, kw_only=True)
+class KeptOutcome:
+    """An attempt's outcome the database could not take when it was known."""
+
+    delivery_id: uuid.UUID
+    attempt: int
+    outcome: Outcome
+    at: datetime
+
+
 class DeliveryWorker:
     def __init__(
         self,
@@ -75,9 +92,15 @@ class DeliveryWorker:
         self._sms = sms
         self._policy = policy
         self._now = now
+        # What the database owes: outcomes known but not recorded, claims not attempted. At most
+        # one batch, since nothing new is claimed before they are written.
+        self._kept: list[KeptOutcome] = []
+        self._unattempted: list[tuple[uuid.UUID, int]] = []
 
     async def run_once(self) -> int:
-        """Claims one batch and makes one attempt at each; returns how many were attempted."""
+        """Records what an earlier pass could not, then claims one batch and makes one attempt at
+        each; returns how many were attempted. Raises while the database cannot be reached."""
+        await self._record_kept()
         claimed_at = self._now()
         async with self._uow() as uow:
             claimed = await uow.deliveries.claim(claimed_at, self._policy.lease, self._policy.batch)
@@ -90,10 +113,34 @@ class DeliveryWorker:
                     await uow.deliveries.release([(r.id, r.attempts) for r in claimed[i:]], self._now())
                     await uow.commit()
                 return i
-            await self._attempt(row)
+            if not await self._attempt(row):
+                # The database is gone: sending more would only add outcomes we cannot record.
+                self._unattempted = [(r.id, r.attempts) for r in claimed[i + 1 :]]
+                return i + 1
         return len(claimed)
 
-    async def _attempt(self, row: sa.Row) -> None:
+    async def _record_kept(self) -> None:
+        if not self._kept and not self._unattempted:
+            return
+        async with self._uow() as uow:
+            recorded = [await uow.deliveries.finish(k.delivery_id, k.attempt, k.outcome, k.at) for k in self._kept]
+            await uow.deliveries.release(self._unattempted, self._now())
+            await uow.commit()
+        for kept, was_recorded in zip(self._kept, recorded, strict=True):
+            log.info(
+                "delivery_outcome_recorded_late",
+                delivery_id=str(kept.delivery_id),
+                attempt=kept.attempt,
+                status=kept.outcome.status.value,
+                recorded=was_recorded,
+            )
+        if self._unattempted:
+            log.info("deliveries_given_back", count=len(self._unattempted))
+        self._kept, self._unattempted = [], []
+
+    async def _attempt(self, row: sa.Row) -> bool:
+        """Sends one delivery and records the outcome; False if the outcome had to be kept for
+        later because the database failed."""
         try:
             result: Sent | SendError = await self._send(row)
         except SendError as exc:
@@ -108,10 +155,22 @@ class DeliveryWorker:
         outcome = outcome_of(result, row.attempts, now, self._policy.retry)
         if outcome.error:  # servers like to echo the address they refused
             outcome = dataclasses.replace(outcome, error=mask_contacts_in(outcome.error))
-        async with self._uow() as uow:
-            recorded = await uow.deliveries.finish(row.id, row.attempts, outcome, now)
-            await uow.commit()
         ATTEMPTS.labels(row.channel, outcome.status.value).inc()
+        try:
+            async with self._uow() as uow:
+                recorded = await uow.deliveries.finish(row.id, row.attempts, outcome, now)
+                await uow.commit()
+        except Exception as exc:  # noqa: BLE001 -- whatever the database's failure, the outcome must not be lost
+            self._kept.append(KeptOutcome(delivery_id=row.id, attempt=row.attempts, outcome=outcome, at=now))
+            log.warning(
+                "delivery_outcome_kept",
+                delivery_id=str(row.id),
+                channel=row.channel,
+                attempt=row.attempts,
+                status=outcome.status.value,
+                error=type(exc).__name__,
+            )
+            return False
         log.info(
             "delivery_attempted",
             delivery_id=str(row.id),
@@ -122,6 +181,7 @@ class DeliveryWorker:
             error=outcome.error,
             recorded=recorded,
         )
+        return True
 
     def _context(self, row: sa.Row) -> dict:
         context = dict(row.context)
