@@ -22,7 +22,13 @@ from esign.local_stack import SERVICES, LocalStack, default_data_dir, fresh_keys
 def _up(args: argparse.Namespace) -> int:
     ports = {s.name: getattr(args, f"{s.name}_port") for s in SERVICES}
     stack = LocalStack(
-        Path(args.data_dir), args.host, ports, args.nats_port, args.smtp_port, out=lambda line: print(line, flush=True)
+        Path(args.data_dir),
+        args.host,
+        ports,
+        args.nats_port,
+        args.smtp_port,
+        out=lambda line: print(line, flush=True),
+        port=args.port,
     )
     try:
         stack.start()
@@ -241,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="run the whole platform on this machine")
     up.add_argument("--data-dir", **data_dir)
     up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--port", type=int, default=8000, help="the one origin (nginx) in front of every service")
     for spec in SERVICES:
         up.add_argument(f"--{spec.name}-port", type=int, default=spec.default_port)
     up.add_argument("--nats-port", type=int, default=4222)

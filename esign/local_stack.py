@@ -2,8 +2,10 @@
 
 Starts (unless URLs are configured) an embedded PostgreSQL and a NATS server with JetStream,
 migrates each service's database, starts a mail catcher and every service that exists as its
-own process, exactly as they run in production (uvicorn, configured by environment). Data lives
-in one directory and survives restarts; Ctrl-C stops everything.
+own process, exactly as they run in production (uvicorn, configured by environment), and in
+front of them Debian's nginx on one port, configured from the route table the production Ingress
+is checked against (``esign/routes.py``), so pages and APIs share one origin as in production.
+Data lives in one directory and survives restarts; Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from esign import migrations, sealing
+from esign import migrations, routes, sealing
 from esign.embedded import EmbeddedNats, EmbeddedPostgres
 from esign.local_ca import LocalCA
 from esign.mailcatcher import MailCatcher
@@ -120,6 +122,46 @@ def fresh_keys() -> dict[str, str]:
     return values
 
 
+NGINX = Path("/usr/sbin/nginx")  # Debian's package `nginx` (scripts/install-system-packages)
+
+
+class LocalProxy:
+    """Debian's nginx as an unprivileged child process, with a configuration generated from the
+    route table into the data directory (rewritten at each start)."""
+
+    def __init__(self, run_dir: Path, config: str) -> None:
+        self.run_dir = run_dir
+        self.config = config
+        self._proc: subprocess.Popen | None = None
+
+    def start(self) -> LocalProxy:
+        if not NGINX.exists():
+            raise RuntimeError("nginx is missing: `make up` installs it (apt install nginx)")
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        conf = self.run_dir / "nginx.conf"
+        conf.write_text(self.config)
+        # -e: the error log before the configuration is read (the default, /var/log, is root's).
+        command = [str(NGINX), "-p", str(self.run_dir), "-e", str(self.run_dir / "error.log"), "-c", str(conf)]
+        check = subprocess.run([*command, "-t", "-q"], check=False, capture_output=True, text=True)
+        if check.returncode != 0:
+            raise RuntimeError(f"nginx refused its generated configuration {conf}: {check.stderr.strip()}")
+        self._proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return self
+
+    @property
+    def exited(self) -> bool:
+        return self._proc is not None and self._proc.poll() is not None
+
+    def stop(self) -> None:
+        if self._proc and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGQUIT)  # nginx's graceful shutdown
+            try:
+                self._proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+
+
 class LocalStack:
     def __init__(
         self,
@@ -129,9 +171,12 @@ class LocalStack:
         nats_port: int,
         smtp_port: int,
         out: Callable[[str], object] = print,
+        *,
+        port: int = 8000,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.host = host
+        self.port = port  # the one origin (nginx)
         self.ports = ports
         self.nats_port = nats_port
         self.smtp_port = smtp_port
@@ -139,8 +184,13 @@ class LocalStack:
         self._pg: EmbeddedPostgres | None = None
         self._nats: EmbeddedNats | None = None
         self._mail: MailCatcher | None = None
+        self._proxy: LocalProxy | None = None
         self._procs: dict[str, subprocess.Popen] = {}
         self._databases: dict[str, str] = {}
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -188,6 +238,16 @@ class LocalStack:
             )
         for spec in services:
             self._wait_ready(spec)
+        config = routes.nginx_config(
+            listen=f"{self.host}:{self.port}",
+            upstreams={spec.name: f"{self.host}:{self.ports[spec.name]}" for spec in services},
+            run_dir=self.data_dir / "nginx",
+            docs_services=[spec.name for spec in services],
+        )
+        self._proxy = LocalProxy(self.data_dir / "nginx", config).start()
+        self._wait_proxy()
+        self.out(f"{'esign':<14} {self.url}  (pages, APIs and docs on one origin: {self.url}/docs/<service>/)")
+        for spec in services:
             self.out(
                 f"{spec.name:<14} http://{self.host}:{self.ports[spec.name]}  "
                 f"(docs /docs, log {self.data_dir / (spec.name + '.log')})"
@@ -215,7 +275,9 @@ class LocalStack:
         origin = f"http://{self.host}:{self.ports['applications']}"
         return service_keys(keys).get(name, {}) | {
             "applications": {
-                "PORTAL_URL": f"{origin}/apply",
+                # The invitation link leads to the one origin, as in production. The renewal pages
+                # stay on the service's own port until their route is in esign/routes.py.
+                "PORTAL_URL": f"{self.url}/apply",
                 "PUBLIC_ORIGIN": origin,
                 "RENEWAL_FORM_URL": f"{origin}/renew/form",
                 "RENEWAL_TRUST_DIR": str(self.local_ca_dir / "trust"),
@@ -226,10 +288,10 @@ class LocalStack:
                 "SMTP_PORT": str(self.smtp_port),
                 "SMS_PROVIDER": "sink",
                 "SMS_SINK_DIR": str(self.data_dir / "sms"),
-                "SHIPMENT_QUERY_URL": f"http://{self.host}:{self.ports['tracking']}/gonderi-sorgulama",
+                "SHIPMENT_QUERY_URL": f"{self.url}/gonderi-sorgulama",
             },
             "tracking": {
-                "PUBLIC_QUERY_URL": f"http://{self.host}:{self.ports['tracking']}/gonderi-sorgulama",
+                "PUBLIC_QUERY_URL": f"{self.url}/gonderi-sorgulama",
             },
         }.get(name, {})
 
@@ -247,7 +309,21 @@ class LocalStack:
             time.sleep(0.2)
         raise TimeoutError(f"{spec.name} not ready after {timeout}s; see {self.data_dir / (spec.name + '.log')}")
 
+    def _wait_proxy(self, timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proxy.exited:
+                raise RuntimeError(f"nginx exited; see {self.data_dir / 'nginx' / 'error.log'}")
+            try:
+                httpx.get(f"{self.url}/", timeout=1)  # any answer (the 404 of /) means it listens
+                return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise TimeoutError(f"nginx not answering on {self.url}; see {self.data_dir / 'nginx' / 'error.log'}")
+
     def stop(self) -> None:
+        if self._proxy:
+            self._proxy.stop()
         for proc in self._procs.values():
             if proc.poll() is None:
                 proc.terminate()
@@ -271,6 +347,9 @@ class LocalStack:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stopping.append(True))
         while not stopping:
+            if self._proxy and self._proxy.exited:
+                self.out(f"nginx exited; stopping (see {self.data_dir / 'nginx' / 'error.log'})")
+                return
             for name, proc in self._procs.items():
                 if proc.poll() is not None:
                     self.out(f"{name} exited with {proc.returncode}; stopping (see {self.data_dir / (name + '.log')})")

@@ -16,17 +16,18 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import kubernetes_validate
 import pytest
 import yaml
 
 from esign.local_stack import SERVICES
+from esign.routes import INTERNAL_PREFIXES, ROUTES, SESSION_CHECK_PATH, SIGN_IN_SERVICE, Route, route_for
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 KUBERNETES_VERSION = "1.31"
-INTERNAL = ("/livez", "/readyz", "/metrics", "/v1/ops/")  # never through the public ingress
 NAMES = [s.name for s in SERVICES]
 
 
@@ -162,33 +163,42 @@ def test_the_secrets_esign_keys_makes_are_the_ones_the_deployments_read(tmp_path
         assert (tmp_path / f"{service}.env").stat().st_mode & 0o077 == 0
 
 
-def _owner(path: str, rules: list[tuple[str, str, str]]) -> str | None:
-    """The backend an ingress sends ``path`` to (Kubernetes matching: Exact, or Prefix by path
-    element; the longest prefix wins)."""
-    matches = [
-        (len(p), backend)
-        for p, kind, backend in rules
-        if (kind == "Exact" and path == p) or (kind == "Prefix" and (path == p or path.startswith(p + "/")))
-    ]
-    return max(matches)[1] if matches else None
+def _ingress_routes(ingress: dict, *, staff: bool) -> set[Route]:
+    paths = [p for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
+    for p in paths:
+        assert p["pathType"] in ("Exact", "Prefix") and p["backend"]["service"]["port"] == {"name": "http"}
+    return {
+        Route(p["path"], p["backend"]["service"]["name"], exact=p["pathType"] == "Exact", staff=staff) for p in paths
+    }
 
 
-def test_the_ingress_sends_every_public_route_to_its_service_and_nothing_internal(documents, apps):
-    (ingress,) = _of(documents, "Ingress").values()
-    rules = [
-        (p["path"], p["pathType"], p["backend"]["service"]["name"])
-        for rule in ingress["spec"]["rules"]
-        for p in rule["http"]["paths"]
-    ]
+def test_the_ingresses_are_the_route_table(documents):
+    """The route table (esign/routes.py) is what `esign up`'s nginx serves locally; the Ingresses
+    must say the same, rule for rule, so local runs and production cannot drift. Staff routes go
+    through the session check (auth-url), the others must not."""
+    ingresses = _of(documents, "Ingress")
+    assert set(ingresses) == {"esign", "esign-staff"}
+    public, staff = ingresses["esign"], ingresses["esign-staff"]
+    assert _ingress_routes(public, staff=False) | _ingress_routes(staff, staff=True) == set(ROUTES)
+    assert not any(k.startswith("nginx.ingress.kubernetes.io/auth-") for k in public["metadata"]["annotations"])
+    annotations = staff["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/auth-url"].endswith(SESSION_CHECK_PATH)
+    assert annotations["nginx.ingress.kubernetes.io/auth-response-headers"] == "Authorization"
+    host = urlsplit(annotations["nginx.ingress.kubernetes.io/auth-url"]).hostname
+    assert host.split(".")[:2] == [SIGN_IN_SERVICE, "esign"]
+
+
+def test_the_route_table_sends_every_public_route_to_its_service_and_nothing_internal(apps):
     for service, paths in apps.items():
         for path in paths:
-            owner = _owner(path.replace("{", "x").replace("}", "x"), rules)
-            if path.startswith(INTERNAL):
+            route = route_for(path.replace("{", "x").replace("}", "x"))
+            owner = route.service if route else None
+            if path.startswith(INTERNAL_PREFIXES):
                 assert owner is None, f"{path} ({service}) is reachable from outside"
             else:
-                assert owner == service, f"{path} belongs to {service}, the ingress sends it to {owner}"
-    unused = [r[0] for r in rules if not any(_owner(path, [r]) for paths in apps.values() for path in paths)]
-    assert not unused, f"rules no route needs: {unused}"
+                assert owner == service, f"{path} belongs to {service}, the route table sends it to {owner}"
+    unused = [r.path for r in ROUTES if not any(route_for(p, [r]) for paths in apps.values() for p in paths)]
+    assert not unused, f"routes no endpoint needs: {unused}"
 
 
 def test_the_compose_stack_sets_only_settings_the_services_have(monkeypatch):

@@ -5,116 +5,28 @@ README, stopped with Ctrl-C, started again with its data intact."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-from esign.embedded import free_port
 from tests.support.applications import COMPLETE_FORM, person, roster_csv
+from tests.support.platform import platform_in_scratch_dir, port_open, wait_for
 
 pytestmark = pytest.mark.e2e
-ESIGN = [sys.executable, "-m", "esign.cli"]
-
-
-class Platform:
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.ports = {
-            "applications": free_port(),
-            "notifications": free_port(),
-            "tracking": free_port(),
-            "nats": free_port(),
-            "smtp": free_port(),
-        }
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def api(self) -> str:
-        return f"http://127.0.0.1:{self.ports['applications']}"
-
-    @property
-    def nats_url(self) -> str:
-        return f"nats://127.0.0.1:{self.ports['nats']}"
-
-    def up(self) -> list[str]:
-        args = [f"--{name}-port={port}" for name, port in self.ports.items()]
-        # The simulated courier moves a parcel one step a second instead of every 20 s.
-        env = {**os.environ, "ESIGN_TRACKING_SIMULATED_STEP_SECONDS": "1"}
-        self.proc = subprocess.Popen(
-            [*ESIGN, "up", "--data-dir", str(self.data_dir), *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
-        )
-        lines = []
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                raise AssertionError("esign up exited early:\n" + "".join(lines))
-            lines.append(line)
-            if line.startswith("ready."):
-                return lines
-        raise AssertionError("esign up not ready:\n" + "".join(lines))
-
-    def ctrl_c(self) -> str:
-        self.proc.send_signal(signal.SIGINT)
-        out, _ = self.proc.communicate(timeout=60)
-        return out
-
-    def esign(self, *args: str) -> str:
-        return subprocess.run(
-            [*ESIGN, *args, "--data-dir", str(self.data_dir)], check=True, capture_output=True, text=True, timeout=60
-        ).stdout
-
-    def mail(self, to: str) -> list[dict]:
-        return json.loads(self.esign("mail", "--to", to, "--json"))
-
-    def sms(self, to: str) -> list[dict]:
-        return json.loads(self.esign("sms", "--to", to, "--json"))
-
-    def token(self, role: str, **extra: str) -> dict[str, str]:
-        flags = [f"--{k}={v}" for k, v in extra.items()]
-        return {"Authorization": "Bearer " + self.esign("token", "--role", role, *flags).strip()}
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 @pytest.fixture
 def platform():
-    # Not pytest's tmp_path: its parents are private to root, and PostgreSQL runs as its own user.
-    with tempfile.TemporaryDirectory(prefix="esign-e2e-") as scratch:
-        os.chmod(scratch, 0o755)
-        p = Platform(Path(scratch) / "esign-data")
+    with platform_in_scratch_dir() as p:
         yield p
-        if p.proc and p.proc.poll() is None:
-            p.proc.kill()
-            p.proc.wait()
-
-
-def wait_for(what: str, probe, timeout: float = 60, every: float = 0.3):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := probe():
-            return found
-        time.sleep(every)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_first_application_through_the_running_platform(platform):
-    banner = "".join(platform.up())
+    lines = platform.up()
+    banner = "".join(lines)
+    # The one origin comes first: it is the URL to open.
+    assert lines[0].startswith(f"esign          {platform.origin}"), lines[0]
     for name in ("applications", "notifications", "tracking"):
         assert f"{name:<14} http://127.0.0.1:{platform.ports[name]}" in banner
     api = httpx.Client(base_url=platform.api, timeout=30)
@@ -138,7 +50,7 @@ def test_first_application_through_the_running_platform(platform):
     text = invitation["text"]
     link = next(line for line in text.splitlines() if "#token=" in line).strip()
     password = next(line for line in text.splitlines() if line.startswith("Erişim parolası:")).split(":", 1)[1].strip()
-    assert link.startswith(platform.api)
+    assert link.startswith(platform.origin + "/apply#token=")  # the one origin, as in production
     assert wait_for("the other invitation", lambda: platform.mail("kisi2@ornek.edu.tr"))
 
     session = api.post("/v1/applicant/sessions", json={"token": link.split("#token=")[1], "password": password})
@@ -220,6 +132,7 @@ def test_first_application_through_the_running_platform(platform):
     assert "stopped." in out and platform.proc.returncode == 0
     for name in ("applications", "notifications", "tracking", "nats", "smtp"):
         assert not port_open(platform.ports[name]), f"{name} still listening"
+    assert not port_open(platform.port), "nginx still listening"
 
     # Started again: the data is still there, and nothing is sent twice.
     platform.up()
