@@ -20,6 +20,7 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	./scripts/install-system-packages test
 	$(BIN)/pip install --quiet $(PIN) -e '.[test,check]' -e './agent[test]'
+	npm ci --prefix tests/support/oidc --no-audit --no-fund --silent  # the tests' OpenID provider
 
 ## Installs everything and starts the whole platform on this machine.
 up: install

@@ -117,6 +117,10 @@ class TokenVerifier:
         if not self._hs256 and not self._jwks:
             raise ValueError("no way to verify tokens: configure jwt_secret or an OIDC issuer")
 
+    @property
+    def role_claim(self) -> str:
+        return self._role_claim
+
     def verify(self, token: str) -> Principal:
         try:
             issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")

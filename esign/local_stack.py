@@ -96,6 +96,7 @@ _SECRET_MAKERS = {
     "notifications_private_key": _sealing_keys,
     "notifications_public_key": _sealing_keys,
     "tracking_webhook_secret": _random("tracking_webhook_secret"),
+    "console_secret": _random("console_secret"),
 }
 
 
@@ -108,6 +109,7 @@ def service_keys(keys: dict[str, str]) -> dict[str, dict[str, str]]:
             "JWT_SECRET": keys["jwt_secret"],
             "APPLICANT_TOKEN_SECRET": keys["applicant_token_secret"],
             "NOTIFICATIONS_PUBLIC_KEY": keys["notifications_public_key"],
+            "CONSOLE_SECRET": keys["console_secret"],
         },
         "notifications": {"JWT_SECRET": keys["jwt_secret"], "SEAL_PRIVATE_KEY": keys["notifications_private_key"]},
         "tracking": {"JWT_SECRET": keys["jwt_secret"], "WEBHOOK_SECRET": keys["tracking_webhook_secret"]},
@@ -242,6 +244,7 @@ class LocalStack:
             listen=f"{self.host}:{self.port}",
             upstreams={spec.name: f"{self.host}:{self.ports[spec.name]}" for spec in services},
             run_dir=self.data_dir / "nginx",
+            sign_in_service=routes.SIGN_IN_SERVICE,
             docs_services=[spec.name for spec in services],
         )
         self._proxy = LocalProxy(self.data_dir / "nginx", config).start()

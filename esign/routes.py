@@ -36,6 +36,13 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/batches", "applications", staff=True),
     Route("/v1/institutions", "applications", staff=True),
     Route("/v1/renewals", "applications", staff=True),
+    # the staff console and its sign-in (hosted by SIGN_IN_SERVICE)
+    Route("/console", "applications"),
+    Route("/auth/login", "applications", exact=True),
+    Route("/auth/callback", "applications", exact=True),
+    Route("/auth/local", "applications"),
+    Route("/auth/session", "applications", exact=True),
+    Route("/auth/logout", "applications", exact=True),
     # notifications
     Route("/v1/deliveries", "notifications", staff=True),
     Route("/v1/templates", "notifications", staff=True),
@@ -47,7 +54,7 @@ ROUTES: tuple[Route, ...] = (
 )
 
 # Never through the public origin, whatever a route above would match.
-INTERNAL_PREFIXES = ("/livez", "/readyz", "/metrics", "/v1/ops/")
+INTERNAL_PREFIXES = ("/livez", "/readyz", "/metrics", "/v1/ops/", "/auth/check")
 
 
 def route_for(path: str, routes: Iterable[Route] = ROUTES) -> Route | None:
@@ -150,7 +157,16 @@ def nginx_config(
     ]
     for service in sorted(upstreams):
         lines += [f"  upstream {service} {{ server {upstreams[service]}; keepalive 8; }}"]
-    lines += ["  server {", f"    listen {listen};"]
+    lines += [
+        "  server {",
+        f"    listen {listen};",
+        # nginx's own 404s (an unknown path, an internal location asked from outside) as problem+json.
+        "    error_page 404 = @not_found;",
+        "    location @not_found {",
+        "      default_type application/problem+json;",
+        f"      return 404 {_json_literal(_NOT_FOUND)};",
+        "    }",
+    ]
     if sign_in_service:
         lines += [
             f"    location = {SESSION_CHECK_PATH} {{",
@@ -194,12 +210,5 @@ def nginx_config(
             f"    location = /docs/{service}/openapi.json {{ proxy_pass http://{service}/openapi.json; }}",
             f"    location /docs/{service}/docs/ {{ proxy_pass http://{service}/docs/; }}",
         ]
-    lines += [
-        "    location / {",
-        "      default_type application/problem+json;",
-        f"      return 404 {_json_literal(_NOT_FOUND)};",
-        "    }",
-        "  }",
-        "}",
-    ]
+    lines += ["    location / { return 404; }", "  }", "}"]
     return "\n".join(lines) + "\n"

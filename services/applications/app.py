@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from esign import sealing
 from esign.clock import SYSTEM_CLOCK, Clock
+from esign.console.api import install_console
 from esign.pages import static_page_router
 from esign.periodic import PeriodicWorker
 from esign.service import (
@@ -19,6 +20,7 @@ from esign.service import (
     create_service_app,
     token_verifier_from,
 )
+from services.applications.adapters.console_directory import InstitutionDirectory
 from services.applications.adapters.event_mapping import map_domain_event
 from services.applications.adapters.hashing import Argon2Hasher
 from services.applications.adapters.orm import messaging
@@ -71,6 +73,11 @@ notifications service's events). Errors are RFC 9457 problem details.
 
 The link in the invitation e-mail opens the applicant's page, `/apply`, served here: a Turkish
 page that signs in with the link token and access password and drives the `/v1/applicant` API.
+
+It also hosts the staff console (`/console/`) and its sign-in (`/auth/*`): OpenID Connect with
+PKCE to the configured identity provider, or a local sign-in page when none is configured;
+server-side sessions behind an HttpOnly cookie, turned into bearer tokens for the staff APIs by
+the proxy's session check (docs/console.md).
 """
 
 
@@ -157,6 +164,16 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock = S
         token_verifier=verifier,
         on_startup=on_startup,
         clock=clock,
+    )
+    install_console(
+        app,
+        settings,
+        oidc_issuer=settings.oidc_issuer,
+        audience=settings.jwt_audience,
+        local_token_secret=settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
+        verifier=verifier,
+        institutions=InstitutionDirectory(lambda: app.state.runtime.uow()),
+        jetstream=lambda: app.state.runtime.js,
     )
     app.state.hasher = hasher
     app.state.invitation_policy = policy

@@ -7,10 +7,13 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from esign.console.settings import ConsoleSettings
 from esign.settings import ServiceSettings
 
 
-class ApplicationsSettings(ServiceSettings):
+class ApplicationsSettings(ServiceSettings, ConsoleSettings):
+    """The service's own settings and the staff console's, which it hosts (esign.routes.SIGN_IN_SERVICE)."""
+
     model_config = SettingsConfigDict(env_prefix="ESIGN_APPLICATIONS_", extra="ignore")
 
     port: int = 8001

@@ -67,6 +67,19 @@ PUBLIC = {
     ("GET", "/apply"),
     ("GET", "/apply/app.js"),
     ("GET", "/apply/style.css"),
+    # The staff console and its sign-in (esign.console): before a session exists, so no role; the
+    # staff APIs they lead to are checked above. tests/e2e/test_console_sign_in_* and
+    # tests/esign/console cover them.
+    ("GET", "/console/"),
+    ("GET", "/console/{path}"),
+    ("GET", "/auth/login"),
+    ("GET", "/auth/callback"),
+    ("GET", "/auth/local"),
+    ("POST", "/auth/local"),
+    ("GET", "/auth/local/style.css"),
+    ("GET", "/auth/session"),
+    ("POST", "/auth/logout"),
+    ("GET", "/auth/check"),
 }
 
 BODIES = {
