@@ -17,6 +17,7 @@ import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request
 
 from esign import jetstream, migrations
+from esign.api_docs import api_docs_router
 from esign.auth import TokenVerifier
 from esign.clock import SYSTEM_CLOCK, Clock
 from esign.consumer import ConsumerRunner, ConsumerSpec
@@ -170,7 +171,10 @@ def create_service_app(
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    # The docs FastAPI would serve load Swagger UI from a CDN: the platform serves its own instead.
+    app = FastAPI(
+        title=title, description=description, version="1.0.0", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.token_verifier = token_verifier
@@ -180,6 +184,7 @@ def create_service_app(
     )
     app.include_router(health_router({"database": runtime.check_database, "nats": runtime.check_nats}))
     app.include_router(dead_letters_router)
+    app.include_router(api_docs_router(title))
     for router in routers:
         app.include_router(router)
     return app

@@ -4,6 +4,8 @@ health, metrics and /v1/ops do not, and an unknown path is a problem+json 404.""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -87,3 +89,23 @@ def test_unknown_paths_are_a_problem_404_matched_by_path_element(origin):
         assert r.status_code == 404, path
         assert r.headers["content-type"] == "application/problem+json"
         assert r.json()["code"] == "not_found"
+
+
+def test_every_services_api_docs_are_on_the_one_origin_and_load_nothing_from_elsewhere(platform, origin):
+    for service in sorted({r.service for r in ROUTES}):
+        base = f"/docs/{service}/"
+        assert origin.get(f"/docs/{service}").headers["location"].endswith(base)
+        page = origin.get(base)
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html"), service
+        references = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert len(references) == 4, references  # icon, style sheet, Swagger UI, its start-up script
+        for reference in references:
+            assert "//" not in reference and not reference.startswith("/"), f"{service}: {reference}"
+            assert origin.get(base + reference).status_code == 200, f"{service}: {reference}"
+        assert "<script>" not in page.text  # no inline code
+        document = origin.get(base + "openapi.json").json()
+        assert document["info"]["title"] == f"esign {service}"
+        # Only the docs: nothing else of the service is reachable under its docs prefix.
+        for other in ("metrics", "livez", "v1/ops/dead-letters", "docs/../metrics"):
+            r = origin.get(base + other)
+            assert r.status_code == 404 and r.json()["detail"] == NGINX_404, f"{service}: {other}"
