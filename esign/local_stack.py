@@ -246,6 +246,7 @@ class LocalStack:
             run_dir=self.data_dir / "nginx",
             sign_in_service=routes.SIGN_IN_SERVICE,
             docs_services=[spec.name for spec in services],
+            ops_services=[spec.name for spec in services],
         )
         self._proxy = LocalProxy(self.data_dir / "nginx", config).start()
         self._wait_proxy()

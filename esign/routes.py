@@ -56,6 +56,11 @@ ROUTES: tuple[Route, ...] = (
 # Never through the public origin, whatever a route above would match.
 INTERNAL_PREFIXES = ("/livez", "/readyz", "/metrics", "/v1/ops/", "/auth/check")
 
+# Local only (not in the Ingress): each service's operator endpoints (/v1/ops: dead letters, the
+# simulated carrier) under /ops/<service>/v1/ops/, behind the console session, so the console's
+# dead-letter screen works on `esign up`. In production /v1/ops stays inside the cluster.
+OPS_PREFIX = "/ops"
+
 
 def route_for(path: str, routes: Iterable[Route] = ROUTES) -> Route | None:
     """The route the origin sends ``path`` to: exact, or the longest prefix by path element."""
@@ -127,13 +132,15 @@ def nginx_config(
     run_dir: Path,
     sign_in_service: str | None = None,
     docs_services: Iterable[str] = (),
+    ops_services: Iterable[str] = (),
     routes: Iterable[Route] = ROUTES,
 ) -> str:
     """An nginx configuration serving ``routes`` on ``listen`` (``host:port``), each to its
     service at ``upstreams[service]`` (``host:port``). ``run_dir`` holds the pid file, the error
     log and the temporary files, so nginx runs unprivileged with nothing outside it. With
     ``sign_in_service``, staff routes first ask that service's session check (cookie → bearer).
-    Each of ``docs_services`` gets its interactive API docs at ``/docs/<service>/``."""
+    Each of ``docs_services`` gets its interactive API docs at ``/docs/<service>/``; each of
+    ``ops_services`` its ``/v1/ops/`` endpoints at ``/ops/<service>/v1/ops/`` (local runs only)."""
     routes = [r for r in routes if r.service in upstreams]
     run = run_dir.resolve()
     lines = [
@@ -187,21 +194,29 @@ def nginx_config(
                 f"      return {status} {_json_literal(body)};",
                 "    }",
             ]
+    session_lines = []
+    if sign_in_service:
+        session_lines = [
+            *(f"      {h}" for h in _PROXY_HEADERS),
+            f"      auth_request {SESSION_CHECK_PATH};",
+            "      auth_request_set $esign_authorization $upstream_http_authorization;",
+            # The check answers the caller's own header back, or the session's bearer token, or
+            # nothing (the service then refuses an anonymous call itself).
+            "      proxy_set_header Authorization $esign_authorization;",
+            "      error_page 401 = @refused_401;",
+            "      error_page 403 = @refused_403;",
+        ]
     for route in sorted(routes, key=lambda r: r.path):
         for location in _locations(route):
-            lines += [f"    location {location} {{"]
-            if route.staff and sign_in_service:
-                lines += [
-                    *(f"      {h}" for h in _PROXY_HEADERS),
-                    f"      auth_request {SESSION_CHECK_PATH};",
-                    "      auth_request_set $esign_authorization $upstream_http_authorization;",
-                    # The check answers the caller's own header back, or the session's bearer
-                    # token, or nothing (the service then refuses an anonymous call itself).
-                    "      proxy_set_header Authorization $esign_authorization;",
-                    "      error_page 401 = @refused_401;",
-                    "      error_page 403 = @refused_403;",
-                ]
+            lines += [f"    location {location} {{", *(session_lines if route.staff else [])]
             lines += [f"      proxy_pass http://{route.service};", "    }"]
+    for service in sorted(set(ops_services) & set(upstreams)):
+        lines += [
+            f"    location {OPS_PREFIX}/{service}/v1/ops/ {{",
+            *session_lines,
+            f"      proxy_pass http://{service}/v1/ops/;",
+            "    }",
+        ]
     for service in sorted(set(docs_services) & set(upstreams)):
         # Only the docs page, its assets and the OpenAPI document: nothing else of the service.
         lines += [

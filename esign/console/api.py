@@ -22,6 +22,7 @@ from nats.js.client import JetStreamContext
 from pydantic import BaseModel, Field
 
 from esign.auth import Principal, Role, TokenVerifier, mint_token
+from esign.console import STATIC_DIR
 from esign.console.oidc import OidcClient, sign_in_failed
 from esign.console.sessions import ConsoleSession, PendingSignIn, SessionStore, binding_of
 from esign.console.settings import ConsoleSettings
@@ -36,7 +37,6 @@ HOME = "/console/"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 HERE = Path(__file__).parent
-STATIC_DIR = HERE / "static"
 STATIC_TYPES = {".html", ".js", ".mjs", ".css", ".json", ".svg", ".png", ".ico", ".woff2"}
 CONSOLE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -134,6 +134,35 @@ def test_the_cookie_session_reaches_the_staff_apis_with_csrf_on_changes(platform
         assert applicant.status_code != 403 and applicant.json()["code"] != "csrf_failed"
 
 
+def test_operators_reach_each_services_ops_endpoints_locally_through_their_session(platform, institution):
+    """Local only (the Ingress keeps /v1/ops inside): /ops/<service>/v1/ops/ behind the session."""
+    with browser(platform) as client:
+        for service in ("applications", "notifications", "tracking"):
+            anonymous = client.get(f"/ops/{service}/v1/ops/dead-letters")
+            assert anonymous.status_code == 401 and anonymous.json()["code"] == "unauthenticated", service
+        sign_in(client, role="ca_operator")
+        for service in ("applications", "notifications", "tracking"):
+            r = client.get(f"/ops/{service}/v1/ops/dead-letters")
+            assert r.status_code == 200 and isinstance(r.json(), list), (service, r.text)
+            for elsewhere in ("metrics", "livez", "v1/opsx", "v1/applications"):
+                hidden = client.get(f"/ops/{service}/{elsewhere}")
+                assert hidden.status_code == 404 and hidden.json()["code"] == "not_found", (service, elsewhere)
+        csrf_missing = client.post("/ops/applications/v1/ops/dead-letters/1/replay")
+        assert csrf_missing.status_code == 403 and csrf_missing.json()["code"] == "csrf_failed"
+    with browser(platform) as officer:
+        sign_in(officer, role="institution_officer", institution_id=institution)
+        assert officer.get("/ops/tracking/v1/ops/dead-letters").status_code == 403
+
+
+async def test_a_session_ended_in_the_store_is_expired_for_the_proxy(platform, institution):
+    with browser(platform) as client:
+        sign_in(client, role="ca_operator")
+        assert client.get("/v1/institutions").status_code == 200
+        await platform.expire_console_session(client.cookies["esign_session"])
+        r = client.get("/v1/institutions")
+        assert r.status_code == 401 and r.json()["code"] == "session_expired"
+
+
 def test_the_session_check_is_not_exposed(platform):
     with browser(platform) as client:
         r = client.get("/auth/check")

@@ -3,6 +3,7 @@ and NATS, nginx in front, a persistent data dir), for end-to-end tests to drive 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -15,7 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from esign.console.sessions import SESSIONS_BUCKET
 from esign.embedded import free_port
+from esign.jetstream import connect
 
 ESIGN = [sys.executable, "-m", "esign.cli"]
 
@@ -82,6 +85,15 @@ class Platform:
 
     def sms(self, to: str) -> list[dict]:
         return json.loads(self.esign("sms", "--to", to, "--json"))
+
+    async def expire_console_session(self, session_cookie: str) -> None:
+        """Ends a console session now, as its TTL would: its entry leaves the session bucket."""
+        nc = await connect(self.nats_url, name="test-session-expiry")
+        try:
+            kv = await nc.jetstream().key_value(SESSIONS_BUCKET)
+            await kv.purge(hashlib.sha256(session_cookie.encode()).hexdigest())
+        finally:
+            await nc.close()
 
     def token(self, role: str, **extra: str) -> dict[str, str]:
         flags = [f"--{k}={v}" for k, v in extra.items()]
