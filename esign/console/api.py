@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Protocol
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 import structlog
@@ -366,10 +366,14 @@ def _local_only(request: Request) -> Console:
     "An officer without an institution: 422 `institution_missing`, the page shown again with the error.",
     status_code=303,
     response_class=RedirectResponse,
-    responses={303: {"description": "Signed in: to `next`"}, **problem_responses(404, 422)},
+    responses={303: {"description": "Signed in: to `next`"}, **problem_responses(403, 404, 422)},
 )
 async def local_sign_in(request: Request) -> Response:
     console = _local_only(request)
+    origin = request.headers.get("Origin")
+    if origin and urlsplit(origin).netloc != request.headers.get("Host"):
+        # Another site's page submitting this form would sign the browser in as someone else.
+        raise Problem(403, "cross_site_sign_in", "Not from this site", "Sign in from this site's own page.")
     form = {k: str(v).strip() for k, v in (await request.form()).items()}
     next_path = safe_next(form.get("next"))
     try:

@@ -53,10 +53,15 @@ class OidcClient:
 
     async def metadata(self) -> dict[str, Any]:
         if self._metadata is None:
-            async with httpx.AsyncClient(timeout=10) as client:
-                response = await client.get(self._discovery_url)
-                response.raise_for_status()
-                metadata = response.json()
+            try:
+                async with httpx.AsyncClient(timeout=10) as client:
+                    response = await client.get(self._discovery_url)
+                    response.raise_for_status()
+                    metadata = response.json()
+            except (httpx.HTTPError, ValueError) as exc:
+                raise Problem(
+                    503, "sign_in_unavailable", "Identity provider unreachable", "Try again in a moment."
+                ) from exc
             if metadata.get("issuer") != self._issuer:
                 raise ValueError(f"the provider at {self._discovery_url} says it is {metadata.get('issuer')!r}")
             self._jwks = jwt.PyJWKClient(metadata["jwks_uri"], cache_keys=True)
@@ -119,15 +124,3 @@ class OidcClient:
         if claims["nonce"] != nonce:
             raise sign_in_failed("The ID token was not issued for this sign-in.")
         return claims
-
-    async def end_session_url(self, id_token: str | None, post_logout_url: str | None) -> str | None:
-        """Where to send the browser to end the provider's own session too (RP-initiated logout)."""
-        endpoint = (await self.metadata()).get("end_session_endpoint")
-        if not endpoint:
-            return None
-        params = {"client_id": self._settings.oidc_client_id}
-        if id_token:
-            params["id_token_hint"] = id_token
-        if post_logout_url:
-            params["post_logout_redirect_uri"] = post_logout_url
-        return str(httpx.URL(endpoint, params=params))

@@ -68,6 +68,9 @@ def test_an_officer_without_an_institution_is_refused_and_gets_no_session(platfo
         assert "esign_session" not in r.headers.get("set-cookie", "")
         r = sign_in(client, role="institution_officer", institution_id="6f1c2d9e-0000-4000-8000-000000000000")
         assert r.status_code == 422
+        # Another site's page posting the form (login CSRF) signs nobody in.
+        r = client.post("/auth/local", data={"role": "ca_operator"}, headers={"Origin": "https://evil.example"})
+        assert r.status_code == 403 and r.json()["code"] == "cross_site_sign_in"
         assert client.get("/auth/session").json()["code"] == "not_signed_in"
 
 
