@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.faults import FaultPlatform
+from tests.support.platform import platform_in_scratch_dir
 
 
 @pytest.fixture
@@ -28,3 +29,12 @@ async def platform_of():
     for platform in started:
         await platform.stop()
     scratch.cleanup()
+
+
+@pytest.fixture(scope="module")
+def running_platform():
+    """The platform as `esign up` runs it, once per test module that asks for it."""
+    with platform_in_scratch_dir() as p:
+        p.up()
+        yield p
+        p.ctrl_c()

@@ -15,17 +15,13 @@ import pytest
 
 from esign.jetstream import connect
 from tests.support.applications import person, roster_csv
-from tests.support.platform import platform_in_scratch_dir
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def platform():
-    with platform_in_scratch_dir() as p:
-        p.up()
-        yield p
-        p.ctrl_c()
+def platform(running_platform):
+    return running_platform
 
 
 @pytest.fixture(scope="module")

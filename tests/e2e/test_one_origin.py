@@ -10,18 +10,14 @@ import httpx
 import pytest
 
 from esign.routes import INTERNAL_PREFIXES, ROUTES
-from tests.support.platform import platform_in_scratch_dir
 
 pytestmark = pytest.mark.e2e
 NGINX_404 = "Nothing is served at this address."
 
 
 @pytest.fixture(scope="module")
-def platform():
-    with platform_in_scratch_dir() as p:
-        p.up()
-        yield p
-        p.ctrl_c()
+def platform(running_platform):
+    return running_platform
 
 
 @pytest.fixture(scope="module")
