@@ -252,7 +252,7 @@ class SessionView(BaseModel):
 async def login(request: Request, next: Annotated[str | None, Query()] = None) -> Response:
     console = _console(request)
     target = safe_next(next)
-    if console.local:
+    if console.oidc is None:
         if console.local_token_secret is None:
             raise _unavailable()
         return RedirectResponse(f"/auth/local?{urlencode({'next': target})}", status_code=302)
@@ -333,7 +333,7 @@ async def callback(
     responses=problem_responses(404),
 )
 async def local_page(request: Request, next: Annotated[str | None, Query()] = None) -> HTMLResponse:
-    console = _local_only(request)
+    console, _ = _local_only(request)
     return await _render_local(console, safe_next(next))
 
 
@@ -351,11 +351,12 @@ async def _render_local(
     return HTMLResponse(html, status_code=status, headers=headers)
 
 
-def _local_only(request: Request) -> Console:
+def _local_only(request: Request) -> tuple[Console, str]:
+    """The console and the key local tokens are signed with; 404 where there is no local sign-in."""
     console = _console(request)
     if not console.local or console.local_token_secret is None:
         raise Problem(404, "not_found", "Not found", "There is no local sign-in: an identity provider is configured.")
-    return console
+    return console, console.local_token_secret
 
 
 @router.post(
@@ -369,7 +370,7 @@ def _local_only(request: Request) -> Console:
     responses={303: {"description": "Signed in: to `next`"}, **problem_responses(403, 404, 422)},
 )
 async def local_sign_in(request: Request) -> Response:
-    console = _local_only(request)
+    console, token_secret = _local_only(request)
     origin = request.headers.get("Origin")
     if origin and urlsplit(origin).netloc != request.headers.get("Host"):
         # Another site's page submitting this form would sign the browser in as someone else.
@@ -392,7 +393,7 @@ async def local_sign_in(request: Request) -> Response:
             return await _render_local(console, next_path, error="institution_missing", status=422, form=form)
     subject = form.get("subject") or f"{role.value}@local"
     bearer = mint_token(
-        console.local_token_secret,
+        token_secret,
         subject=subject[:200],
         role=role,
         institution_id=institution_id,
@@ -432,7 +433,7 @@ async def session(request: Request) -> JSONResponse:
         subject=current.subject,
         name=current.name,
         role=current.role,
-        institution_id=current.institution_id,
+        institution_id=uuid.UUID(current.institution_id) if current.institution_id else None,
         institution_name=current.institution_name,
         csrf_token=console.store.csrf_token(session_id),
         expires_at=current.expires_at,

@@ -109,6 +109,7 @@ class OidcClient:
         return ProviderTokens(token["access_token"], token["id_token"], self._id_claims(token["id_token"], nonce))
 
     def _id_claims(self, id_token: str, nonce: str) -> dict[str, Any]:
+        assert self._jwks is not None, "metadata() first"
         try:
             key = self._jwks.get_signing_key_from_jwt(id_token)
             claims = jwt.decode(
