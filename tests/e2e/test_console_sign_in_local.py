@@ -67,6 +67,10 @@ def test_an_officer_without_an_institution_is_refused_and_gets_no_session(platfo
         # Another site's page posting the form (login CSRF) signs nobody in.
         r = client.post("/auth/local", data={"role": "ca_operator"}, headers={"Origin": "https://evil.example"})
         assert r.status_code == 403 and r.json()["code"] == "cross_site_sign_in"
+        r = client.post(
+            "/auth/local", data={"role": "ca_operator"}, headers={"Origin": "null", "Sec-Fetch-Site": "cross-site"}
+        )
+        assert r.status_code == 403 and "esign_session" not in client.cookies
         assert client.get("/auth/session").json()["code"] == "not_signed_in"
 
 
@@ -204,3 +208,35 @@ def test_the_session_store_holds_neither_the_cookie_nor_the_token_in_the_clear(p
         assert b"eyJ" not in value  # no JWT (header base64 starts so) in the clear
     log = (platform.data_dir / "applications.log").read_text()
     assert session_id not in log and "Bearer" not in log
+
+
+async def test_in_a_browser_the_local_page_signs_in_and_scripts_cannot_read_the_session(platform, chromium):
+    context = await chromium.new_context(viewport={"width": 360, "height": 740})
+    page = await context.new_page()
+    problems = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    # Chromium logs every 4xx as "Failed to load resource"; which ones failed is checked below.
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(m.text) if m.type == "error" and not m.text.startswith("Failed to load resource") else None
+        ),
+    )
+    failed = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    try:
+        await page.goto(f"{platform.origin}/auth/login?next=/auth/session")
+        assert page.url.startswith(f"{platform.origin}/auth/local")
+        await page.get_by_label("Rol").select_option("ca_operator")
+        await page.get_by_label("Kullanıcı").fill("tarayici@kamusm.gov.tr")
+        await page.locator("#sign-in").click()
+        await page.wait_for_url(f"{platform.origin}/auth/session")
+        me = json.loads(await page.locator("body").inner_text())
+        assert me["role"] == "ca_operator" and me["subject"] == "tarayici@kamusm.gov.tr"
+        assert "esign_session" not in await page.evaluate("document.cookie")  # HttpOnly
+        cookies = {c["name"]: c for c in await context.cookies()}
+        assert cookies["esign_session"]["httpOnly"] and cookies["esign_session"]["sameSite"] == "Lax"
+    finally:
+        await context.close()
+    assert problems == []
+    assert {url.removeprefix(platform.origin) for url in failed} <= {"/favicon.ico"}, failed
