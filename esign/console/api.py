@@ -7,7 +7,7 @@ import mimetypes
 import secrets
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Protocol
@@ -61,9 +61,9 @@ class Console:
     settings: ConsoleSettings
     verifier: TokenVerifier
     institutions: InstitutionDirectory
-    secret: str
+    secret: str = field(repr=False)
     jetstream: Callable[[], JetStreamContext]
-    local_token_secret: str | None  # local sign-in only: the key `esign token` signs with
+    local_token_secret: str | None = field(repr=False)  # local sign-in only: the key `esign token` signs with
     oidc: OidcClient | None
     audience: str
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -189,7 +189,7 @@ async def _live_session(request: Request, console: Console) -> tuple[str, Consol
     return session_id, session
 
 
-async def _new_session(console: Console, principal: Principal, *, bearer: str, id_token: str | None = None) -> str:
+async def _new_session(console: Console, principal: Principal, *, bearer: str) -> str:
     if principal.role not in (Role.INSTITUTION_OFFICER, Role.CA_OPERATOR):
         raise Problem(403, "role_not_allowed", "Not a staff role", "The console is for officers and CA operators.")
     expires_at = console.clock() + console.store.session_ttl
@@ -207,7 +207,6 @@ async def _new_session(console: Console, principal: Principal, *, bearer: str, i
         name=principal.name,
         expires_at=expires_at,
         bearer_token=bearer,
-        id_token=id_token,
     )
     session_id = await console.store.create(session)
     log.info("console_signed_in", role=session.role, institution_id=session.institution_id)
@@ -317,7 +316,7 @@ async def callback(
     principal = _principal_of(console, tokens.access_token)
     if principal.subject != tokens.id_claims["sub"]:
         raise sign_in_failed("The access token and the ID token name different people.")
-    session_id = await _new_session(console, principal, bearer=tokens.access_token, id_token=tokens.id_token)
+    session_id = await _new_session(console, principal, bearer=tokens.access_token)
     response = RedirectResponse(pending.next_path, status_code=303)
     response.delete_cookie(SIGN_IN_COOKIE, path="/auth/callback")
     _set_session_cookie(response, request, console, session_id)

@@ -1,9 +1,8 @@
 """Console sessions, kept server-side in a NATS JetStream key-value bucket.
 
 The browser holds only an opaque random id (the ``esign_session`` cookie). The bucket is keyed by
-the id's SHA-256, so reading the bucket does not give a usable cookie; the bearer token and the
-identity provider's ID token are sealed (XSalsa20-Poly1305) with a key derived from the console
-secret. The CSRF token is derived from the id with the same secret, so it needs no storage and
+the id's SHA-256, so reading the bucket does not give a usable cookie; the bearer token is
+sealed (XSalsa20-Poly1305) with a key derived from the console secret; the ID token is not kept. The CSRF token is derived from the id with the same secret, so it needs no storage and
 dies with the session. Every replica sees the same bucket; the bucket's TTL removes sessions
 nobody signed out of, and ``expires_at`` is checked on every read as well.
 
@@ -19,7 +18,7 @@ import hmac
 import json
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 from nacl.secret import SecretBox
@@ -40,8 +39,7 @@ class ConsoleSession:
     institution_name: str | None
     name: str | None
     expires_at: datetime
-    bearer_token: str  # what the proxy puts in front of a staff API call
-    id_token: str | None = None  # the identity provider's, kept for sign-out
+    bearer_token: str = field(repr=False)  # what the proxy puts in front of a staff API call
 
     def expired(self, now: datetime) -> bool:
         return now >= self.expires_at
@@ -50,8 +48,8 @@ class ConsoleSession:
 @dataclass(frozen=True)
 class PendingSignIn:
     browser_binding: str  # hash of the short-lived cookie set when the sign-in started
-    code_verifier: str
-    nonce: str
+    code_verifier: str = field(repr=False)
+    nonce: str = field(repr=False)
     next_path: str
 
 
@@ -109,7 +107,6 @@ class SessionStore:
         record = asdict(session)
         record["expires_at"] = session.expires_at.isoformat()
         record["bearer_token"] = self._seal(session.bearer_token)
-        record["id_token"] = self._seal(session.id_token) if session.id_token else None
         await (await self._session_bucket()).put(_digest(session_id), json.dumps(record).encode())
         return session_id
 
@@ -124,7 +121,6 @@ class SessionStore:
         record = json.loads(entry.value)
         record["expires_at"] = datetime.fromisoformat(record["expires_at"])
         record["bearer_token"] = self._open(record["bearer_token"])
-        record["id_token"] = self._open(record["id_token"]) if record["id_token"] else None
         session = ConsoleSession(**record)
         return None if session.expired(self.clock()) else session
 
