@@ -363,10 +363,18 @@ def _local_only(request: Request) -> tuple[Console, str]:
     summary="Sign in locally",
     description="Form fields `role` (`institution_officer` | `ca_operator`), `institution_id` (officers), "
     "optional `subject` and `name`, `next`. Mints a local staff token, starts the session, 303 to `next`. "
-    "An officer without an institution: 422 `institution_missing`, the page shown again with the error.",
+    "A missing role, or an officer without an existing institution: the page again (200, a form's answer) "
+    "with the error next to the field, and no session.",
     status_code=303,
     response_class=RedirectResponse,
-    responses={303: {"description": "Signed in: to `next`"}, **problem_responses(403, 404, 422)},
+    responses={
+        303: {"description": "Signed in: to `next`"},
+        200: {
+            "description": "Not signed in: the page again, the error next to its field",
+            "content": {"text/html": {}},
+        },
+        **problem_responses(403, 404),
+    },
 )
 async def local_sign_in(request: Request) -> Response:
     console, token_secret = _local_only(request)
@@ -380,15 +388,15 @@ async def local_sign_in(request: Request) -> Response:
         if role not in (Role.INSTITUTION_OFFICER, Role.CA_OPERATOR):
             raise ValueError(role)
     except ValueError:
-        return await _render_local(console, next_path, error="role", status=422, form=form)
+        return await _render_local(console, next_path, error="role", status=200, form=form)
     institution_id = None
     if role is Role.INSTITUTION_OFFICER:
         try:
             institution_id = uuid.UUID(form.get("institution_id", ""))
         except ValueError:
-            return await _render_local(console, next_path, error="institution_missing", status=422, form=form)
+            return await _render_local(console, next_path, error="institution_missing", status=200, form=form)
         if await console.institutions.name_of(institution_id) is None:
-            return await _render_local(console, next_path, error="institution_missing", status=422, form=form)
+            return await _render_local(console, next_path, error="institution_missing", status=200, form=form)
     subject = form.get("subject") or f"{role.value}@local"
     bearer = mint_token(
         token_secret,
@@ -479,7 +487,8 @@ async def logout(request: Request) -> Response:
     "(the service decides). With a live session: 200 and `Authorization: Bearer <session's token>`, "
     f"provided a state-changing method (`X-Original-Method`) carries `{CSRF_HEADER}`, else 403 "
     "`csrf_failed`. An ended session: 401 `session_expired`.",
-    responses={200: {"description": "Go ahead (see the Authorization header)"}, **problem_responses(401, 403)},
+    response_class=Response,
+    responses={200: {"description": "Go ahead (see the Authorization header); no body"}, **problem_responses(401, 403)},
 )
 async def check(request: Request) -> Response:
     headers: dict[str, Any] = {"Cache-Control": "no-store"}

@@ -60,10 +60,12 @@ def test_login_leads_to_the_marked_local_page_and_never_off_the_origin(platform,
 def test_an_officer_without_an_institution_is_refused_and_gets_no_session(platform):
     with browser(platform) as client:
         r = sign_in(client, role="institution_officer", institution_id="", next="/console/")
-        assert r.status_code == 422 and "Kurum sorumlusu için bir kurum seçin" in r.text
+        # The form's answer: the page again with the error next to the field, and no session.
+        assert r.status_code == 200 and "Kurum sorumlusu için bir kurum seçin" in r.text
+        assert 'aria-invalid="true"' in r.text
         assert "esign_session" not in r.headers.get("set-cookie", "")
         r = sign_in(client, role="institution_officer", institution_id="6f1c2d9e-0000-4000-8000-000000000000")
-        assert r.status_code == 422
+        assert r.status_code == 200 and 'id="error"' in r.text
         # Another site's page posting the form (login CSRF) signs nobody in.
         r = client.post("/auth/local", data={"role": "ca_operator"}, headers={"Origin": "https://evil.example"})
         assert r.status_code == 403 and r.json()["code"] == "cross_site_sign_in"
