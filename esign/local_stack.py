@@ -249,7 +249,7 @@ class LocalStack:
             ops_services=[spec.name for spec in services],
         )
         self._proxy = LocalProxy(self.data_dir / "nginx", config).start()
-        self._wait_proxy()
+        self._wait_proxy(self._proxy)
         self.out(f"{'esign':<14} {self.url}  (pages, APIs and docs on one origin: {self.url}/docs/<service>/)")
         for spec in services:
             self.out(
@@ -313,10 +313,10 @@ class LocalStack:
             time.sleep(0.2)
         raise TimeoutError(f"{spec.name} not ready after {timeout}s; see {self.data_dir / (spec.name + '.log')}")
 
-    def _wait_proxy(self, timeout: float = 15) -> None:
+    def _wait_proxy(self, proxy: LocalProxy, timeout: float = 15) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._proxy.exited:
+            if proxy.exited:
                 raise RuntimeError(f"nginx exited; see {self.data_dir / 'nginx' / 'error.log'}")
             try:
                 httpx.get(f"{self.url}/", timeout=1)  # any answer (the 404 of /) means it listens

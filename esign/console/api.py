@@ -95,6 +95,7 @@ def install_console(
     verifier: TokenVerifier,
     institutions: InstitutionDirectory,
     jetstream: Callable[[], JetStreamContext],
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Console:
     """Mounts the console on ``app``. With an issuer, sign-in is OIDC (and the local page does not
     exist); without, the local sign-in page mints tokens with ``local_token_secret``."""
@@ -117,6 +118,7 @@ def install_console(
         local_token_secret=None if oidc_issuer else local_token_secret,
         oidc=oidc,
         audience=audience,
+        clock=clock,
     )
     app.state.console = console
     app.include_router(router)

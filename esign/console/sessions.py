@@ -2,8 +2,9 @@
 
 The browser holds only an opaque random id (the ``esign_session`` cookie). The bucket is keyed by
 the id's SHA-256, so reading the bucket does not give a usable cookie; the bearer token is
-sealed (XSalsa20-Poly1305) with a key derived from the console secret; the ID token is not kept. The CSRF token is derived from the id with the same secret, so it needs no storage and
-dies with the session. Every replica sees the same bucket; the bucket's TTL removes sessions
+sealed (XSalsa20-Poly1305) with a key derived from the console secret; the ID token is not kept.
+The CSRF token is derived from the id with the same secret, so it needs no storage and dies with
+the session. Every replica sees the same bucket; the bucket's TTL removes sessions
 nobody signed out of, and ``expires_at`` is checked on every read as well.
 
 Also kept here: a sign-in in progress (OIDC state, PKCE verifier, nonce, where to go next), for

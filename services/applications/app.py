@@ -174,6 +174,7 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock = S
         verifier=verifier,
         institutions=InstitutionDirectory(lambda: app.state.runtime.uow()),
         jetstream=lambda: app.state.runtime.js,
+        clock=clock.now,
     )
     app.state.hasher = hasher
     app.state.invitation_policy = policy
