@@ -22,7 +22,7 @@ from esign.service import (
 )
 from services.applications.adapters.console_directory import InstitutionDirectory
 from services.applications.adapters.event_mapping import map_domain_event
-from services.applications.adapters.hashing import Argon2Hasher
+from services.applications.adapters.hashing import invitation_hasher, security_word_hasher
 from services.applications.adapters.orm import messaging
 from services.applications.adapters.trust import RevocationSource, TrustStore
 from services.applications.adapters.uow import ApplicationsUnitOfWork
@@ -115,7 +115,7 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock = S
             "notifications_public_key_unset", detail="invitation secrets sealed with a throwaway key nobody holds"
         )
         public_key = sealing.generate_keypair()[1]
-    hasher = Argon2Hasher(settings.argon2_time_cost, settings.argon2_memory_kib)
+    hasher = invitation_hasher(settings)
     policy = InvitationPolicy(
         ttl=timedelta(days=settings.invitation_days),
         max_attempts=settings.sign_in_max_attempts,
@@ -176,7 +176,8 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock = S
         jetstream=lambda: app.state.runtime.js,
         clock=clock.now,
     )
-    app.state.hasher = hasher
+    app.state.hasher = security_word_hasher(settings)
+    app.state.invitation_hasher = hasher
     app.state.invitation_policy = policy
     app.state.applicant_token_secret = applicant_secret
     app.state.renewal_policy = renewal_policy_from(settings, token_secret=applicant_secret, public_key=public_key)

@@ -39,8 +39,13 @@ class ApplicationsSettings(ServiceSettings, ConsoleSettings):
     )
     roster_max_rows: int = 20_000
     invitation_issue_batch: int = 100
-    argon2_time_cost: int = 2
+    argon2_time_cost: int = Field(2, description="Argon2id cost for the security word (a secret a person chooses).")
     argon2_memory_kib: int = 19_456  # OWASP's Argon2id baseline
+    invitation_pbkdf2_iterations: int = Field(
+        1_000,
+        description="PBKDF2-HMAC-SHA256 iterations for the generated (>= 80-bit) invitation password; "
+        "NIST SP 800-132's minimum. Its entropy, not this cost, is what stops guessing.",
+    )
     pdf_font_dir: Path | None = None
 
     # Renewal with e-approval (docs/renewal.md).

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Request, Response
 
 from esign.problems import NotFound, problem_responses
 from services.applications.api.applications import PDF_RESPONSE
-from services.applications.api.deps import Applicant, Hasher, Policy, Settings, UoW
+from services.applications.api.deps import Applicant, Hasher, InvitationHasher, Policy, Settings, UoW
 from services.applications.api.schemas import ApplicationOut, SecurityWordIn, SignInIn, SignInOut
 from services.applications.handlers import applicant as handlers
 from services.applications.handlers.invitations import SignIn, sign_in
@@ -46,7 +46,7 @@ async def _mine(uow: UoW, principal) -> ApplicationOut:
     responses=problem_responses(401, 410, 422, 423),
 )
 async def create_session(
-    body: SignInIn, request: Request, uow: UoW, hasher: Hasher, policy: Policy, settings: Settings
+    body: SignInIn, request: Request, uow: UoW, hasher: InvitationHasher, policy: Policy, settings: Settings
 ) -> SignInOut:
     session = await sign_in(
         SignIn(body.token, body.password),

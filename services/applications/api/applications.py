@@ -10,7 +10,16 @@ from fastapi import APIRouter, Query, Response, status
 from esign.params import Limit, Offset
 from esign.problems import NotFound, problem_responses
 from esign.service import ClockDep
-from services.applications.api.deps import AnyRole, Hasher, Officer, Operator, Policy, Settings, Staff, UoW
+from services.applications.api.deps import (
+    AnyRole,
+    InvitationHasher,
+    Officer,
+    Operator,
+    Policy,
+    Settings,
+    Staff,
+    UoW,
+)
 from services.applications.api.schemas import (
     ApplicationOut,
     ApplicationPage,
@@ -135,7 +144,7 @@ async def form_pdf(application_id: uuid.UUID, uow: UoW, principal: AnyRole, sett
     responses=problem_responses(404, 409),
 )
 async def reissue_invitation(
-    application_id: uuid.UUID, uow: UoW, principal: Officer, hasher: Hasher, policy: Policy
+    application_id: uuid.UUID, uow: UoW, principal: Officer, hasher: InvitationHasher, policy: Policy
 ) -> InvitationOut:
     inv = await reissue(application_id, uow, principal, hasher, policy)
     return InvitationOut(

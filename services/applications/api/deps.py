@@ -28,7 +28,13 @@ def settings(request: Request) -> ApplicationsSettings:
 
 
 def hasher(request: Request) -> PasswordHasher:
+    """Argon2id: for the security word, a secret a person chooses."""
     return request.app.state.hasher
+
+
+def invitation_hasher(request: Request) -> PasswordHasher:
+    """For the generated invitation password (and the Argon2id hashes issued before)."""
+    return request.app.state.invitation_hasher
 
 
 def invitation_policy(request: Request) -> InvitationPolicy:
@@ -42,4 +48,5 @@ def renewal_policy(request: Request) -> RenewalPolicy:
 Settings = Annotated[ApplicationsSettings, Depends(settings)]
 RenewalPolicyDep = Annotated[RenewalPolicy, Depends(renewal_policy)]
 Hasher = Annotated[PasswordHasher, Depends(hasher)]
+InvitationHasher = Annotated[PasswordHasher, Depends(invitation_hasher)]
 Policy = Annotated[InvitationPolicy, Depends(invitation_policy)]

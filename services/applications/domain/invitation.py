@@ -14,7 +14,7 @@ from typing import Protocol
 
 # No 0/O, 1/l/I: the password is read from an e-mail and typed by hand.
 PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
-PASSWORD_LENGTH = 12  # ~70 bits
+PASSWORD_LENGTH = 14  # 14 x log2(57) = 81.6 bits: at least 80, so a fast salted hash is enough
 
 
 class PasswordHasher(Protocol):

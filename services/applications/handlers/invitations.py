@@ -74,7 +74,7 @@ async def issue_pending(
     if not pending:
         return 0
     now = datetime.now(timezone.utc)
-    # Argon2 is deliberately slow; argon2-cffi releases the GIL, so hash off the event loop.
+    # Hashing a batch's passwords is CPU work: off the event loop.
     issued = await asyncio.to_thread(lambda: [inv.issue(hasher, now, policy.ttl) for inv in pending])
     views = await uow.applications.contacts([inv.application_id for inv in pending])
     for inv, secrets in zip(pending, issued, strict=True):

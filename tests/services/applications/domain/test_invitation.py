@@ -40,7 +40,7 @@ def test_issue_keeps_only_hashes():
     inv, token, password = issued()
     assert inv.token_hash == hash_token(token) and token not in inv.token_hash
     assert password not in inv.password_hash
-    assert len(password) == 12 and set(password) <= set(PASSWORD_ALPHABET)
+    assert len(password) == 14 and set(password) <= set(PASSWORD_ALPHABET)
     assert len(token) >= 43  # 32 random bytes
 
 
