@@ -1,0 +1,200 @@
+"""The daily expiry sweep (issue 13, benchmark 5): ``--certificates`` certificates in the
+notifications service's table, ``not_after`` spread evenly over the next three years (a
+three-year certificate issued on any day of the last three years), 500 institutions, and every
+step that fell due before today already decided (yesterday's sweep ran). Today's sweep is the
+real ``ReminderScheduler.run_once`` (claim, decide, record the decision, the deliveries and the
+``expiry_warned`` event in one transaction per batch; then the officers' digests).
+
+- Decision time against the bare SQL that selects the same due rows. Target: <= 1.5x.
+- The reminders it wrote, published by the outbox relay, per second, against raw JetStream
+  publish of as many messages of the same size. Target: >= 0.5x.
+
+    .venv/bin/python -m bench.expiry_sweep [--certificates 1000000] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import asyncpg
+import sqlalchemy as sa
+
+from bench.harness import (
+    Result,
+    embedded_nats,
+    embedded_postgres,
+    exit_code,
+    migrated,
+    print_results,
+    ratio_result,
+    scratch_dir,
+)
+from esign import jetstream
+from esign.db import make_engine, make_session_factory
+from esign.outbox import OutboxRelay
+from services.notifications.adapters.orm import messaging
+from services.notifications.adapters.uow import NotificationsUnitOfWork
+from services.notifications.app import DEFINITION
+from services.notifications.config import NotificationsSettings
+from services.notifications.handlers.reminders import ReminderPolicy, ReminderScheduler
+
+PRODUCER = DEFINITION.name
+INSTITUTIONS = 500
+# A certificate is due at a step once not_after - step days has passed; it is "decided" once a
+# reminder at that step or a later (smaller) one is recorded. The same rule as claim_due, in SQL.
+BARE_DUE = """
+SELECT c.* FROM certificates c
+WHERE c.superseded_at IS NULL AND c.renewal_recorded_at IS NULL AND c.not_after > $1
+  AND EXISTS (
+    SELECT 1 FROM unnest($2::int[]) AS s(step)
+    WHERE c.not_after - make_interval(days => s.step) <= $1
+      AND NOT EXISTS (SELECT 1 FROM expiry_reminders r WHERE r.certificate_id = c.id AND r.days_before <= s.step))
+ORDER BY c.not_after
+"""
+
+SEED = """
+INSERT INTO certificates (id, serial, holder_id, application_id, institution_id, first_name, last_name,
+                          email, mobile, locale, not_after, produced_at)
+SELECT gen_random_uuid(), 'SN' || n, gen_random_uuid(), gen_random_uuid(),
+       ('00000000-0000-0000-0000-' || lpad((n % $3)::text, 12, '0'))::uuid,
+       'Ayşe', 'Yılmazoğlu', 'kisi' || n || '@ornek.edu.tr', '+90532' || lpad((n % 10000000)::text, 7, '0'), 'tr',
+       $1::timestamptz + (n::float / $2) * interval '1095 days',
+       $1::timestamptz + (n::float / $2) * interval '1095 days' - interval '1095 days'
+FROM generate_series(0, $2 - 1) AS n
+"""
+
+# Yesterday's sweep: for every certificate, the latest step already due a day ago is recorded.
+YESTERDAY = """
+INSERT INTO expiry_reminders (certificate_id, days_before, status, decided_at)
+SELECT c.id, min(s.step), 'sent', $1::timestamptz - interval '1 day'
+FROM certificates c JOIN unnest($2::int[]) AS s(step)
+  ON c.not_after - make_interval(days => s.step) <= $1::timestamptz - interval '1 day'
+WHERE c.not_after > $1
+GROUP BY c.id
+"""
+
+
+async def seed(url: str, certificates: int, now: datetime, steps: list[int]) -> None:
+    conn = await asyncpg.connect(url)
+    await conn.execute(SEED, now, certificates, INSTITUTIONS)
+    await conn.execute("ANALYZE certificates")
+    await conn.close()
+
+
+async def reset_day(url: str, now: datetime, steps: list[int]) -> None:
+    """Back to the morning: yesterday's decisions only, nothing in the outbox."""
+    conn = await asyncpg.connect(url)
+    async with conn.transaction():
+        await conn.execute("TRUNCATE expiry_reminders, deliveries, outbox, officer_digests")
+        await conn.execute(YESTERDAY, now, steps)
+    await conn.execute("ANALYZE expiry_reminders")
+    await conn.close()
+
+
+async def bare_due(url: str, now: datetime, steps: list[int]) -> tuple[float, int]:
+    conn = await asyncpg.connect(url)
+    started = time.perf_counter()
+    rows = await conn.fetch(BARE_DUE, now, steps)
+    elapsed = time.perf_counter() - started
+    await conn.close()
+    return elapsed, len(rows)
+
+
+async def relay_rate(url: str, js) -> tuple[float, int]:
+    engine = make_engine(url)
+    relay = OutboxRelay(make_session_factory(engine), messaging, js, PRODUCER)
+    started, published = time.perf_counter(), 0
+    while (n := await relay.publish_pending()) > 0:
+        published += n
+    elapsed = time.perf_counter() - started
+    await engine.dispose()
+    return published / elapsed, published
+
+
+async def raw_rate(js, count: int, size: int) -> float:
+    payload = b"x" * size
+    started = time.perf_counter()
+    for _ in range(count):
+        await js.publish(f"{PRODUCER}.bench.raw", payload, headers={"Nats-Msg-Id": uuid.uuid4().hex})
+    return count / (time.perf_counter() - started)
+
+
+async def run(*, certificates: int, rounds: int) -> list[Result]:
+    settings = NotificationsSettings()
+    steps = sorted(settings.reminder_steps, reverse=True)
+    policy = ReminderPolicy(
+        settings.reminder_steps,
+        settings.digest_period,
+        timedelta(days=settings.digest_window_days),
+        settings.default_locale,
+    )
+    now = datetime.now(timezone.utc)
+    with scratch_dir() as scratch, embedded_postgres(scratch) as pg, embedded_nats(scratch) as nats:
+        url = await migrated(pg, "notifications", DEFINITION.migrations_dir)
+        await seed(url, certificates, now, steps)
+        nc = await jetstream.connect(nats.url, "bench")
+        js = nc.jetstream()
+        await jetstream.ensure_stream(js, PRODUCER)
+        engine = make_engine(url)
+        sessions = make_session_factory(engine)
+        scheduler = ReminderScheduler(lambda: NotificationsUnitOfWork(sessions, messaging, PRODUCER), policy)
+        bare_times, sweep_times, raw_rates, relay_rates = [], [], [], []
+        for n in range(rounds):
+            await reset_day(url, now, steps)
+            bare, due = await bare_due(url, now, steps)
+            started = time.perf_counter()
+            run_ = await scheduler.run_once(now)
+            sweep = time.perf_counter() - started
+            if run_.warned != due:
+                raise SystemExit(f"the sweep warned {run_.warned} certificates, the bare query found {due} due")
+            rate, published = await relay_rate(url, js)
+            async with sessions() as s:
+                size = (
+                    await s.execute(
+                        sa.select(sa.func.avg(sa.func.length(sa.cast(messaging.outbox.c.envelope, sa.Text))))
+                    )
+                ).scalar_one()
+            raw = await raw_rate(js, published, int(size or 400))
+            bare_times.append(bare * 1000)
+            sweep_times.append(sweep * 1000)
+            raw_rates.append(raw)
+            relay_rates.append(rate)
+        await engine.dispose()
+        await nc.close()
+    return [
+        ratio_result(
+            f"expiry sweep, {certificates:,} certs, {due:,} due (vs SQL)",
+            bare_times,
+            sweep_times,
+            unit="ms",
+            target=1.5,
+            higher_is_better=False,
+        ),
+        ratio_result(
+            "expiry sweep: reminders published (vs raw)",
+            raw_rates,
+            relay_rates,
+            unit="msg/s",
+            target=0.5,
+            higher_is_better=True,
+        ),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--certificates", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args(argv)
+    results = asyncio.run(run(certificates=args.certificates, rounds=args.rounds))
+    print_results(results)
+    return exit_code(results)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
