@@ -1,4 +1,5 @@
-# Two entry points a newcomer needs: `make up` and `make test` (`make check` before a commit).
+# Two entry points a newcomer needs: `make up` and `make test` (`make check` before a commit;
+# `make bench` for the benchmarks).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -7,7 +8,7 @@ BIN    := $(VENV)/bin
 PIN    := -c constraints.txt
 UV     := uv==0.13.9
 
-.PHONY: up test soak check lock install install-test clean
+.PHONY: up test soak check lock bench install install-test install-bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +40,7 @@ check: install-test
 lock: $(BIN)/python
 	$(BIN)/pip install --quiet $(UV)
 	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --upgrade \
-		--extra test --extra check --no-emit-package esign --no-emit-package esign-agent \
+		--extra test --extra check --extra bench --no-emit-package esign --no-emit-package esign-agent \
 		--custom-compile-command "make lock" \
 		pyproject.toml agent/pyproject.toml -o constraints.txt
 
@@ -47,6 +48,14 @@ lock: $(BIN)/python
 ## the counts. See docs/reliability.md for how long it takes.
 soak: install-test
 	$(BIN)/python -m pytest tests/e2e/soak_faults.py -q -s -p no:cacheprovider
+
+install-bench: $(BIN)/python
+	./scripts/install-system-packages bench
+	$(BIN)/pip install --quiet $(PIN) -e '.[test,check,bench]' -e './agent[test]'
+
+## Runs every benchmark of issue 13 (under ten minutes on two cores) and prints one table; see docs/benchmarks.md.
+bench: install-bench
+	$(BIN)/python -m bench.run_all
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -49,7 +49,7 @@ from esign_agent.softhsm import build_in_subprocess
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection, serve
 
-from bench.harness import Result, exit_code, print_results
+from bench.harness import ROOT, Result, exit_code, print_results
 
 ORIGIN = "https://bench.example"
 KEY_FOR = {
@@ -146,6 +146,7 @@ async def start_floor(setup: dict[str, Any]) -> tuple[asyncio.subprocess.Process
         "-m",
         "bench.agent_sign",
         "--serve-floor",
+        cwd=ROOT,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
     )
@@ -256,6 +257,12 @@ def report(ms: dict[str, float], rounds: int, mechanism: Mechanism) -> Result:
     return Result(f"agent sign {mechanism.value} (vs floor)", ms["floor"], ms["agent"], "ms", 1.05, False)
 
 
+async def run(*, rounds: int, mechanism: Mechanism = Mechanism.RSA_PKCS1_SHA256) -> list[Result]:
+    with tempfile.TemporaryDirectory(prefix="esign-bench-") as tmp:
+        ms = await measure(rounds, mechanism, Path(tmp))
+    return [report(ms, rounds, mechanism)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=300)
@@ -269,10 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve_floor:
         asyncio.run(serve_floor(json.loads(sys.stdin.readline())))
         return 0
-    mechanism = Mechanism(args.mechanism)
-    with tempfile.TemporaryDirectory(prefix="esign-bench-") as tmp:
-        ms = asyncio.run(measure(args.rounds, mechanism, Path(tmp)))
-    results = [report(ms, args.rounds, mechanism)]
+    results = asyncio.run(run(rounds=args.rounds, mechanism=Mechanism(args.mechanism)))
     print_results(results)
     return exit_code(results)
 

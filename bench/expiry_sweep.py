@@ -19,7 +19,7 @@ import asyncio
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import sqlalchemy as sa
@@ -133,7 +133,7 @@ async def run(*, certificates: int, rounds: int) -> list[Result]:
         timedelta(days=settings.digest_window_days),
         settings.default_locale,
     )
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with scratch_dir() as scratch, embedded_postgres(scratch) as pg, embedded_nats(scratch) as nats:
         url = await migrated(pg, "notifications", DEFINITION.migrations_dir)
         await seed(url, certificates, now, steps)

@@ -178,8 +178,8 @@ class Server:
                 self.process.wait()
 
 
-def start_uvicorn(name: str, app: str, env: dict[str, str], scratch: Path, *, ready_path: str = "/livez") -> Server:
-    """``uvicorn <app> --factory`` with the settings `esign up` uses; waits until it answers."""
+def launch_uvicorn(name: str, app: str, env: dict[str, str], scratch: Path) -> Server:
+    """``uvicorn <app> --factory`` with the settings `esign up` uses (see ``wait_ready``)."""
     port = free_port()
     log = scratch / f"{name}.log"
     with log.open("wb") as sink:
@@ -191,19 +191,26 @@ def start_uvicorn(name: str, app: str, env: dict[str, str], scratch: Path, *, re
             stderr=subprocess.STDOUT,
             cwd=ROOT,
         )
-    server = Server(name, process, port, log)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{name} exited:\n{log.read_text()[-3000:]}")
+    return Server(name, process, port, log)
+
+
+def wait_ready(servers: Sequence[Server], ready_path: str = "/livez", timeout: float = 120) -> None:
+    """Waits until every server answers (they start side by side: start-up is mostly imports)."""
+    deadline = time.monotonic() + timeout
+    waiting = list(servers)
+    while waiting:
+        server = waiting[0]
+        if server.process.poll() is not None:
+            raise SystemExit(f"{server.name} exited:\n{server.log.read_text()[-3000:]}")
         try:
             if httpx.get(server.url + ready_path, timeout=1).status_code == 200:
-                return server
+                waiting.pop(0)
+                continue
         except httpx.HTTPError:
             pass
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{server.name} did not become ready:\n{server.log.read_text()[-3000:]}")
         time.sleep(0.2)
-    server.stop()
-    raise SystemExit(f"{name} did not become ready:\n{log.read_text()[-3000:]}")
 
 
 # --------------------------------------------------------------------------- wrk

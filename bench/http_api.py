@@ -36,11 +36,12 @@ from bench.harness import (
     embedded_nats,
     embedded_postgres,
     exit_code,
+    launch_uvicorn,
     migrated,
     print_results,
     ratio_result,
     scratch_dir,
-    start_uvicorn,
+    wait_ready,
     wrk,
 )
 from esign import sealing
@@ -179,7 +180,7 @@ async def run(*, rounds: int, seconds: float, rows: int) -> list[Result]:
         queries = await seed_shipments(urls["tracking"], max(10, rows // 10))
         servers: dict[str, Server] = {}
         try:
-            servers["applications"] = start_uvicorn(
+            servers["applications"] = launch_uvicorn(
                 "applications",
                 "services.applications.app:create_app",
                 service_env(
@@ -192,7 +193,7 @@ async def run(*, rounds: int, seconds: float, rows: int) -> list[Result]:
                 ),
                 scratch,
             )
-            servers["notifications"] = start_uvicorn(
+            servers["notifications"] = launch_uvicorn(
                 "notifications",
                 "services.notifications.app:create_app",
                 service_env(
@@ -205,18 +206,21 @@ async def run(*, rounds: int, seconds: float, rows: int) -> list[Result]:
                 ),
                 scratch,
             )
-            servers["tracking"] = start_uvicorn(
+            servers["tracking"] = launch_uvicorn(
                 "tracking",
                 "services.tracking.app:create_app",
                 # The limit is per client address and wrk is one address: lift it, keep the counting.
                 service_env("ESIGN_TRACKING_", urls["tracking"], nats.url, jwt_secret, PUBLIC_QUERY_LIMIT="1000000000"),
                 scratch,
             )
-            bare = start_uvicorn("bare", "bench.bare_api:create_app", {"BENCH_DATABASE_URL": urls["tracking"]}, scratch)
-            bare_applications = start_uvicorn(
+            bare = launch_uvicorn(
+                "bare", "bench.bare_api:create_app", {"BENCH_DATABASE_URL": urls["tracking"]}, scratch
+            )
+            bare_applications = launch_uvicorn(
                 "bare-applications", "bench.bare_api:create_app", {"BENCH_DATABASE_URL": urls["applications"]}, scratch
             )
             servers["bare"], servers["bare-applications"] = bare, bare_applications
+            wait_ready(list(servers.values()))
             await asyncio.sleep(2)  # let start-up work (consumers binding, first polls) settle
             idle = {name: servers[name].rss_mib() for name in ("applications", "notifications", "tracking")}
             bare_idle = bare_applications.rss_mib()
@@ -224,7 +228,8 @@ async def run(*, rounds: int, seconds: float, rows: int) -> list[Result]:
             token = mint_token(jwt_secret, subject="bench", role=Role.INSTITUTION_OFFICER, institution_id=institution)
             auth = {"Authorization": f"Bearer {token}"}
             app_url, bare_url = servers["applications"].url, bare_applications.url
-            probe = httpx.get(f"{app_url}/v1/applications/{application}", headers=auth)
+            async with httpx.AsyncClient() as client:
+                probe = await client.get(f"{app_url}/v1/applications/{application}", headers=auth)
             if probe.status_code != 200:
                 raise SystemExit(f"the service refused the benchmark's request: {probe.status_code} {probe.text}")
             results += measure_reads(

@@ -15,7 +15,7 @@ import json
 import sys
 import time
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import asyncpg
 import sqlalchemy as sa
@@ -48,7 +48,7 @@ def csv_file(rows: int) -> bytes:
 
 def copy_records(institution: uuid.UUID, rows: int) -> dict[str, tuple[list[str], list[tuple]]]:
     """The rows the import writes, as ``COPY`` takes them: table -> (columns, records)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     people, applications, invitations, transitions = [], [], [], []
     for n in range(rows):
         person, application = uuid.uuid4(), uuid.uuid4()
