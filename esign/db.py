@@ -16,10 +16,15 @@ def async_url(url: str) -> str:
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    kwargs.setdefault("pool_pre_ping", True)
     # A failed statement's message would otherwise carry its parameters (TC Kimlik Nos, birth
     # dates, search text) into every log line and traceback that prints it.
     kwargs.setdefault("hide_parameters", True)
+    # No pool_pre_ping: with asyncpg it is three round trips (BEGIN, ";", ROLLBACK) before every
+    # transaction, more than a primary-key read itself. A connection the server dropped fails its
+    # next statement instead; SQLAlchemy then invalidates the pool, so after a database restart one
+    # request per process fails and the next ones reconnect. pool_recycle retires connections
+    # before a proxy or firewall silently drops them for being idle.
+    kwargs.setdefault("pool_recycle", 1800)
     return create_async_engine(async_url(url), **kwargs)
 
 
