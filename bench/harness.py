@@ -259,7 +259,8 @@ def wrk(
         script.write(_WRK_SCRIPT.format(method=_lua_string(method), body=_lua_string(body), headers=header_lines))
     try:
         out = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", script.name, url],
+            ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "--latency"]
+            + ["-s", script.name, url],
             capture_output=True,
             text=True,
             check=True,
