@@ -79,11 +79,12 @@ class FlakyJetStream:
     def __init__(self, js, fail_after: int) -> None:
         self._js, self._left = js, fail_after
 
-    async def publish(self, subject, payload, headers=None):
-        ack = await self._js.publish(subject, payload, headers=headers)
+    async def publish_async(self, subject, payload, headers=None):
+        ack = await self._js.publish_async(subject, payload, headers=headers)
         self._left -= 1
         if self._left == 0:
-            raise ConnectionError("connection lost after publish")
+            await ack  # it is in the stream...
+            raise ConnectionError("connection lost after publish")  # ...but the relay hears otherwise
         return ack
 
 
@@ -250,3 +251,42 @@ async def test_unreadable_message_is_dead_lettered_at_once(nc, session_factory, 
     await consume_until(runner, producer, dead_lettered)
     rows = await dead_letters_of(session_factory, spec.name)
     assert len(rows) == 1 and rows[0].deliveries == 1 and rows[0].event_id is None
+
+
+async def test_one_bad_event_in_a_fetched_batch_costs_the_others_nothing(nc, session_factory, producer, test_events):
+    """The messages of a fetch are applied in one transaction; when one of them fails, that
+    transaction is rolled back and each goes its own way: the good ones applied exactly once,
+    the bad one retried and dead-lettered, nothing of the failed batch attempt left behind."""
+    js = nc.jetstream()
+    await ensure_stream(js, producer)
+    ids = await write_events(session_factory, producer, 8)
+    await OutboxRelay(session_factory, tables, js, producer).publish_pending()
+    poison = ids[3]
+    batches: list[int] = []
+
+    async def fails_on_poison(uow, envelope):
+        await record_effect(uow, envelope)
+        if envelope.id == poison:
+            raise RuntimeError("cannot apply this one")
+
+    spec = ConsumerSpec(name=f"{producer}-c", producer=producer, handlers={test_events: fails_on_poison}, backoff=[0.1])
+    runner = ConsumerRunner(spec, js, uow_factory(session_factory, producer), tables, max_deliver=2, batch=8)
+    batch_path = runner.apply_batch
+
+    async def counting_batches(msgs):
+        batches.append(len(msgs))
+        return await batch_path(msgs)
+
+    runner.apply_batch = counting_batches
+    await runner.ensure_consumer()
+
+    async def settled() -> bool:
+        return bool(await dead_letters_of(session_factory, spec.name))
+
+    await consume_until(runner, producer, settled)
+    done = await count_effects(session_factory)
+    assert {i: done.get(i) for i in ids if i != poison} == {i: 1 for i in ids if i != poison}
+    assert poison not in done
+    [dead] = await dead_letters_of(session_factory, spec.name)
+    assert dead.event_id == poison
+    assert batches and batches[0] > 1  # the batch path was taken, and split
