@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 import structlog
@@ -35,6 +37,7 @@ class OutboxRelay:
         *,
         batch_size: int = 200,
         poll_interval: float = 0.5,
+        ack_timeout: float = 5.0,
     ) -> None:
         self._session_factory = session_factory
         self._outbox = tables.outbox
@@ -42,6 +45,7 @@ class OutboxRelay:
         self._producer = producer
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._ack_timeout = ack_timeout
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -62,22 +66,40 @@ class OutboxRelay:
                     .with_for_update(skip_locked=True)
                 )
             ).all()
-            published = []
-            try:
-                for row in rows:
-                    payload = json.dumps(row.envelope, ensure_ascii=False, separators=(",", ":")).encode()
-                    await self._js.publish(row.subject, payload, headers={"Nats-Msg-Id": str(row.id)})
-                    published.append(row.id)
-            except Exception as exc:  # noqa: BLE001 - NATS down or timing out: keep what went out, retry the rest later.
+            published, failed = await self._publish(rows)
+            if failed is not None:  # NATS down or timing out: keep what went out, retry the rest later.
                 PUBLISH_ERRORS.labels(self._producer).inc()
-                log.warning("outbox_publish_failed", error=type(exc).__name__, pending=len(rows) - len(published))
-                await session.execute(
-                    sa.update(o).where(o.c.id == rows[len(published)].id).values(attempts=o.c.attempts + 1)
-                )
+                log.warning("outbox_publish_failed", error=failed, pending=len(rows) - len(published))
+                first_unpublished = next(row.id for row in rows if row.id not in set(published))
+                await session.execute(sa.update(o).where(o.c.id == first_unpublished).values(attempts=o.c.attempts + 1))
             if published:
                 await session.execute(sa.update(o).where(o.c.id.in_(published)).values(published_at=sa.func.now()))
                 PUBLISHED.labels(self._producer).inc(len(published))
             return len(published) if len(published) == len(rows) else -1
+
+    async def _publish(self, rows: Sequence[sa.Row]) -> tuple[list[uuid.UUID], str | None]:
+        """Sends the batch without waiting for each PubAck in turn (the messages leave in order on
+        one connection), then collects the acks: one round trip per batch instead of per event.
+        Returns the ids JetStream acknowledged and, if some were not, why."""
+        sent: list[tuple[uuid.UUID, asyncio.Future]] = []
+        failure: str | None = None
+        try:
+            for row in rows:
+                payload = json.dumps(row.envelope, ensure_ascii=False, separators=(",", ":")).encode()
+                ack = await self._js.publish_async(row.subject, payload, headers={"Nats-Msg-Id": str(row.id)})
+                sent.append((row.id, ack))
+        except Exception as exc:  # noqa: BLE001 - NATS down or timing out: what was acked is kept, the rest retried
+            failure = type(exc).__name__
+        if sent:
+            await asyncio.wait([ack for _, ack in sent], timeout=self._ack_timeout)
+        published = []
+        for event_id, ack in sent:
+            if ack.done() and not ack.cancelled() and ack.exception() is None:
+                published.append(event_id)
+            else:
+                failure = failure or ("TimeoutError" if not ack.done() else type(ack.exception()).__name__)
+                ack.cancel()  # frees its slot in nats-py's window of pending publishes
+        return published, failure
 
     async def run(self) -> None:
         backoff = self._poll_interval
