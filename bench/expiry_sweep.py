@@ -50,6 +50,7 @@ INSTITUTIONS = 500
 BARE_DUE = """
 SELECT c.* FROM certificates c
 WHERE c.superseded_at IS NULL AND c.renewal_recorded_at IS NULL AND c.not_after > $1
+  AND c.not_after <= $1 + make_interval(days => (SELECT max(s) FROM unnest($2::int[]) AS s))
   AND EXISTS (
     SELECT 1 FROM unnest($2::int[]) AS s(step)
     WHERE c.not_after - make_interval(days => s.step) <= $1

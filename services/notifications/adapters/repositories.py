@@ -95,6 +95,13 @@ class DirectoryRepository:
             await self._s.execute(sa.select(o).where(o.c.institution_id == institution_id).order_by(o.c.full_name))
         ).all()
 
+    async def institutions_with_officers(self, institution_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        o = orm.officers
+        rows = await self._s.execute(
+            sa.select(o.c.institution_id).where(o.c.institution_id.in_(institution_ids)).distinct()
+        )
+        return set(rows.scalars())
+
     async def institution_name(self, institution_id: uuid.UUID) -> str | None:
         i = orm.institutions
         return (await self._s.execute(sa.select(i.c.name).where(i.c.id == institution_id))).scalar()
@@ -137,11 +144,13 @@ class DeliveryRepository:
             }
             for n in deliveries
         ]
+        # Parameters as a list (insertmanyvalues: a cached statement, batched), not .values(rows),
+        # which compiles a new statement with a placeholder per value on every call.
         result = await self._s.execute(
             pg_insert(_deliveries)
-            .values(rows)
             .on_conflict_do_nothing(constraint="uq_deliveries_event_channel_recipient")
-            .returning(_deliveries.c.id)
+            .returning(_deliveries.c.id),
+            rows,
         )
         return len(result.all())
 
@@ -337,6 +346,10 @@ class CertificateRepository:
                 _certificates.c.superseded_at.is_(None),
                 _certificates.c.renewal_recorded_at.is_(None),
                 _certificates.c.not_after > now,
+                # Nothing expiring later than the first step is due: this bound keeps the index
+                # scan to the window instead of every active certificate when fewer than
+                # ``limit`` are due (the last batch of every sweep).
+                _certificates.c.not_after <= now + timedelta(days=max(steps)),
                 sa.exists(undecided_due_step),
             )
             .order_by(_certificates.c.not_after)
@@ -345,28 +358,36 @@ class CertificateRepository:
         )
         return (await self._s.execute(query)).all()
 
-    async def recorded_steps(self, certificate_id: uuid.UUID) -> set[int]:
+    async def recorded_steps(self, certificate_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, set[int]]:
+        """The steps already recorded for each of these certificates (one query for a batch)."""
+        recorded: dict[uuid.UUID, set[int]] = {i: set() for i in certificate_ids}
         rows = await self._s.execute(
-            sa.select(_reminders.c.days_before).where(_reminders.c.certificate_id == certificate_id)
+            sa.select(_reminders.c.certificate_id, _reminders.c.days_before).where(
+                _reminders.c.certificate_id.in_(certificate_ids)
+            )
         )
-        return set(rows.scalars())
+        for certificate_id, days_before in rows:
+            recorded[certificate_id].add(days_before)
+        return recorded
 
-    async def record_reminder(
-        self, certificate_id: uuid.UUID, sent: int, skipped: Sequence[int], now: datetime
-    ) -> bool:
-        """True if this call decided the step (the unique key makes a second decision a no-op)."""
-        rows = [{"certificate_id": certificate_id, "days_before": sent, "status": "sent", "decided_at": now}]
-        rows += [
-            {"certificate_id": certificate_id, "days_before": s, "status": "skipped", "decided_at": now}
-            for s in skipped
+    async def record_reminders(
+        self, decisions: Sequence[tuple[uuid.UUID, int, Sequence[int]]], now: datetime
+    ) -> set[uuid.UUID]:
+        """Records (certificate, step sent, steps skipped) decisions in one statement; returns the
+        certificates whose sent step this call decided (the unique key makes a second decision a
+        no-op, e.g. another replica's)."""
+        rows = [
+            {"certificate_id": certificate_id, "days_before": step, "status": status, "decided_at": now}
+            for certificate_id, sent, skipped in decisions
+            for step, status in [(sent, "sent"), *((s, "skipped") for s in skipped)]
         ]
+        if not rows:
+            return set()
         result = await self._s.execute(
-            pg_insert(_reminders)
-            .values(rows)
-            .on_conflict_do_nothing()
-            .returning(_reminders.c.days_before, _reminders.c.status)
+            pg_insert(_reminders).on_conflict_do_nothing().returning(_reminders.c.certificate_id, _reminders.c.status),
+            rows,
         )
-        return any(row.status == "sent" for row in result.all())
+        return {row.certificate_id for row in result.all() if row.status == "sent"}
 
     async def reminders(self, certificate_id: uuid.UUID) -> dict[int, str]:
         rows = await self._s.execute(
@@ -393,6 +414,20 @@ class CertificateRepository:
             query = query.where(_certificates.c.institution_id == institution_id)
         return (await self._s.execute(query)).all()
 
+    async def institutions_expiring(self, now: datetime, until: datetime) -> set[uuid.UUID]:
+        """Institutions with an active certificate expiring in (now, until]."""
+        query = (
+            sa.select(_certificates.c.institution_id)
+            .distinct()
+            .where(
+                _certificates.c.superseded_at.is_(None),
+                _certificates.c.renewal_recorded_at.is_(None),
+                _certificates.c.not_after > now,
+                _certificates.c.not_after <= until,
+            )
+        )
+        return set((await self._s.execute(query)).scalars())
+
     async def by_serial(self, serial: str) -> sa.Row | None:
         return (await self._s.execute(sa.select(_certificates).where(_certificates.c.serial == serial))).first()
 
@@ -400,6 +435,11 @@ class CertificateRepository:
 class DigestRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
+
+    async def sent_in(self, period: str) -> set[uuid.UUID]:
+        """Institutions whose digest for ``period`` is already recorded."""
+        g = orm.officer_digests
+        return set((await self._s.execute(sa.select(g.c.institution_id).where(g.c.period == period))).scalars())
 
     async def claim(self, institution_id: uuid.UUID, period: str, holders: int, now: datetime) -> bool:
         """True for the one caller that records this (institution, period); a concurrent replica

@@ -8,7 +8,6 @@ replicas. Digests are keyed (institution, period) the same way.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,7 +34,7 @@ class ReminderPolicy:
     digest_period: DigestPeriod
     digest_window: timedelta
     default_locale: str
-    batch: int = 100
+    batch: int = 500  # certificates decided per transaction
 
 
 @dataclass
@@ -73,16 +72,20 @@ class ReminderScheduler:
         """Decides one batch of due certificates; False when none was left."""
         async with self._uow() as uow:
             certificates = await uow.certificates.claim_due(now, self._policy.steps, self._policy.batch)
-            decided = 0
+            recorded = await uow.certificates.recorded_steps([cert.id for cert in certificates])
+            due_now = {
+                cert.id: due
+                for cert in certificates
+                if (due := due_reminder(cert.not_after, self._policy.steps, now, recorded[cert.id])) is not None
+            }
+            decided_ids = await uow.certificates.record_reminders(
+                [(cert_id, due.days_before, due.skipped) for cert_id, due in due_now.items()], now
+            )
+            deliveries: list[NewDelivery] = []
             for cert in certificates:
-                due = due_reminder(
-                    cert.not_after, self._policy.steps, now, await uow.certificates.recorded_steps(cert.id)
-                )
-                if due is None or not await uow.certificates.record_reminder(
-                    cert.id, due.days_before, due.skipped, now
-                ):
+                if cert.id not in decided_ids:
                     continue
-                decided += 1
+                due = due_now[cert.id]
                 run.warned += 1
                 run.skipped += len(due.skipped)
                 source = delivery_uuid("expiry", cert.id, due.days_before)
@@ -100,10 +103,9 @@ class ReminderScheduler:
                     application_id=cert.application_id,
                     institution_id=cert.institution_id,
                 )
-                new = [NewDelivery(source, Channel.EMAIL, cert.email, **common)]
+                deliveries.append(NewDelivery(source, Channel.EMAIL, cert.email, **common))
                 if cert.mobile:
-                    new.append(NewDelivery(source, Channel.SMS, cert.mobile, **common))
-                await uow.deliveries.enqueue(new)
+                    deliveries.append(NewDelivery(source, Channel.SMS, cert.mobile, **common))
                 uow.emit(
                     ExpiryWarned(
                         application_id=cert.application_id,
@@ -116,6 +118,8 @@ class ReminderScheduler:
                     ),
                     event_id=source,
                 )
+            await uow.deliveries.enqueue(deliveries)
+            decided = len(decided_ids)
             if decided:
                 uow.after_commit(self._wake_sender)
             await uow.commit()
@@ -124,14 +128,19 @@ class ReminderScheduler:
 
     async def _digests(self, now: datetime) -> int:
         period = self._policy.digest_period.key(now)
+        until = now + self._policy.digest_window
         async with self._uow() as uow:
-            expiring = await uow.certificates.expiring(now, now + self._policy.digest_window)
-        by_institution: dict = defaultdict(list)
-        for cert in expiring:
-            by_institution[cert.institution_id].append(cert)
+            # The sweep runs daily and a digest is weekly: ask once which institutions are still
+            # owed one (staff expiring, officers known, not sent this period), and load the
+            # certificates of those only, instead of every expiring certificate every day.
+            owed = await uow.directory.institutions_with_officers(
+                list(await uow.certificates.institutions_expiring(now, until))
+            )
+            owed -= await uow.digests.sent_in(period)
         sent = 0
-        for institution_id, certs in by_institution.items():
+        for institution_id in sorted(owed):
             async with self._uow() as uow:
+                certs = await uow.certificates.expiring(now, until, institution_id)
                 officers = await uow.directory.officers_of(institution_id)
                 if not officers or not await uow.digests.claim(institution_id, period, len(certs), now):
                     continue
