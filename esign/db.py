@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -30,3 +33,21 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def copy_rows(session: AsyncSession, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Writes ``rows`` (all with the same keys) into ``table`` with PostgreSQL ``COPY``, inside the
+    session's transaction: for thousands of rows, several times faster than multi-row INSERTs
+    (no SQL to build or parse, binary rows). Columns left out get their defaults."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    as_json = {c.name for c in table.columns if isinstance(c.type, sa.JSON)}  # JSONB included
+    records = [tuple(json.dumps(row[c]) if c in as_json else row[c] for c in columns) for row in rows]
+    # The asyncpg adapter sends BEGIN lazily, with the first statement: make sure it has gone, so
+    # the COPY belongs to the session's transaction rather than committing on its own.
+    await session.execute(sa.select(sa.literal(1)))
+    raw = await (await session.connection()).get_raw_connection()
+    await raw.driver_connection.copy_records_to_table(
+        table.name, records=records, columns=columns, schema_name=table.schema
+    )

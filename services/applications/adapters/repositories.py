@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from esign.db import copy_rows
 from esign.repository import AggregateRepository
 from services.applications.adapters import orm
 from services.applications.domain.application import (
@@ -181,9 +182,9 @@ class PeopleRepository:
         return {r.tckn for r in rows}
 
     async def add_many(self, rows: list[dict[str, Any]]) -> None:
-        # One multi-row INSERT per chunk (SQLAlchemy's insertmanyvalues), not a round trip per row.
-        if rows:
-            await self.session.execute(sa.insert(orm.people), rows)
+        # COPY in the unit of work's transaction: a 10,000-row staff list is one stream, not
+        # 10,000 rows of SQL to build and parse.
+        await copy_rows(self.session, orm.people, rows)
 
     async def get(self, person_id: uuid.UUID) -> sa.Row | None:
         t = orm.people
@@ -233,8 +234,7 @@ class ApplicationRepository(AggregateRepository):
         return [self._register(self._from_row(r)) for r in rows]
 
     async def add_many(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            await self.session.execute(sa.insert(orm.applications), rows)
+        await copy_rows(self.session, orm.applications, rows)
 
     async def add(self, app: Application) -> None:
         """Inserts a new aggregate (version 0) and its first audit entries."""
@@ -281,8 +281,7 @@ class ApplicationRepository(AggregateRepository):
 
     async def add_transitions(self, rows: list[dict[str, Any]]) -> None:
         """Audit entries written in bulk (the roster import creates thousands at once)."""
-        if rows:
-            await self.session.execute(sa.insert(orm.transitions), rows)
+        await copy_rows(self.session, orm.transitions, rows)
 
     async def save(self, app: Application) -> None:
         """Writes the aggregate and its new audit entries; fails if someone saved it meanwhile."""
@@ -476,8 +475,7 @@ class InvitationRepository:
         )
 
     async def add_many(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            await self.session.execute(sa.insert(orm.invitations), rows)
+        await copy_rows(self.session, orm.invitations, rows)
 
     async def for_application(self, application_id: uuid.UUID) -> Invitation | None:
         t = orm.invitations
