@@ -28,10 +28,10 @@ Run = Callable[..., Coroutine[Any, Any, list[Result]]]
 BENCHMARKS: dict[str, tuple[Run, dict[str, Any], dict[str, Any]]] = {
     "http_api": (
         http_api.run,
-        {"rounds": 3, "seconds": 4, "rows": 500},
+        {"rounds": 3, "seconds": 3, "rows": 500},
         {"rounds": 1, "seconds": 1, "rows": 60},
     ),
-    "events": (events.run, {"events": 3000, "seconds": 8, "rounds": 2}, {"events": 50, "seconds": 1, "rounds": 1}),
+    "events": (events.run, {"events": 2000, "seconds": 6, "rounds": 2}, {"events": 50, "seconds": 1, "rounds": 1}),
     "roster_import": (roster_import.run, {"rows": 10_000, "rounds": 3}, {"rows": 50, "rounds": 1}),
     "invitations": (invitations.run, {"rows": 10_000, "rounds": 2}, {"rows": 30, "rounds": 1}),
     "expiry_sweep": (expiry_sweep.run, {"certificates": 1_000_000, "rounds": 2}, {"certificates": 5000, "rounds": 1}),
