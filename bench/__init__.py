@@ -1,1 +1,2 @@
-"""Benchmarks (issue 13): scripts run with ``python -m bench.<name>`` from the repository root; ``make bench`` runs them all."""
+"""Benchmarks (issue 13): scripts run with ``python -m bench.<name>`` from the repository root;
+``make bench`` runs them all."""

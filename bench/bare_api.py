@@ -25,7 +25,10 @@ SELECT a.id, a.institution_id, a.status, a.form, a.signed_form, a.batch_id, a.re
 FROM applications a JOIN people p ON p.id = a.person_id LEFT JOIN invitations i ON i.application_id = a.id
 """
 ONE = VIEW + " WHERE a.id = $1"
-COUNT = "SELECT count(*) FROM applications a JOIN people p ON p.id = a.person_id WHERE a.institution_id = $1 AND a.status = $2"
+COUNT = (
+    "SELECT count(*) FROM applications a JOIN people p ON p.id = a.person_id"
+    " WHERE a.institution_id = $1 AND a.status = $2"
+)
 PAGE = (
     VIEW + " WHERE a.institution_id = $1 AND a.status = $2 ORDER BY p.last_name, p.first_name, a.id LIMIT $3 OFFSET $4"
 )

@@ -145,7 +145,7 @@ async def run(*, certificates: int, rounds: int) -> list[Result]:
         sessions = make_session_factory(engine)
         scheduler = ReminderScheduler(lambda: NotificationsUnitOfWork(sessions, messaging, PRODUCER), policy)
         bare_times, sweep_times, raw_rates, relay_rates = [], [], [], []
-        for n in range(rounds):
+        for _ in range(rounds):
             await reset_day(url, now, steps)
             bare, due = await bare_due(url, now, steps)
             started = time.perf_counter()

@@ -184,8 +184,18 @@ def launch_uvicorn(name: str, app: str, env: dict[str, str], scratch: Path) -> S
     log = scratch / f"{name}.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1", "--port", str(port)]
-            + ["--no-access-log"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                app,
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+            ],
             env={**os.environ, **env},
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -259,8 +269,18 @@ def wrk(
         script.write(_WRK_SCRIPT.format(method=_lua_string(method), body=_lua_string(body), headers=header_lines))
     try:
         out = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "--latency"]
-            + ["-s", script.name, url],
+            [
+                "wrk",
+                "-t1",
+                f"-c{connections}",
+                f"-d{max(1, round(seconds))}s",
+                "--timeout",
+                "10s",
+                "--latency",
+                "-s",
+                script.name,
+                url,
+            ],
             capture_output=True,
             text=True,
             check=True,

@@ -54,8 +54,18 @@ def copy_records(institution: uuid.UUID, rows: int) -> dict[str, tuple[list[str]
         person, application = uuid.uuid4(), uuid.uuid4()
         mobile, email = f"+90532{n:07d}", f"kisi{n}@ornek.edu.tr"
         people.append(
-            (person, institution, tckn(n), "Ayşe", "Yılmazoğlu", date(1985, 4, 12), "Öğr. Gör.", "Bilgi İşlem")
-            + (email, mobile)
+            (
+                person,
+                institution,
+                tckn(n),
+                "Ayşe",
+                "Yılmazoğlu",
+                date(1985, 4, 12),
+                "Öğr. Gör.",
+                "Bilgi İşlem",
+                email,
+                mobile,
+            )
         )
         form = {"unit": "Bilgi İşlem", "title": "Öğr. Gör.", "institutional_email": email, "mobile": mobile}
         applications.append((application, institution, person, "invited", json.dumps(form, ensure_ascii=False)))
@@ -63,8 +73,18 @@ def copy_records(institution: uuid.UUID, rows: int) -> dict[str, tuple[list[str]
         transitions.append((application, "new", "invited", "institution_officer", "bench", "roster import", now))
     return {
         "people": (
-            ["id", "institution_id", "tckn", "first_name", "last_name", "birth_date", "title", "unit", "email"]
-            + ["mobile"],
+            [
+                "id",
+                "institution_id",
+                "tckn",
+                "first_name",
+                "last_name",
+                "birth_date",
+                "title",
+                "unit",
+                "email",
+                "mobile",
+            ],
             people,
         ),
         "applications": (["id", "institution_id", "person_id", "status", "form"], applications),

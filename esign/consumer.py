@@ -160,7 +160,7 @@ class ConsumerRunner:
                         first_time.discard(envelope.id)  # the same event twice in one fetch: once
                         await handler(uow, envelope)
                 await uow.commit()
-        except Exception as exc:  # one of them is bad or failing: let each take its own path
+        except Exception as exc:  # noqa: BLE001 - one of them is bad or failing: each takes its own path
             log.info("event_batch_split", consumer=self.spec.name, size=len(msgs), error=type(exc).__name__)
             return False
         for msg in msgs:

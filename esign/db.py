@@ -48,6 +48,6 @@ async def copy_rows(session: AsyncSession, table: sa.Table, rows: Sequence[Mappi
     # the COPY belongs to the session's transaction rather than committing on its own.
     await session.execute(sa.select(sa.literal(1)))
     raw = await (await session.connection()).get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(
-        table.name, records=records, columns=columns, schema_name=table.schema
-    )
+    driver = raw.driver_connection
+    assert driver is not None  # a checked-out connection always has one
+    await driver.copy_records_to_table(table.name, records=records, columns=columns, schema_name=table.schema)
