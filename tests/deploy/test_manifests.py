@@ -253,14 +253,22 @@ def test_the_image_is_built_from_what_the_dockerignore_lets_in():
 
 
 def test_every_install_takes_the_locked_versions():
-    """The image, `make up` and `make test` install what constraints.txt pins (the versions the
-    tests ran with), not whatever a registry serves as newest that day."""
+    """The image, `make up`, `make test` and `make bench` install what constraints.txt pins (the
+    versions the tests ran with), not whatever a registry serves as newest that day."""
     dockerfile = (ROOT / "Dockerfile").read_text()
     makefile = (ROOT / "Makefile").read_text()
     assert "pip wheel --no-cache-dir --wheel-dir /wheels -c constraints.txt ." in dockerfile
     assert "PIN    := -c constraints.txt" in makefile
     project_installs = [line for line in makefile.splitlines() if "pip install" in line and " -e " in line]
-    assert len(project_installs) == 2 and all("$(PIN)" in line for line in project_installs), project_installs
+    assert len(project_installs) == 3 and all("$(PIN)" in line for line in project_installs), project_installs
     pinned = (ROOT / "constraints.txt").read_text()
-    for requirement in ("fastapi==", "sqlalchemy==", "pytest==", "ruff==0.17.6", "mypy==", "import-linter=="):
+    for requirement in (
+        "fastapi==",
+        "sqlalchemy==",
+        "pytest==",
+        "ruff==0.17.6",
+        "mypy==",
+        "import-linter==",
+        "py-spy==",
+    ):
         assert f"\n{requirement}" in pinned, requirement
