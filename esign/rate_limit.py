@@ -106,30 +106,34 @@ def client_address(request: Request, trusted_proxies: list[str]) -> str:
     return peer
 
 
-def per_client_limit(bucket: str, rule_of: Callable[[Any], RateLimit]) -> Callable[[Request], Awaitable[None]]:
-    """A FastAPI dependency counting each call against the client's address (``bucket:<address>``)
-    in a transaction of its own, committed at once, so every replica sees it and a refused or
-    failed call still counts. 429 with Retry-After past the limit. The app's state must hold
-    ``settings`` (with ``trusted_proxies``), ``runtime`` (whose unit of work has ``rate_limits``, a
+async def count_against(request: Request, bucket: str, rule: RateLimit) -> None:
+    """Counts the call against ``bucket`` in a transaction of its own, committed at once, so every
+    replica sees it and a refused or failed call still counts; 429 with Retry-After past the limit.
+    The app's state must hold ``runtime`` (whose unit of work has ``rate_limits``, a
     `RateLimitRepository`) and ``clock``."""
+    state = request.app.state
+    async with state.runtime.uow() as uow:
+        decision = await uow.rate_limits.hit(bucket, rule, state.clock.now())
+        await uow.commit()
+    if not decision.allowed:
+        raise Problem(
+            429,
+            "rate_limited",
+            "Too many requests",
+            f"At most {rule.limit} requests per {rule.window_seconds} seconds; try again later.",
+            headers={"Retry-After": str(decision.retry_after_seconds)},
+            retry_after_seconds=decision.retry_after_seconds,
+        )
+
+
+def per_client_limit(bucket: str, rule_of: Callable[[Any], RateLimit]) -> Callable[[Request], Awaitable[None]]:
+    """A FastAPI dependency counting each call against the client's address (``bucket:<address>``,
+    see :func:`count_against`); the app's ``settings`` hold ``trusted_proxies``."""
 
     async def dependency(request: Request) -> None:
-        state = request.app.state
-        rule = rule_of(state.settings)
-        async with state.runtime.uow() as uow:
-            decision = await uow.rate_limits.hit(
-                f"{bucket}:{client_address(request, state.settings.trusted_proxies)}", rule, state.clock.now()
-            )
-            await uow.commit()
-        if not decision.allowed:
-            raise Problem(
-                429,
-                "rate_limited",
-                "Too many requests",
-                f"At most {rule.limit} requests per {rule.window_seconds} seconds; try again later.",
-                headers={"Retry-After": str(decision.retry_after_seconds)},
-                retry_after_seconds=decision.retry_after_seconds,
-            )
+        settings = request.app.state.settings
+        rule = rule_of(settings)
+        await count_against(request, f"{bucket}:{client_address(request, settings.trusted_proxies)}", rule)
 
     return dependency
 

@@ -104,7 +104,11 @@ class Workers:
             await uow.commit()
         now = self.clock.now()
         keep = timedelta(
-            seconds=max(2 * self.settings.webhook_tolerance_seconds, self.settings.public_query_window_seconds)
+            seconds=max(
+                2 * self.settings.webhook_tolerance_seconds,
+                self.settings.public_query_window_seconds,
+                self.settings.public_query_number_window_seconds,
+            )
         )
         async with self.uow() as uow:
             await uow.webhook_receipts.purge(now - keep)

@@ -50,3 +50,9 @@ class TrackingSettings(ServiceSettings):
         10, description="Public queries allowed per client address per window (all replicas together)."
     )
     public_query_window_seconds: int = 60
+    public_query_number_limit: int = Field(
+        10,
+        description="Public queries allowed per tracking number per number window, from any address (all "
+        "replicas together): guessing a parcel's four digits from many addresses stays slow.",
+    )
+    public_query_number_window_seconds: int = Field(3600, description="The per-tracking-number window.")

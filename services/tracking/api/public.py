@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
 from esign import rate_limit
 from esign.pages import static_page_router
 from esign.problems import Problem, problem_responses
 from services.tracking.api.deps import UoW
 from services.tracking.api.schemas import STATUS_LABELS_TR, PublicStepOut, ShipmentQueryIn, ShipmentQueryOut
+from services.tracking.domain.shipment import normalise_tracking_number
 from services.tracking.handlers.public_query import query_shipment
 
 router = APIRouter(tags=["public"])
@@ -35,16 +36,28 @@ public_query_rate_limit = rate_limit.per_client_limit(
 )
 
 
+async def tracking_number_rate_limit(request: Request, tracking_number: str) -> None:
+    """Per tracking number, whoever asks: many addresses cannot share out the 10,000 possible
+    digits of one parcel. Every query counts, known number or not, right digits or not, so the
+    limit itself tells nothing about the number; the price is that someone guessing can make the
+    holder wait for the next window."""
+    settings = request.app.state.settings
+    rule = rate_limit.RateLimit(settings.public_query_number_limit, settings.public_query_number_window_seconds)
+    await rate_limit.count_against(request, "shipment-query-number:" + normalise_tracking_number(tracking_number), rule)
+
+
 @router.post(
     "/v1/public/shipment-queries",
     response_model=ShipmentQueryOut,
     dependencies=[Depends(public_query_rate_limit)],
     summary="Where is my card? Tracking number + last four digits of the mobile -> status timeline and city",
     description="No login. The answer for an unknown tracking number and for wrong digits is the same 404. "
-    "Rate limited per client address (429 with Retry-After). POST, so the digits stay out of URLs and logs.",
+    "Rate limited per client address and per tracking number (429 with Retry-After). POST, so the digits "
+    "stay out of URLs and logs.",
     responses=problem_responses(404, 422, 429),
 )
-async def shipment_query(body: ShipmentQueryIn, uow: UoW) -> ShipmentQueryOut:
+async def shipment_query(body: ShipmentQueryIn, uow: UoW, request: Request) -> ShipmentQueryOut:
+    await tracking_number_rate_limit(request, body.tracking_number)
     view = await query_shipment(uow, body.tracking_number, body.mobile_last4)
     if view is None:
         raise no_match()

@@ -60,6 +60,8 @@ def tracking_settings(tracking_db: str, tracking_nats: EmbeddedNats) -> Tracking
         stuck_check_seconds=3600,
         public_query_limit=5,
         public_query_window_seconds=600,
+        public_query_number_limit=8,
+        public_query_number_window_seconds=3600,
         # The test client's peer is 127.0.0.1: as a "proxy" it lets each test choose its client address.
         trusted_proxies=["127.0.0.1/32"],
         public_query_url="http://tracking.test/gonderi-sorgulama",

@@ -100,6 +100,33 @@ async def test_the_rate_limit_holds_per_client_address(client, shipments, clock,
         clock.frozen = None
 
 
+async def test_guesses_of_one_tracking_number_are_limited_whatever_the_address(
+    client, shipments, clock, tracking_settings
+):
+    parcel, other = await shipments.new(mobile="+905321117788"), await shipments.new(mobile="+905321117799")
+    number = parcel["tracking_number"]
+    clock.frozen = datetime(2026, 3, 3, 9, 5, tzinfo=timezone.utc)  # one hour-long window
+    try:
+        limit = tracking_settings.public_query_number_limit
+        assert limit < 10_000  # the point: fewer guesses than there are four-digit endings
+        # Each guess from a fresh address: the per-address limit never applies.
+        guesses = [await query(client, number.lower(), f"{n:04d}", client_address()) for n in range(limit)]
+        assert {r.status_code for r in guesses} == {404}
+        refused = await query(client, f" {number} ", "7788", client_address())  # right digits, same number
+        assert refused.status_code == 429
+        assert refused.json()["code"] == "rate_limited"
+        assert refused.headers["retry-after"] == "3300"  # the window ends at 10:00
+        # Another parcel is not affected.
+        assert (await query(client, other["tracking_number"], "7799", client_address())).status_code == 200
+        # An unknown number is counted the same way, so the limit does not tell which numbers exist.
+        unknown = [await query(client, "SIM8888888888", f"{n:04d}", client_address()) for n in range(limit + 1)]
+        assert [r.status_code for r in unknown] == [404] * limit + [429]
+        clock.frozen = datetime(2026, 3, 3, 10, 0, tzinfo=timezone.utc)
+        assert (await query(client, number, "7788", client_address())).status_code == 200
+    finally:
+        clock.frozen = None
+
+
 async def test_the_query_page_is_plain_turkish_html_with_its_own_script(client):
     page = await client.get("/gonderi-sorgulama")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
