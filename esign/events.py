@@ -293,8 +293,11 @@ class _ShipmentEvent(EventData):
     shipment_id: uuid.UUID
     application_id: uuid.UUID
     tracking_number: str
-    carrier: str
+    carrier: str  # the adapter's internal name (`simulated`, `http`): for machines, never for people
     occurred_at: datetime
+    # What the holder is told ("PTT Kargo"), from the tracking service's configuration; absent in
+    # events of shipments made before it existed.
+    carrier_name: str | None = None
 
 
 @event
@@ -325,6 +328,21 @@ class ShipmentOutForDelivery(_ShipmentEvent):
     """The courier is on the way today: the holder should have an ID card at hand."""
 
     type: ClassVar[str] = "tracking.shipment.out_for_delivery"
+
+
+@event
+class ShipmentReshipped(EventData):
+    """A returned parcel is shipped again: a new shipment (its own id and, once the carrier has
+    it, its own tracking number) to the same recipient. Its hand-over is announced as usual."""
+
+    type: ClassVar[str] = "tracking.shipment.reshipped"
+    shipment_id: uuid.UUID  # the new shipment
+    previous_shipment_id: uuid.UUID  # the returned one
+    application_id: uuid.UUID
+    attempt: int  # 2 for the first reshipment
+    carrier: str
+    carrier_name: str | None = None
+    occurred_at: datetime
 
 
 @event

@@ -137,7 +137,8 @@ def create_app(settings: TrackingSettings | None = None, *, clock: Clock = SYSTE
     carrier, simulated = _carrier(settings, webhook_secret)
     policy = WebhookPolicy(carrier.name, webhook_secret, settings.webhook_tolerance_seconds, settings.public_query_url)
     wake_registrar = RegistrarWakeUp()
-    definition = dataclasses.replace(DEFINITION, consumers=[certificates_consumer(carrier.name, wake_registrar)])
+    consumer = certificates_consumer(carrier.name, settings.carrier_name(carrier.name), wake_registrar)
+    definition = dataclasses.replace(DEFINITION, consumers=[consumer])
 
     async def on_startup(runtime: ServiceRuntime) -> None:
         workers = Workers(
@@ -173,5 +174,6 @@ def create_app(settings: TrackingSettings | None = None, *, clock: Clock = SYSTE
     )
     app.state.webhook_policy = policy
     app.state.simulated_carrier = simulated
+    app.state.wake_registrar = wake_registrar
     install_error_handlers(app)
     return app

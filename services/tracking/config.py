@@ -17,6 +17,11 @@ class TrackingSettings(ServiceSettings):
     carrier: Literal["simulated", "http"] = Field(
         "simulated", description="`simulated` (local runs, tests) or `http` (a carrier with an HTTP API and webhooks)."
     )
+    carrier_names: dict[str, str] = Field(
+        default_factory=lambda: {"simulated": "Deneme Kargo", "http": "Anlaşmalı Kargo"},
+        description="What the holder is told for each carrier (JSON object, e.g. "
+        '`{"http": "PTT Kargo"}`): the internal names never reach an SMS or e-mail.',
+    )
     simulated_step_seconds: float = Field(
         20.0,
         description="The simulated courier moves each parcel one step after this many seconds; 0 = only by command.",
@@ -56,3 +61,7 @@ class TrackingSettings(ServiceSettings):
         "replicas together): guessing a parcel's four digits from many addresses stays slow.",
     )
     public_query_number_window_seconds: int = Field(3600, description="The per-tracking-number window.")
+
+    def carrier_name(self, carrier: str) -> str:
+        # A carrier left out of the map gets a plain word rather than its internal name.
+        return self.carrier_names.get(carrier) or "Kargo"

@@ -13,6 +13,7 @@ from esign.events import (
     InvitationIssued,
     OfficerAdded,
     RenewalRecorded,
+    ShipmentReshipped,
     SignedFormReceived,
 )
 from services.notifications.handlers.incoming_events import SHIPMENT_TEMPLATES, EventHandlers
@@ -41,6 +42,9 @@ def consumer_specs(handlers: EventHandlers) -> list[ConsumerSpec]:
         ConsumerSpec(
             name=TRACKING_CONSUMER,
             producer="tracking",
-            handlers={event_type: handlers.shipment_event for event_type in SHIPMENT_TEMPLATES},
+            handlers={
+                **{event_type: handlers.shipment_event for event_type in SHIPMENT_TEMPLATES},
+                ShipmentReshipped.type: handlers.shipment_reshipped,
+            },
         ),
     ]

@@ -92,6 +92,11 @@ TEMPLATES: dict[str, TemplateSpec] = {
             {**_PERSON, **_TRACKING, "reason": "Üç teslim denemesi başarısız oldu; gönderi Kamu SM'ye iade edildi"},
         ),
         TemplateSpec(
+            "shipment_reshipped",
+            BOTH,
+            {**_PERSON, "carrier": "PTT Kargo", "query_url": "https://kargo.example.com.tr/gonderi-sorgulama"},
+        ),
+        TemplateSpec(
             "expiry_warning",
             BOTH,
             {

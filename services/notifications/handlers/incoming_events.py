@@ -23,6 +23,7 @@ from esign.events import (
     ShipmentDeliveryFailed,
     ShipmentHandedToCourier,
     ShipmentOutForDelivery,
+    ShipmentReshipped,
     ShipmentReturned,
     SignedFormReceived,
 )
@@ -46,6 +47,11 @@ SHIPMENT_TEMPLATES = {
     ShipmentDeliveryFailed.type: "shipment_delivery_failed",
     ShipmentReturned.type: "shipment_returned",
 }
+
+
+def carrier_display_name(event: ShipmentReshipped | ShipmentHandedToCourier) -> str:
+    # Events from before the tracking service sent display names carry only the internal one.
+    return event.carrier_name or event.carrier
 
 
 @dataclass
@@ -236,7 +242,7 @@ class EventHandlers:
             "first_name": recipient.first_name,
             "last_name": recipient.last_name,
             "tracking_number": e.tracking_number,
-            "carrier": e.carrier,
+            "carrier": carrier_display_name(e),
             "query_url": getattr(e, "query_url", None) or self.shipment_query_url,
             "reason": getattr(e, "reason", None),
         }
@@ -244,6 +250,27 @@ class EventHandlers:
             uow,
             envelope,
             SHIPMENT_TEMPLATES[envelope.type],
+            recipient.locale,
+            context,
+            email=recipient.email,
+            mobile=recipient.mobile,
+            application_id=e.application_id,
+            institution_id=recipient.institution_id,
+        )
+
+    async def shipment_reshipped(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
+        e: ShipmentReshipped = envelope.parse_data()
+        recipient = await self._known(uow, e.application_id)
+        context = {
+            "first_name": recipient.first_name,
+            "last_name": recipient.last_name,
+            "carrier": carrier_display_name(e),
+            "query_url": self.shipment_query_url,
+        }
+        await self._enqueue(
+            uow,
+            envelope,
+            "shipment_reshipped",
             recipient.locale,
             context,
             email=recipient.email,

@@ -27,6 +27,7 @@ def contract_event(shipment: Shipment, change: StatusChanged, public_query_url: 
         application_id=shipment.application_id,
         tracking_number=shipment.tracking_number,
         carrier=shipment.carrier,
+        carrier_name=shipment.carrier_name,
         occurred_at=change.occurred_at,
     )
     match change.status:

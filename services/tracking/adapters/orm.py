@@ -19,7 +19,14 @@ shipments = sa.Table(
     "shipments",
     metadata,
     sa.Column("id", UUID(as_uuid=True), primary_key=True, comment="also the carrier's idempotency key"),
-    sa.Column("application_id", UUID(as_uuid=True), nullable=False, unique=True),
+    sa.Column("application_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False, server_default="1", comment="1 = first shipment"),
+    sa.Column(
+        "previous_shipment_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("shipments.id"),
+        comment="the returned shipment this one ships again",
+    ),
     sa.Column("institution_id", UUID(as_uuid=True), nullable=False),
     sa.Column("holder_id", UUID(as_uuid=True), nullable=False),
     sa.Column("recipient_name", sa.Text, nullable=False, comment="personal data"),
@@ -28,6 +35,7 @@ shipments = sa.Table(
     sa.Column("city", sa.Text, nullable=False),
     sa.Column("contents", JSONB, nullable=False, comment="card type, card reader type"),
     sa.Column("carrier", sa.Text, nullable=False),
+    sa.Column("carrier_name", sa.Text, comment="the carrier's display name; null in rows before 0002"),
     sa.Column("tracking_number", sa.Text, unique=True),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("status_at", _ts, comment="carrier time of the last applied update"),
@@ -41,6 +49,9 @@ shipments = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("created_at", _ts, nullable=False, server_default=_now),
     sa.Column("updated_at", _ts, nullable=False, server_default=_now),
+    # One shipment per application and attempt; a returned one is shipped again at most once.
+    sa.UniqueConstraint("application_id", "attempt", name="uq_shipments_application_attempt"),
+    sa.UniqueConstraint("previous_shipment_id", name="uq_shipments_previous"),
 )
 sa.Index(
     "ix_shipments_unregistered", shipments.c.next_attempt_at, postgresql_where=shipments.c.tracking_number.is_(None)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,15 +46,66 @@ class ShipmentRepository:
             tracking_number=row.tracking_number,
             handed_over_at=row.handed_over_at,
             stuck_flagged_at=row.stuck_flagged_at,
+            attempt=row.attempt,
+            previous_shipment_id=row.previous_shipment_id,
+            carrier_name=row.carrier_name,
         )
 
     async def add_if_absent(self, values: dict[str, Any]) -> bool:
-        """False if the application already has its shipment (a redelivered or replayed event)."""
+        """False if the application already has its first shipment (a redelivered or replayed event)."""
         t = orm.shipments
         stmt = (
-            pg_insert(t).values(**values).on_conflict_do_nothing(index_elements=[t.c.application_id]).returning(t.c.id)
+            pg_insert(t)
+            .values(**values, attempt=1)
+            .on_conflict_do_nothing(constraint="uq_shipments_application_attempt")
+            .returning(t.c.id)
         )
         return (await self.session.execute(stmt)).first() is not None
+
+    async def add_next_attempt(self, shipment: Shipment) -> bool:
+        """Inserts ``shipment`` (made by ``Shipment.ship_again``) with the recipient, address and
+        contents of the shipment it follows. False if that one was already shipped again."""
+        t = orm.shipments
+        previous = sa.select(
+            sa.literal(shipment.id, UUID(as_uuid=True)),
+            t.c.application_id,
+            t.c.institution_id,
+            t.c.holder_id,
+            t.c.recipient_name,
+            t.c.mobile,
+            t.c.delivery_address,
+            t.c.city,
+            t.c.contents,
+            sa.literal(shipment.carrier),
+            sa.literal(shipment.carrier_name, sa.Text),
+            sa.literal(Status.CREATED.value),
+            sa.literal(shipment.attempt),
+            t.c.id,
+        ).where(t.c.id == shipment.previous_shipment_id)
+        columns = [
+            "id",
+            "application_id",
+            "institution_id",
+            "holder_id",
+            "recipient_name",
+            "mobile",
+            "delivery_address",
+            "city",
+            "contents",
+            "carrier",
+            "carrier_name",
+            "status",
+            "attempt",
+            "previous_shipment_id",
+        ]
+        stmt = pg_insert(t).from_select(columns, previous).on_conflict_do_nothing().returning(t.c.id)
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def next_attempt_of(self, shipment_id: uuid.UUID) -> uuid.UUID | None:
+        t = orm.shipments
+        return (
+            await self.session.execute(sa.select(t.c.id).where(t.c.previous_shipment_id == shipment_id))
+        ).scalar_one_or_none()
 
     async def get(self, shipment_id: uuid.UUID, *, for_update: bool = False) -> Shipment | None:
         stmt = sa.select(orm.shipments).where(orm.shipments.c.id == shipment_id)

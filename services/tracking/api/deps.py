@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -30,6 +31,10 @@ def simulated_carrier(request: Request) -> SimulatedCarrier | None:
     return request.app.state.simulated_carrier
 
 
+def wake_registrar(request: Request) -> Callable[[], None]:
+    return request.app.state.wake_registrar
+
+
 def clock(request: Request) -> datetime:
     return request.app.state.clock.now()
 
@@ -38,3 +43,4 @@ Settings = Annotated[TrackingSettings, Depends(settings)]
 Policy = Annotated[WebhookPolicy, Depends(webhook_policy)]
 Simulated = Annotated[SimulatedCarrier | None, Depends(simulated_carrier)]
 Now = Annotated[datetime, Depends(clock)]
+WakeRegistrar = Annotated[Callable[[], None], Depends(wake_registrar)]

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Query
 
 from esign.params import Instant, Limit, Offset
 from esign.problems import NotFound, problem_responses
+from esign.service import ClockDep
 from services.tracking.adapters.repositories import ShipmentFilter
-from services.tracking.api.deps import Now, Operator, Policy, Simulated, UoW
+from services.tracking.api.deps import Now, Operator, Policy, Settings, Simulated, UoW, WakeRegistrar
 from services.tracking.api.schemas import (
     AdvanceIn,
     AdvanceOut,
@@ -23,6 +24,7 @@ from services.tracking.api.schemas import (
 )
 from services.tracking.domain.shipment import Status
 from services.tracking.handlers import simulation
+from services.tracking.handlers.shipments import ShipAgain, ship_again
 
 router = APIRouter(tags=["shipments"], responses=problem_responses(401, 403))
 
@@ -90,6 +92,39 @@ async def get_shipment(shipment_id: uuid.UUID, uow: UoW, _: Operator) -> Shipmen
             CarrierEventOut.model_validate(r._mapping) for r in await uow.carrier_events.for_shipment(shipment_id)
         ],
     )
+
+
+@router.post(
+    "/v1/shipments/{shipment_id}/reship",
+    response_model=ShipmentOut,
+    status_code=201,
+    summary="Ship a returned parcel again",
+    description="Only a shipment returned to the sender, and only once: a new shipment (its own id, so its "
+    "own idempotency key at the carrier) to the same recipient and address, with the carrier configured "
+    "now. The worker registers it like the first; the holder is told at once "
+    "(`tracking.shipment.reshipped`) and again with the new tracking number at hand-over. "
+    "409 `shipment_not_returned` for any other status, 409 `shipment_already_reshipped` (with "
+    "`next_shipment_id`) the second time.",
+    responses=problem_responses(404, 409, 422),
+)
+async def reship(
+    shipment_id: uuid.UUID,
+    uow: UoW,
+    principal: Operator,
+    settings: Settings,
+    policy: Policy,
+    clock: ClockDep,
+    wake: WakeRegistrar,
+) -> ShipmentOut:
+    again = await ship_again(
+        ShipAgain(shipment_id, policy.carrier, settings.carrier_name(policy.carrier)),
+        uow,
+        principal=principal,
+        clock=clock,
+        wake_registrar=wake,
+    )
+    row = await uow.shipments.row(again.id)
+    return ShipmentOut.from_row(row)
 
 
 @router.post(

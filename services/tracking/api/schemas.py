@@ -49,6 +49,9 @@ class ShipmentOut(BaseModel):
     application_id: uuid.UUID
     institution_id: uuid.UUID
     carrier: str
+    carrier_name: str | None = Field(description="What the holder is told; null for shipments made before it existed.")
+    attempt: int = Field(description="1 for the first shipment, 2 when a returned parcel was shipped again, ...")
+    previous_shipment_id: uuid.UUID | None = Field(description="The returned shipment this one ships again.")
     tracking_number: str | None = Field(description="Null until the carrier has registered the parcel.")
     status: Status
     status_at: datetime | None

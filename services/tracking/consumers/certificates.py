@@ -21,9 +21,9 @@ class RegistrarWakeUp:
             self.callback()
 
 
-def certificates_consumer(carrier: str, wake: Callable[[], None]) -> ConsumerSpec:
+def certificates_consumer(carrier: str, carrier_name: str, wake: Callable[[], None]) -> ConsumerSpec:
     async def handle(uow: TrackingUnitOfWork, envelope: Envelope) -> None:
-        await on_certificate_produced(uow, envelope, carrier=carrier, wake_registrar=wake)
+        await on_certificate_produced(uow, envelope, carrier=carrier, carrier_name=carrier_name, wake_registrar=wake)
 
     return ConsumerSpec(
         name="tracking-certificates", producer="applications", handlers={CertificateProduced.type: handle}

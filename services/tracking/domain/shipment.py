@@ -101,6 +101,9 @@ class Shipment:
     tracking_number: str | None = None
     handed_over_at: datetime | None = None
     stuck_flagged_at: datetime | None = None
+    attempt: int = 1
+    previous_shipment_id: uuid.UUID | None = None
+    carrier_name: str | None = None  # what the holder is told; None in shipments made before it existed
     new_timeline: list[TimelineEntry] = field(default_factory=list)
     _events: list[StatusChanged] = field(default_factory=list)
 
@@ -123,6 +126,25 @@ class Shipment:
         self.new_timeline.append(TimelineEntry(update.status, update.occurred_at, update.location))
         self._events.append(StatusChanged(update.status, update.occurred_at, update.reason))
         return Outcome.APPLIED
+
+    @property
+    def can_ship_again(self) -> bool:
+        # Only a parcel back with the sender: a delivered one is the holder's, an open one is on its way.
+        return self.status is Status.RETURNED
+
+    def ship_again(self, new_id: uuid.UUID, carrier: str, carrier_name: str | None) -> Shipment:
+        """The next attempt: a new shipment (its own id, so its own idempotency key at the carrier)
+        to the same recipient, with the carrier configured now."""
+        if not self.can_ship_again:
+            raise ValueError(f"a {self.status.value} shipment cannot be shipped again")
+        return Shipment(
+            id=new_id,
+            application_id=self.application_id,
+            carrier=carrier,
+            carrier_name=carrier_name,
+            attempt=self.attempt + 1,
+            previous_shipment_id=self.id,
+        )
 
     def pull_events(self) -> list[StatusChanged]:
         events, self._events = self._events, []

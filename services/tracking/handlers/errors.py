@@ -28,3 +28,15 @@ class NothingToAdvance(Refusal):
     status = 409
     code = "shipment_final"
     title = "Nothing more to report"
+
+
+class NotReturned(Refusal):
+    status = 409
+    code = "shipment_not_returned"
+    title = "Not returned to the sender"
+
+
+class AlreadyShippedAgain(Refusal):
+    status = 409
+    code = "shipment_already_reshipped"
+    title = "Already shipped again"

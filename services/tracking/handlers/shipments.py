@@ -14,17 +14,26 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from esign.events import CertificateProduced, Envelope
+from esign.auth import Principal
+from esign.clock import Clock
+from esign.events import CertificateProduced, Envelope, ShipmentReshipped
+from esign.problems import NotFound
 from services.tracking.adapters.uow import TrackingUnitOfWork
 from services.tracking.domain.carrier import Carrier, CarrierError, Parcel
-from services.tracking.domain.shipment import Status, normalise_tracking_number
+from services.tracking.domain.shipment import Shipment, Status, normalise_tracking_number
 from services.tracking.handlers.carrier_events import adopt_waiting_reports
+from services.tracking.handlers.errors import AlreadyShippedAgain, NotReturned
 
 log = structlog.get_logger("tracking.shipments")
 
 
 async def on_certificate_produced(
-    uow: TrackingUnitOfWork, envelope: Envelope, *, carrier: str, wake_registrar: Callable[[], None] | None = None
+    uow: TrackingUnitOfWork,
+    envelope: Envelope,
+    *,
+    carrier: str,
+    carrier_name: str,
+    wake_registrar: Callable[[], None] | None = None,
 ) -> None:
     event = envelope.parse_data()
     assert isinstance(event, CertificateProduced)
@@ -41,6 +50,7 @@ async def on_certificate_produced(
             "city": event.delivery_address.city,
             "contents": {"card_type": event.card_type, "card_reader_type": event.card_reader_type},
             "carrier": carrier,
+            "carrier_name": carrier_name,
             "status": Status.CREATED.value,
         }
     )
@@ -50,6 +60,61 @@ async def on_certificate_produced(
     log.info("shipment_created", application_id=str(event.application_id), carrier=carrier)
     if wake_registrar:
         uow.after_commit(wake_registrar)
+
+
+@dataclass(frozen=True)
+class ShipAgain:
+    shipment_id: uuid.UUID  # the returned one
+    carrier: str  # the carrier configured now
+    carrier_name: str
+
+
+async def ship_again(
+    command: ShipAgain,
+    uow: TrackingUnitOfWork,
+    *,
+    principal: Principal,
+    clock: Clock,
+    wake_registrar: Callable[[], None] | None = None,
+) -> Shipment:
+    """An operator ships a returned parcel again: a new shipment with its own id (so its own
+    idempotency key at the carrier), registered by the worker like the first, and the holder is
+    told (``tracking.shipment.reshipped``). Once per returned shipment: a second call is a 409."""
+    returned = await uow.shipments.get(command.shipment_id, for_update=True)
+    if returned is None:
+        raise NotFound("shipment")
+    if (successor := await uow.shipments.next_attempt_of(returned.id)) is not None:
+        raise AlreadyShippedAgain("This returned shipment was already shipped again.", next_shipment_id=str(successor))
+    if not returned.can_ship_again:
+        raise NotReturned(
+            f"The shipment is {returned.status.value}; only a parcel returned to the sender can be shipped again."
+        )
+    again = returned.ship_again(uuid.uuid4(), command.carrier, command.carrier_name)
+    # The row lock on the returned shipment serialises two operators; the unique
+    # previous_shipment_id is the backstop.
+    if not await uow.shipments.add_next_attempt(again):
+        raise AlreadyShippedAgain("This returned shipment was already shipped again.")
+    uow.emit(
+        ShipmentReshipped(
+            shipment_id=again.id,
+            previous_shipment_id=returned.id,
+            application_id=again.application_id,
+            attempt=again.attempt,
+            carrier=again.carrier,
+            carrier_name=again.carrier_name,
+            occurred_at=clock.now(),
+        )
+    )
+    log.info(
+        "shipment_reshipped",
+        shipment_id=str(again.id),
+        previous=str(returned.id),
+        attempt=again.attempt,
+        by=principal.subject,
+    )
+    if wake_registrar:
+        uow.after_commit(wake_registrar)
+    return again
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from esign.events import (
     ShipmentDeliveryFailed,
     ShipmentHandedToCourier,
     ShipmentOutForDelivery,
+    ShipmentReshipped,
     ShipmentReturned,
     SignedFormReceived,
 )
@@ -32,7 +33,8 @@ def shipment(cls, p: Person, **kw):
         shipment_id=uuid.uuid4(),
         application_id=p.application_id,
         tracking_number=TRACKING,
-        carrier="PTT Kargo",
+        carrier="simulated",  # the adapter's internal name: never shown to the holder
+        carrier_name="PTT Kargo",
         occurred_at=NOW,
         **kw,
     )
@@ -111,6 +113,30 @@ CASES = {
             "en": (TRACKING, "https://kargo.example/sorgu", f"Tracking no: {TRACKING}"),
         },
     ),
+    "handed_to_courier_carrier_name": (
+        lambda p: shipment(ShipmentHandedToCourier, p, query_url="https://kargo.example/sorgu"),
+        "tracking",
+        {
+            "tr": (TRACKING, "PTT Kargo", "kartınız PTT Kargo ile kargoya verildi"),
+            "en": (TRACKING, "PTT Kargo", "card shipped with PTT Kargo"),
+        },
+    ),
+    "reshipped": (
+        lambda p: ShipmentReshipped(
+            shipment_id=uuid.uuid4(),
+            previous_shipment_id=uuid.uuid4(),
+            application_id=p.application_id,
+            attempt=2,
+            carrier="simulated",
+            carrier_name="PTT Kargo",
+            occurred_at=NOW,
+        ),
+        "tracking",
+        {
+            "tr": ("yeniden gönderiliyor", "PTT Kargo", "yeniden gönderiliyor"),
+            "en": ("sent again", "PTT Kargo", "sent again"),
+        },
+    ),
     "handed_to_courier_default_query_page": (
         lambda p: shipment(ShipmentHandedToCourier, p),
         "tracking",
@@ -169,11 +195,13 @@ async def test_event_produces_the_right_message(case, locale, notifications_app,
     assert body_has in text and body_has.replace("'", "&#39;") in html
     assert f"{p.first_name} {p.last_name}" in text  # Turkish letters survive the MIME round trip
     assert mail["Content-Language"] == locale
+    assert "simulated" not in text + html  # a carrier's internal name is for machines
     if sms_has is None:
         assert sms_stub.to(p.mobile) == []
     else:
         [sms] = await eventually(lambda: _ready(sms_stub.to(p.mobile)))
         assert sms_has in sms
+        assert "simulated" not in sms
 
 
 async def _ready(items):

@@ -86,7 +86,9 @@ async def new_http_shipment(tracking_app) -> uuid.UUID:
     worker registers only its own carrier's shipments, so this one waits for ours)."""
     event = produced()
     async with tracking_app.state.runtime.uow() as uow:
-        await on_certificate_produced(uow, Envelope.wrap(event, "applications"), carrier="http")
+        await on_certificate_produced(
+            uow, Envelope.wrap(event, "applications"), carrier="http", carrier_name="PTT Kargo"
+        )
         await uow.commit()
     async with tracking_app.state.runtime.uow() as uow:
         _, [row] = await uow.shipments.list(ShipmentFilter(application_id=event.application_id), 1, 0)

@@ -125,3 +125,68 @@ async def test_operator_endpoints_refuse_unknown_things(shipments):
     assert r.status_code == 404
     r = await shipments.client.get("/v1/shipments", params={"status": "lost"}, headers=shipments.auth.operator())
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "status.0"
+
+
+async def test_a_returned_parcel_is_shipped_again_once_with_its_own_key_and_the_holder_is_told(shipments, tracking_nc):
+    event = produced()
+    await publish(tracking_nc.jetstream(), event, "applications")
+    first = await shipments.registered(event.application_id)
+    reship = f"/v1/shipments/{first['id']}/reship"
+
+    on_its_way = await shipments.client.post(reship, headers=shipments.auth.operator())
+    assert on_its_way.status_code == 409 and on_its_way.json()["code"] == "shipment_not_returned"
+
+    await shipments.advance(first["tracking_number"])
+    r = await shipments.advance(first["tracking_number"], status="returned", reason="Alıcı adreste yok")
+    assert r.json()["status"] == "returned"
+
+    r = await shipments.client.post(reship, headers=shipments.auth.operator())
+    assert r.status_code == 201, r.text
+    again = r.json()
+    assert again["id"] != first["id"]  # its own id: the carrier's idempotency key for the new parcel
+    assert (again["attempt"], again["previous_shipment_id"], again["status"]) == (2, first["id"], "created")
+    assert again["carrier_name"] == "Deneme Kargo"
+    assert (again["recipient_name"], again["city"], again["mobile_masked"]) == (
+        first["recipient_name"],
+        first["city"],
+        first["mobile_masked"],
+    )
+
+    # A second click does not make a third parcel.
+    twice = await shipments.client.post(reship, headers=shipments.auth.operator())
+    assert twice.status_code == 409
+    assert twice.json()["code"] == "shipment_already_reshipped"
+    assert twice.json()["next_shipment_id"] == again["id"]
+
+    # The worker registers it like the first: a tracking number of its own.
+    async def registered_again():
+        detail = await shipments.detail(again["id"])
+        return detail if detail["tracking_number"] else None
+
+    second = await eventually(registered_again, what="the second attempt to be registered")
+    assert second["tracking_number"] != first["tracking_number"]
+    assert second["delivery_address"] == (await shipments.detail(first["id"]))["delivery_address"]
+
+    # The holder is told at once, and again with the new number at hand-over.
+    [reshipped] = await tracking_events(tracking_nc, again["id"], 1)
+    assert reshipped["type"] == "tracking.shipment.reshipped"
+    assert reshipped["data"]["previous_shipment_id"] == first["id"]
+    assert reshipped["data"]["attempt"] == 2 and reshipped["data"]["carrier_name"] == "Deneme Kargo"
+    assert (await shipments.advance(second["tracking_number"])).json()["status"] == "handed_to_courier"
+    events = await tracking_events(tracking_nc, again["id"], 2)
+    handed = events[1]
+    assert handed["type"] == "tracking.shipment.handed_to_courier"
+    assert handed["data"]["tracking_number"] == second["tracking_number"]
+    assert (handed["data"]["carrier"], handed["data"]["carrier_name"]) == ("simulated", "Deneme Kargo")
+
+    # The produced certificate redelivered later still finds its (first) shipment: no third one.
+    await publish(tracking_nc.jetstream(), event, "applications")
+    r = await shipments.client.get(
+        "/v1/shipments", params={"application_id": str(event.application_id)}, headers=shipments.auth.operator()
+    )
+    assert r.json()["total"] == 2
+
+
+async def test_only_an_existing_shipment_can_be_shipped_again(shipments):
+    r = await shipments.client.post(f"/v1/shipments/{uuid.uuid4()}/reship", headers=shipments.auth.operator())
+    assert r.status_code == 404
