@@ -49,9 +49,9 @@ SHIPMENT_TEMPLATES = {
 }
 
 
-def carrier_display_name(event: ShipmentReshipped | ShipmentHandedToCourier) -> str:
+def carrier_display_name(carrier: str, carrier_name: str | None) -> str:
     # Events from before the tracking service sent display names carry only the internal one.
-    return event.carrier_name or event.carrier
+    return carrier_name or carrier
 
 
 @dataclass
@@ -242,7 +242,7 @@ class EventHandlers:
             "first_name": recipient.first_name,
             "last_name": recipient.last_name,
             "tracking_number": e.tracking_number,
-            "carrier": carrier_display_name(e),
+            "carrier": carrier_display_name(e.carrier, e.carrier_name),
             "query_url": getattr(e, "query_url", None) or self.shipment_query_url,
             "reason": getattr(e, "reason", None),
         }
@@ -264,7 +264,7 @@ class EventHandlers:
         context = {
             "first_name": recipient.first_name,
             "last_name": recipient.last_name,
-            "carrier": carrier_display_name(e),
+            "carrier": carrier_display_name(e.carrier, e.carrier_name),
             "query_url": self.shipment_query_url,
         }
         await self._enqueue(
