@@ -328,11 +328,12 @@ class ApplicationRepository(AggregateRepository):
     # -- read side (views for the API)
 
     def _view_query(self) -> sa.Select:
-        a, p, i = orm.applications, orm.people, orm.invitations
+        a, p, i, inst = orm.applications, orm.people, orm.invitations, orm.institutions
         return (
             sa.select(
                 a.c.id,
                 a.c.institution_id,
+                inst.c.name.label("institution_name"),
                 a.c.person_id,
                 a.c.status,
                 a.c.form,
@@ -359,6 +360,7 @@ class ApplicationRepository(AggregateRepository):
                 i.c.times_issued.label("invitation_times_issued"),
             )
             .join(p, p.c.id == a.c.person_id)
+            .join(inst, inst.c.id == a.c.institution_id)
             .outerjoin(i, i.c.application_id == a.c.id)
         )
 

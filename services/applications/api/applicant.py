@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Request, Response
 from esign.problems import NotFound, problem_responses
 from services.applications.api.applications import PDF_RESPONSE
 from services.applications.api.deps import Applicant, Hasher, InvitationHasher, Policy, Settings, UoW
-from services.applications.api.schemas import ApplicationOut, SecurityWordIn, SignInIn, SignInOut
+from services.applications.api.schemas import ApplicationOut, FormSavedOut, SecurityWordIn, SignInIn, SignInOut
 from services.applications.handlers import applicant as handlers
 from services.applications.handlers.invitations import SignIn, sign_in
 
@@ -36,6 +36,21 @@ async def _mine(uow: UoW, principal) -> ApplicationOut:
     if row is None:
         raise NotFound("application")
     return ApplicationOut.from_view(row)
+
+
+REOPENED_NOTICE = (
+    "The form was completed; this change reopened it. Complete it again, then print and sign the new form: "
+    "a form printed before is out of date."
+)
+
+
+async def _saved(uow: UoW, principal, saved: handlers.FormSaved) -> FormSavedOut:
+    view = await _mine(uow, principal)
+    return FormSavedOut(
+        **view.model_dump(),
+        form_reopened=saved.reopened,
+        notice=REOPENED_NOTICE if saved.reopened else None,
+    )
 
 
 @router.post(
@@ -70,28 +85,30 @@ async def my_application(uow: UoW, principal: Applicant) -> ApplicationOut:
 
 @router.patch(
     "/application/form",
-    response_model=ApplicationOut,
+    response_model=FormSavedOut,
     summary="Save part of the form as a draft",
     description="Fields are validated one by one; an invalid field is reported in `errors` and nothing is "
-    "saved. `null` clears a field. Identity fields are read-only.",
+    "saved. `null` clears a field. Identity fields are read-only. Saving a completed form takes it back to "
+    "`form_in_progress`; the answer says so (`form_reopened`, `notice`).",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def patch_form(
     uow: UoW, principal: Applicant, patch: Annotated[dict[str, Any], Body(examples=[_FORM_PATCH_EXAMPLE])]
-) -> ApplicationOut:
-    await handlers.save_draft(principal.application_id, patch, uow, principal)
-    return await _mine(uow, principal)
+) -> FormSavedOut:
+    saved = await handlers.save_draft(principal.application_id, patch, uow, principal)
+    return await _saved(uow, principal, saved)
 
 
 @router.put(
     "/application/security-word",
-    response_model=ApplicationOut,
+    response_model=FormSavedOut,
     summary="Set the security word (kept only as a hash)",
+    description="Like a draft save, setting it on a completed form reopens the form (`form_reopened`).",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def put_security_word(body: SecurityWordIn, uow: UoW, principal: Applicant, hasher: Hasher) -> ApplicationOut:
-    await handlers.set_security_word(principal.application_id, body.security_word, uow, principal, hasher)
-    return await _mine(uow, principal)
+async def put_security_word(body: SecurityWordIn, uow: UoW, principal: Applicant, hasher: Hasher) -> FormSavedOut:
+    saved = await handlers.set_security_word(principal.application_id, body.security_word, uow, principal, hasher)
+    return await _saved(uow, principal, saved)
 
 
 @router.post(

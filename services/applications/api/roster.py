@@ -73,10 +73,12 @@ async def upload_roster(
         raise too_large
     records = read_roster_file(bytes(content), content_type, filename, max_rows=settings.roster_max_rows)
     result = await import_roster(ImportRoster(institution_id, records, clock.today()), uow, principal)
-    uow.after_commit(request.app.state.wake_invitation_issuer)
+    if result.created:
+        uow.after_commit(request.app.state.wake_invitation_issuer)
     return RosterImportOut(
         received=result.received,
         created=result.created,
         already_known=result.already_known,
         already_known_lines=result.already_known_lines,
+        invitations="pending" if result.created else "none",
     )

@@ -8,7 +8,7 @@ import base64
 import binascii
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -56,7 +56,10 @@ class RosterImportOut(BaseModel):
     created: int = Field(description="New people; each gets an application and an invitation.")
     already_known: int = Field(description="Rows for people this institution already has (not duplicated).")
     already_known_lines: list[int]
-    invitations: str = Field("pending", description="Invitations are issued in the background, in order.")
+    invitations: Literal["pending", "none"] = Field(
+        description="`pending`: the new people's invitations are issued in the background, in order. "
+        "`none`: nobody new, so no invitation goes out."
+    )
 
 
 class PersonOut(BaseModel):
@@ -64,6 +67,10 @@ class PersonOut(BaseModel):
     first_name: str
     last_name: str
     birth_date_masked: str
+    birth_place: str | None = Field(
+        description="Place of birth, as the printed form shows it. Always null for now: the staff list has no "
+        "such column and the platform has no population-registry source, so the form leaves it blank too."
+    )
     title: str
     unit: str
     email: str
@@ -80,6 +87,7 @@ class InvitationOut(BaseModel):
 class ApplicationOut(BaseModel):
     id: uuid.UUID
     institution_id: uuid.UUID
+    institution_name: str = Field(description="As printed on the form.")
     status: Status
     person: PersonOut
     form: dict[str, Any]
@@ -99,12 +107,14 @@ class ApplicationOut(BaseModel):
         return cls(
             id=row.id,
             institution_id=row.institution_id,
+            institution_name=row.institution_name,
             status=Status(row.status),
             person=PersonOut(
                 tckn_masked=mask_tckn(row.tckn),
                 first_name=row.first_name,
                 last_name=row.last_name,
                 birth_date_masked=mask_birth_date(row.birth_date),
+                birth_place=None,
                 title=row.title,
                 unit=row.unit,
                 email=row.email,
@@ -127,6 +137,16 @@ class ApplicationOut(BaseModel):
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
+
+
+class FormSavedOut(ApplicationOut):
+    """The application after a save, and whether that save reopened a finished form."""
+
+    form_reopened: bool = Field(
+        description="True when the form was completed (or rejected) and this save took it back to "
+        "`form_in_progress`: it must be completed again, and the form printed before is out of date."
+    )
+    notice: str | None = Field(None, description="What `form_reopened` means, for people.")
 
 
 class ApplicationPage(BaseModel):

@@ -159,6 +159,14 @@ class Certificate:
     not_after: datetime
     card_type: str
 
+    def check(self) -> None:
+        """Raises ``FormInvalid`` when the validity is reversed: a fault of the request, not of the
+        application's state, so the handler asks before it looks at the application."""
+        if self.not_after <= self.not_before:
+            raise FormInvalid(
+                [FieldError("not_after", "validity_order", "The end of validity must be after its start.")]
+            )
+
 
 @dataclass(frozen=True)
 class Shipment:
@@ -210,22 +218,30 @@ class Application:
         if self.kind is Kind.RENEWAL or self.status not in EDITABLE:
             raise IllegalTransition(self.status, Status.FORM_IN_PROGRESS)
 
-    def save_draft(self, patch: Mapping[str, object], actor: Actor, at: datetime) -> None:
-        """Applies a partial update; a completed or rejected form goes back to in-progress."""
-        self._ensure_editable()
+    def save_draft(self, patch: Mapping[str, object], actor: Actor, at: datetime) -> bool:
+        """Applies a partial update; a completed or rejected form goes back to in-progress. True
+        when that reopened a form that was finished (it must be completed and printed again).
+        The patch is judged before the state: a malformed request is a 422 in any state."""
         draft, errors = apply_patch(self.form, patch)
         if errors:
             raise FormInvalid(errors)
+        self._ensure_editable()
         self.form = draft
-        if self.status is not Status.FORM_IN_PROGRESS:
-            self._move(Status.FORM_IN_PROGRESS, actor, at)
+        return self._back_in_progress(actor, at)
 
-    def set_security_word(self, word_hash: str, actor: Actor, at: datetime) -> None:
+    def set_security_word(self, word_hash: str, actor: Actor, at: datetime) -> bool:
+        """True when this reopened a finished form, as for ``save_draft``."""
         self._ensure_editable()
         self.security_word_hash = word_hash
         self.form = replace(self.form, security_word_set=True)
-        if self.status is not Status.FORM_IN_PROGRESS:
-            self._move(Status.FORM_IN_PROGRESS, actor, at)
+        return self._back_in_progress(actor, at)
+
+    def _back_in_progress(self, actor: Actor, at: datetime) -> bool:
+        if self.status is Status.FORM_IN_PROGRESS:
+            return False
+        reopened = self.status not in FORM_NOT_FILLED
+        self._move(Status.FORM_IN_PROGRESS, actor, at)
+        return reopened
 
     def complete_form(self, actor: Actor, at: datetime) -> None:
         if not self.can_move_to(Status.FORM_COMPLETED):
@@ -293,16 +309,7 @@ class Application:
         self.signed_form = None  # a corrected form must be signed and received again
 
     def record_production(self, certificate: Certificate, actor: Actor, at: datetime) -> None:
-        if certificate.not_after <= certificate.not_before:
-            raise FormInvalid(
-                [
-                    FieldError(
-                        "not_after",
-                        "validity_order",
-                        "The end of validity must be after its start.",
-                    )
-                ]
-            )
+        certificate.check()
         self._move(Status.PRODUCED, actor, at, f"certificate {certificate.serial}")
         self.certificate = certificate
         self.rejection_reason = None

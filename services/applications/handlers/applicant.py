@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -35,27 +36,33 @@ async def load_visible(
     return app
 
 
+@dataclass(frozen=True)
+class FormSaved:
+    application: Application
+    reopened: bool  # a finished form went back to in-progress: complete and print it again
+
+
 async def save_draft(
     application_id: uuid.UUID, patch: Mapping[str, object], uow: ApplicationsUnitOfWork, principal: Principal
-) -> Application:
+) -> FormSaved:
     app = await load_visible(uow, application_id, principal, for_update=True)
-    app.save_draft(patch, actor_of(principal), datetime.now(timezone.utc))
+    reopened = app.save_draft(patch, actor_of(principal), datetime.now(timezone.utc))
     await uow.applications.save(app)
-    return app
+    return FormSaved(app, reopened)
 
 
 async def set_security_word(
     application_id: uuid.UUID, word: str, uow: ApplicationsUnitOfWork, principal: Principal, hasher: PasswordHasher
-) -> Application:
+) -> FormSaved:
     try:
         cleaned = validate_security_word(word)
     except FieldInvalid as exc:
         raise Invalid("The security word is not valid.", [FieldError("security_word", exc.code, exc.message)]) from None
     app = await load_visible(uow, application_id, principal, for_update=True)
     word_hash = await asyncio.to_thread(hasher.hash, cleaned)
-    app.set_security_word(word_hash, actor_of(principal), datetime.now(timezone.utc))
+    reopened = app.set_security_word(word_hash, actor_of(principal), datetime.now(timezone.utc))
     await uow.applications.save(app)
-    return app
+    return FormSaved(app, reopened)
 
 
 async def complete_form(application_id: uuid.UUID, uow: ApplicationsUnitOfWork, principal: Principal) -> Application:

@@ -146,10 +146,11 @@ class RecordProduction:
 
 
 async def record_production(cmd: RecordProduction, uow: ApplicationsUnitOfWork, principal: Principal) -> Application:
+    # docs/problems.md's order: what is wrong with the request itself (422) before the application
+    # is even looked at; then what needs the application (its kind), then its state (409).
+    if cmd.not_before is not None:
+        Certificate(cmd.certificate_serial, cmd.not_before, cmd.not_after, cmd.card_type).check()
     app = await load_visible(uow, cmd.application_id, principal, for_update=True)
-    addr = app.form.delivery_address
-    if addr is None:  # completeness guarantees it; a broken invariant must not ship a card nowhere
-        raise Conflict("no_delivery_address", "The application has no delivery address.")
     renews_serial = None
     if app.kind is Kind.RENEWAL:
         not_before = await renewal_production_rules(
@@ -166,7 +167,12 @@ async def record_production(cmd: RecordProduction, uow: ApplicationsUnitOfWork, 
     else:
         not_before = cmd.not_before
     certificate = Certificate(cmd.certificate_serial, not_before, cmd.not_after, cmd.card_type)
+    if app.can_move_to(Status.PRODUCED) and app.form.delivery_address is None:
+        # Completeness guarantees an address; a broken invariant must not ship a card nowhere.
+        raise Conflict("no_delivery_address", "The application has no delivery address.")
     app.record_production(certificate, actor_of(principal), datetime.now(timezone.utc))
+    addr = app.form.delivery_address
+    assert addr is not None  # checked above, before the move
     await uow.applications.save(app)
     v = (await uow.applications.contacts([app.id]))[app.id]
     uow.emit(

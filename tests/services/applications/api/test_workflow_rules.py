@@ -67,6 +67,10 @@ async def test_known_people_are_not_duplicated(flow, client, auth):
         "invitations": "pending",
     }
     assert len(await flow.applications(institution)) == 3
+    # Nobody new: no invitation is on its way, and the answer says so.
+    nobody_new = await flow.upload(institution, [person(11), person(13)])
+    assert nobody_new.status_code == 200, nobody_new.text
+    assert (nobody_new.json()["created"], nobody_new.json()["invitations"]) == (0, "none")
 
 
 async def test_turkish_headers_and_comma_separated_files(flow, client, auth):
@@ -360,3 +364,75 @@ async def test_expiry_warnings_from_the_notifications_service_show_on_the_applic
             "warned_at": "2028-12-01T09:00:00Z",
         }
     ]
+
+
+async def test_a_malformed_request_is_422_whatever_the_state_then_state_is_409(flow, client, auth):
+    """docs/problems.md: what is wrong with the request itself is reported before what is wrong
+    with the application's state, in every endpoint."""
+    institution = await flow.institution()
+    invs = await flow.invited(institution, [person(131), person(132)])
+    invited, signed = invs["kisi131@ornek.edu.tr"], invs["kisi132@ornek.edu.tr"]
+    reversed_validity = {
+        "certificate_serial": "01",
+        "not_before": "2029-01-01T00:00:00Z",
+        "not_after": "2026-01-01T00:00:00Z",
+        "card_type": "AKIS",
+    }
+    # An invited application has no address and is not forwarded: the reversed validity comes first.
+    r = await client.post(
+        f"/v1/applications/{invited.application_id}/production", headers=auth.operator(), json=reversed_validity
+    )
+    body = problem(r, 422, "form_invalid")
+    assert [(e["field"], e["code"]) for e in body["errors"]] == [("not_after", "validity_order")]
+    # A well-formed production for it is refused for its state, not for a missing address.
+    r = await client.post(
+        f"/v1/applications/{invited.application_id}/production",
+        headers=auth.operator(),
+        json=reversed_validity | {"not_before": "2026-01-01T00:00:00Z", "not_after": "2029-01-01T00:00:00Z"},
+    )
+    problem(r, 409, "illegal_transition")
+
+    # A form no longer editable: an invalid field is still a 422, a valid one the 409.
+    applicant = await flow.completed(signed)
+    await flow.received(institution, signed.application_id)
+    r = await client.patch("/v1/applicant/application/form", headers=applicant, json={"validity_years": 4})
+    assert problem(r, 422, "form_invalid")["errors"][0]["field"] == "validity_years"
+    r = await client.patch("/v1/applicant/application/form", headers=applicant, json={"registry_number": "A-9"})
+    problem(r, 409, "illegal_transition")
+    r = await client.put("/v1/applicant/application/security-word", headers=applicant, json={"security_word": "ab"})
+    problem(r, 422, "validation_failed")
+    r = await client.put(
+        "/v1/applicant/application/security-word", headers=applicant, json={"security_word": "Kelebek43"}
+    )
+    problem(r, 409, "illegal_transition")
+
+
+async def test_saving_a_completed_form_says_it_reopened_it(flow, client, auth):
+    institution = await flow.institution()
+    inv = (await flow.invited(institution, [person(141)]))["kisi141@ornek.edu.tr"]
+    applicant = await flow.completed(inv)
+    r = await client.patch("/v1/applicant/application/form", headers=applicant, json={"registry_number": "A-4096"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["form_reopened"]) == ("form_in_progress", True)
+    assert "Complete it again" in r.json()["notice"]
+    # The next save of a form already in progress reopens nothing.
+    r = await client.patch("/v1/applicant/application/form", headers=applicant, json={"registry_number": "A-4097"})
+    assert (r.json()["form_reopened"], r.json()["notice"]) == (False, None)
+    # The security word reopens a completed form too, and says so.
+    assert (await client.post("/v1/applicant/application/completion", headers=applicant)).status_code == 200
+    r = await client.put(
+        "/v1/applicant/application/security-word", headers=applicant, json={"security_word": "Kelebek44"}
+    )
+    assert (r.json()["status"], r.json()["form_reopened"]) == ("form_in_progress", True)
+
+
+async def test_an_application_shows_the_institution_name_and_place_of_birth_the_form_prints(flow, client, auth):
+    institution = await flow.institution()
+    name = (await client.get(f"/v1/institutions/{institution}", headers=auth.operator())).json()["name"]
+    inv = (await flow.invited(institution, [person(151)]))["kisi151@ornek.edu.tr"]
+    applicant = await flow.sign_in(inv)
+    mine = (await client.get("/v1/applicant/application", headers=applicant)).json()
+    assert mine["institution_name"] == name
+    assert "birth_place" in mine["person"]
+    listed = (await client.get("/v1/applications", headers=auth.officer(institution))).json()["items"]
+    assert [a["institution_name"] for a in listed] == [name]
