@@ -3,17 +3,19 @@ error (validation, HTTP, unexpected) into ``application/problem+json`` with a st
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from esign.problem_language import SHARED_TURKISH, ProblemTexts, fill, negotiate
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:esign:problem:"
@@ -26,7 +28,13 @@ class FieldProblem(BaseModel):
         description="Dotted path of the offending field, e.g. `delivery_address.city` or `rows.12.tckn`."
     )
     code: str = Field(description="Stable machine-readable reason.")
-    message: str
+    message: str = Field(description="For people, in the language of `Content-Language` (Turkish or English).")
+    # What a translated message may name (pydantic's context, e.g. max_length); never rendered.
+    _params: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    def with_params(self, params: Mapping[str, Any] | None) -> FieldProblem:
+        self._params = dict(params or {})
+        return self
 
 
 class ProblemDetail(BaseModel):
@@ -75,12 +83,58 @@ class Problem(Exception):
         return body
 
 
-def problem_response(problem: Problem, request: Request) -> JSONResponse:
-    return JSONResponse(
-        problem.body(instance=request.url.path),
-        status_code=problem.status,
-        media_type=PROBLEM_MEDIA_TYPE,
+def localised(problem: Problem, language: str, texts: ProblemTexts) -> Problem:
+    """The problem in ``language``: Turkish texts by code where the catalogue has them."""
+    if language != "tr":
+        return problem
+    values = {**problem.extra, **{"code": problem.code}}
+    errors = [
+        FieldProblem(
+            field=e.field, code=e.code, message=fill(texts.fields.get(e.code), e._params, e.message) or e.message
+        )
+        for e in problem.errors or ()
+    ]
+    return Problem(
+        problem.status,
+        problem.code,
+        fill(texts.titles.get(problem.code), values, problem.title) or problem.title,
+        fill(texts.details.get(problem.code), values, problem.detail),
+        errors,
         headers=problem.headers,
+        **problem.extra,
+    )
+
+
+def problem_json(
+    problem: Problem, *, instance: str | None, accept_language: str | None, texts: ProblemTexts
+) -> JSONResponse:
+    """Every problem answer goes out here: in the client's language, saying which it is."""
+    language = negotiate(accept_language)
+    answer = localised(problem, language, texts)
+    headers = {**(answer.headers or {}), "Content-Language": language, "Vary": "Accept-Language"}
+    return JSONResponse(
+        answer.body(instance=instance), status_code=answer.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
+    )
+
+
+def app_problem_texts(app: Any) -> ProblemTexts:
+    return getattr(getattr(app, "state", None), "problem_texts", None) or SHARED_TURKISH
+
+
+def scope_problem_response(problem: Problem, scope: Scope) -> JSONResponse:
+    """For middleware, which has the ASGI scope rather than a request."""
+    accept = dict(scope.get("headers") or ()).get(b"accept-language", b"").decode("latin-1")
+    return problem_json(
+        problem, instance=scope.get("path"), accept_language=accept, texts=app_problem_texts(scope.get("app"))
+    )
+
+
+def problem_response(problem: Problem, request: Request) -> JSONResponse:
+    return problem_json(
+        problem,
+        instance=request.url.path,
+        accept_language=request.headers.get("accept-language"),
+        texts=app_problem_texts(request.app),
     )
 
 
@@ -91,7 +145,10 @@ def _validation_field(loc: Sequence[Any]) -> str:
     return ".".join(parts)
 
 
-def install_problem_handlers(app: FastAPI) -> None:
+def install_problem_handlers(app: FastAPI, texts: ProblemTexts | None = None) -> None:
+    """``texts``: the service's own Turkish texts, added to the shared ones."""
+    app.state.problem_texts = SHARED_TURKISH.with_(texts)
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc, request)
@@ -108,7 +165,7 @@ def install_problem_handlers(app: FastAPI) -> None:
                 field=_validation_field(e.get("loc", ())),
                 code=e.get("type", "invalid"),
                 message=e.get("msg", "invalid"),
-            )
+            ).with_params(e.get("ctx"))
             for e in exc.errors()
         ]
         problem = Problem(422, "validation_failed", "The request is not valid", "See `errors` for each field.", errors)
@@ -177,10 +234,7 @@ class UnhandledErrors:
             problem = Problem(
                 500, "internal_error", "Internal error", "Something went wrong on our side; it has been logged."
             )
-            response = JSONResponse(
-                problem.body(instance=scope.get("path")), status_code=500, media_type=PROBLEM_MEDIA_TYPE
-            )
-            await response(scope, receive, send)
+            await scope_problem_response(problem, scope)(scope, receive, send)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -18,11 +18,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from urllib.parse import parse_qsl
 
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from esign import safe_json
-from esign.problems import PROBLEM_MEDIA_TYPE, FieldProblem, Problem
+from esign.problems import FieldProblem, Problem, scope_problem_response
 
 
 class _Refused(Exception):
@@ -84,14 +83,7 @@ class RequestGuard:
             if body and _is_json(headers.get("content-type", "")) and scope["path"] not in self.raw_json_paths:
                 _check_json(body)
         except _Refused as refused:
-            problem = refused.problem
-            response = JSONResponse(
-                problem.body(instance=scope.get("path")),
-                status_code=problem.status,
-                media_type=PROBLEM_MEDIA_TYPE,
-                headers=problem.headers,
-            )
-            await response(scope, receive, send)
+            await scope_problem_response(refused.problem, scope)(scope, receive, send)
             return
         await self.app(scope, self._replay(body, later, receive), send)
 

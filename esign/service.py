@@ -27,6 +27,7 @@ from esign.embedded import EmbeddedNats, EmbeddedPostgres
 from esign.messaging_tables import MessagingTables
 from esign.observability import configure_logging, health_router, install_request_middleware
 from esign.outbox import OutboxRelay
+from esign.problem_language import ProblemTexts
 from esign.problems import UnhandledErrors, document_problems, install_problem_handlers
 from esign.request_guard import RequestGuard
 from esign.settings import ServiceSettings
@@ -43,6 +44,7 @@ class ServiceDefinition:
     uow_class: type[UnitOfWork] = UnitOfWork
     event_mapper: EventMapper | None = None
     consumers: Sequence[ConsumerSpec] = field(default_factory=list)
+    problem_texts: ProblemTexts | None = None  # Turkish texts of the service's own problem codes
 
 
 class ServiceRuntime:
@@ -132,9 +134,16 @@ def token_verifier_from(settings: ServiceSettings, **extra_hs256_issuers: str) -
     )
 
 
-def install_api_layers(app: FastAPI, *, service: str, max_body_bytes: int, raw_json_paths: Sequence[str] = ()) -> None:
+def install_api_layers(
+    app: FastAPI,
+    *,
+    service: str,
+    max_body_bytes: int,
+    raw_json_paths: Sequence[str] = (),
+    problem_texts: ProblemTexts | None = None,
+) -> None:
     """What stands between the network and a service's routes, in every service the same way."""
-    install_problem_handlers(app)
+    install_problem_handlers(app, problem_texts)
     document_problems(app)
     # Outermost last: request logging sees every answer, the catch-all sees every error, the guard
     # refuses hostile input before any route does.
@@ -180,7 +189,11 @@ def create_service_app(
     app.state.token_verifier = token_verifier
     app.state.clock = clock
     install_api_layers(
-        app, service=definition.name, max_body_bytes=settings.max_body_bytes, raw_json_paths=raw_json_paths
+        app,
+        service=definition.name,
+        max_body_bytes=settings.max_body_bytes,
+        raw_json_paths=raw_json_paths,
+        problem_texts=definition.problem_texts,
     )
     app.include_router(health_router({"database": runtime.check_database, "nats": runtime.check_nats}))
     app.include_router(dead_letters_router)

@@ -35,6 +35,7 @@ from services.applications.api import (
     roster,
 )
 from services.applications.api.errors import install_error_handlers
+from services.applications.api.problem_texts import TURKISH
 from services.applications.config import ApplicationsSettings
 from services.applications.consumers.expiry_warnings import EXPIRY_WARNINGS
 from services.applications.consumers.shipments import SHIPMENTS
@@ -54,6 +55,7 @@ DEFINITION = ServiceDefinition(
     uow_class=ApplicationsUnitOfWork,
     event_mapper=map_domain_event,
     consumers=[SHIPMENTS, EXPIRY_WARNINGS],
+    problem_texts=TURKISH,
 )
 # The page the e-mailed link opens (the default PORTAL_URL): sign in, fill the form, print it.
 APPLICANT_PAGE = static_page_router(

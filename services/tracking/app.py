@@ -18,6 +18,7 @@ from services.tracking.adapters.carriers import HttpCarrier, SimulatedCarrier
 from services.tracking.adapters.uow import TrackingUnitOfWork
 from services.tracking.api import operator, public, webhooks
 from services.tracking.api.errors import install_error_handlers
+from services.tracking.api.problem_texts import TURKISH
 from services.tracking.config import TrackingSettings
 from services.tracking.consumers.certificates import RegistrarWakeUp, certificates_consumer
 from services.tracking.domain.carrier import Carrier
@@ -33,6 +34,7 @@ DEFINITION = ServiceDefinition(
     tables=orm.messaging,
     migrations_dir=Path(__file__).parent / "migrations",
     uow_class=TrackingUnitOfWork,
+    problem_texts=TURKISH,
 )
 
 DESCRIPTION = """

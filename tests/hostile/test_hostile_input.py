@@ -241,12 +241,18 @@ async def test_since_must_be_before_until(notifications, world):
 
 @pytest.mark.parametrize("word", ["abc", "a" * 33, "a" * 65, "iki kelime"])
 async def test_the_security_word_has_one_limit_and_one_message(applications, world, word):
+    url = "/v1/applicant/application/security-word"
     r = await applications.put(
-        "/v1/applicant/application/security-word", json={"security_word": word}, headers=world.headers("applicant")
+        url, json={"security_word": word}, headers={**world.headers("applicant"), "Accept-Language": "en"}
     )
     body = assert_problem(r, 422)
     assert [(e["field"], e["code"]) for e in body["errors"]] == [("security_word", "security_word_invalid")]
     assert body["errors"][0]["message"].startswith("The security word must be 4 to 32 letters or digits")
+    # Turkish by default: the same one message, in the applicant page's words.
+    turkish = assert_problem(
+        await applications.put(url, json={"security_word": word}, headers=world.headers("applicant")), 422
+    )
+    assert turkish["errors"][0]["message"].startswith("Güvenlik sözcüğü 4–32 harf veya rakamdan")
 
 
 async def test_production_needs_validity_start_before_its_end(applications, world):

@@ -169,7 +169,7 @@ async def test_the_form_cannot_be_completed_without_publication_consent(flow, cl
     await client.put("/v1/applicant/application/security-word", json={"security_word": "Kelebek42"}, headers=applicant)
     body = problem(await client.post("/v1/applicant/application/completion", headers=applicant), 422, "form_incomplete")
     [consent] = [e for e in body["errors"] if e["field"] == "publish_consent"]
-    assert consent["code"] == "publish_consent_required" and "verif" in consent["message"]
+    assert consent["code"] == "publish_consent_required" and "doğrulanabilir" in consent["message"]
     problem(await client.get("/v1/applicant/application/form.pdf", headers=applicant), 409, "form_not_completed")
 
 
