@@ -350,6 +350,7 @@ class ApplicationRepository(AggregateRepository):
                 p.c.first_name,
                 p.c.last_name,
                 p.c.birth_date,
+                p.c.birth_place,
                 p.c.title,
                 p.c.unit,
                 p.c.email,

@@ -44,7 +44,8 @@ _ROSTER_BODY = {
     description="Every row is validated. If any row has an error the whole file is rejected (422) with each "
     "row's errors in `errors` (field `rows.<line>.<column>`) and nothing is stored. People the "
     "institution already has are not duplicated. Each new person gets an application and an "
-    "invitation, issued in the background.",
+    "invitation, issued in the background (`invitations: pending`; `none` when nobody is new). An optional "
+    "`Doğum Yeri` (place of birth) column is printed on the form.",
     responses=problem_responses(400, 404, 413, 415, 422),
 )
 async def upload_roster(

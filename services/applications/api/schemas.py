@@ -68,8 +68,8 @@ class PersonOut(BaseModel):
     last_name: str
     birth_date_masked: str
     birth_place: str | None = Field(
-        description="Place of birth, as the printed form shows it. Always null for now: the staff list has no "
-        "such column and the platform has no population-registry source, so the form leaves it blank too."
+        description="Place of birth, as the printed form shows it: from the staff list's optional "
+        "`Doğum Yeri` column; null when the list had none (the form leaves it blank then)."
     )
     title: str
     unit: str
@@ -114,7 +114,7 @@ class ApplicationOut(BaseModel):
                 first_name=row.first_name,
                 last_name=row.last_name,
                 birth_date_masked=mask_birth_date(row.birth_date),
-                birth_place=None,
+                birth_place=row.birth_place,
                 title=row.title,
                 unit=row.unit,
                 email=row.email,

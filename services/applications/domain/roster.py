@@ -25,6 +25,8 @@ from services.applications.domain.contact import (
 )
 from services.applications.domain.tckn import InvalidTCKimlikNo, TCKimlikNo
 
+BIRTH_PLACE_MAX_LEN = 100
+# Required columns; the place of birth ("Doğum Yeri") may be left out.
 ROSTER_FIELDS = (
     "tckn",
     "first_name",
@@ -48,6 +50,7 @@ class RosterRow:
     unit: str
     email: str
     mobile: str  # E.164
+    birth_place: str | None = None  # an optional column: the form prints it when the list has it
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,11 @@ class RosterReport:
         return not self.errors
 
 
+def _optional(parse: Callable[[str], str]) -> Callable[[str], str | None]:
+    """An optional column: an empty (or absent) cell is None, anything else is checked as usual."""
+    return lambda raw: parse(raw) if raw.strip() else None
+
+
 def _field_parsers(today: date) -> dict[str, Callable[[str], object]]:
     return {
         "tckn": TCKimlikNo.parse,
@@ -78,6 +86,7 @@ def _field_parsers(today: date) -> dict[str, Callable[[str], object]]:
         "unit": partial(parse_text, max_len=UNIT_MAX_LEN),
         "email": parse_email,
         "mobile": parse_turkish_mobile,
+        "birth_place": _optional(partial(parse_text, max_len=BIRTH_PLACE_MAX_LEN)),
     }
 
 

@@ -105,6 +105,7 @@ async def printable_form(
         first_name=person.first_name,
         last_name=person.last_name,
         birth_date=person.birth_date,
+        birth_place=person.birth_place,
         form=app.form,
     )
     return await asyncio.to_thread(render_application_form, data, font_dir)

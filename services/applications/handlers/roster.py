@@ -59,6 +59,7 @@ async def import_roster(cmd: ImportRoster, uow: ApplicationsUnitOfWork, principa
                 "first_name": row.first_name,
                 "last_name": row.last_name,
                 "birth_date": row.birth_date,
+                "birth_place": row.birth_place,
                 "title": row.title,
                 "unit": row.unit,
                 "email": row.email,

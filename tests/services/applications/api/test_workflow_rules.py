@@ -433,6 +433,19 @@ async def test_an_application_shows_the_institution_name_and_place_of_birth_the_
     applicant = await flow.sign_in(inv)
     mine = (await client.get("/v1/applicant/application", headers=applicant)).json()
     assert mine["institution_name"] == name
-    assert "birth_place" in mine["person"]
+    assert mine["person"]["birth_place"] is None  # the list had no such column: the form leaves it blank
+
+    # A staff list with the optional "Doğum Yeri" column: the application shows it as the form does.
+    text = (
+        "TC Kimlik No;Ad;Soyad;Doğum Tarihi;Doğum Yeri;Unvan;Birim;E-posta;Cep Telefonu\n"
+        f"{make_tckn(152)};Elif;Şahin;03.05.1988;Kahramanmaraş;Uzman;Bilgi İşlem;elif152@ornek.edu.tr;05321112233\n"
+    )
+    r = await client.post(
+        f"/v1/institutions/{institution}/roster",
+        content=text.encode(),
+        headers={**auth.officer(institution), "Content-Type": "text/csv"},
+    )
+    assert r.status_code == 200, r.text
     listed = (await client.get("/v1/applications", headers=auth.officer(institution))).json()["items"]
-    assert [a["institution_name"] for a in listed] == [name]
+    assert {a["institution_name"] for a in listed} == {name}
+    assert {a["person"]["first_name"]: a["person"]["birth_place"] for a in listed}["Elif"] == "Kahramanmaraş"
