@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,9 +28,11 @@ from esign.embedded import EmbeddedNats, EmbeddedPostgres
 from esign.messaging_tables import MessagingTables
 from esign.observability import configure_logging, health_router, install_request_middleware
 from esign.outbox import OutboxRelay
+from esign.periodic import PeriodicWorker
 from esign.problem_language import ProblemTexts
 from esign.problems import UnhandledErrors, document_problems, install_problem_handlers
 from esign.request_guard import RequestGuard
+from esign.retention import MessagingRetention
 from esign.settings import ServiceSettings
 from esign.uow import EventMapper, UnitOfWork
 
@@ -88,9 +91,21 @@ class ServiceRuntime:
             )
             for spec in d.consumers
         ]
+        self.messaging_retention = MessagingRetention(
+            self.session_factory,
+            d.tables,
+            d.name,
+            outbox_keep=timedelta(hours=s.outbox_keep_hours),
+            processed_keep=timedelta(days=s.processed_events_keep_days),
+            clock=lambda: datetime.now(UTC),
+        )
         if s.run_background_workers:
             self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{d.name}-relay"))
             self._tasks += [asyncio.create_task(c.run(), name=f"{d.name}-{c.spec.name}") for c in self.consumers]
+            retention = PeriodicWorker(
+                "messaging-retention", self.messaging_retention.prune, s.retention_interval_seconds
+            )
+            self.spawn(retention.run(), f"{d.name}-messaging-retention")
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> None:
         """Runs a background worker until the service stops."""

@@ -50,3 +50,14 @@ class ServiceSettings(BaseSettings):
         description="Addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed (JSON list). Empty: never.",
     )
     run_background_workers: bool = Field(True, description="Run the outbox relay and consumers inside the API process.")
+
+    # Retention (docs/personal-data.md). Both at least JetStream's duplicate window (10 minutes).
+    outbox_keep_hours: float = Field(
+        168.0, ge=1, description="Hours a published outbox row is kept (to trace what went out), then pruned."
+    )
+    processed_events_keep_days: float = Field(
+        30.0, ge=1, description="Days a consumer remembers an event it handled (redelivery guard), then forgets it."
+    )
+    retention_interval_seconds: float = Field(
+        3600.0, gt=0, description="Seconds between retention passes (each replica tries; one does each pass)."
+    )

@@ -1,0 +1,98 @@
+"""Retention: rows kept only as long as their purpose lasts (docs/personal-data.md), removed by
+periodic workers that every replica runs.
+
+Replicas share the work without a coordinator: each pass is one transaction that first takes a
+PostgreSQL advisory lock named after the job (``pg_try_advisory_xact_lock``). The replica that
+gets it does one bounded batch; the others skip this pass. The lock goes with the transaction, so
+a replica that dies mid-pass leaves nothing held. Batches are bounded so a long backlog never
+holds locks for long: a pass that filled its batch returns its count and the worker goes again.
+
+The messaging tables every service has are pruned here: published outbox rows and
+``processed_events`` past the deduplication window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+import structlog
+from prometheus_client import Counter
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from esign.jetstream import DUPLICATE_WINDOW_SECONDS
+from esign.messaging_tables import MessagingTables
+
+log = structlog.get_logger("esign.retention")
+
+REMOVED = Counter("esign_retention_rows_total", "Rows removed or masked by retention workers", ["job"])
+
+
+async def take_turn(session: AsyncSession, job: str) -> bool:
+    """Inside a transaction: True if this replica does ``job`` now (until the transaction ends),
+    False if another one is doing it. ``hashtext`` turns the name into the lock's key."""
+    return bool(await session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(sa.func.hashtext(job)))))
+
+
+def counted(job: str, n: int) -> int:
+    if n:
+        REMOVED.labels(job).inc(n)
+        log.info("retention_pass", job=job, rows=n)
+    return n
+
+
+class MessagingRetention:
+    """Prunes a service's outbox (published rows older than ``outbox_keep``) and its
+    ``processed_events`` (older than ``processed_keep``). Both must outlive JetStream's duplicate
+    window: a relay retry inside it reuses the event id, and a consumer redelivery finds the
+    processed row and does nothing twice."""
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        tables: MessagingTables,
+        producer: str,
+        *,
+        outbox_keep: timedelta,
+        processed_keep: timedelta,
+        clock: Callable[[], datetime],
+        batch_size: int = 1000,
+    ) -> None:
+        floor = timedelta(seconds=DUPLICATE_WINDOW_SECONDS)
+        if outbox_keep < floor or processed_keep < floor:
+            raise ValueError(f"messaging rows must be kept at least the duplicate window ({floor})")
+        self._session_factory = session_factory
+        self._tables = tables
+        self._job = f"{producer}.messaging-retention"
+        self._outbox_keep = outbox_keep
+        self._processed_keep = processed_keep
+        self._clock = clock
+        self._batch_size = batch_size
+
+    async def prune(self) -> int:
+        """One pass: at most ``batch_size`` rows of each table. Returns how many went (0 also
+        when another replica has the turn)."""
+        o, p = self._tables.outbox, self._tables.processed_events
+        now = self._clock()
+        async with self._session_factory() as session, session.begin():
+            if not await take_turn(session, self._job):
+                return 0
+            old_outbox = (
+                sa.select(o.c.id)
+                .where(o.c.published_at.is_not(None), o.c.published_at < now - self._outbox_keep)
+                .limit(self._batch_size)
+            )
+            outbox = (await session.execute(sa.delete(o).where(o.c.id.in_(old_outbox)))).rowcount or 0
+            old_processed = (
+                sa.select(p.c.consumer, p.c.event_id)
+                .where(p.c.processed_at < now - self._processed_keep)
+                .limit(self._batch_size)
+            )
+            processed = (
+                await session.execute(sa.delete(p).where(sa.tuple_(p.c.consumer, p.c.event_id).in_(old_processed)))
+            ).rowcount or 0
+        counted(f"{self._job}.outbox", outbox)
+        counted(f"{self._job}.processed_events", processed)
+        # Go again at once only while a batch came back full.
+        return outbox + processed if max(outbox, processed) >= self._batch_size else 0
