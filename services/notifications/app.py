@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -31,6 +31,7 @@ from services.notifications.consumers import consumer_specs
 from services.notifications.domain.delivery import RetryPolicy
 from services.notifications.handlers.incoming_events import EventHandlers
 from services.notifications.handlers.reminders import ReminderPolicy, ReminderScheduler
+from services.notifications.handlers.retention import mask_old_deliveries
 from services.notifications.handlers.sending import (
     DeliveryWorker,
     SendingPolicy,
@@ -119,8 +120,19 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
             await scheduler.run_once()
             return 0  # one pass does all that is due; the next one after the interval
 
+        async def mask_delivery_log() -> int:
+            async with runtime.uow() as uow:
+                return await mask_old_deliveries(
+                    uow, now=datetime.now(UTC), keep=timedelta(days=settings.delivery_log_keep_days)
+                )
+
+        app.state.mask_delivery_log = mask_delivery_log
         if settings.run_background_workers:
             runtime.spawn(sending.run(), "delivery-worker")
+            runtime.spawn(
+                PeriodicWorker("delivery-log-masking", mask_delivery_log, settings.retention_interval_seconds).run(),
+                "delivery-log-masking",
+            )
             runtime.spawn(
                 PeriodicWorker("reminder-scheduler", remind, settings.scheduler_interval_seconds).run(),
                 "reminder-scheduler",

@@ -63,6 +63,11 @@ class NotificationsSettings(ServiceSettings):
     delivery_max_attempts: int = 8
     delivery_backoff_seconds: float = Field(30.0, description="First retry delay; doubles per attempt, with jitter.")
     delivery_backoff_cap_seconds: float = 3600.0
+    delivery_log_keep_days: float = Field(
+        90.0,
+        gt=0,
+        description="Days a finished delivery keeps its recipient in the clear (support), then it is masked.",
+    )
 
     # Expiry reminders and officer digests
     reminder_days: str = Field("40,14,3", description="Days before expiry on which the holder is warned.")

@@ -24,6 +24,7 @@ from services.tracking.consumers.certificates import RegistrarWakeUp, certificat
 from services.tracking.domain.carrier import Carrier
 from services.tracking.handlers import simulation
 from services.tracking.handlers.carrier_events import WebhookPolicy, adopt_orphaned_reports
+from services.tracking.handlers.retention import erase_delivered_recipients
 from services.tracking.handlers.shipments import RegistrationPolicy, register_due
 from services.tracking.handlers.stuck import flag_stuck
 
@@ -98,6 +99,12 @@ class Workers:
             await uow.commit()
         return flagged if flagged >= 100 else 0
 
+    async def erase_recipients(self) -> int:
+        async with self.uow() as uow:
+            return await erase_delivered_recipients(
+                uow, now=self.clock.now(), keep=timedelta(days=self.settings.recipient_keep_days)
+            )
+
     async def housekeeping(self) -> int:
         """Applies reports that lost the race with their shipment's registration; forgets webhook
         receipts and rate-limit windows nobody needs any more."""
@@ -158,6 +165,8 @@ def create_app(settings: TrackingSettings | None = None, *, clock: Clock = SYSTE
             PeriodicWorker("stuck-detector", workers.detect_stuck, settings.stuck_check_seconds).run(), "stuck-detector"
         )
         runtime.spawn(PeriodicWorker("housekeeping", workers.housekeeping, 60.0).run(), "housekeeping")
+        erasure = PeriodicWorker("recipient-erasure", workers.erase_recipients, settings.retention_interval_seconds)
+        runtime.spawn(erasure.run(), "recipient-erasure")
         if simulated is not None and settings.simulated_step_seconds > 0:
             step = max(1.0, settings.simulated_step_seconds / 4)
             runtime.spawn(PeriodicWorker("simulated-courier", workers.simulate, step).run(), "simulated-courier")

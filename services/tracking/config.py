@@ -61,6 +61,12 @@ class TrackingSettings(ServiceSettings):
         "replicas together): guessing a parcel's four digits from many addresses stays slow.",
     )
     public_query_number_window_seconds: int = Field(3600, description="The per-tracking-number window.")
+    recipient_keep_days: float = Field(
+        30.0,
+        gt=0,
+        description="Days after delivery the recipient's name, mobile and address are kept (support, complaints), "
+        "then removed.",
+    )
 
     def carrier_name(self, carrier: str) -> str:
         # A carrier left out of the map gets a plain word rather than its internal name.

@@ -81,9 +81,24 @@ deliveries = sa.Table(
     _ts("created_at", nullable=False, server_default=_now),
     _ts("updated_at", nullable=False, server_default=_now),
     _ts("sent_at"),
-    sa.UniqueConstraint("source_event_id", "channel", "recipient", name="uq_deliveries_event_channel_recipient"),
+    _ts("contact_masked_at", comment="retention: the recipient masked, the template data removed"),
     sa.CheckConstraint("status IN ('queued', 'sent', 'failed', 'dead')", name="ck_deliveries_status"),
     sa.CheckConstraint("channel IN ('email', 'sms')", name="ck_deliveries_channel"),
+)
+# One delivery per (event, channel, recipient) while the recipient is still in the clear: a
+# replayed event adds nothing. Masked rows are history and outside the deduplication window.
+sa.Index(
+    "uq_deliveries_event_channel_recipient",
+    deliveries.c.source_event_id,
+    deliveries.c.channel,
+    deliveries.c.recipient,
+    unique=True,
+    postgresql_where=deliveries.c.contact_masked_at.is_(None),
+)
+sa.Index(
+    "ix_deliveries_unmasked",
+    deliveries.c.created_at,
+    postgresql_where=sa.text("contact_masked_at IS NULL AND status <> 'queued'"),
 )
 sa.Index("ix_deliveries_due", deliveries.c.next_attempt_at, postgresql_where=deliveries.c.status == "queued")
 sa.Index("ix_deliveries_created", deliveries.c.created_at)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -148,7 +148,10 @@ class DeliveryRepository:
         # which compiles a new statement with a placeholder per value on every call.
         result = await self._s.execute(
             pg_insert(_deliveries)
-            .on_conflict_do_nothing(constraint="uq_deliveries_event_channel_recipient")
+            .on_conflict_do_nothing(
+                index_elements=[_deliveries.c.source_event_id, _deliveries.c.channel, _deliveries.c.recipient],
+                index_where=_deliveries.c.contact_masked_at.is_(None),
+            )
             .returning(_deliveries.c.id),
             rows,
         )
@@ -240,11 +243,41 @@ class DeliveryRepository:
         ).all()
         return total, [_delivery_record(row) for row in rows]
 
+    async def mask_old_contacts(self, created_before: datetime, limit: int, mask: Callable[[str], str]) -> int:
+        """Finished deliveries (sent, failed, dead) created before ``created_before``: the
+        recipient replaced by ``mask(recipient)``, the template data (names, tracking numbers)
+        and any sealed secret removed (the error text was masked when stored). At most ``limit`` rows."""
+        due = (
+            await self._s.execute(
+                sa.select(_deliveries.c.id, _deliveries.c.recipient)
+                .where(_deliveries.c.contact_masked_at.is_(None), _deliveries.c.status != DeliveryStatus.QUEUED.value)
+                .where(_deliveries.c.created_at < created_before)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        if not due:
+            return 0
+        masked = sa.case({row.id: mask(row.recipient) for row in due}, value=_deliveries.c.id)
+        await self._s.execute(
+            sa.update(_deliveries)
+            .where(_deliveries.c.id.in_([row.id for row in due]))
+            .values(
+                recipient=masked,
+                context={},
+                sealed_secret=None,
+                contact_masked_at=sa.func.now(),
+                updated_at=sa.func.now(),
+            )
+        )
+        return len(due)
+
     async def requeue(self, delivery_id: uuid.UUID, now: datetime) -> DeliveryRecord | None:
         """Failed or dead -> queued with a fresh attempt count; None if it is neither."""
         result = await self._s.execute(
             sa.update(_deliveries)
             .where(_deliveries.c.id == delivery_id, _deliveries.c.status.in_([s.value for s in RESENDABLE]))
+            .where(_deliveries.c.contact_masked_at.is_(None))  # its recipient is gone: nowhere to send it
             .values(
                 status=DeliveryStatus.QUEUED.value,
                 attempts=0,
@@ -278,6 +311,7 @@ def _delivery_record(row: sa.Row) -> DeliveryRecord:
         created_at=m["created_at"],
         next_attempt_at=m["next_attempt_at"],
         sent_at=m["sent_at"],
+        contact_masked_at=m["contact_masked_at"],
     )
 
 

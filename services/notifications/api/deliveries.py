@@ -83,6 +83,13 @@ async def resend_delivery(delivery_id: uuid.UUID, uow: UoW, principal: Operator,
     requeued = await uow.deliveries.requeue(delivery_id, datetime.now(timezone.utc))
     if requeued is None:
         current = await _visible(uow, principal, delivery_id)
+        if current.contact_masked_at is not None:
+            raise Problem(
+                409,
+                "recipient_removed",
+                "The recipient of this delivery was removed",
+                "Its contact data was masked after its retention period; there is nowhere to send it.",
+            )
         raise Problem(
             409,
             "not_resendable",

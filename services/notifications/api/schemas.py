@@ -19,6 +19,9 @@ class DeliveryOut(BaseModel):
     template: str
     locale: str
     recipient: str = Field(description="Masked: `a***@ornek.edu.tr`, `+90 5** *** ** 67`.")
+    contact_masked_at: datetime | None = Field(
+        None, description="When retention masked the stored recipient too (it can no longer be resent)."
+    )
     status: DeliveryStatus
     attempts: int = Field(description="Attempts since it was (re)queued.")
     resends: int = Field(description="Times an operator re-queued it.")
@@ -35,7 +38,8 @@ class DeliveryOut(BaseModel):
         fields = dataclasses.asdict(delivery)
         return cls(
             **{k: fields[k] for k in cls.model_fields if k not in {"recipient", "next_attempt_at"}},
-            recipient=mask_recipient(delivery.recipient),
+            # Already masked in storage once retention has passed over it.
+            recipient=delivery.recipient if delivery.contact_masked_at else mask_recipient(delivery.recipient),
             next_attempt_at=delivery.next_attempt_at if delivery.status is DeliveryStatus.QUEUED else None,
         )
 

@@ -53,6 +53,7 @@ class DeliveryRecord:
     created_at: datetime
     next_attempt_at: datetime
     sent_at: datetime | None
+    contact_masked_at: datetime | None = None  # retention masked the stored recipient: not resendable
 
 
 class SendError(Exception):

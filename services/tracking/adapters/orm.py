@@ -29,9 +29,11 @@ shipments = sa.Table(
     ),
     sa.Column("institution_id", UUID(as_uuid=True), nullable=False),
     sa.Column("holder_id", UUID(as_uuid=True), nullable=False),
-    sa.Column("recipient_name", sa.Text, nullable=False, comment="personal data"),
-    sa.Column("mobile", sa.Text, nullable=False, comment="personal data; masked in listings"),
-    sa.Column("delivery_address", JSONB, nullable=False, comment="personal data"),
+    # Personal data, kept until a while after delivery (docs/personal-data.md), then set to null.
+    sa.Column("recipient_name", sa.Text, comment="personal data"),
+    sa.Column("mobile", sa.Text, comment="personal data; masked in listings"),
+    sa.Column("delivery_address", JSONB, comment="personal data"),
+    sa.Column("recipient_erased_at", _ts, comment="when the recipient's name, mobile and address were removed"),
     sa.Column("city", sa.Text, nullable=False),
     sa.Column("contents", JSONB, nullable=False, comment="card type, card reader type"),
     sa.Column("carrier", sa.Text, nullable=False),
@@ -62,6 +64,11 @@ sa.Index(
     postgresql_where=sa.text("stuck_flagged_at IS NULL AND status NOT IN ('delivered', 'returned')"),
 )
 sa.Index("ix_shipments_status", shipments.c.status, shipments.c.created_at)
+sa.Index(
+    "ix_shipments_delivered_with_recipient",
+    shipments.c.status_at,
+    postgresql_where=sa.text("status = 'delivered' AND recipient_erased_at IS NULL"),
+)
 
 shipment_timeline = sa.Table(
     "shipment_timeline",

@@ -240,6 +240,30 @@ class ShipmentRepository:
 
     # ------------------------------------------------------------ views
 
+    async def erase_delivered_recipients(self, delivered_before: datetime, limit: int) -> int:
+        """Sets the recipient's name, mobile and address to null on shipments delivered before
+        ``delivered_before`` (at most ``limit``); the status, city and timeline stay."""
+        t = orm.shipments
+        due = (
+            sa.select(t.c.id)
+            .where(t.c.status == Status.DELIVERED.value, t.c.recipient_erased_at.is_(None))
+            .where(t.c.status_at < delivered_before)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        stmt = (
+            sa.update(t)
+            .where(t.c.id.in_(due.scalar_subquery()))
+            .values(
+                recipient_name=None,
+                mobile=None,
+                delivery_address=None,
+                recipient_erased_at=sa.func.now(),
+                updated_at=sa.func.now(),
+            )
+        )
+        return (await self.session.execute(stmt)).rowcount or 0
+
     async def public_lookup(self, tracking_number: str) -> sa.Row | None:
         t = orm.shipments
         return (

@@ -55,8 +55,11 @@ class ShipmentOut(BaseModel):
     tracking_number: str | None = Field(description="Null until the carrier has registered the parcel.")
     status: Status
     status_at: datetime | None
-    recipient_name: str
-    mobile_masked: str = Field(examples=["+90 5** *** ** 67"])
+    recipient_name: str | None = Field(description="Null once removed after delivery (docs/personal-data.md).")
+    mobile_masked: str | None = Field(examples=["+90 5** *** ** 67"], description="Null once removed after delivery.")
+    recipient_erased_at: datetime | None = Field(
+        None, description="When the recipient's name, mobile and address were removed (retention)."
+    )
     city: str
     contents: dict[str, Any]
     handed_over_at: datetime | None
@@ -68,7 +71,10 @@ class ShipmentOut(BaseModel):
     @classmethod
     def from_row(cls, row: Any) -> ShipmentOut:
         m = row._mapping
-        return cls(**{k: m[k] for k in cls.model_fields if k in m}, mobile_masked=mask_mobile(row.mobile))
+        return cls(
+            **{k: m[k] for k in cls.model_fields if k in m},
+            mobile_masked=mask_mobile(row.mobile) if row.mobile else None,
+        )
 
 
 class ShipmentPage(BaseModel):
@@ -96,7 +102,7 @@ class CarrierEventOut(BaseModel):
 
 
 class ShipmentDetailOut(ShipmentOut):
-    delivery_address: dict[str, Any]
+    delivery_address: dict[str, Any] | None = Field(description="Null once removed after delivery.")
     timeline: list[TimelineOut]
     carrier_events: list[CarrierEventOut]
 

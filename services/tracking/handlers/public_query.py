@@ -35,7 +35,8 @@ class PublicShipmentView:
 async def query_shipment(uow: TrackingUnitOfWork, tracking_number: str, mobile_last4: str) -> PublicShipmentView | None:
     number = normalise_tracking_number(tracking_number)
     row = await uow.shipments.public_lookup(number)
-    expected = row.mobile[-4:] if row is not None else _PLACEHOLDER_DIGITS
+    # A delivered shipment whose recipient data was removed (retention) has no mobile to match.
+    expected = row.mobile[-4:] if row is not None and row.mobile else _PLACEHOLDER_DIGITS
     matches = hmac.compare_digest(expected.encode(), mobile_last4.encode())
     if row is None or not matches:
         return None
