@@ -13,14 +13,14 @@ The messaging tables every service has are pruned here: published outbox rows an
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 import structlog
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from esign.clock import Clock
 from esign.jetstream import DUPLICATE_WINDOW_SECONDS
 from esign.messaging_tables import MessagingTables
 
@@ -56,7 +56,7 @@ class MessagingRetention:
         *,
         outbox_keep: timedelta,
         processed_keep: timedelta,
-        clock: Callable[[], datetime],
+        clock: Clock,
         batch_size: int = 1000,
     ) -> None:
         floor = timedelta(seconds=DUPLICATE_WINDOW_SECONDS)
@@ -74,7 +74,7 @@ class MessagingRetention:
         """One pass: at most ``batch_size`` rows of each table. Returns how many went (0 also
         when another replica has the turn)."""
         o, p = self._tables.outbox, self._tables.processed_events
-        now = self._clock()
+        now = self._clock.now()
         async with self._session_factory() as session, session.begin():
             if not await take_turn(session, self._job):
                 return 0
@@ -83,16 +83,20 @@ class MessagingRetention:
                 .where(o.c.published_at.is_not(None), o.c.published_at < now - self._outbox_keep)
                 .limit(self._batch_size)
             )
-            outbox = (await session.execute(sa.delete(o).where(o.c.id.in_(old_outbox)))).rowcount or 0
+            outbox = _rowcount(await session.execute(sa.delete(o).where(o.c.id.in_(old_outbox))))
             old_processed = (
                 sa.select(p.c.consumer, p.c.event_id)
                 .where(p.c.processed_at < now - self._processed_keep)
                 .limit(self._batch_size)
             )
-            processed = (
+            processed = _rowcount(
                 await session.execute(sa.delete(p).where(sa.tuple_(p.c.consumer, p.c.event_id).in_(old_processed)))
-            ).rowcount or 0
+            )
         counted(f"{self._job}.outbox", outbox)
         counted(f"{self._job}.processed_events", processed)
         # Go again at once only while a batch came back full.
         return outbox + processed if max(outbox, processed) >= self._batch_size else 0
+
+
+def _rowcount(result: sa.Result) -> int:
+    return result.rowcount or 0  # type: ignore[attr-defined]  # a DML result has a rowcount

@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -51,9 +51,10 @@ class ServiceDefinition:
 
 
 class ServiceRuntime:
-    def __init__(self, definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    def __init__(self, definition: ServiceDefinition, settings: ServiceSettings, clock: Clock = SYSTEM_CLOCK) -> None:
         self.definition = definition
         self.settings = settings
+        self.clock = clock
         self._stack = AsyncExitStack()
         self._tasks: list[asyncio.Task[Any]] = []
         self.relay: OutboxRelay | None = None
@@ -97,7 +98,7 @@ class ServiceRuntime:
             d.name,
             outbox_keep=timedelta(hours=s.outbox_keep_hours),
             processed_keep=timedelta(days=s.processed_events_keep_days),
-            clock=lambda: datetime.now(UTC),
+            clock=self.clock,
         )
         if s.run_background_workers:
             self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{d.name}-relay"))
@@ -182,7 +183,7 @@ def create_service_app(
     """``raw_json_paths``: endpoints that read and check their JSON body themselves (see
     :mod:`esign.request_guard`)."""
     configure_logging(settings.log_level, settings.log_json)
-    runtime = ServiceRuntime(definition, settings)
+    runtime = ServiceRuntime(definition, settings, clock)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

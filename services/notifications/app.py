@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import structlog
@@ -123,7 +123,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         async def mask_delivery_log() -> int:
             async with runtime.uow() as uow:
                 return await mask_old_deliveries(
-                    uow, now=datetime.now(UTC), keep=timedelta(days=settings.delivery_log_keep_days)
+                    uow, clock=runtime.clock, keep=timedelta(days=settings.delivery_log_keep_days)
                 )
 
         app.state.mask_delivery_log = mask_delivery_log

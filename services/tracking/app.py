@@ -102,7 +102,7 @@ class Workers:
     async def erase_recipients(self) -> int:
         async with self.uow() as uow:
             return await erase_delivered_recipients(
-                uow, now=self.clock.now(), keep=timedelta(days=self.settings.recipient_keep_days)
+                uow, clock=self.clock, keep=timedelta(days=self.settings.recipient_keep_days)
             )
 
     async def housekeeping(self) -> int:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from esign.clock import Clock
 from esign.db import make_engine, make_session_factory
 from esign.messaging_tables import define_messaging_tables
 from esign.retention import MessagingRetention, take_turn
@@ -17,6 +18,11 @@ from esign.retention import MessagingRetention, take_turn
 metadata = sa.MetaData()
 tables = define_messaging_tables(metadata)
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+class FixedClock(Clock):
+    def now(self) -> datetime:
+        return NOW
 
 
 @pytest.fixture
@@ -36,7 +42,7 @@ def retention(session_factory, batch_size: int = 1000) -> MessagingRetention:
         "test",
         outbox_keep=timedelta(days=7),
         processed_keep=timedelta(days=30),
-        clock=lambda: NOW,
+        clock=FixedClock(),
         batch_size=batch_size,
     )
 
@@ -111,5 +117,5 @@ async def test_concurrent_passes_remove_each_row_once(session_factory):
 def test_periods_shorter_than_the_duplicate_window_are_refused():
     with pytest.raises(ValueError, match="duplicate window"):
         MessagingRetention(
-            None, tables, "test", outbox_keep=timedelta(minutes=5), processed_keep=timedelta(days=1), clock=lambda: NOW
+            None, tables, "test", outbox_keep=timedelta(minutes=5), processed_keep=timedelta(days=1), clock=FixedClock()
         )

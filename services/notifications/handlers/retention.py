@@ -5,8 +5,9 @@ that a message of this template went out on this channel, when, and how it ended
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
+from esign.clock import Clock
 from esign.masking import mask_recipient
 from esign.retention import counted, take_turn
 from services.notifications.adapters.uow import NotificationsUnitOfWork
@@ -15,13 +16,13 @@ JOB = "notifications.delivery-log-masking"
 
 
 async def mask_old_deliveries(
-    uow: NotificationsUnitOfWork, *, now: datetime, keep: timedelta, batch_size: int = 500
+    uow: NotificationsUnitOfWork, *, clock: Clock, keep: timedelta, batch_size: int = 500
 ) -> int:
     """One pass by the replica whose turn it is; returns the count when a batch came back full
     (the worker goes again at once), else 0."""
     if not await take_turn(uow.session, JOB):
         return 0
-    masked = await uow.deliveries.mask_old_contacts(now - keep, batch_size, mask_recipient)
+    masked = await uow.deliveries.mask_old_contacts(clock.now() - keep, batch_size, mask_recipient)
     await uow.commit()
     counted(JOB, masked)
     return masked if masked >= batch_size else 0

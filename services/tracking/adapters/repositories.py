@@ -262,7 +262,7 @@ class ShipmentRepository:
                 updated_at=sa.func.now(),
             )
         )
-        return (await self.session.execute(stmt)).rowcount or 0
+        return (await self.session.execute(stmt)).rowcount or 0  # type: ignore[attr-defined]
 
     async def public_lookup(self, tracking_number: str) -> sa.Row | None:
         t = orm.shipments

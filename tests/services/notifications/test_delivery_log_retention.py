@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from esign.clock import Clock
 from services.notifications.adapters.orm import deliveries
 from services.notifications.domain.delivery import Channel, NewDelivery
 from services.notifications.handlers.retention import mask_old_deliveries
@@ -18,6 +19,14 @@ from services.notifications.handlers.retention import mask_old_deliveries
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 PASS_AT = datetime(2020, 6, 1, tzinfo=UTC)
 KEEP = timedelta(days=90)
+
+
+class PassClock(Clock):
+    def now(self) -> datetime:
+        return PASS_AT
+
+
+PASS_CLOCK = PassClock()
 
 
 def new(event: uuid.UUID, channel: Channel, recipient: str) -> NewDelivery:
@@ -64,7 +73,7 @@ async def test_finished_deliveries_past_their_period_are_masked_and_stay_listed(
 
     async def one_pass() -> int:
         async with runtime.uow() as uow:
-            return await mask_old_deliveries(uow, now=PASS_AT, keep=KEEP)
+            return await mask_old_deliveries(uow, clock=PASS_CLOCK, keep=KEEP)
 
     await asyncio.gather(one_pass(), one_pass())  # two replicas at once
 
@@ -96,7 +105,7 @@ async def test_deduplication_still_holds_for_rows_in_the_clear_next_to_masked_on
     event = uuid.uuid4()
     await seed(runtime, [(new(event, Channel.EMAIL, "ayse@ornek.edu.tr"), LONG_AGO, "sent")])
     async with runtime.uow() as uow:
-        await mask_old_deliveries(uow, now=PASS_AT, keep=KEEP)
+        await mask_old_deliveries(uow, clock=PASS_CLOCK, keep=KEEP)
     async with runtime.uow() as uow:
         # Within the window the same message twice is recorded once...
         fresh = new(uuid.uuid4(), Channel.EMAIL, "ayse@ornek.edu.tr")
