@@ -27,6 +27,7 @@ import httpx
 from esign import migrations, routes, sealing
 from esign.embedded import EmbeddedNats, EmbeddedPostgres
 from esign.local_ca import LocalCA
+from esign.field_crypto import FieldKeys
 from esign.mailcatcher import MailCatcher
 
 
@@ -86,6 +87,11 @@ def _sealing_keys() -> dict[str, str]:
     return {"notifications_private_key": private, "notifications_public_key": public}
 
 
+def _field_keys() -> dict[str, str]:
+    encryption, lookup = FieldKeys.generate()
+    return {"applications_field_keys": encryption, "applications_field_lookup_key": lookup}
+
+
 def _random(name: str) -> Callable[[], dict[str, str]]:
     return lambda: {name: secrets.token_urlsafe(32)}
 
@@ -97,6 +103,8 @@ _SECRET_MAKERS = {
     "notifications_public_key": _sealing_keys,
     "tracking_webhook_secret": _random("tracking_webhook_secret"),
     "console_secret": _random("console_secret"),
+    "applications_field_keys": _field_keys,
+    "applications_field_lookup_key": _field_keys,
 }
 
 
@@ -110,6 +118,8 @@ def service_keys(keys: dict[str, str]) -> dict[str, dict[str, str]]:
             "APPLICANT_TOKEN_SECRET": keys["applicant_token_secret"],
             "NOTIFICATIONS_PUBLIC_KEY": keys["notifications_public_key"],
             "CONSOLE_SECRET": keys["console_secret"],
+            "FIELD_KEYS": keys["applications_field_keys"],
+            "FIELD_LOOKUP_KEY": keys["applications_field_lookup_key"],
         },
         "notifications": {"JWT_SECRET": keys["jwt_secret"], "SEAL_PRIVATE_KEY": keys["notifications_private_key"]},
         "tracking": {"JWT_SECRET": keys["jwt_secret"], "WEBHOOK_SECRET": keys["tracking_webhook_secret"]},

@@ -44,7 +44,8 @@ class ServiceDefinition:
     name: str  # also the producer name and the stream's subject prefix
     tables: MessagingTables
     migrations_dir: Path
-    uow_class: type[UnitOfWork] = UnitOfWork
+    # A class or a factory with the same parameters (e.g. a partial that adds a service's codec).
+    uow_class: Callable[..., UnitOfWork] = UnitOfWork
     event_mapper: EventMapper | None = None
     consumers: Sequence[ConsumerSpec] = field(default_factory=list)
     problem_texts: ProblemTexts | None = None  # Turkish texts of the service's own problem codes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +26,7 @@ from services.applications.adapters.console_directory import InstitutionDirector
 from services.applications.adapters.event_mapping import map_domain_event
 from services.applications.adapters.hashing import invitation_hasher, security_word_hasher
 from services.applications.adapters.orm import messaging
+from services.applications.adapters.personal_data import people_codec
 from services.applications.adapters.trust import RevocationSource, TrustStore
 from services.applications.adapters.uow import ApplicationsUnitOfWork
 from services.applications.api import (
@@ -118,6 +121,9 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock = S
         )
         public_key = sealing.generate_keypair()[1]
     hasher = invitation_hasher(settings)
+    # The TC Kimlik No and birth date are encrypted at rest: every unit of work carries the codec.
+    uow_class = functools.partial(ApplicationsUnitOfWork, codec=people_codec(settings))
+    definition = dataclasses.replace(DEFINITION, uow_class=uow_class)
     policy = InvitationPolicy(
         ttl=timedelta(days=settings.invitation_days),
         max_attempts=settings.sign_in_max_attempts,
@@ -150,7 +156,7 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock = S
 
     verifier = token_verifier_from(settings, **{APPLICANT_TOKEN_ISSUER: applicant_secret})
     app = create_service_app(
-        DEFINITION,
+        definition,
         settings,
         title="esign applications",
         description=DESCRIPTION,

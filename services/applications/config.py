@@ -31,6 +31,17 @@ class ApplicationsSettings(ServiceSettings, ConsoleSettings):
         None,
         description="Base64 X25519 public key of the notifications service; invitation secrets are sealed with it.",
     )
+    field_keys: SecretStr | None = Field(
+        None,
+        description="AES-256-GCM keys that encrypt the TC Kimlik No and birth date at rest: `id:base64key`, "
+        "comma-separated, the first encrypts (put a new one first to rotate; keep the old ones until re-encrypted). "
+        "Same on every replica. Unset: random per process, only with the throwaway embedded database.",
+    )
+    field_lookup_key: SecretStr | None = Field(
+        None,
+        description="Base64 HMAC-SHA256 key (32+ bytes) for the keyed hash the TC Kimlik No is found and kept unique "
+        "by. Same on every replica; changing it needs every hash recomputed.",
+    )
     portal_url: str = Field("http://localhost:8001/apply", description="Base of the link e-mailed to applicants.")
     roster_max_bytes: int = 5 * 1024 * 1024
     # Every request body: room for the largest staff list and a multipart envelope around it.

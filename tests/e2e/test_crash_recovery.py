@@ -22,7 +22,7 @@ from esign import migrations
 from esign.db import make_engine
 from esign.embedded import free_port
 from services.applications.app import DEFINITION
-from tests.support.applications import NOTIFICATIONS_PUBLIC, person, roster_csv
+from tests.support.applications import FIELD_KEYS, FIELD_LOOKUP_KEY, NOTIFICATIONS_PUBLIC, person, roster_csv
 from tests.support.auth import JWT_SECRET, Auth
 
 pytestmark = pytest.mark.e2e
@@ -41,6 +41,8 @@ class ServiceProcess:
                     "NATS_URL": nats_url,
                     "JWT_SECRET": JWT_SECRET,
                     "NOTIFICATIONS_PUBLIC_KEY": NOTIFICATIONS_PUBLIC,
+                    "FIELD_KEYS": FIELD_KEYS,
+                    "FIELD_LOOKUP_KEY": FIELD_LOOKUP_KEY,
                     "APPLICANT_TOKEN_SECRET": "x" * 40,
                     "INVITATION_ISSUE_BATCH": "50",
                     "RELAY_POLL_INTERVAL": "0.05",

@@ -17,6 +17,9 @@ from services.applications.domain.tckn import check_digits
 from tests.support.auth import Auth
 
 NOTIFICATIONS_PRIVATE, NOTIFICATIONS_PUBLIC = sealing.generate_keypair()
+# The keys that encrypt the TC Kimlik No and birth date at rest (fixed, so a test can read rows back).
+FIELD_KEYS = "test1:j1MPgYid3DMLYPJYpERGhN4Ln//7CUXQ+vtagL3GNMk="
+FIELD_LOOKUP_KEY = "BBIbEF99SBZ6ODt4NZuQjdsNqf+U0NAhHMHEkJxwzP0="
 
 
 @dataclass

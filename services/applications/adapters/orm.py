@@ -54,22 +54,20 @@ people = sa.Table(
     metadata,
     sa.Column("id", UUID(as_uuid=True), primary_key=True),
     sa.Column("institution_id", UUID(as_uuid=True), sa.ForeignKey("institutions.id"), nullable=False),
-    sa.Column(
-        "tckn",
-        sa.String(11),
-        nullable=False,
-        comment="personal data: never logged, never in events",
-    ),
+    # Personal data encrypted at rest (adapters/personal_data.py): AES-GCM bound to this row and
+    # column; the keyed hash finds a TC Kimlik No and keeps it unique per institution.
+    sa.Column("tckn_encrypted", sa.Text, nullable=False, comment="personal data: encrypted, never logged"),
+    sa.Column("tckn_hash", sa.String(64), nullable=False, comment="HMAC-SHA256 of the TC Kimlik No (keyed)"),
     sa.Column("first_name", sa.Text, nullable=False),
     sa.Column("last_name", sa.Text, nullable=False),
-    sa.Column("birth_date", sa.Date, nullable=False, comment="personal data"),
+    sa.Column("birth_date_encrypted", sa.Text, nullable=False, comment="personal data: encrypted"),
     sa.Column("birth_place", sa.Text, comment="personal data; null when the staff list had none"),
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("unit", sa.Text, nullable=False),
     sa.Column("email", sa.Text, nullable=False),
     sa.Column("mobile", sa.String(13), nullable=False),
     *_timestamps(),
-    sa.UniqueConstraint("institution_id", "tckn", name="uq_people_institution_tckn"),
+    sa.UniqueConstraint("institution_id", "tckn_hash", name="uq_people_institution_tckn_hash"),
 )
 
 batches = sa.Table(

@@ -6,6 +6,7 @@ import dataclasses
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from esign.db import copy_rows
 from esign.repository import AggregateRepository
 from services.applications.adapters import orm
+from services.applications.adapters.personal_data import PeopleCodec
 from services.applications.domain.application import (
     FORM_NOT_FILLED,
     RENEWAL_DONE,
@@ -168,36 +170,43 @@ class InstitutionRepository:
 
 
 class PeopleRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    """The TC Kimlik No and birth date are stored encrypted (adapters/personal_data.py): this
+    repository takes and gives them in plain, and finds people by the keyed hash."""
+
+    def __init__(self, session: AsyncSession, codec: PeopleCodec) -> None:
         self.session = session
+        self._codec = codec
 
     async def known_tckns(self, institution_id: uuid.UUID, tckns: Iterable[str]) -> set[str]:
         t = orm.people
-        wanted = list(tckns)
-        if not wanted:
+        by_hash = {self._codec.tckn_hash(tckn): tckn for tckn in tckns}
+        if not by_hash:
             return set()
         rows = await self.session.execute(
-            sa.select(t.c.tckn).where(t.c.institution_id == institution_id, t.c.tckn.in_(wanted))
+            sa.select(t.c.tckn_hash).where(t.c.institution_id == institution_id, t.c.tckn_hash.in_(list(by_hash)))
         )
-        return {r.tckn for r in rows}
+        return {by_hash[r.tckn_hash] for r in rows}
 
     async def add_many(self, rows: list[dict[str, Any]]) -> None:
+        """``rows`` carry ``tckn`` and ``birth_date`` in plain; they are stored encrypted."""
         # COPY in the unit of work's transaction: a 10,000-row staff list is one stream, not
         # 10,000 rows of SQL to build and parse.
-        await copy_rows(self.session, orm.people, rows)
+        await copy_rows(self.session, orm.people, [self._codec.sealed_person(r) for r in rows])
 
-    async def get(self, person_id: uuid.UUID) -> sa.Row | None:
+    async def get(self, person_id: uuid.UUID) -> SimpleNamespace | None:
         t = orm.people
-        return (await self.session.execute(sa.select(t).where(t.c.id == person_id))).first()
+        row = (await self.session.execute(sa.select(t).where(t.c.id == person_id))).first()
+        return self._codec.opened(row, person_id="id") if row else None
 
 
 # ---------------------------------------------------------------- applications
 
 
 class ApplicationRepository(AggregateRepository):
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, codec: PeopleCodec) -> None:
         super().__init__()
         self.session = session
+        self._codec = codec  # the views carry the person's TC Kimlik No and birth date
 
     @staticmethod
     def _from_row(row: sa.Row) -> Application:
@@ -346,10 +355,10 @@ class ApplicationRepository(AggregateRepository):
                 a.c.renews_application_id,
                 a.c.created_at,
                 a.c.updated_at,
-                p.c.tckn,
+                p.c.tckn_encrypted,
                 p.c.first_name,
                 p.c.last_name,
-                p.c.birth_date,
+                p.c.birth_date_encrypted,
                 p.c.birth_place,
                 p.c.title,
                 p.c.unit,
@@ -365,9 +374,10 @@ class ApplicationRepository(AggregateRepository):
             .outerjoin(i, i.c.application_id == a.c.id)
         )
 
-    async def view(self, application_id: uuid.UUID) -> sa.Row | None:
+    async def view(self, application_id: uuid.UUID) -> SimpleNamespace | None:
         a = orm.applications
-        return (await self.session.execute(self._view_query().where(a.c.id == application_id))).first()
+        row = (await self.session.execute(self._view_query().where(a.c.id == application_id))).first()
+        return self._codec.opened(row) if row else None
 
     async def list_views(
         self,
@@ -379,7 +389,7 @@ class ApplicationRepository(AggregateRepository):
         limit: int,
         offset: int,
         kind: Kind | None = None,
-    ) -> tuple[int, Sequence[sa.Row]]:
+    ) -> tuple[int, list[SimpleNamespace]]:
         a, p = orm.applications, orm.people
         conditions = []
         if kind is not None:
@@ -407,7 +417,7 @@ class ApplicationRepository(AggregateRepository):
                 .offset(offset)
             )
         ).all()
-        return total, rows
+        return total, [self._codec.opened(row) for row in rows]
 
     async def counts_by_status(self, institution_id: uuid.UUID | None) -> dict[str, int]:
         a = orm.applications
@@ -564,8 +574,9 @@ class InvitationRepository:
 
 
 class BatchRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, codec: PeopleCodec) -> None:
         self.session = session
+        self._codec = codec  # members carry their TC Kimlik No (shown masked)
 
     async def add(self, batch_id: uuid.UUID, institution_id: uuid.UUID, created_by: str, note: str | None) -> None:
         await self.session.execute(
@@ -588,16 +599,25 @@ class BatchRepository:
             query = query.where(b.c.institution_id == institution_id)
         return (await self.session.execute(query)).all()
 
-    async def members(self, batch_id: uuid.UUID) -> Sequence[sa.Row]:
+    async def members(self, batch_id: uuid.UUID) -> Sequence[SimpleNamespace]:
         a, p = orm.applications, orm.people
-        return (
+        rows = (
             await self.session.execute(
-                sa.select(a.c.id, a.c.status, a.c.signed_form, p.c.tckn, p.c.first_name, p.c.last_name)
+                sa.select(
+                    a.c.id,
+                    a.c.status,
+                    a.c.signed_form,
+                    a.c.person_id,
+                    p.c.tckn_encrypted,
+                    p.c.first_name,
+                    p.c.last_name,
+                )
                 .join(p, p.c.id == a.c.person_id)
                 .where(a.c.batch_id == batch_id)
                 .order_by(p.c.last_name, p.c.first_name)
             )
         ).all()
+        return [self._codec.opened(row) for row in rows]
 
 
 # ---------------------------------------------------------------- renewals
@@ -607,8 +627,9 @@ class RenewalRepository:
     """The renewal side of renewal applications, the sign-in challenges and the prepared
     signatures (in PostgreSQL so any replica can finish what another prepared)."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, codec: PeopleCodec) -> None:
         self.session = session
+        self._codec = codec  # the views carry the holder's TC Kimlik No (shown masked)
 
     @staticmethod
     def _record(row: sa.Row) -> RenewalRecord:
@@ -740,7 +761,7 @@ class RenewalRepository:
 
     async def views(
         self, *, institution_id: uuid.UUID | None, statuses: Sequence[str] | None, limit: int, offset: int
-    ) -> tuple[int, Sequence[sa.Row]]:
+    ) -> tuple[int, list[SimpleNamespace]]:
         a, p, r = orm.applications, orm.people, orm.renewals
         conditions = [a.c.kind == Kind.RENEWAL.value]
         if institution_id is not None:
@@ -762,7 +783,8 @@ class RenewalRepository:
                     a.c.renews_application_id,
                     a.c.created_at,
                     a.c.updated_at,
-                    p.c.tckn,
+                    a.c.person_id,
+                    p.c.tckn_encrypted,
                     p.c.first_name,
                     p.c.last_name,
                     p.c.email,
@@ -779,4 +801,4 @@ class RenewalRepository:
                 .offset(offset)
             )
         ).all()
-        return total, rows
+        return total, [self._codec.opened(row) for row in rows]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from esign.rate_limit import RateLimitRepository
 from esign.uow import UnitOfWork
 from services.applications.adapters import orm
+from services.applications.adapters.personal_data import PeopleCodec
 from services.applications.adapters.repositories import (
     ApplicationRepository,
     BatchRepository,
@@ -24,13 +27,17 @@ class ApplicationsUnitOfWork(UnitOfWork):
     renewals: RenewalRepository
     rate_limits: RateLimitRepository
 
+    def __init__(self, *args: Any, codec: PeopleCodec, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._codec = codec  # the people columns are encrypted at rest
+
     async def __aenter__(self) -> ApplicationsUnitOfWork:
         await super().__aenter__()
         self.institutions = InstitutionRepository(self.session)
-        self.people = PeopleRepository(self.session)
-        self.applications = ApplicationRepository(self.session)
+        self.people = PeopleRepository(self.session, self._codec)
+        self.applications = ApplicationRepository(self.session, self._codec)
         self.invitations = InvitationRepository(self.session)
-        self.batches = BatchRepository(self.session)
-        self.renewals = RenewalRepository(self.session)
+        self.batches = BatchRepository(self.session, self._codec)
+        self.renewals = RenewalRepository(self.session, self._codec)
         self.rate_limits = RateLimitRepository(self.session, orm.rate_limit_windows)
         return self

@@ -13,7 +13,7 @@ from esign.embedded import EmbeddedNats, EmbeddedPostgres
 from esign.local_ca import LocalCA
 from services.applications.app import DEFINITION, create_app
 from services.applications.config import ApplicationsSettings
-from tests.support.applications import NOTIFICATIONS_PUBLIC, Flow, InvitationInbox
+from tests.support.applications import FIELD_KEYS, FIELD_LOOKUP_KEY, NOTIFICATIONS_PUBLIC, Flow, InvitationInbox
 from tests.support.auth import JWT_SECRET, Auth
 from tests.support.clock import SettableClock
 from tests.support.renewal import ORIGIN
@@ -39,6 +39,8 @@ def applications_settings(applications_db: str, nats_server: EmbeddedNats, test_
         jwt_secret=JWT_SECRET,
         applicant_token_secret="applicant-token-secret-for-tests-0123456789",
         notifications_public_key=NOTIFICATIONS_PUBLIC,
+        field_keys=FIELD_KEYS,
+        field_lookup_key=FIELD_LOOKUP_KEY,
         relay_poll_interval=0.05,
         log_json=True,
         # Cheaper Argon2 than production (same algorithm): the suite hashes many passwords.

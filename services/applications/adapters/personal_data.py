@@ -1,0 +1,85 @@
+"""The TC Kimlik No and birth date as the ``people`` table keeps them: encrypted (AES-256-GCM,
+bound to the person's row and the column; esign.field_crypto) and, for the TC Kimlik No, a keyed
+hash that the roster import looks people up by and the database keeps unique per institution.
+
+Only the repositories and the migration that encrypted the rows stored before use this: above
+them the values are plain (``TCKimlikNo``, ``date``) and masked wherever shown.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from types import SimpleNamespace
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+
+from esign.field_crypto import FieldAddress, FieldCipher, FieldKeys
+from services.applications.config import ApplicationsSettings
+
+log = structlog.get_logger("applications.personal_data")
+
+TABLE = "people"
+
+
+class PeopleCodec:
+    def __init__(self, cipher: FieldCipher) -> None:
+        self.cipher = cipher
+
+    def __repr__(self) -> str:
+        return f"PeopleCodec({self.cipher!r})"
+
+    def tckn_hash(self, tckn: str) -> str:
+        return self.cipher.lookup_hash(tckn, table=TABLE, column="tckn")
+
+    def seal_tckn(self, person_id: uuid.UUID, tckn: str) -> str:
+        return self.cipher.encrypt(tckn, FieldAddress(TABLE, "tckn", str(person_id)))
+
+    def open_tckn(self, person_id: uuid.UUID, stored: str) -> str:
+        return self.cipher.decrypt(stored, FieldAddress(TABLE, "tckn", str(person_id)))
+
+    def seal_birth_date(self, person_id: uuid.UUID, birth_date: date) -> str:
+        return self.cipher.encrypt(birth_date.isoformat(), FieldAddress(TABLE, "birth_date", str(person_id)))
+
+    def open_birth_date(self, person_id: uuid.UUID, stored: str) -> date:
+        return date.fromisoformat(self.cipher.decrypt(stored, FieldAddress(TABLE, "birth_date", str(person_id))))
+
+    def sealed_person(self, values: dict[str, Any]) -> dict[str, Any]:
+        """A new person's row as stored: ``tckn`` and ``birth_date`` replaced by their
+        ciphertexts and the look-up hash (``id`` must be set: the ciphertexts are bound to it)."""
+        stored = dict(values)
+        tckn, birth_date, person_id = stored.pop("tckn"), stored.pop("birth_date"), stored["id"]
+        stored["tckn_encrypted"] = self.seal_tckn(person_id, tckn)
+        stored["tckn_hash"] = self.tckn_hash(tckn)
+        stored["birth_date_encrypted"] = self.seal_birth_date(person_id, birth_date)
+        return stored
+
+    def opened(self, row: sa.Row, *, person_id: str = "person_id") -> SimpleNamespace:
+        """A row read with the people columns, with ``tckn`` and ``birth_date`` in plain
+        (``person_id`` names the column that holds the person's id)."""
+        values = dict(row._mapping)
+        values.pop("tckn_hash", None)
+        owner = values[person_id]
+        if "tckn_encrypted" in values:
+            values["tckn"] = self.open_tckn(owner, values.pop("tckn_encrypted"))
+        if "birth_date_encrypted" in values:
+            values["birth_date"] = self.open_birth_date(owner, values.pop("birth_date_encrypted"))
+        return SimpleNamespace(**values)
+
+
+def people_codec(settings: ApplicationsSettings) -> PeopleCodec:
+    """The codec from settings. Without keys: random ones for this process, which is only
+    acceptable with the throwaway embedded database (no database URL): with a real database the
+    values would be unreadable after a restart, so that is refused."""
+    if settings.field_keys is not None and settings.field_lookup_key is not None:
+        keys = FieldKeys.parse(settings.field_keys.get_secret_value(), settings.field_lookup_key.get_secret_value())
+        return PeopleCodec(FieldCipher(keys))
+    if settings.database_url is not None:
+        raise ValueError(
+            "ESIGN_APPLICATIONS_FIELD_KEYS and ESIGN_APPLICATIONS_FIELD_LOOKUP_KEY are required with a database "
+            "(`esign keys` makes them)"
+        )
+    log.warning("field_keys_unset", detail="random per process; only with the throwaway embedded database")
+    return PeopleCodec(FieldCipher(FieldKeys.parse(*FieldKeys.generate())))

@@ -1,0 +1,110 @@
+"""The TC Kimlik No and birth date at rest (docs/personal-data.md): stored only encrypted, read
+back in plain by the API (masked), found by their keyed hash; the migration that encrypts rows
+stored before, and that refuses to run without keys rather than lose them."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+
+from esign import migrations
+from esign.db import make_engine
+from esign.field_crypto import FieldCipher, FieldKeys
+from services.applications.adapters.personal_data import PeopleCodec
+from services.applications.app import DEFINITION
+from tests.support.applications import FIELD_KEYS, FIELD_LOOKUP_KEY, make_tckn, person
+
+CODEC = PeopleCodec(FieldCipher(FieldKeys.parse(FIELD_KEYS, FIELD_LOOKUP_KEY)))
+
+
+async def people_rows(url: str, where: str = "TRUE", **params) -> list[sa.Row]:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return list(
+                (await conn.execute(sa.text(f"SELECT p.*, p::text AS whole FROM people p WHERE {where}"), params)).all()
+            )
+    finally:
+        await engine.dispose()
+
+
+async def test_the_roster_stores_neither_number_nor_birth_date_in_plain(flow, applications_settings):
+    institution = await flow.institution()
+    someone = {**person(9101), "birth_date": "1979-11-23"}
+    assert (await flow.upload(institution, [someone])).status_code == 200
+    [row] = await people_rows(
+        applications_settings.database_url.get_secret_value(), "institution_id = :i", i=uuid.UUID(institution)
+    )
+    assert someone["tckn"] not in row.whole and "1979-11-23" not in row.whole and "1979" not in row.whole
+    assert CODEC.open_tckn(row.id, row.tckn_encrypted) == someone["tckn"]
+    assert CODEC.open_birth_date(row.id, row.birth_date_encrypted) == date(1979, 11, 23)
+    assert row.tckn_hash == CODEC.tckn_hash(someone["tckn"])
+
+    # Read back through the API: masked, from the decrypted values.
+    [shown] = await flow.applications(institution)
+    assert shown["person"]["tckn_masked"] == f"{someone['tckn'][:3]}******{someone['tckn'][-2:]}"
+    assert shown["person"]["birth_date_masked"].endswith("1979")
+    # The same person again is found by the keyed hash: not duplicated.
+    again = await flow.upload(institution, [someone])
+    assert again.json()["created"] == 0 and again.json()["already_known"] == 1
+
+
+@pytest.fixture
+def database(postgres):
+    name = f"esign_applications_migration_{uuid.uuid4().hex[:8]}"
+    return postgres.ensure_database(name)
+
+
+async def stored_before_encryption(url: str, count: int) -> list[tuple[uuid.UUID, str, date]]:
+    """A database at revision 0004 with ``count`` people stored in plain, as before 0005."""
+    await asyncio.to_thread(migrations.upgrade, DEFINITION.migrations_dir, url, "0004")
+    engine = make_engine(url)
+    institution = uuid.uuid4()
+    people = [(uuid.uuid4(), make_tckn(500 + n), date(1970 + n % 30, 1 + n % 12, 1 + n % 28)) for n in range(count)]
+    async with engine.begin() as conn:
+        await conn.execute(
+            sa.text("INSERT INTO institutions (id, name) VALUES (:id, 'Eski Üniversite')"), {"id": institution}
+        )
+        await conn.execute(
+            sa.text(
+                "INSERT INTO people (id, institution_id, tckn, first_name, last_name, birth_date, title, unit, "
+                "email, mobile) VALUES (:id, :inst, :tckn, 'Ayşe', 'Kaya', :birth, 'Uzman', 'BİDB', "
+                "'ayse@ornek.edu.tr', '+905321234567')"
+            ),
+            [{"id": i, "inst": institution, "tckn": t, "birth": b} for i, t, b in people],
+        )
+    await engine.dispose()
+    return people
+
+
+async def test_the_migration_encrypts_rows_stored_before_and_drops_the_plain_columns(database, monkeypatch):
+    people = await stored_before_encryption(database, 1200)  # more than one batch of the migration
+    monkeypatch.setenv("ESIGN_APPLICATIONS_FIELD_KEYS", FIELD_KEYS)
+    monkeypatch.setenv("ESIGN_APPLICATIONS_FIELD_LOOKUP_KEY", FIELD_LOOKUP_KEY)
+    await asyncio.to_thread(migrations.upgrade, DEFINITION.migrations_dir, database)
+
+    rows = {row.id: row for row in await people_rows(database)}
+    assert len(rows) == len(people)
+    for person_id, tckn, birth_date in people:
+        row = rows[person_id]
+        assert not hasattr(row, "tckn") and not hasattr(row, "birth_date")
+        assert tckn not in row.whole and birth_date.isoformat() not in row.whole
+        assert CODEC.open_tckn(person_id, row.tckn_encrypted) == tckn
+        assert CODEC.open_birth_date(person_id, row.birth_date_encrypted) == birth_date
+        assert row.tckn_hash == CODEC.tckn_hash(tckn)
+
+
+async def test_without_keys_the_migration_changes_nothing(database, monkeypatch):
+    [(person_id, tckn, _)] = await stored_before_encryption(database, 1)
+    monkeypatch.delenv("ESIGN_APPLICATIONS_FIELD_KEYS", raising=False)
+    monkeypatch.delenv("ESIGN_APPLICATIONS_FIELD_LOOKUP_KEY", raising=False)
+    with pytest.raises((ValueError, SQLAlchemyError), match="FIELD_KEYS"):
+        await asyncio.to_thread(migrations.upgrade, DEFINITION.migrations_dir, database)
+    assert await asyncio.to_thread(migrations.current, DEFINITION.migrations_dir, database) == "0004"
+    [row] = await people_rows(database)
+    assert (row.id, row.tckn) == (person_id, tckn)
