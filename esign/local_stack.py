@@ -221,13 +221,19 @@ class LocalStack:
                 if self._pg is None:
                     self._pg = EmbeddedPostgres(self.data_dir / "postgres", persistent=True).start()
                 db_url = self._pg.ensure_database(f"esign_{spec.name}")
-            migrations.upgrade(spec.migrations_dir, db_url)
+            service_settings = self._service_settings(spec.name, keys)
+            # A migration may need the service's keys (encrypting rows stored before).
+            migrations.upgrade(
+                spec.migrations_dir,
+                db_url,
+                settings={spec.env_prefix + k: v for k, v in service_settings.items()},
+            )
             self._databases[spec.name] = db_url
             settings = {
                 "DATABASE_URL": db_url,
                 "NATS_URL": nats_url,
                 "PORT": str(self.ports[spec.name]),
-                **self._service_settings(spec.name, keys),
+                **service_settings,
             }
             env = {**os.environ, **{spec.env_prefix + k: v for k, v in settings.items()}}
             log = open(self.data_dir / f"{spec.name}.log", "ab")  # noqa: SIM115 - the child process owns it

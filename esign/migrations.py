@@ -4,6 +4,8 @@ and its ``env.py`` is one call to ``run_env``."""
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -16,17 +18,28 @@ from esign.db import async_url
 MIGRATION_LOCK = 0x6573_6967_6E00  # "esign": any constant; advisory locks are per database
 
 
-def alembic_config(migrations_dir: Path, url: str) -> Config:
+def alembic_config(migrations_dir: Path, url: str, settings: Mapping[str, str] | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(migrations_dir))
     config.set_main_option("sqlalchemy.url", async_url(url).replace("%", "%%"))
+    config.attributes["settings"] = dict(settings or {})
     return config
 
 
-def upgrade(migrations_dir: Path, url: str, revision: str = "head") -> None:
+def upgrade(
+    migrations_dir: Path, url: str, revision: str = "head", *, settings: Mapping[str, str] | None = None
+) -> None:
     """Synchronous; from async code call it through ``asyncio.to_thread`` (env.py runs its own loop).
-    Safe to run from several processes at once (see ``run_env``)."""
-    command.upgrade(alembic_config(migrations_dir, url), revision)
+    Safe to run from several processes at once (see ``run_env``). ``settings``: environment-style
+    settings a migration may need beyond the process environment (``setting``), e.g. the keys
+    that encrypt existing rows when ``esign up`` migrates in its own process."""
+    command.upgrade(alembic_config(migrations_dir, url, settings), revision)
+
+
+def setting(name: str) -> str | None:
+    """Inside a migration: a setting given to ``upgrade``, else the environment's."""
+    given = context.config.attributes.get("settings", {})
+    return given.get(name) or os.environ.get(name)
 
 
 def current(migrations_dir: Path, url: str) -> str | None:

@@ -82,11 +82,17 @@ async def stored_before_encryption(url: str, count: int) -> list[tuple[uuid.UUID
     return people
 
 
-async def test_the_migration_encrypts_rows_stored_before_and_drops_the_plain_columns(database, monkeypatch):
+@pytest.mark.parametrize("keys_from", ["environment", "given"])  # a container's Secret; `esign up`'s own process
+async def test_the_migration_encrypts_rows_stored_before_and_drops_the_plain_columns(database, monkeypatch, keys_from):
     people = await stored_before_encryption(database, 1200)  # more than one batch of the migration
-    monkeypatch.setenv("ESIGN_APPLICATIONS_FIELD_KEYS", FIELD_KEYS)
-    monkeypatch.setenv("ESIGN_APPLICATIONS_FIELD_LOOKUP_KEY", FIELD_LOOKUP_KEY)
-    await asyncio.to_thread(migrations.upgrade, DEFINITION.migrations_dir, database)
+    keys = {"ESIGN_APPLICATIONS_FIELD_KEYS": FIELD_KEYS, "ESIGN_APPLICATIONS_FIELD_LOOKUP_KEY": FIELD_LOOKUP_KEY}
+    for name, value in keys.items():
+        if keys_from == "environment":
+            monkeypatch.setenv(name, value)
+        else:
+            monkeypatch.delenv(name, raising=False)
+    given = keys if keys_from == "given" else None
+    await asyncio.to_thread(migrations.upgrade, DEFINITION.migrations_dir, database, settings=given)
 
     rows = {row.id: row for row in await people_rows(database)}
     assert len(rows) == len(people)

@@ -22,6 +22,7 @@ _BATCH = 1000
 
 
 def upgrade() -> None:
+    from esign.migrations import setting
     from services.applications.adapters.personal_data import people_codec
     from services.applications.config import ApplicationsSettings
 
@@ -30,9 +31,13 @@ def upgrade() -> None:
     op.add_column("people", sa.Column("birth_date_encrypted", sa.Text()))
     connection = op.get_bind()
     if connection.scalar(sa.text("SELECT count(*) FROM people")):
-        # A database URL is set for every real migration; placeholder here so an unset key is
-        # refused (never a random key that nobody keeps) even when the URL comes from alembic.
-        codec = people_codec(ApplicationsSettings(database_url="postgresql://migration"))
+        # With a database URL set, unset keys are refused (never random keys nobody keeps).
+        settings = ApplicationsSettings(
+            database_url="postgresql://migration",
+            field_keys=setting("ESIGN_APPLICATIONS_FIELD_KEYS"),
+            field_lookup_key=setting("ESIGN_APPLICATIONS_FIELD_LOOKUP_KEY"),
+        )
+        codec = people_codec(settings)
         last: uuid.UUID | None = None
         while True:
             rows = connection.execute(
