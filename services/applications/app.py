@@ -47,6 +47,7 @@ from services.applications.handlers.invitations import (
     InvitationPolicy,
     issue_pending,
 )
+from services.applications.handlers.key_rotation import reencrypt_personal_data
 from services.applications.handlers.renewal import RenewalPolicy, expire_stale_renewals
 
 log = structlog.get_logger("applications")
@@ -140,6 +141,10 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock = S
                 await uow.commit()
             return issued
 
+        async def reencrypt() -> int:
+            async with runtime.uow() as uow:
+                return await reencrypt_personal_data(uow)
+
         issuer = PeriodicWorker("invitation-issuer", issue_chunk, interval=1.0)
         app.state.wake_invitation_issuer = issuer.wake
 
@@ -153,6 +158,8 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock = S
         if settings.run_background_workers:
             runtime.spawn(issuer.run(), "invitation-issuer")
             runtime.spawn(PeriodicWorker("renewal-expiry", expire_renewals, interval=300).run(), "renewal-expiry")
+            rotation = PeriodicWorker("personal-data-reencryption", reencrypt, settings.retention_interval_seconds)
+            runtime.spawn(rotation.run(), "personal-data-reencryption")
 
     verifier = token_verifier_from(settings, **{APPLICANT_TOKEN_ISSUER: applicant_secret})
     app = create_service_app(

@@ -46,6 +46,20 @@ class PeopleCodec:
     def open_birth_date(self, person_id: uuid.UUID, stored: str) -> date:
         return date.fromisoformat(self.cipher.decrypt(stored, FieldAddress(TABLE, "birth_date", str(person_id))))
 
+    def stale_prefix(self) -> str:
+        """Values not starting with this were encrypted with an older key."""
+        return f"v1.{self.cipher.current_key_id}."
+
+    def resealed(self, person_id: uuid.UUID, tckn_encrypted: str, birth_date_encrypted: str) -> dict[str, str]:
+        """Both values decrypted with whichever listed key sealed them and encrypted again with
+        the current one (key rotation)."""
+        return {
+            "tckn_encrypted": self.seal_tckn(person_id, self.open_tckn(person_id, tckn_encrypted)),
+            "birth_date_encrypted": self.seal_birth_date(
+                person_id, self.open_birth_date(person_id, birth_date_encrypted)
+            ),
+        }
+
     def sealed_person(self, values: dict[str, Any]) -> dict[str, Any]:
         """A new person's row as stored: ``tckn`` and ``birth_date`` replaced by their
         ciphertexts and the look-up hash (``id`` must be set: the ciphertexts are bound to it)."""

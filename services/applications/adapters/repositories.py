@@ -193,6 +193,29 @@ class PeopleRepository:
         # 10,000 rows of SQL to build and parse.
         await copy_rows(self.session, orm.people, [self._codec.sealed_person(r) for r in rows])
 
+    async def reencrypt_stale(self, limit: int) -> int:
+        """Re-encrypts with the current key up to ``limit`` people whose values an older key
+        sealed (after a rotation). Rows another replica is re-encrypting are skipped."""
+        t = orm.people
+        current = self._codec.stale_prefix()
+        stale = (
+            await self.session.execute(
+                sa.select(t.c.id, t.c.tckn_encrypted, t.c.birth_date_encrypted)
+                .where(
+                    sa.or_(
+                        ~t.c.tckn_encrypted.startswith(current, autoescape=True),
+                        ~t.c.birth_date_encrypted.startswith(current, autoescape=True),
+                    )
+                )
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        for row in stale:
+            values = self._codec.resealed(row.id, row.tckn_encrypted, row.birth_date_encrypted)
+            await self.session.execute(sa.update(t).where(t.c.id == row.id).values(**values, updated_at=sa.func.now()))
+        return len(stale)
+
     async def get(self, person_id: uuid.UUID) -> SimpleNamespace | None:
         t = orm.people
         row = (await self.session.execute(sa.select(t).where(t.c.id == person_id))).first()

@@ -13,13 +13,25 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from esign import migrations
-from esign.db import make_engine
+from esign.db import make_engine, make_session_factory
 from esign.field_crypto import FieldCipher, FieldKeys
+from services.applications.adapters import orm
+from services.applications.adapters.orm import messaging
 from services.applications.adapters.personal_data import PeopleCodec
+from services.applications.adapters.uow import ApplicationsUnitOfWork
 from services.applications.app import DEFINITION
+from services.applications.handlers.key_rotation import reencrypt_personal_data
 from tests.support.applications import FIELD_KEYS, FIELD_LOOKUP_KEY, make_tckn, person
 
 CODEC = PeopleCodec(FieldCipher(FieldKeys.parse(FIELD_KEYS, FIELD_LOOKUP_KEY)))
+ROSTER_EXTRA = {
+    "first_name": "Elif",
+    "last_name": "Şahin",
+    "title": "Uzman",
+    "unit": "BİDB",
+    "email": "elif@ornek.edu.tr",
+    "mobile": "+905321234567",
+}
 
 
 async def people_rows(url: str, where: str = "TRUE", **params) -> list[sa.Row]:
@@ -114,3 +126,48 @@ async def test_without_keys_the_migration_changes_nothing(database, monkeypatch)
     assert await asyncio.to_thread(migrations.current, DEFINITION.migrations_dir, database) == "0004"
     [row] = await people_rows(database)
     assert (row.id, row.tckn) == (person_id, tckn)
+
+
+async def test_after_a_rotation_people_are_reencrypted_with_the_new_key_once(database):
+    """On its own database: the pass re-encrypts every person, which the session's app (holding
+    only the old key) could no longer read."""
+    await asyncio.to_thread(migrations.upgrade, DEFINITION.migrations_dir, database)
+    new_keys, _ = FieldKeys.generate("k2")
+    rotated = PeopleCodec(FieldCipher(FieldKeys.parse(f"{new_keys},{FIELD_KEYS}", FIELD_LOOKUP_KEY)))
+    engine = make_engine(database)
+    sessions = make_session_factory(engine)
+
+    def uow(codec: PeopleCodec) -> ApplicationsUnitOfWork:
+        return ApplicationsUnitOfWork(sessions, messaging, "applications", codec=codec)
+
+    institution = uuid.uuid4()
+    people = {uuid.uuid4(): (make_tckn(700 + n), date(1980, 1, 1 + n)) for n in range(5)}
+    async with uow(CODEC) as old:
+        await old.session.execute(sa.insert(orm.institutions).values(id=institution, name="Döner Üniversitesi"))
+        await old.people.add_many(
+            [
+                {**ROSTER_EXTRA, "id": pid, "institution_id": institution, "tckn": tckn, "birth_date": born}
+                for pid, (tckn, born) in people.items()
+            ]
+        )
+        await old.commit()
+
+    async def one_pass() -> int:
+        async with uow(rotated) as u:
+            return await reencrypt_personal_data(u, batch_size=2)
+
+    # Two replicas at once, then until a pass finds nothing: each row re-encrypted, none lost.
+    await asyncio.gather(one_pass(), one_pass())
+    for _ in range(5):
+        await one_pass()
+    rows = await people_rows(database)
+    assert {r.tckn_encrypted.split(".")[1] for r in rows} == {"k2"}
+    assert {r.birth_date_encrypted.split(".")[1] for r in rows} == {"k2"}
+    async with uow(rotated) as u:
+        for pid, (tckn, born) in people.items():
+            found = await u.people.get(pid)
+            assert (found.tckn, found.birth_date) == (tckn, born)
+        assert await u.people.known_tckns(institution, [t for t, _ in people.values()]) == {
+            t for t, _ in people.values()
+        }
+    await engine.dispose()
