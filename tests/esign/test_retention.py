@@ -1,5 +1,6 @@
 """Pruning the messaging tables on a real PostgreSQL: what is past its period goes, what is not
-(or not yet published) stays, and two replicas' passes at the same moment do the work once."""
+(or not yet published) stays, one replica has the turn at a time, and passes at the same moment
+neither fail nor leave rows behind."""
 
 from __future__ import annotations
 
@@ -107,7 +108,7 @@ async def test_while_one_replica_has_the_turn_another_skips_its_pass(session_fac
     assert (await remaining(session_factory))[0] == []
 
 
-async def test_concurrent_passes_remove_each_row_once(session_factory):
+async def test_concurrent_passes_neither_fail_nor_leave_rows_behind(session_factory):
     old = NOW - timedelta(days=10)
     await seed(session_factory, outbox=[(old, old)] * 50, processed=[NOW - timedelta(days=40)] * 50)
     await asyncio.gather(*(retention(session_factory).prune() for _ in range(4)))
