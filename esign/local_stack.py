@@ -26,8 +26,8 @@ import httpx
 
 from esign import migrations, routes, sealing
 from esign.embedded import EmbeddedNats, EmbeddedPostgres
-from esign.local_ca import LocalCA
 from esign.field_crypto import FieldKeys
+from esign.local_ca import LocalCA
 from esign.mailcatcher import MailCatcher
 
 
