@@ -71,7 +71,7 @@ def _renewal_card(args: argparse.Namespace) -> int:
 
     data_dir = Path(args.data_dir)
     url = args.database_url or os.environ.get("ESIGN_APPLICATIONS_DATABASE_URL") or _local_database_url(data_dir)
-    holder = asyncio.run(_produced_holder(url, uuid.UUID(args.application)))
+    holder = asyncio.run(_produced_holder(url, uuid.UUID(args.application), _people_codec(data_dir)))
     directory = Path(args.card_dir) if args.card_dir else data_dir / "cards" / args.application
     manifest = issue_card(
         LocalStack.ca_dir_of(data_dir),
@@ -98,7 +98,27 @@ def _local_database_url(data_dir: Path) -> str:
     return json.loads(path.read_text())["applications"]
 
 
-async def _produced_holder(url: str, application_id: uuid.UUID) -> dict:
+def _people_codec(data_dir: Path):
+    """The applications service's keys for the TC Kimlik No at rest: from the environment (a
+    container started with `esign keys`' output), else the ones `esign up` keeps in the data
+    directory. Never made here: new keys would open nothing."""
+    from esign.field_crypto import FieldCipher, FieldKeys
+    from services.applications.adapters.personal_data import PeopleCodec
+
+    keys = os.environ.get("ESIGN_APPLICATIONS_FIELD_KEYS")
+    lookup = os.environ.get("ESIGN_APPLICATIONS_FIELD_LOOKUP_KEY")
+    if not keys or not lookup:
+        path = data_dir / "secrets.json"
+        kept = json.loads(path.read_text()) if path.exists() else {}
+        keys, lookup = kept.get("applications_field_keys"), kept.get("applications_field_lookup_key")
+    if not keys or not lookup:
+        raise ValueError(
+            "no ESIGN_APPLICATIONS_FIELD_KEYS / FIELD_LOOKUP_KEY and no keys of `esign up` in the data dir"
+        )
+    return PeopleCodec(FieldCipher(FieldKeys.parse(keys, lookup)))
+
+
+async def _produced_holder(url: str, application_id: uuid.UUID, codec) -> dict:
     import sqlalchemy as sa
 
     from esign.db import make_engine
@@ -110,7 +130,8 @@ async def _produced_holder(url: str, application_id: uuid.UUID) -> dict:
             row = (
                 await connection.execute(
                     sa.text(
-                        "select a.certificate, p.first_name, p.last_name, p.tckn from applications a "
+                        "select a.certificate, a.person_id, p.first_name, p.last_name, p.tckn_encrypted "
+                        "from applications a "
                         "join people p on p.id = a.person_id where a.id = :id"
                     ),
                     {"id": application_id},
@@ -127,7 +148,7 @@ async def _produced_holder(url: str, application_id: uuid.UUID) -> dict:
         raise ValueError("the recorded serial is not hexadecimal")
     return {
         "full_name": f"{row.first_name} {row.last_name}",
-        "tckn": row.tckn,
+        "tckn": codec.open_tckn(row.person_id, row.tckn_encrypted),
         "serial": serial,
         "serial_text": serial_text(serial),
         "not_before": datetime.fromisoformat(row.certificate["not_before"]),

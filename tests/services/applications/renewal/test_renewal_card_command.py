@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from cryptography import x509
 
+from tests.support.applications import FIELD_KEYS, FIELD_LOOKUP_KEY
 from tests.support.renewal import challenge, produced_holders
 
 SIGN_WITH_TOKEN = textwrap.dedent(
@@ -73,6 +75,12 @@ async def test_the_local_card_of_a_produced_application_signs_in(
         text=True,
         timeout=120,
         check=False,
+        # The TC Kimlik No is encrypted at rest: the command opens it with the service's keys.
+        env={
+            **os.environ,
+            "ESIGN_APPLICATIONS_FIELD_KEYS": FIELD_KEYS,
+            "ESIGN_APPLICATIONS_FIELD_LOOKUP_KEY": FIELD_LOOKUP_KEY,
+        },
     )
     assert done.returncode == 0, done.stderr[-2000:]
     printed = done.stdout
