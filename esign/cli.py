@@ -12,11 +12,14 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from esign import migrations
 from esign.auth import Role, mint_token
 from esign.local_stack import SERVICES, LocalStack, default_data_dir, fresh_keys, load_secrets, service_keys
+
+if TYPE_CHECKING:  # imported where used: the other commands need no service code
+    from services.applications.adapters.personal_data import PeopleCodec
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -98,7 +101,7 @@ def _local_database_url(data_dir: Path) -> str:
     return json.loads(path.read_text())["applications"]
 
 
-def _people_codec(data_dir: Path):
+def _people_codec(data_dir: Path) -> PeopleCodec:
     """The applications service's keys for the TC Kimlik No at rest: from the environment (a
     container started with `esign keys`' output), else the ones `esign up` keeps in the data
     directory. Never made here: new keys would open nothing."""
@@ -118,7 +121,7 @@ def _people_codec(data_dir: Path):
     return PeopleCodec(FieldCipher(FieldKeys.parse(keys, lookup)))
 
 
-async def _produced_holder(url: str, application_id: uuid.UUID, codec) -> dict:
+async def _produced_holder(url: str, application_id: uuid.UUID, codec: PeopleCodec) -> dict:
     import sqlalchemy as sa
 
     from esign.db import make_engine
