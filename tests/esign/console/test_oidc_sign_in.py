@@ -19,7 +19,7 @@ from esign.local_stack import LocalProxy
 from esign.routes import SIGN_IN_SERVICE, nginx_config
 from services.applications.app import DEFINITION, create_app
 from services.applications.config import ApplicationsSettings
-from tests.support.applications import NOTIFICATIONS_PUBLIC
+from tests.support.applications import FIELD_KEYS, FIELD_LOOKUP_KEY, NOTIFICATIONS_PUBLIC
 from tests.support.browser import served
 from tests.support.oidc import openid_provider, sign_in_at_provider
 from tests.support.services import migrated_database, own_nats, running
@@ -54,6 +54,8 @@ async def stack(postgres, scratch_dir):
             console_secret="console-secret-for-tests-0123456789",
             applicant_token_secret="applicant-token-secret-for-tests-0123456789",
             notifications_public_key=NOTIFICATIONS_PUBLIC,
+            field_keys=FIELD_KEYS,
+            field_lookup_key=FIELD_LOOKUP_KEY,
         )
         async with running(create_app(settings)) as app, served(app) as app_url:
             config = nginx_config(
