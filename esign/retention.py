@@ -13,6 +13,7 @@ The messaging tables every service has are pruned here: published outbox rows an
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from esign.clock import Clock
 from esign.jetstream import DUPLICATE_WINDOW_SECONDS
 from esign.messaging_tables import MessagingTables
+from esign.uow import UnitOfWork
 
 log = structlog.get_logger("esign.retention")
 
@@ -33,6 +35,18 @@ async def take_turn(session: AsyncSession, job: str) -> bool:
     """Inside a transaction: True if this replica does ``job`` now (until the transaction ends),
     False if another one is doing it. ``hashtext`` turns the name into the lock's key."""
     return bool(await session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(sa.func.hashtext(job)))))
+
+
+async def bounded_pass(uow: UnitOfWork, job: str, work: Callable[[int], Awaitable[int]], *, batch_size: int) -> int:
+    """One pass of a service's retention job in ``uow``: only if this replica has the turn, at
+    most ``batch_size`` rows (``work(batch_size)`` returns how many it handled), committed.
+    Returns the count when the batch came back full (the worker goes again at once), else 0."""
+    if not await take_turn(uow.session, job):
+        return 0
+    done = await work(batch_size)
+    await uow.commit()
+    counted(job, done)
+    return done if done >= batch_size else 0
 
 
 def counted(job: str, n: int) -> int:

@@ -4,17 +4,12 @@ re-encrypted with it in the background, so the old key can be removed once nothi
 
 from __future__ import annotations
 
-from esign.retention import counted, take_turn
+from esign.retention import bounded_pass
 from services.applications.adapters.uow import ApplicationsUnitOfWork
 
 JOB = "applications.personal-data-reencryption"
 
 
 async def reencrypt_personal_data(uow: ApplicationsUnitOfWork, *, batch_size: int = 200) -> int:
-    """One pass; returns the count when a batch came back full (the worker goes again), else 0."""
-    if not await take_turn(uow.session, JOB):
-        return 0
-    done = await uow.people.reencrypt_stale(batch_size)
-    await uow.commit()
-    counted(JOB, done)
-    return done if done >= batch_size else 0
+    """One pass by the replica whose turn it is (esign.retention.bounded_pass)."""
+    return await bounded_pass(uow, JOB, uow.people.reencrypt_stale, batch_size=batch_size)

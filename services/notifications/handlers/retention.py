@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from esign.clock import Clock
 from esign.masking import mask_recipient
-from esign.retention import counted, take_turn
+from esign.retention import bounded_pass
 from services.notifications.adapters.uow import NotificationsUnitOfWork
 
 JOB = "notifications.delivery-log-masking"
@@ -18,11 +18,11 @@ JOB = "notifications.delivery-log-masking"
 async def mask_old_deliveries(
     uow: NotificationsUnitOfWork, *, clock: Clock, keep: timedelta, batch_size: int = 500
 ) -> int:
-    """One pass by the replica whose turn it is; returns the count when a batch came back full
-    (the worker goes again at once), else 0."""
-    if not await take_turn(uow.session, JOB):
-        return 0
-    masked = await uow.deliveries.mask_old_contacts(clock.now() - keep, batch_size, mask_recipient)
-    await uow.commit()
-    counted(JOB, masked)
-    return masked if masked >= batch_size else 0
+    """One pass by the replica whose turn it is (esign.retention.bounded_pass)."""
+    created_before = clock.now() - keep
+    return await bounded_pass(
+        uow,
+        JOB,
+        lambda limit: uow.deliveries.mask_old_contacts(created_before, limit, mask_recipient),
+        batch_size=batch_size,
+    )

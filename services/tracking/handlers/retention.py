@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from esign.clock import Clock
-from esign.retention import counted, take_turn
+from esign.retention import bounded_pass
 from services.tracking.adapters.uow import TrackingUnitOfWork
 
 JOB = "tracking.recipient-erasure"
@@ -16,11 +16,11 @@ JOB = "tracking.recipient-erasure"
 async def erase_delivered_recipients(
     uow: TrackingUnitOfWork, *, clock: Clock, keep: timedelta, batch_size: int = 500
 ) -> int:
-    """One pass by the replica whose turn it is; returns the count when a batch came back full
-    (the worker goes again at once), else 0."""
-    if not await take_turn(uow.session, JOB):
-        return 0
-    erased = await uow.shipments.erase_delivered_recipients(clock.now() - keep, batch_size)
-    await uow.commit()
-    counted(JOB, erased)
-    return erased if erased >= batch_size else 0
+    """One pass by the replica whose turn it is (esign.retention.bounded_pass)."""
+    delivered_before = clock.now() - keep
+    return await bounded_pass(
+        uow,
+        JOB,
+        lambda limit: uow.shipments.erase_delivered_recipients(delivered_before, limit),
+        batch_size=batch_size,
+    )
