@@ -16,14 +16,28 @@ from typing import Any
 import asyncpg
 from fastapi import FastAPI, HTTPException, Request
 
+from esign.field_crypto import FieldCipher, FieldKeys
+from services.applications.adapters.personal_data import PeopleCodec
+
 VIEW = """
 SELECT a.id, a.institution_id, a.status, a.form, a.signed_form, a.batch_id, a.rejection_reason,
        a.certificate, a.shipment, a.created_at, a.updated_at,
-       p.tckn, p.first_name, p.last_name, p.birth_date, p.title, p.unit, p.email, p.mobile,
+       a.person_id, p.tckn_encrypted, p.first_name, p.last_name, p.birth_date_encrypted,
+       p.title, p.unit, p.email, p.mobile,
        i.state AS invitation_state, i.expires_at AS invitation_expires_at,
        i.locked_until AS invitation_locked_until, i.times_issued AS invitation_times_issued
 FROM applications a JOIN people p ON p.id = a.person_id LEFT JOIN invitations i ON i.application_id = a.id
 """
+# The applications keys from the environment; random when only the tracking tables are served.
+_KEYS = FieldKeys.generate()
+CODEC = PeopleCodec(
+    FieldCipher(
+        FieldKeys.parse(
+            os.environ.get("ESIGN_APPLICATIONS_FIELD_KEYS", _KEYS[0]),
+            os.environ.get("ESIGN_APPLICATIONS_FIELD_LOOKUP_KEY", _KEYS[1]),
+        )
+    )
+)
 ONE = VIEW + " WHERE a.id = $1"
 COUNT = (
     "SELECT count(*) FROM applications a JOIN people p ON p.id = a.person_id"
@@ -37,15 +51,18 @@ TIMELINE = "SELECT status, occurred_at, location FROM shipment_timeline WHERE sh
 
 
 def as_json(row: asyncpg.Record) -> dict[str, Any]:
+    # Like the service, the baseline decrypts the TC Kimlik No and birth date before masking them.
+    tckn = CODEC.open_tckn(row["person_id"], row["tckn_encrypted"])
+    birth_date = CODEC.open_birth_date(row["person_id"], row["birth_date_encrypted"])
     return {
         "id": row["id"],
         "institution_id": row["institution_id"],
         "status": row["status"],
         "person": {
-            "tckn_masked": row["tckn"][:3] + "******" + row["tckn"][-2:],
+            "tckn_masked": tckn[:3] + "******" + tckn[-2:],
             "first_name": row["first_name"],
             "last_name": row["last_name"],
-            "birth_date_masked": "**.**." + str(row["birth_date"].year),
+            "birth_date_masked": "**.**." + str(birth_date.year),
             "title": row["title"],
             "unit": row["unit"],
             "email": row["email"],

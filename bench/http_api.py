@@ -30,6 +30,8 @@ import httpx
 import sqlalchemy as sa
 
 from bench.harness import (
+    FIELD_KEYS,
+    FIELD_LOOKUP_KEY,
     Result,
     Server,
     check_answers,
@@ -38,6 +40,7 @@ from bench.harness import (
     exit_code,
     launch_uvicorn,
     migrated,
+    people_codec,
     print_results,
     ratio_result,
     scratch_dir,
@@ -74,7 +77,9 @@ async def seed_applications(url: str, rows: int) -> tuple[uuid.UUID, uuid.UUID]:
     async with sessions() as s, s.begin():
         await s.execute(sa.insert(applications_orm.institutions).values(id=institution, name="Bench Üniversitesi"))
     officer = Principal("bench", Role.INSTITUTION_OFFICER, institution_id=institution)
-    async with ApplicationsUnitOfWork(sessions, applications_orm.messaging, "applications") as uow:
+    async with ApplicationsUnitOfWork(
+        sessions, applications_orm.messaging, "applications", codec=people_codec()
+    ) as uow:
         records = read_roster_file(staff_csv(rows), "text/csv", "staff.csv")
         await import_roster(ImportRoster(institution, records, date.today()), uow, officer)
         await uow.commit()
@@ -190,6 +195,8 @@ async def run(*, rounds: int, seconds: float, rows: int) -> list[Result]:
                     jwt_secret,
                     NOTIFICATIONS_PUBLIC_KEY=public_key,
                     APPLICANT_TOKEN_SECRET=secrets.token_urlsafe(32),
+                    FIELD_KEYS=FIELD_KEYS,
+                    FIELD_LOOKUP_KEY=FIELD_LOOKUP_KEY,
                 ),
                 scratch,
             )
@@ -217,7 +224,14 @@ async def run(*, rounds: int, seconds: float, rows: int) -> list[Result]:
                 "bare", "bench.bare_api:create_app", {"BENCH_DATABASE_URL": urls["tracking"]}, scratch
             )
             bare_applications = launch_uvicorn(
-                "bare-applications", "bench.bare_api:create_app", {"BENCH_DATABASE_URL": urls["applications"]}, scratch
+                "bare-applications",
+                "bench.bare_api:create_app",
+                {
+                    "BENCH_DATABASE_URL": urls["applications"],
+                    "ESIGN_APPLICATIONS_FIELD_KEYS": FIELD_KEYS,
+                    "ESIGN_APPLICATIONS_FIELD_LOOKUP_KEY": FIELD_LOOKUP_KEY,
+                },
+                scratch,
             )
             servers["bare"], servers["bare-applications"] = bare, bare_applications
             wait_ready(list(servers.values()))

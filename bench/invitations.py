@@ -30,6 +30,7 @@ from bench.harness import (
     embedded_postgres,
     exit_code,
     migrated,
+    people_codec,
     print_results,
     ratio_result,
     scratch_dir,
@@ -79,7 +80,9 @@ async def run(*, rows: int, rounds: int) -> list[Result]:
             relay = OutboxRelay(sessions, orm.messaging, js, DEFINITION.name)
 
             def uow() -> ApplicationsUnitOfWork:
-                return ApplicationsUnitOfWork(sessions, orm.messaging, DEFINITION.name, on_commit=relay.wake)
+                return ApplicationsUnitOfWork(
+                    sessions, orm.messaging, DEFINITION.name, on_commit=relay.wake, codec=people_codec()
+                )
 
             institution = uuid.uuid4()
             async with sessions() as s, s.begin():

@@ -20,7 +20,16 @@ from datetime import UTC, date, datetime
 import asyncpg
 import sqlalchemy as sa
 
-from bench.harness import Result, embedded_postgres, exit_code, migrated, print_results, ratio_result, scratch_dir
+from bench.harness import (
+    Result,
+    embedded_postgres,
+    exit_code,
+    migrated,
+    people_codec,
+    print_results,
+    ratio_result,
+    scratch_dir,
+)
 from esign.auth import Principal, Role
 from esign.db import make_engine, make_session_factory
 from services.applications.adapters import orm
@@ -49,6 +58,7 @@ def csv_file(rows: int) -> bytes:
 def copy_records(institution: uuid.UUID, rows: int) -> dict[str, tuple[list[str], list[tuple]]]:
     """The rows the import writes, as ``COPY`` takes them: table -> (columns, records)."""
     now = datetime.now(UTC)
+    codec = people_codec()  # the baseline pays for the encryption at rest too
     people, applications, invitations, transitions = [], [], [], []
     for n in range(rows):
         person, application = uuid.uuid4(), uuid.uuid4()
@@ -57,10 +67,11 @@ def copy_records(institution: uuid.UUID, rows: int) -> dict[str, tuple[list[str]
             (
                 person,
                 institution,
-                tckn(n),
+                codec.seal_tckn(person, tckn(n)),
+                codec.tckn_hash(tckn(n)),
                 "Ayşe",
                 "Yılmazoğlu",
-                date(1985, 4, 12),
+                codec.seal_birth_date(person, date(1985, 4, 12)),
                 "Öğr. Gör.",
                 "Bilgi İşlem",
                 email,
@@ -76,10 +87,11 @@ def copy_records(institution: uuid.UUID, rows: int) -> dict[str, tuple[list[str]
             [
                 "id",
                 "institution_id",
-                "tckn",
+                "tckn_encrypted",
+                "tckn_hash",
                 "first_name",
                 "last_name",
-                "birth_date",
+                "birth_date_encrypted",
                 "title",
                 "unit",
                 "email",
@@ -114,7 +126,7 @@ async def run(*, rows: int, rounds: int) -> list[Result]:
             institution = await new_institution()
             officer = Principal("bench", Role.INSTITUTION_OFFICER, institution_id=institution)
             started = time.perf_counter()
-            async with ApplicationsUnitOfWork(sessions, messaging, "applications") as uow:
+            async with ApplicationsUnitOfWork(sessions, messaging, "applications", codec=people_codec()) as uow:
                 records = read_roster_file(content, "text/csv", "staff.csv")
                 result = await import_roster(ImportRoster(institution, records, date.today()), uow, officer)
                 await uow.commit()
