@@ -412,11 +412,19 @@ class ApplicationRepository(AggregateRepository):
         limit: int,
         offset: int,
         kind: Kind | None = None,
+        expires_within_days: int | None = None,
     ) -> tuple[int, list[SimpleNamespace]]:
         a, p = orm.applications, orm.people
         conditions = []
         if kind is not None:
             conditions.append(a.c.kind == kind.value)
+        if expires_within_days is not None:
+            not_after = a.c.certificate["not_after"].astext.cast(sa.DateTime(timezone=True))
+            conditions += [
+                a.c.certificate.is_not(None),
+                not_after >= sa.func.now(),
+                not_after < sa.func.now() + sa.func.make_interval(0, 0, 0, expires_within_days),
+            ]
         if institution_id is not None:
             conditions.append(a.c.institution_id == institution_id)
         if statuses:

@@ -65,6 +65,15 @@ async def list_applications(
     status_: Annotated[list[Status] | None, Query(alias="status", description="Repeat to match several.")] = None,
     form_not_filled: Annotated[bool, Query(description="Only people who have not completed the form yet.")] = False,
     q: Annotated[str | None, Query(max_length=100, description="Name or e-mail contains.")] = None,
+    expires_within_days: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=400,
+            description="Only applications whose certificate is still valid and expires within this many days "
+            "(the officer's \"expiring soon\" list; each one's warnings are at `/{id}/expiry-warnings`).",
+        ),
+    ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> ApplicationPage:
@@ -75,6 +84,7 @@ async def list_applications(
         search=q,
         limit=limit,
         offset=offset,
+        expires_within_days=expires_within_days,
     )
     return ApplicationPage(total=total, limit=limit, offset=offset, items=[ApplicationOut.from_view(r) for r in rows])
 

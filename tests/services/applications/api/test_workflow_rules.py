@@ -449,3 +449,35 @@ async def test_an_application_shows_the_institution_name_and_place_of_birth_the_
     listed = (await client.get("/v1/applications", headers=auth.officer(institution))).json()["items"]
     assert {a["institution_name"] for a in listed} == {name}
     assert {a["person"]["first_name"]: a["person"]["birth_place"] for a in listed}["Elif"] == "Kahramanmaraş"
+
+
+async def test_expiring_soon_lists_only_certificates_that_end_within_the_days_asked(flow, client, auth):
+    institution = await flow.institution()
+    invs = await flow.invited(institution, [person(131), person(132), person(133)])
+    soon, later, unproduced = (invs[f"kisi{n}@ornek.edu.tr"] for n in (131, 132, 133))
+    now = datetime.now(timezone.utc)
+    for inv, ends in ((soon, now + timedelta(days=30)), (later, now + timedelta(days=200))):
+        await flow.completed(inv)
+        await flow.received(institution, inv.application_id)
+        await flow.forwarded(institution, [inv.application_id])
+        r = await client.post(
+            f"/v1/applications/{inv.application_id}/production",
+            headers=auth.operator(),
+            json={
+                "certificate_serial": "5A:3F:00:12",
+                "not_before": (ends - timedelta(days=3 * 365)).isoformat(),
+                "not_after": ends.isoformat(),
+            },
+        )
+        assert r.status_code == 200, r.text
+
+    def ids(r):
+        assert r.status_code == 200, r.text
+        return {a["id"] for a in r.json()["items"]}
+
+    officer = auth.officer(institution)
+    assert ids(await client.get("/v1/applications?expires_within_days=90", headers=officer)) == {soon.application_id}
+    both = {soon.application_id, later.application_id}
+    assert ids(await client.get("/v1/applications?expires_within_days=365", headers=officer)) == both
+    assert unproduced.application_id in ids(await client.get("/v1/applications", headers=officer))
+    problem(await client.get("/v1/applications?expires_within_days=0", headers=officer), 422, "validation_failed")
