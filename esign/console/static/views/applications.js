@@ -1,0 +1,144 @@
+// Applications: filter by status, search by name or e-mail, page through thousands. Officers
+// select applications whose signed form arrived and forward them as one batch; operators see the
+// queue of forwarded applications across institutions.
+import { api } from "../lib/api.js";
+import {
+  announce, clear, empty, field, h, link, options, pager, put, section, showFieldErrors, table,
+} from "../lib/dom.js";
+import { formatDateTime, formatNumber, t } from "../lib/i18n.js";
+import { STATUSES, personName, statusBadge, withQuery } from "./common.js";
+
+const PAGE = 50;
+// The officer's selection survives paging and filtering, not a reload (nothing is stored).
+const selection = new Map();
+
+export function render(main, ctx) {
+  return renderList(main, ctx, { path: "/applications", title: t("apps.title") });
+}
+
+export function renderQueue(main, ctx) {
+  return renderList(main, ctx, { path: "/queue", title: t("apps.queueTitle"), fixedStatus: "forwarded" });
+}
+
+async function renderList(main, ctx, { path, title, fixedStatus }) {
+  ctx.setTitle(title);
+  const officer = ctx.session.role === "institution_officer";
+  const q = ctx.query;
+  const status = fixedStatus || q.get("status") || "";
+  const offset = Math.max(0, Number(q.get("offset")) || 0);
+  const institutions = officer ? [] : await api("GET", "/v1/institutions").catch(() => []);
+  const names = new Map(institutions.map((i) => [i.id, i.name]));
+
+  const statusSelect = h("select", {}, options(STATUSES, (s) => t(`status.${s}`), status, { allLabel: t("all") }));
+  const search = h("input", { type: "search", maxlength: "100", value: q.get("q") || "", autocomplete: "off" });
+  const notFilled = h("input", { type: "checkbox", checked: q.get("form_not_filled") === "1" });
+  const instSelect = h("select", {}, options(institutions.map((i) => i.id), (id) => names.get(id),
+    q.get("institution_id") || "", { allLabel: t("all") }));
+  const filters = h("form", { class: "filters", role: "search" },
+    fixedStatus ? null : field("status", t("apps.filter.status"), statusSelect),
+    field("q", t("apps.filter.q"), search),
+    officer ? null : field("institution_id", t("apps.filter.institution"), instSelect),
+    officer ? h("div", { class: "field check" }, notFilled, h("label", { for: "f-form_not_filled" }, t("apps.filter.notFilled")))
+      : null,
+    h("div", { class: "filter-actions" }, h("button", { type: "submit" }, t("filter")),
+      h("a", { href: `#${path}`, class: "button secondary" }, t("clear"))));
+  notFilled.id = "f-form_not_filled";
+  filters.addEventListener("submit", (e) => {
+    e.preventDefault();
+    ctx.navigate(withQuery(path, "", {
+      status: fixedStatus ? null : statusSelect.value,
+      q: search.value.trim(),
+      form_not_filled: officer && notFilled.checked ? "1" : null,
+      institution_id: officer ? null : instSelect.value,
+    }));
+  });
+
+  const list = h("div", { id: "applications-list" });
+  const forwardBox = officer ? forwardPanel(ctx) : null;
+  put(main, h("h1", {}, title), filters, forwardBox ? forwardBox.el : null, list);
+
+  await section(list, () => api("GET", "/v1/applications", {
+    query: {
+      status: status || undefined,
+      q: q.get("q") || undefined,
+      form_not_filled: officer && q.get("form_not_filled") === "1" ? "true" : undefined,
+      institution_id: officer ? undefined : q.get("institution_id") || undefined,
+      limit: PAGE,
+      offset,
+    },
+  }), (page) => {
+    announce(t("apps.count", { n: formatNumber(page.total) }));
+    if (page.total === 0) return empty();
+    const columns = [
+      { label: t("apps.col.name"), cell: (a) => link(`#/applications/${a.id}`, personName(a)) },
+      { label: t("apps.col.email"), cell: (a) => a.person.email, class: "wide-only" },
+      !officer ? { label: t("apps.col.institution"), cell: (a) => names.get(a.institution_id) || t("none") } : null,
+      { label: t("apps.col.status"), cell: (a) => statusBadge(a.status) },
+      { label: t("apps.col.updated"), cell: (a) => formatDateTime(a.updated_at), class: "wide-only" },
+    ].filter(Boolean);
+    if (officer) {
+      columns.unshift({
+        label: t("apps.col.select"), header: false, class: "select",
+        cell: (a) => {
+          const box = h("input", { type: "checkbox", "aria-label": t("apps.select", { name: personName(a) }),
+            checked: selection.has(a.id), disabled: a.status !== "signed_form_received" });
+          box.addEventListener("change", () => {
+            if (box.checked) selection.set(a.id, personName(a));
+            else selection.delete(a.id);
+            forwardBox.update();
+          });
+          return box;
+        },
+      });
+    }
+    return [
+      table(t("apps.caption"), columns, page.items),
+      pager(page, (next) => ctx.navigate(withQuery(path, q, { offset: next || null }))),
+    ];
+  });
+  if (forwardBox) forwardBox.update();
+}
+
+function forwardPanel(ctx) {
+  const count = h("p", { class: "selected-count", "aria-live": "polite" });
+  const note = h("input", { type: "text", maxlength: "500" });
+  const button = h("button", { type: "submit", id: "forward" }, t("apps.forward"));
+  const summary = h("p", { class: "form-error", role: "alert", hidden: true });
+  const result = h("div");
+  const form = h("form", { class: "forward", novalidate: true },
+    h("p", { class: "hint" }, t("apps.forward.hint")), count, field("note", t("apps.forward.note"), note), summary,
+    button, result);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    clear(result);
+    if (selection.size === 0) {
+      summary.textContent = t("apps.forward.none");
+      summary.hidden = false;
+      return;
+    }
+    button.disabled = true;
+    try {
+      const manifest = await api("POST", `/v1/institutions/${ctx.session.institution_id}/batches`, {
+        body: { application_ids: [...selection.keys()], note: note.value.trim() || null },
+      });
+      selection.clear();
+      const text = t("apps.forward.ok", { n: manifest.entries.length });
+      announce(text, "good");
+      ctx.navigate(`#/batches/${manifest.batch.id}`);
+    } catch (error) {
+      showFieldErrors(form, error, summary);
+      if (error.problem && Array.isArray(error.problem.not_ready)) {
+        result.append(h("ul", { class: "plain" }, error.problem.not_ready.map((n) => h("li", {},
+          `${selection.get(n.application_id) || n.application_id}: `, statusBadge(n.status)))));
+      }
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return {
+    el: form,
+    update() {
+      count.textContent = t("apps.selected", { n: selection.size });
+    },
+  };
+}

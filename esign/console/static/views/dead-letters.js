@@ -1,0 +1,46 @@
+// Dead letters of every service: events a consumer gave up on. Each service keeps its own at the
+// same path, so the platform reaches them under /ops/<service>/ on the one origin.
+import { ApiError, api } from "../lib/api.js";
+import { announce, empty, h, problemText, section, table } from "../lib/dom.js";
+import { formatDateTime, t } from "../lib/i18n.js";
+
+const SERVICES = ["applications", "notifications", "tracking"];
+
+export async function render(main, ctx) {
+  ctx.setTitle(t("dead.title"));
+  main.append(h("h1", {}, t("dead.title")), h("p", { class: "intro" }, t("dead.intro")));
+  await Promise.all(SERVICES.map((service) => {
+    const box = h("div");
+    main.append(h("section", { "aria-labelledby": `h-dl-${service}` },
+      h("h2", { id: `h-dl-${service}` }, t(`dead.service.${service}`)), box));
+    const base = `/ops/${service}/v1/ops/dead-letters`;
+    const load = () => api("GET", base).catch((error) => {
+      if (error instanceof ApiError && error.status === 404) return null; // not routed through this origin
+      throw error;
+    });
+    const draw = (list) => {
+      if (list === null) return h("p", { class: "state empty" }, t("dead.unreachable"));
+      if (!list.length) return empty(t("dead.none"));
+      return table(t(`dead.service.${service}`), [
+        { label: t("dead.col.created"), cell: (d) => formatDateTime(d.created_at) },
+        { label: t("dead.col.consumer"), cell: (d) => d.consumer },
+        { label: t("dead.col.subject"), cell: (d) => d.subject },
+        { label: t("dead.col.error"), cell: (d) => d.error, class: "wide-only" },
+        { label: t("dead.col.deliveries"), cell: (d) => String(d.deliveries), class: "wide-only" },
+        { label: t("deliveries.col.action"), cell: (d) => h("button", { type: "button", class: "secondary small",
+          onclick: async (e) => {
+            e.target.disabled = true;
+            try {
+              await api("POST", `${base}/${d.id}/replay`);
+              announce(t("dead.replayed"), "good");
+              await section(box, load, draw);
+            } catch (error) {
+              announce(problemText(error), "error");
+              e.target.disabled = false;
+            }
+          } }, t("dead.replay")) },
+      ], list);
+    };
+    return section(box, load, draw);
+  }));
+}
