@@ -18,10 +18,16 @@ install: $(BIN)/python
 	./scripts/install-system-packages runtime
 	$(BIN)/pip install --quiet $(PIN) -e . -e ./agent
 
+# axe-core (accessibility checks the console's browser tests run in the page), pinned, from npm.
+AXE_CORE_VERSION := 4.11.0
+AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
+
 install-test: $(BIN)/python
 	./scripts/install-system-packages test
 	$(BIN)/pip install --quiet $(PIN) -e '.[test,check]' -e './agent[test]'
 	npm ci --prefix tests/support/oidc --no-audit --no-fund --silent  # the tests' OpenID provider
+	@test -f $(AXE) && grep -q '"version": "$(AXE_CORE_VERSION)"' $(VENV)/npm/node_modules/axe-core/package.json \
+	  || npm install --silent --no-save --no-audit --no-fund --prefix $(VENV)/npm axe-core@$(AXE_CORE_VERSION)
 
 ## Installs everything and starts the whole platform on this machine.
 up: install
