@@ -118,8 +118,8 @@ export function table(caption, columns, rows, { rowClass } = {}) {
       h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col", class: c.class }, c.label)))),
       h("tbody", {}, rows.map((row) => h("tr", { class: rowClass ? rowClass(row) : null },
         columns.map((c, i) => (i === 0 && c.header !== false
-          ? h("th", { scope: "row", class: c.class }, c.cell(row))
-          : h("td", { class: c.class }, c.cell(row)))))))));
+          ? h("th", { scope: "row", class: c.class, "data-label": c.label }, c.cell(row))
+          : h("td", { class: c.class, "data-label": c.label }, c.cell(row)))))))));
 }
 
 /** Term/description list from [label, value] pairs (null values are skipped). */

@@ -36,7 +36,7 @@ export async function render(main, ctx) {
     const columns = [
       { label: t("deliveries.col.created"), cell: (d) => formatDateTime(d.created_at) },
       { label: t("deliveries.col.channel"), cell: (d) => t(`channel.${d.channel}`, {}, d.channel) },
-      { label: t("deliveries.col.template"), cell: (d) => d.template },
+      { label: t("deliveries.col.template"), cell: (d) => t(`tpl.${d.template}`, {}, d.template) },
       { label: t("deliveries.col.recipient"), cell: (d) => d.recipient },
       { label: t("deliveries.col.status"), cell: (d) => deliveryBadge(d.status) },
       { label: t("deliveries.col.attempts"), cell: (d) => String(d.attempts), class: "wide-only" },

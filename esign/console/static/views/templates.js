@@ -9,7 +9,7 @@ export async function render(main, ctx) {
   main.append(h("h1", {}, t("templates.title")), h("p", { class: "intro" }, t("templates.note")), body);
   await section(body, () => api("GET", "/v1/templates"), (list) => {
     const byName = new Map(list.map((x) => [x.name, x]));
-    const template = h("select", {}, options(list.map((x) => x.name), (n) => n, list[0] && list[0].name));
+    const template = h("select", {}, options(list.map((x) => x.name), (n) => t(`tpl.${n}`, {}, n), list[0] && list[0].name));
     const channel = h("select");
     const locale = h("select", {}, options(["tr", "en"], (l) => (l === "tr" ? "Türkçe" : "English"), "tr"));
     const fillChannels = () => {

@@ -1,0 +1,469 @@
+"""The staff console in a real browser (Debian Chromium through Playwright) on the platform as
+`esign up` runs it: every screen of both roles, each one scanned with axe-core, checked at 360 px
+and photographed into docs/screenshots/console/; every test fails on a script error or a CSP
+violation. The applicants' side (filling the form) goes through the API, as it is not the console's."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import BrowserContext, Page, expect
+
+from tests.support.applications import COMPLETE_FORM, person, roster_csv
+from tests.support.console import check_screen, new_page
+from tests.support.platform import Platform, platform_in_scratch_dir, wait_for
+
+pytestmark = pytest.mark.e2e
+
+OFFICER, OPERATOR = "institution_officer", "ca_operator"
+
+
+class Console:
+    """The running platform, the console's origin, and the API behind it for set-up steps."""
+
+    def __init__(self, platform: Platform, origin: str, sign_in, expire) -> None:
+        self.platform = platform
+        self.origin = origin
+        self._sign_in = sign_in
+        self._expire = expire
+        self.api = httpx.Client(base_url=platform.api, timeout=30)
+        self.operator = platform.token(OPERATOR)
+
+    async def sign_in(self, context: BrowserContext, role: str, institution: dict | None = None) -> Page:
+        page = await new_page(context)
+        await self._sign_in(page, role, institution)
+        await expect(page.locator("#sign-out")).to_be_visible()
+        return page
+
+    async def expire(self, context: BrowserContext) -> None:
+        await self._expire(context)
+
+    def url(self, hash_: str = "/") -> str:
+        return f"{self.origin}/console/#{hash_}"
+
+    # -- set-up through the API (what other people do meanwhile)
+
+    def institution(self, name: str) -> dict:
+        r = self.api.post("/v1/institutions", json={"name": name}, headers=self.operator)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def officer_headers(self, institution: dict) -> dict[str, str]:
+        return self.platform.token(OFFICER, institution=institution["id"], sub=f"nes@{institution['id'][:8]}")
+
+    def upload(self, institution: dict, people: list[dict]) -> None:
+        r = self.api.post(
+            f"/v1/institutions/{institution['id']}/roster",
+            content=roster_csv(people),
+            headers={**self.officer_headers(institution), "Content-Type": "text/csv"},
+        )
+        assert r.status_code == 200, r.text
+
+    def invitation(self, email: str, after: int = 0) -> tuple[str, str, int]:
+        mails = wait_for(f"invitation to {email}", lambda: (m := self.platform.mail(email)) and len(m) > after and m)
+        text = mails[-1]["text"]
+        link = next(line for line in text.splitlines() if "#token=" in line).strip()
+        password = next(line for line in text.splitlines() if line.startswith("Erişim parolası:"))
+        return link.split("#token=")[1], password.split(":", 1)[1].strip(), len(mails)
+
+    def complete_form(self, email: str) -> str:
+        """The applicant signs in with the e-mailed link and password and completes the form."""
+        token, password, _ = self.invitation(email)
+        r = self.api.post("/v1/applicant/sessions", json={"token": token, "password": password})
+        assert r.status_code == 200, r.text
+        headers = {"Authorization": "Bearer " + r.json()["access_token"]}
+        self.api.patch("/v1/applicant/application/form", json=COMPLETE_FORM, headers=headers).raise_for_status()
+        word = {"security_word": "Kelebek42"}
+        self.api.put("/v1/applicant/application/security-word", json=word, headers=headers).raise_for_status()
+        self.api.post("/v1/applicant/application/completion", headers=headers).raise_for_status()
+        return r.json()["application_id"]
+
+    def forwarded(self, institution: dict, people: list[dict]) -> list[str]:
+        """Applications of ``people`` completed, received and forwarded (set-up for the operator)."""
+        self.upload(institution, people)
+        officer = self.officer_headers(institution)
+        ids = [self.complete_form(p["email"]) for p in people]
+        for app_id in ids:
+            body = {"channel": "paper", "received_on": "2026-01-05"}
+            self.api.post(f"/v1/applications/{app_id}/signed-form", json=body, headers=officer).raise_for_status()
+        r = self.api.post(
+            f"/v1/institutions/{institution['id']}/batches", json={"application_ids": ids}, headers=officer
+        )
+        assert r.status_code == 201, r.text
+        return ids
+
+    def status(self, app_id: str) -> str:
+        return self.api.get(f"/v1/applications/{app_id}", headers=self.operator).json()["status"]
+
+
+@pytest.fixture(scope="module")
+async def console():
+    with platform_in_scratch_dir() as platform:
+        await asyncio.to_thread(platform.up)
+        async with _sign_in_for(platform) as (origin, sign_in, expire):
+            yield Console(platform, origin, sign_in, expire)
+
+
+# ---- how a test signs in: the stand-in until the platform's own sign-in serves the console -----
+
+from contextlib import asynccontextmanager  # noqa: E402
+
+from tests.support.browser import served  # noqa: E402
+from tests.support.console_standin import StandInSessions, standin_app  # noqa: E402
+
+
+@asynccontextmanager
+async def _sign_in_for(platform: Platform):
+    secret = json.loads((platform.data_dir / "secrets.json").read_text())["jwt_secret"]
+    sessions = StandInSessions(secret)
+    upstreams = {n: f"127.0.0.1:{platform.ports[n]}" for n in ("applications", "notifications", "tracking")}
+    async with served(standin_app(upstreams, sessions)) as origin:
+
+        async def sign_in(page: Page, role: str, institution: dict | None) -> None:
+            session_id = sessions.open(
+                role,
+                institution_id=institution and institution["id"],
+                institution_name=institution and institution["name"],
+                subject="nes@ornek.edu.tr" if role == OFFICER else "operator@kamusm.gov.tr",
+                name="Nes Yetkilisi" if role == OFFICER else "Kamu SM Operatörü",
+            )
+            await page.context.add_cookies([{"name": "esign_session", "value": session_id, "url": origin}])
+            await page.goto(f"{origin}/console/")
+
+        async def expire(context: BrowserContext) -> None:
+            for cookie in await context.cookies():
+                if cookie["name"] == "esign_session":
+                    sessions.expire(cookie["value"])
+
+        yield origin, sign_in, expire
+
+
+# ---- fixtures ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def context(chromium):
+    context = await chromium.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    yield context
+    problems = [p for page in context.pages for p in getattr(page, "problems", [])]
+    await context.close()
+    assert not problems, f"script errors or CSP violations: {problems}"
+
+
+async def live_text(page: Page, text: str) -> None:
+    await expect(page.locator("#announce")).to_contain_text(text)
+
+
+# ---- the officer ---------------------------------------------------------------------------------
+
+
+async def test_officer_uploads_fixes_resends_records_forwards_and_downloads(console, context, tmp_path: Path):
+    institution = console.institution("Konsol Üniversitesi")
+    page = await console.sign_in(context, OFFICER, institution)
+
+    # Home, before anything: the designed empty state points to the staff list.
+    await expect(page.locator("h1")).to_have_text("Özet")
+    await expect(page.locator("main")).to_contain_text("Başlamak için personel listenizi yükleyin.")
+    await check_screen(page, "officer-home-empty")
+
+    # A staff list with errors: every row's errors in a table, nothing stored.
+    people = [person(n) for n in (8001, 8002, 8003)]
+    bad = [people[0], people[1] | {"tckn": "17291716050", "email": "eposta-degil"}, people[2] | {"mobile": "12"}]
+    await page.click("text=Personel listesi")
+    await expect(page.locator("h1")).to_have_text("Personel listesi yükle")
+    await page.set_input_files(
+        "#roster-file", files=[{"name": "personel.csv", "mimeType": "text/csv", "buffer": roster_csv(bad)}]
+    )
+    await expect(page.locator("#roster-chosen")).to_contain_text("personel.csv")
+    await page.click("#roster-upload")
+    await expect(page.locator("#roster-result [role=alert]")).to_contain_text(
+        "Dosyada 3 hata var; hiçbir kayıt saklanmadı."
+    )
+    rows = page.locator("#roster-result tbody tr")
+    await expect(rows).to_have_count(3)
+    assert [await r.locator("th, td").all_inner_texts() for r in await rows.all()] == [
+        ["3", "TC Kimlik No", "TC Kimlik No geçersiz (kontrol basamakları tutmuyor)."],
+        ["3", "E-posta", "Geçerli bir e-posta adresi girin."],
+        ["4", "Cep telefonu", "Türkiye'deki bir cep telefonu numarası girin, örneğin 0532 123 45 67."],
+    ]
+    await live_text(page, "Dosyada 3 hata var")
+    summary = console.api.get("/v1/applications/summary", headers=console.officer_headers(institution)).json()
+    assert summary["total"] == 0  # nothing half-stored
+    await check_screen(page, "officer-roster-errors")
+
+    # Fixed and uploaded again (drag and drop this time): created counts.
+    await page.dispatch_event(
+        ".dropzone",
+        "drop",
+        {
+            "dataTransfer": await page.evaluate_handle(
+                """(text) => { const dt = new DataTransfer();
+          dt.items.add(new File([text], 'personel-duzeltilmis.csv', {type: 'text/csv'})); return dt; }""",
+                roster_csv(people).decode(),
+            )
+        },
+    )
+    await expect(page.locator("#roster-chosen")).to_contain_text("personel-duzeltilmis.csv")
+    await page.click("#roster-upload")
+    await expect(page.locator("#roster-result .notice.good")).to_contain_text(
+        "Liste yüklendi: 3 yeni kişi eklendi, 0 kişi zaten kayıtlıydı."
+    )
+    await check_screen(page, "officer-roster-uploaded")
+
+    # Two applicants complete their forms (on their own page; here through the API).
+    first = console.complete_form(people[0]["email"])
+    second = console.complete_form(people[1]["email"])
+
+    # Home now: the funnel, who has not filled the form.
+    await page.click("text=Özet")
+    await expect(page.locator(".funnel")).to_contain_text("Form tamamlandı")
+    not_filled = page.locator("[aria-labelledby=h-notfilled]")
+    await expect(not_filled).to_contain_text("1 kişi formu henüz tamamlamadı.")
+    await expect(not_filled).to_contain_text(f"{people[2]['first_name']} {people[2]['last_name']}")
+    await check_screen(page, "officer-home")
+
+    # Applications: search by name, then the one who has not filled the form gets a new invitation.
+    await page.click("nav >> text=Başvurular")
+    await expect(page.locator("#applications-list tbody tr")).to_have_count(3)
+    await page.fill("#f-q", people[2]["last_name"])
+    await page.click("text=Filtrele")
+    await expect(page.locator("#applications-list tbody tr")).to_have_count(1)
+    await live_text(page, "1 başvuru bulundu.")
+    await check_screen(page, "officer-applications")
+    _, _, mails_before = console.invitation(people[2]["email"])
+    await page.click(f"text={people[2]['first_name']} {people[2]['last_name']}")
+    await expect(page.locator("h1")).to_contain_text(people[2]["last_name"])
+    await page.click("#resend-invitation")
+    await live_text(page, "Yeni davet gönderiliyor")
+    console.invitation(people[2]["email"], after=mails_before)  # a second e-mail with a new link and password
+
+    # One application: masked identity, timeline; record the signed form (a future date first).
+    await page.goto(console.url(f"/applications/{first}"))
+    tckn = people[0]["tckn"]
+    await expect(page.locator("[aria-labelledby=h-person]")).to_contain_text(f"{tckn[:3]}******{tckn[-2:]}")
+    assert tckn not in await page.content()
+    await expect(page.locator("[aria-labelledby=h-person]")).to_contain_text("**.**.1985")
+    await expect(page.locator(".timeline li")).to_have_count(3)
+    await check_screen(page, "officer-application")
+    await page.select_option("#f-channel", "cargo_or_post")
+    await page.fill("#f-received_on", "2099-01-01")
+    await page.fill("#f-reference", "YK-12345")
+    await page.click("#signed-form button[type=submit]")
+    await expect(page.locator("#f-received_on-error")).to_have_text("Tarih ileride olamaz.")
+    assert await page.get_attribute("#f-received_on", "aria-invalid") == "true"
+    await page.fill("#f-received_on", "2026-01-05")
+    await page.click("#signed-form button[type=submit]")
+    await expect(page.locator(".status-line")).to_contain_text("İmzalı form alındı")
+    await expect(page.locator("[aria-labelledby=h-signed]")).to_contain_text("Kargo veya iadeli taahhütlü posta")
+    await expect(page.locator("[aria-labelledby=h-signed]")).to_contain_text("YK-12345")
+
+    # Select and forward: only received applications can be picked; then the manifest.
+    await page.click("nav >> text=Başvurular")
+    await expect(page.locator("#applications-list tbody tr")).to_have_count(3)
+    second_name = f"{people[1]['first_name']} {people[1]['last_name']}"
+    assert await page.is_disabled(f"[aria-label='{second_name} başvurusunu seç']")
+    await page.check(f"[aria-label='{people[0]['first_name']} {people[0]['last_name']} başvurusunu seç']")
+    await expect(page.locator(".selected-count")).to_have_text("1 başvuru seçildi")
+    await page.fill("#f-note", "Aralık grubu")
+    await page.click("#forward")
+    await expect(page.locator("h1")).to_have_text("İletilen grup")
+    await live_text(page, "1 başvuru tek grup olarak iletildi.")
+    await expect(page.locator("tbody tr")).to_have_count(1)
+    await expect(page.locator("tbody")).to_contain_text(f"{tckn[:3]}******{tckn[-2:]}")
+    await check_screen(page, "officer-batch")
+    async with page.expect_download() as download_info:
+        await page.click("#manifest-csv")
+    download = await download_info.value
+    saved = tmp_path / download.suggested_filename
+    await download.save_as(saved)
+    rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig")), delimiter=";"))
+    assert [(r["application_id"], r["tckn_masked"], r["status"]) for r in rows] == [
+        (first, f"{tckn[:3]}******{tckn[-2:]}", "forwarded")
+    ]
+    assert tckn not in saved.read_text(encoding="utf-8-sig")
+    assert console.status(first) == "forwarded" and console.status(second) == "form_completed"
+
+    await page.click("nav >> text=İletilen gruplar")
+    await expect(page.locator("tbody tr")).to_have_count(1)
+    await check_screen(page, "officer-batches")
+
+    # The delivery log: what was sent to whom, masked.
+    await page.click("nav >> text=İleti kayıtları")
+    await expect(page.locator("tbody tr").first).to_be_visible()
+    log = await page.locator("main").inner_text()
+    assert people[0]["email"] not in log and "***" in log
+    await check_screen(page, "officer-deliveries")
+
+    # The same screens in English.
+    await page.click("#lang")
+    await expect(page.locator("h1")).to_have_text("Delivery log")
+    assert await page.get_attribute("html", "lang") == "en"
+    await page.goto(console.url(f"/applications/{second}"))
+    await expect(page.locator(".status-line")).to_contain_text("Form completed")
+    await check_screen(page, "officer-application-en")
+    await page.click("#lang")
+    await expect(page.locator(".status-line")).to_contain_text("Form tamamlandı")
+
+
+# ---- the CA operator -----------------------------------------------------------------------------
+
+
+async def test_operator_rejects_one_produces_another_and_sees_its_shipment_move(console, context, tmp_path: Path):
+    institution = console.institution("Operatör Üniversitesi")
+    people = [person(n, domain="operator.edu.tr") for n in (8101, 8102)]
+    rejected, produced = console.forwarded(institution, people)
+    page = await console.sign_in(context, OPERATOR)
+
+    # The queue: forwarded applications across institutions, filtered by institution.
+    await expect(page.locator("h1")).to_have_text("Kamu SM'ye iletilen başvurular")
+    await page.select_option("#f-institution_id", institution["id"])
+    await page.click("text=Filtrele")
+    await expect(page.locator("#applications-list tbody tr")).to_have_count(2)
+    await expect(page.locator("#applications-list tbody")).to_contain_text("Operatör Üniversitesi")
+    await check_screen(page, "operator-queue")
+
+    # One application: the printed form, then a rejection (too short a reason first).
+    await page.click(f"text={people[0]['first_name']} {people[0]['last_name']}")
+    await expect(page.locator(".status-line")).to_contain_text("Kamu SM'ye iletildi")
+    await expect(page.locator(".placeholder-box")).to_contain_text("YER TUTUCU")
+    async with page.expect_download() as download_info:
+        await page.click("#download-pdf")
+    pdf = tmp_path / "form.pdf"
+    await (await download_info.value).save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    await check_screen(page, "operator-application")
+    await page.fill("#f-reason", "Eks")
+    await page.click("#reject-form button[type=submit]")
+    await expect(page.locator("#f-reason-error")).to_have_text("Bu alan çok kısa.")
+    await page.fill("#f-reason", "Taahhütname imzasız gönderilmiş.")
+    await page.click("#reject-form button[type=submit]")
+    await expect(page.locator(".status-line")).to_contain_text("İade edildi")
+    await expect(page.locator("[aria-labelledby=h-rej]")).to_contain_text("Taahhütname imzasız gönderilmiş.")
+    assert console.status(rejected) == "rejected"
+
+    # The other one is produced; the field errors stand next to their fields.
+    await page.goto(console.url(f"/applications/{produced}"))
+    await page.fill("#f-certificate_serial", "ZZ-not-hex")
+    await page.fill("#f-not_before", "2026-01-10")
+    await page.click("#production-form button[type=submit]")
+    await expect(page.locator("#f-certificate_serial-error")).to_have_text("Biçim geçerli değil.")
+    await expect(page.locator("#f-not_after-error")).to_have_text("Geçerli bir tarih ve saat girin.")
+    await check_screen(page, "operator-production-errors")
+    await page.fill("#f-certificate_serial", "7F:01:AA")
+    await page.fill("#f-not_after", "2029-01-10")
+    await page.click("#production-form button[type=submit]")
+    await expect(page.locator(".status-line")).to_contain_text("Üretildi")
+    await expect(page.locator("[aria-labelledby=h-cert]")).to_contain_text("7F:01:AA")
+
+    # Its shipment: made by the tracking service, moved by the (simulated) courier.
+    shipment_link = page.locator("[aria-labelledby=h-ship] >> text=Gönderiyi aç")
+    for _ in range(60):  # the tracking service makes the shipment when it hears of the production
+        if await shipment_link.count():
+            break
+        await page.reload()
+        await expect(page.locator("h1")).to_contain_text(people[1]["last_name"])
+    await shipment_link.click()
+    await expect(page.locator("h1")).to_contain_text("Gönderi")
+    await expect(page.locator("[aria-labelledby=h-st] li").first).to_be_visible()
+    first_steps = await page.locator("[aria-labelledby=h-st] li").count()
+    shipment_id = page.url.rsplit("/", 1)[1]
+    tracking = httpx.Client(base_url=f"http://127.0.0.1:{console.platform.ports['tracking']}", timeout=30)
+    wait_for(
+        "the courier's next step",
+        lambda: (
+            len(tracking.get(f"/v1/shipments/{shipment_id}", headers=console.operator).json()["timeline"]) > first_steps
+        ),
+    )
+    await page.reload()
+    await expect(page.locator("[aria-labelledby=h-st] li")).not_to_have_count(first_steps)
+    await expect(page.locator("[aria-labelledby=h-ce] tbody tr").first).to_be_visible()
+    await check_screen(page, "operator-shipment")
+
+    await page.click("nav >> text=Gönderiler")
+    await expect(page.locator("[aria-labelledby=h-all] tbody tr").first).to_be_visible()
+    await check_screen(page, "operator-shipments")
+
+    # Institutions: create one (an empty name is refused next to the field), then one's page.
+    await page.click("nav >> text=Kurumlar")
+    await page.click("#institution-form button[type=submit]")
+    await expect(page.locator("#f-name-error")).to_have_text("Bu alan çok kısa.")
+    await page.fill("#f-name", "Yeni Kurum Üniversitesi")
+    await page.click("#institution-form button[type=submit]")
+    await live_text(page, "«Yeni Kurum Üniversitesi» oluşturuldu.")
+    await expect(page.locator("tbody")).to_contain_text("Yeni Kurum Üniversitesi")
+    await check_screen(page, "operator-institutions")
+    await page.click("text=Operatör Üniversitesi")
+    await expect(page.locator("h1")).to_have_text("Kurum: Operatör Üniversitesi")
+    await expect(page.locator("[aria-labelledby=h-i-act] tbody tr")).to_have_count(1)
+    await check_screen(page, "operator-institution")
+
+    # Messages: the delivery log across institutions, a template preview, dead letters.
+    await page.click("nav >> text=İleti kayıtları")
+    await expect(page.locator("tbody tr").first).to_be_visible()
+    await check_screen(page, "operator-deliveries")
+    await page.click("nav >> text=İleti şablonları")
+    await page.select_option("#f-template", "expiry_warning")
+    await page.select_option("#f-channel", "sms")
+    await page.click("text=Önizle")
+    await expect(page.locator(".preview")).to_contain_text("SMS parçası")
+    await check_screen(page, "operator-templates")
+    await page.click("nav >> text=İşlenemeyen olaylar")
+    for service in ("Başvurular servisi", "Bildirimler servisi", "Gönderi takip servisi"):
+        await expect(page.locator(f"section:has(h2:text-is('{service}'))")).to_contain_text("İşlenemeyen olay yok.")
+    await check_screen(page, "operator-dead-letters")
+
+
+# ---- who sees what, and the end of a session -------------------------------------------------------
+
+
+async def test_an_officer_of_another_institution_sees_none_of_it(console, context):
+    mine = console.institution("Gizli Üniversite")
+    people = [person(8201, domain="gizli.edu.tr")]
+    [app_id] = console.forwarded(mine, people)
+    batch_id = console.api.get(f"/v1/applications/{app_id}", headers=console.operator).json()["batch_id"]
+    other = console.institution("Komşu Üniversite")
+    page = await console.sign_in(context, OFFICER, other)
+
+    await page.click("nav >> text=Başvurular")
+    await expect(page.locator("#applications-list")).to_contain_text("Gösterilecek kayıt yok.")
+    await page.fill("#f-q", people[0]["last_name"])
+    await page.click("text=Filtrele")
+    await expect(page.locator("#applications-list")).to_contain_text("Gösterilecek kayıt yok.")
+    # Editing the address: the same answer as for an id that does not exist.
+    await page.goto(console.url(f"/applications/{app_id}"))
+    await expect(page.locator("h1")).to_have_text("Bu başvuru yok ya da sizin görme yetkiniz yok.")
+    assert people[0]["last_name"] not in await page.content()
+    await check_screen(page, "officer-not-visible")
+    await page.goto(console.url(f"/batches/{batch_id}"))
+    await expect(page.locator("main [role=alert]")).to_contain_text("Bulunamadı ya da görme yetkiniz yok.")
+    await page.goto(console.url("/batches"))
+    await expect(page.locator("main")).to_contain_text("Gösterilecek kayıt yok.")
+    await page.goto(console.url("/deliveries"))
+    await expect(page.locator("main")).to_contain_text("Gösterilecek kayıt yok.")
+    # Operators' screens are not there for an officer.
+    await page.goto(console.url("/institutions"))
+    await expect(page.locator("h1")).to_have_text("Böyle bir sayfa yok.")
+
+
+async def test_an_expired_session_returns_to_sign_in_and_keeps_nothing(console, context):
+    institution = console.institution("Süre Üniversitesi")
+    console.upload(institution, [person(8301, domain="sure.edu.tr")])
+    page = await console.sign_in(context, OFFICER, institution)
+    await page.click("nav >> text=Başvurular")
+    await expect(page.locator("#applications-list tbody tr")).to_have_count(1)
+
+    await console.expire(context)
+    await page.click("nav >> text=İleti kayıtları")
+    await page.wait_for_url(f"{console.origin}/auth/login?next=*")
+    assert "%2Fconsole%2F%23%2Fdeliveries" in page.url  # back to where the user was, after signing in
+    assert await page.evaluate("sessionStorage.length") == 0
+    kept = await page.evaluate("Object.keys(localStorage)")
+    assert set(kept) <= {"esign.console.lang"}  # a language preference at most, never data
+    await page.go_back()
+    await page.wait_for_url(f"{console.origin}/auth/login?next=*")  # the console does not come back either
