@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import hashlib
 import io
-import json
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
+from esign.console.sessions import SESSIONS_BUCKET
+from esign.jetstream import connect
 from tests.support.applications import COMPLETE_FORM, person, roster_csv
 from tests.support.console import check_screen, new_page
 from tests.support.platform import Platform, platform_in_scratch_dir, wait_for
@@ -27,22 +29,38 @@ OFFICER, OPERATOR = "institution_officer", "ca_operator"
 class Console:
     """The running platform, the console's origin, and the API behind it for set-up steps."""
 
-    def __init__(self, platform: Platform, origin: str, sign_in, expire) -> None:
+    def __init__(self, platform: Platform) -> None:
         self.platform = platform
-        self.origin = origin
-        self._sign_in = sign_in
-        self._expire = expire
+        self.origin = platform.origin  # nginx, as `esign up` runs it
         self.api = httpx.Client(base_url=platform.api, timeout=30)
         self.operator = platform.token(OPERATOR)
 
     async def sign_in(self, context: BrowserContext, role: str, institution: dict | None = None) -> Page:
+        """Through the platform's local sign-in page, as a newcomer does after `make up`."""
         page = await new_page(context)
-        await self._sign_in(page, role, institution)
+        await page.goto(f"{self.origin}/auth/login?next=%2Fconsole%2F")
+        await expect(page.locator("body")).to_contain_text("YEREL GELİŞTİRME GİRİŞİ")
+        await page.select_option("#role", role)
+        if institution:
+            await page.select_option("#institution_id", institution["id"])
+        officer = role == OFFICER
+        await page.fill("#subject", "nes@ornek.edu.tr" if officer else "operator@kamusm.gov.tr")
+        await page.fill("#name", "Nes Yetkilisi" if officer else "Kamu SM Operatörü")
+        await page.click("#sign-in")
+        await page.wait_for_url(f"{self.origin}/console/**")
         await expect(page.locator("#sign-out")).to_be_visible()
         return page
 
     async def expire(self, context: BrowserContext) -> None:
-        await self._expire(context)
+        """Ends the browser's session on the server exactly as the session bucket's TTL does: its
+        entry (keyed by the cookie's SHA-256) goes."""
+        [session_id] = [c["value"] for c in await context.cookies() if c["name"] == "esign_session"]
+        nc = await connect(self.platform.nats_url, name="console-test")
+        try:
+            kv = await nc.jetstream().key_value(SESSIONS_BUCKET)
+            await kv.purge(hashlib.sha256(session_id.encode()).hexdigest())
+        finally:
+            await nc.close()
 
     def url(self, hash_: str = "/") -> str:
         return f"{self.origin}/console/#{hash_}"
@@ -106,42 +124,8 @@ class Console:
 async def console():
     with platform_in_scratch_dir() as platform:
         await asyncio.to_thread(platform.up)
-        async with _sign_in_for(platform) as (origin, sign_in, expire):
-            yield Console(platform, origin, sign_in, expire)
-
-
-# ---- how a test signs in: the stand-in until the platform's own sign-in serves the console -----
-
-from contextlib import asynccontextmanager  # noqa: E402
-
-from tests.support.browser import served  # noqa: E402
-from tests.support.console_standin import StandInSessions, standin_app  # noqa: E402
-
-
-@asynccontextmanager
-async def _sign_in_for(platform: Platform):
-    secret = json.loads((platform.data_dir / "secrets.json").read_text())["jwt_secret"]
-    sessions = StandInSessions(secret)
-    upstreams = {n: f"127.0.0.1:{platform.ports[n]}" for n in ("applications", "notifications", "tracking")}
-    async with served(standin_app(upstreams, sessions)) as origin:
-
-        async def sign_in(page: Page, role: str, institution: dict | None) -> None:
-            session_id = sessions.open(
-                role,
-                institution_id=institution and institution["id"],
-                institution_name=institution and institution["name"],
-                subject="nes@ornek.edu.tr" if role == OFFICER else "operator@kamusm.gov.tr",
-                name="Nes Yetkilisi" if role == OFFICER else "Kamu SM Operatörü",
-            )
-            await page.context.add_cookies([{"name": "esign_session", "value": session_id, "url": origin}])
-            await page.goto(f"{origin}/console/")
-
-        async def expire(context: BrowserContext) -> None:
-            for cookie in await context.cookies():
-                if cookie["name"] == "esign_session":
-                    sessions.expire(cookie["value"])
-
-        yield origin, sign_in, expire
+        yield Console(platform)
+        await asyncio.to_thread(platform.ctrl_c)
 
 
 # ---- fixtures ------------------------------------------------------------------------------------
@@ -361,27 +345,19 @@ async def test_operator_rejects_one_produces_another_and_sees_its_shipment_move(
     await expect(page.locator(".status-line")).to_contain_text("Üretildi")
     await expect(page.locator("[aria-labelledby=h-cert]")).to_contain_text("7F:01:AA")
 
-    # Its shipment: made by the tracking service, moved by the (simulated) courier.
-    shipment_link = page.locator("[aria-labelledby=h-ship] >> text=Gönderiyi aç")
-    for _ in range(60):  # the tracking service makes the shipment when it hears of the production
-        if await shipment_link.count():
-            break
-        await page.reload()
-        await expect(page.locator("h1")).to_contain_text(people[1]["last_name"])
-    await shipment_link.click()
-    await expect(page.locator("h1")).to_contain_text("Gönderi")
-    await expect(page.locator("[aria-labelledby=h-st] li").first).to_be_visible()
-    first_steps = await page.locator("[aria-labelledby=h-st] li").count()
-    shipment_id = page.url.rsplit("/", 1)[1]
-    tracking = httpx.Client(base_url=f"http://127.0.0.1:{console.platform.ports['tracking']}", timeout=30)
-    wait_for(
-        "the courier's next step",
-        lambda: (
-            len(tracking.get(f"/v1/shipments/{shipment_id}", headers=console.operator).json()["timeline"]) > first_steps
-        ),
-    )
+    # Its shipment: the tracking service makes it, the (simulated, one step a second) courier moves
+    # it; the operator sees the application go from produced to delivered, and the steps between.
+    wait_for("delivery", lambda: console.status(produced) == "delivered", timeout=90)
     await page.reload()
-    await expect(page.locator("[aria-labelledby=h-st] li")).not_to_have_count(first_steps)
+    await expect(page.locator(".status-line")).to_contain_text("Teslim edildi")
+    timeline = page.locator("[aria-labelledby=h-time] li")
+    await expect(timeline.last).to_contain_text("Kargoda → Teslim edildi")
+    await expect(page.locator("[aria-labelledby=h-ship]")).to_contain_text("Teslim edildi")
+    await page.click("[aria-labelledby=h-ship] >> text=Gönderiyi aç")
+    await expect(page.locator("h1")).to_contain_text("Gönderi")
+    steps = page.locator("[aria-labelledby=h-st] li")
+    await expect(steps.last).to_contain_text("Teslim edildi")
+    assert await steps.count() >= 4  # created, handed to the courier, ..., delivered
     await expect(page.locator("[aria-labelledby=h-ce] tbody tr").first).to_be_visible()
     await check_screen(page, "operator-shipment")
 
@@ -460,10 +436,10 @@ async def test_an_expired_session_returns_to_sign_in_and_keeps_nothing(console, 
 
     await console.expire(context)
     await page.click("nav >> text=İleti kayıtları")
-    await page.wait_for_url(f"{console.origin}/auth/login?next=*")
+    await page.wait_for_url(f"{console.origin}/auth/local?next=*")  # /auth/login's local sign-in
     assert "%2Fconsole%2F%23%2Fdeliveries" in page.url  # back to where the user was, after signing in
     assert await page.evaluate("sessionStorage.length") == 0
     kept = await page.evaluate("Object.keys(localStorage)")
     assert set(kept) <= {"esign.console.lang"}  # a language preference at most, never data
-    await page.go_back()
-    await page.wait_for_url(f"{console.origin}/auth/login?next=*")  # the console does not come back either
+    await page.go_back()  # the console's page from the history shows nothing and signs in again
+    await page.wait_for_url(f"{console.origin}/auth/local?next=*")
