@@ -79,7 +79,7 @@ export async function render(main, ctx) {
           [t("app.cert.serial"), app.certificate.serial],
           [t("app.cert.validity"), `${formatDate(app.certificate.not_before)} – ${formatDate(app.certificate.not_after)}`],
           [t("field.card_type"), app.certificate.card_type],
-        ]) : empty()),
+        ]) : empty(t("app.certificate.none"))),
       h("section", { "aria-labelledby": "h-ship" }, h("h2", { id: "h-ship" }, t("app.shipment")), shipmentOf(app, officer))),
     h("section", { "aria-labelledby": "h-warn" }, h("h2", { id: "h-warn" }, t("app.warnings")), warnings),
     h("section", { "aria-labelledby": "h-time" }, h("h2", { id: "h-time" }, t("app.timeline")), timeline),
@@ -174,7 +174,7 @@ function officerActions(box, app, reload) {
       h("h2", {}, t("app.signedForm.record")),
       field("channel", t("field.channel"), channel),
       field("received_on", t("field.received_on"), receivedOn),
-      field("reference", t("field.reference"), reference),
+      field("reference", t("field.reference"), reference, { hint: t("field.reference.hint") }),
       summary,
       h("button", { type: "submit" }, t("app.signedForm.record")));
     form.addEventListener("submit", async (e) => {

@@ -80,7 +80,7 @@ export async function renderOne(main, ctx) {
           { label: t("shipment.col.received"), cell: (e) => formatDateTime(e.received_at) },
           { label: t("shipment.col.carrierStatus"), cell: (e) => e.carrier_status },
           { label: t("shipment.col.status"), cell: (e) => (e.status ? shipmentBadge(e.status) : t("none")) },
-          { label: t("shipment.col.outcome"), cell: (e) => e.outcome },
+          { label: t("shipment.col.outcome"), cell: (e) => t(`outcome.${e.outcome}`, {}, e.outcome) },
         ], s.carrier_events) : empty(t("shipment.events.none"))),
     ];
   });
