@@ -36,12 +36,13 @@ export function clear(el) {
   return el;
 }
 
-/** Says `text` in the live region screen readers follow (and shows it). */
-let outcomeShownAt = 0;
+let keepOnce = false;
 
-export function announce(text, kind = "info") {
+/** Says `text` in the live region screen readers follow (and shows it). With `keep`, it stays
+ * through the next screen change (an action that leads to another screen, or reloads this one). */
+export function announce(text, kind = "info", { keep = false } = {}) {
   const region = document.getElementById("announce");
-  if (kind !== "info") outcomeShownAt = Date.now();
+  keepOnce = keep;
   region.className = `announce ${kind}`;
   region.textContent = "";
   // A fresh text node each time, so the same message twice is read twice.
@@ -50,10 +51,12 @@ export function announce(text, kind = "info") {
   });
 }
 
-/** On a new screen: the last outcome of an action (it often leads to the new screen) stays for a
- * moment; a list's "n found" from the previous screen goes. */
+/** On a new screen the last screen's message goes, unless it was said with `keep`. */
 export function clearAnnouncement() {
-  if (Date.now() - outcomeShownAt < 3000) return;
+  if (keepOnce) {
+    keepOnce = false;
+    return;
+  }
   const region = document.getElementById("announce");
   region.textContent = "";
   region.className = "announce";

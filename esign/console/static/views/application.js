@@ -184,7 +184,7 @@ function officerActions(box, app, reload) {
         await api("POST", `/v1/applications/${app.id}/signed-form`, {
           body: { channel: channel.value, received_on: receivedOn.value || null, reference: reference.value.trim() || null },
         });
-        announce(t("app.signedForm.recorded"), "good");
+        announce(t("app.signedForm.recorded"), "good", { keep: true });
         reload();
       } catch (error) {
         showFieldErrors(form, error, summary);
@@ -224,7 +224,7 @@ function operatorActions(box, app, reload) {
     clearFieldErrors(reject);
     try {
       await api("POST", `/v1/applications/${app.id}/rejection`, { body: { reason: reason.value.trim() } });
-      announce(t("app.rejected"), "good");
+      announce(t("app.rejected"), "good", { keep: true });
       reload();
     } catch (error) {
       showFieldErrors(reject, error, rejectSummary);
@@ -254,7 +254,7 @@ function operatorActions(box, app, reload) {
         body: { certificate_serial: serial.value.trim(), not_before: istanbul(notBefore.value),
           not_after: istanbul(notAfter.value), card_type: cardType.value.trim() },
       });
-      announce(t("app.produced"), "good");
+      announce(t("app.produced"), "good", { keep: true });
       reload();
     } catch (error) {
       showFieldErrors(produce, error, produceSummary);

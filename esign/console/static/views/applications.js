@@ -123,7 +123,7 @@ function forwardPanel(ctx) {
       });
       selection.clear();
       const text = t("apps.forward.ok", { n: manifest.entries.length });
-      announce(text, "good");
+      announce(text, "good", { keep: true });
       ctx.navigate(`#/batches/${manifest.batch.id}`);
     } catch (error) {
       showFieldErrors(form, error, summary);
