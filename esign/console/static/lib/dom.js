@@ -114,8 +114,9 @@ export async function section(container, load, render) {
 }
 
 /** A table: columns [{label, cell: (row) => node|text, class?}] */
-export function table(caption, columns, rows, { rowClass } = {}) {
-  return h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": caption },
+export function table(caption, columns, rows, { rowClass, showCaption = false } = {}) {
+  return h("div", { class: showCaption ? "table-wrap captioned" : "table-wrap", tabindex: "0", role: "region",
+    "aria-label": caption },
     h("table", {},
       h("caption", {}, caption),
       h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col", class: c.class }, c.label)))),

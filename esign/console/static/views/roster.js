@@ -102,7 +102,7 @@ function showErrors(result, error) {
         { label: t("roster.col.line"), cell: (r) => (r.line ? String(r.line) : t("none")) },
         { label: t("roster.col.field"), cell: (r) => fieldLabel(r.field) },
         { label: t("roster.col.why"), cell: (r) => fieldErrorText(r.fe) },
-      ], rows));
+      ], rows, { showCaption: true }));
     announce(headline, "error");
     return;
   }
