@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
+from esign.events import ExpiryWarned
 from esign.jetstream import connect
 from tests.support.applications import COMPLETE_FORM, person, roster_csv
 from tests.support.console import check_screen, new_page
+from tests.support.events import publish
 from tests.support.platform import Platform, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -272,9 +276,49 @@ async def test_officer_uploads_fixes_resends_records_forwards_and_downloads(cons
     assert people[0]["email"] not in log and "***" in log
     await check_screen(page, "officer-deliveries")
 
+    # Expiring soon: the forwarded one is produced with 60 days left (no warning is due yet), then
+    # the notifications service reports the 40-day warning it sent: home shows both states.
+    ends = datetime.now(UTC) + timedelta(days=60)
+    r = console.api.post(
+        f"/v1/applications/{first}/production",
+        headers=console.operator,
+        json={
+            "certificate_serial": "7F:01:AB",
+            "not_before": (ends - timedelta(days=1095)).isoformat(),
+            "not_after": ends.isoformat(),
+        },
+    )
+    assert r.status_code == 200, r.text
+    await page.click("nav >> text=Özet")
+    expiring = page.locator("[aria-labelledby=h-expiring]")
+    await expect(expiring).to_contain_text(f"{people[0]['first_name']} {people[0]['last_name']}")
+    await expect(expiring).to_contain_text("Henüz uyarılmadı")
+    nc = await connect(console.platform.nats_url, name="console-test")
+    try:
+        warned = ExpiryWarned(
+            application_id=uuid.UUID(first),
+            institution_id=uuid.UUID(institution["id"]),
+            holder_id=uuid.uuid4(),
+            certificate_serial="7F:01:AB",
+            not_after=ends,
+            days_before=40,
+            warned_at=datetime.now(UTC),
+        )
+        await publish(nc.jetstream(), warned, "notifications")
+    finally:
+        await nc.close()
+    for _ in range(100):  # until the applications service has recorded it (read again each time)
+        await page.reload()
+        await expect(expiring.locator("li, .state.empty")).not_to_have_count(0)
+        if "40 gün kala uyarıldı" in await expiring.inner_text():
+            break
+    await expect(expiring).to_contain_text("40 gün kala uyarıldı")
+    await check_screen(page, "officer-home-expiring")
+
     # The same screens in English.
     await page.click("#lang")
-    await expect(page.locator("h1")).to_have_text("Delivery log")
+    await expect(page.locator("h1")).to_have_text("Overview")
+    await expect(expiring).to_contain_text("Warned 40 days before")
     assert await page.get_attribute("html", "lang") == "en"
     await page.goto(console.url(f"/applications/{second}"))
     await expect(page.locator(".status-line")).to_contain_text("Form completed")
