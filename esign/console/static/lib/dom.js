@@ -220,3 +220,21 @@ export function options(values, labelOf, selected, { allLabel } = {}) {
   for (const v of values) list.push(h("option", { value: v, selected: v === selected }, labelOf(v)));
   return list;
 }
+
+/** A button that runs `action` once at a time and announces its outcome (or the problem). */
+export function actionButton(label, action, { id, success, small = false, after } = {}) {
+  const button = h("button", { type: "button", id, class: small ? "secondary small" : "secondary" }, label);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await action();
+      if (success) announce(success, "good");
+      if (after) await after();
+    } catch (error) {
+      announce(problemText(error), "error");
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return button;
+}

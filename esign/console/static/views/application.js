@@ -4,7 +4,7 @@
 // form, reject with a reason, and record production.
 import { ApiError, api, apiBlob } from "../lib/api.js";
 import {
-  announce, clear, clearFieldErrors, details, empty, failed, field, h, link, loading, options, problemText, put,
+  actionButton, announce, clear, clearFieldErrors, details, empty, failed, field, h, link, loading, options, put,
   saveFile, section, showFieldErrors,
 } from "../lib/dom.js";
 import { formatDate, formatDateTime, t } from "../lib/i18n.js";
@@ -150,19 +150,8 @@ function shipmentOf(app, officer) {
 
 function officerActions(box, app, reload) {
   if (REINVITABLE.has(app.status)) {
-    const button = h("button", { type: "button", class: "secondary", id: "resend-invitation" }, t("app.invitation.resend"));
-    button.addEventListener("click", async () => {
-      button.disabled = true;
-      try {
-        await api("POST", `/v1/applications/${app.id}/invitation`);
-        announce(t("app.invitation.resent"), "good");
-      } catch (error) {
-        announce(problemText(error), "error");
-      } finally {
-        button.disabled = false;
-      }
-    });
-    box.append(button);
+    box.append(actionButton(t("app.invitation.resend"), () => api("POST", `/v1/applications/${app.id}/invitation`),
+      { id: "resend-invitation", success: t("app.invitation.resent") }));
   }
   if (app.status === "form_completed") {
     const channel = h("select", { required: true }, options(["paper", "email_pdf", "cargo_or_post"],
@@ -196,19 +185,9 @@ function officerActions(box, app, reload) {
 
 function operatorActions(box, app, reload) {
   if (PRINTABLE.has(app.status)) {
-    const button = h("button", { type: "button", class: "secondary", id: "download-pdf" }, t("app.pdf"));
-    button.addEventListener("click", async () => {
-      button.disabled = true;
-      try {
-        saveFile(await apiBlob(`/v1/applications/${app.id}/form.pdf`), `nes-basvuru-${app.id}.pdf`);
-        announce(t("app.pdf.ready"), "good");
-      } catch (error) {
-        announce(problemText(error), "error");
-      } finally {
-        button.disabled = false;
-      }
-    });
-    box.append(button);
+    box.append(actionButton(t("app.pdf"), async () => {
+      saveFile(await apiBlob(`/v1/applications/${app.id}/form.pdf`), `nes-basvuru-${app.id}.pdf`);
+    }, { id: "download-pdf", success: t("app.pdf.ready") }));
   }
   box.append(h("section", { class: "placeholder-box", "aria-labelledby": "h-renewal" },
     h("h2", { id: "h-renewal" }, t("app.renewalPdf")), h("p", { class: "placeholder" }, t("app.renewalPdf.placeholder"))));

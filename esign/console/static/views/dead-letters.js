@@ -1,7 +1,7 @@
 // Dead letters of every service: events a consumer gave up on. Each service keeps its own at the
 // same path, so the platform reaches them under /ops/<service>/ on the one origin.
 import { ApiError, api } from "../lib/api.js";
-import { announce, empty, h, problemText, section, table } from "../lib/dom.js";
+import { actionButton, empty, h, section, table } from "../lib/dom.js";
 import { formatDateTime, t } from "../lib/i18n.js";
 
 const SERVICES = ["applications", "notifications", "tracking"];
@@ -27,18 +27,9 @@ export async function render(main, ctx) {
         { label: t("dead.col.subject"), cell: (d) => d.subject },
         { label: t("dead.col.error"), cell: (d) => d.error, class: "wide-only" },
         { label: t("dead.col.deliveries"), cell: (d) => String(d.deliveries), class: "wide-only" },
-        { label: t("deliveries.col.action"), cell: (d) => h("button", { type: "button", class: "secondary small",
-          onclick: async (e) => {
-            e.target.disabled = true;
-            try {
-              await api("POST", `${base}/${d.id}/replay`);
-              announce(t("dead.replayed"), "good");
-              await section(box, load, draw);
-            } catch (error) {
-              announce(problemText(error), "error");
-              e.target.disabled = false;
-            }
-          } }, t("dead.replay")) },
+        { label: t("deliveries.col.action"), cell: (d) => actionButton(t("dead.replay"),
+          () => api("POST", `${base}/${d.id}/replay`),
+          { small: true, success: t("dead.replayed"), after: () => section(box, load, draw) }) },
       ], list);
     };
     return section(box, load, draw);

@@ -1,7 +1,7 @@
 // The delivery log: what was sent to whom (recipients masked by the API) and whether it went.
 // Officers see their institution's; operators see all and re-queue failed or dead messages.
 import { api } from "../lib/api.js";
-import { announce, empty, field, h, link, options, pager, problemText, section, table } from "../lib/dom.js";
+import { actionButton, announce, empty, field, h, link, options, pager, section, table } from "../lib/dom.js";
 import { formatDateTime, formatNumber, t } from "../lib/i18n.js";
 import { DELIVERY_STATUSES, deliveryBadge, withQuery } from "./common.js";
 
@@ -42,17 +42,8 @@ export async function render(main, ctx) {
       { label: t("deliveries.col.attempts"), cell: (d) => String(d.attempts), class: "wide-only" },
       { label: t("deliveries.col.error"), cell: (d) => d.last_error || t("none"), class: "wide-only" },
       operator ? { label: t("deliveries.col.action"), cell: (d) => (["failed", "dead"].includes(d.status)
-        ? h("button", { type: "button", class: "secondary small", onclick: async (e) => {
-          e.target.disabled = true;
-          try {
-            await api("POST", `/v1/deliveries/${d.id}/resend`);
-            announce(t("deliveries.resent"), "good");
-            await section(list, load, draw);
-          } catch (error) {
-            announce(problemText(error), "error");
-            e.target.disabled = false;
-          }
-        } }, t("deliveries.resend"))
+        ? actionButton(t("deliveries.resend"), () => api("POST", `/v1/deliveries/${d.id}/resend`),
+          { small: true, success: t("deliveries.resent"), after: () => section(list, load, draw) })
         : d.application_id ? link(`#/applications/${d.application_id}`, t("shipment.application")) : t("none")) } : null,
     ].filter(Boolean);
     return [

@@ -1,6 +1,6 @@
 // Message templates: preview any of them with sample data, in either language (nothing is sent).
 import { api } from "../lib/api.js";
-import { clear, details, field, h, options, problemText, section } from "../lib/dom.js";
+import { clear, details, field, h, options, section } from "../lib/dom.js";
 import { t } from "../lib/i18n.js";
 
 export async function render(main, ctx) {
