@@ -452,10 +452,18 @@ async def test_an_officer_of_another_institution_sees_none_of_it(console, contex
     [app_id] = console.forwarded(mine, people)
     batch_id = console.api.get(f"/v1/applications/{app_id}", headers=console.operator).json()["batch_id"]
     other = console.institution("Komşu Üniversite")
+    console.upload(other, [person(n, domain="komsu.edu.tr") for n in range(8210, 8270)])
     page = await console.sign_in(context, OFFICER, other)
 
+    # Their own list, 50 a page: none of the other institution's people on either page.
     await page.click("nav >> text=Başvurular")
-    await expect(page.locator("#applications-list")).to_contain_text("Gösterilecek kayıt yok.")
+    await expect(page.locator(".pager-range")).to_have_text("1–50 / 60")
+    await expect(page.locator("#applications-list tbody tr")).to_have_count(50)
+    assert people[0]["last_name"] not in await page.locator("main").inner_text()
+    await page.click("text=Sonraki sayfa")
+    await expect(page.locator(".pager-range")).to_have_text("51–60 / 60")
+    await expect(page.locator("#applications-list tbody tr")).to_have_count(10)
+    assert people[0]["last_name"] not in await page.locator("main").inner_text()
     await page.fill("#f-q", people[0]["last_name"])
     await page.click("text=Filtrele")
     await expect(page.locator("#applications-list")).to_contain_text("Gösterilecek kayıt yok.")
@@ -473,6 +481,12 @@ async def test_an_officer_of_another_institution_sees_none_of_it(console, contex
     # Operators' screens are not there for an officer.
     await page.goto(console.url("/institutions"))
     await expect(page.locator("h1")).to_have_text("Böyle bir sayfa yok.")
+
+    # Signing out ends the session: back to the sign-in page, and the console does not come back.
+    await page.click("#sign-out")
+    await page.wait_for_url(f"{console.origin}/auth/local?next=*")
+    await page.goto(console.url("/applications"))
+    await page.wait_for_url(f"{console.origin}/auth/local?next=*")
 
 
 async def test_an_expired_session_returns_to_sign_in_and_keeps_nothing(console, context):
