@@ -1,16 +1,25 @@
 """What the staff console's browser tests share: a page that records every script error and CSP
 violation, the axe-core accessibility scan run inside the page, and the screenshots at 1280 and
-360 px that docs/console.md points to."""
+360 px that docs/console.md points to. Screenshots are always taken; with ESIGN_SCREENSHOTS=1 they
+replace those in docs/screenshots/console/, else they go to a scratch folder, so an ordinary test
+run leaves the tree as it was."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 from playwright.async_api import BrowserContext, Page
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / ".venv" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = ROOT / "docs" / "screenshots" / "console"
+DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots" / "console"
+SCREENSHOTS = (
+    DOCS_SCREENSHOTS
+    if os.environ.get("ESIGN_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "esign-console-screenshots"
+)
 WIDE, NARROW = 1280, 360
 
 
