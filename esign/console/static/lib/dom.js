@@ -238,3 +238,21 @@ export function actionButton(label, action, { id, success, small = false, after 
   });
   return button;
 }
+
+/** Submits `form` through `action` once at a time (its submit button is disabled meanwhile); a
+ * refusal puts each field's error next to its field and the rest in `summary`. */
+export function onSubmit(form, summary, action) {
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    clearFieldErrors(form);
+    const button = form.querySelector("button[type=submit]");
+    if (button) button.disabled = true;
+    try {
+      await action();
+    } catch (error) {
+      showFieldErrors(form, error, summary);
+    } finally {
+      if (button) button.disabled = false;
+    }
+  });
+}

@@ -4,8 +4,8 @@
 // form, reject with a reason, and record production.
 import { ApiError, api, apiBlob } from "../lib/api.js";
 import {
-  actionButton, announce, clear, clearFieldErrors, details, empty, failed, field, h, link, loading, options, put,
-  saveFile, section, showFieldErrors,
+  actionButton, announce, clear, details, empty, failed, field, h, link, loading, onSubmit, options, put, saveFile,
+  section,
 } from "../lib/dom.js";
 import { formatDate, formatDateTime, t } from "../lib/i18n.js";
 import { personName, shipmentBadge, statusBadge } from "./common.js";
@@ -166,18 +166,12 @@ function officerActions(box, app, reload) {
       field("reference", t("field.reference"), reference, { hint: t("field.reference.hint") }),
       summary,
       h("button", { type: "submit" }, t("app.signedForm.record")));
-    form.addEventListener("submit", async (e) => {
-      e.preventDefault();
-      clearFieldErrors(form);
-      try {
-        await api("POST", `/v1/applications/${app.id}/signed-form`, {
-          body: { channel: channel.value, received_on: receivedOn.value || null, reference: reference.value.trim() || null },
-        });
-        announce(t("app.signedForm.recorded"), "good", { keep: true });
-        reload();
-      } catch (error) {
-        showFieldErrors(form, error, summary);
-      }
+    onSubmit(form, summary, async () => {
+      await api("POST", `/v1/applications/${app.id}/signed-form`, {
+        body: { channel: channel.value, received_on: receivedOn.value || null, reference: reference.value.trim() || null },
+      });
+      announce(t("app.signedForm.recorded"), "good", { keep: true });
+      reload();
     });
     box.append(form);
   }
@@ -198,16 +192,10 @@ function operatorActions(box, app, reload) {
   const reject = h("form", { class: "card", novalidate: true, id: "reject-form" },
     h("h2", {}, t("app.reject")), field("reason", t("field.reason"), reason), rejectSummary,
     h("button", { type: "submit", class: "danger" }, t("app.reject.do")));
-  reject.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    clearFieldErrors(reject);
-    try {
-      await api("POST", `/v1/applications/${app.id}/rejection`, { body: { reason: reason.value.trim() } });
-      announce(t("app.rejected"), "good", { keep: true });
-      reload();
-    } catch (error) {
-      showFieldErrors(reject, error, rejectSummary);
-    }
+  onSubmit(reject, rejectSummary, async () => {
+    await api("POST", `/v1/applications/${app.id}/rejection`, { body: { reason: reason.value.trim() } });
+    announce(t("app.rejected"), "good", { keep: true });
+    reload();
   });
 
   const serial = h("input", { type: "text", maxlength: "64", autocomplete: "off", spellcheck: "false" });
@@ -225,19 +213,13 @@ function operatorActions(box, app, reload) {
     h("button", { type: "submit" }, t("app.produce.do")));
   // A date picked here is the start of that day in Turkey (the API wants a time zone).
   const istanbul = (d) => (d ? `${d}T00:00:00+03:00` : null);
-  produce.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    clearFieldErrors(produce);
-    try {
-      await api("POST", `/v1/applications/${app.id}/production`, {
-        body: { certificate_serial: serial.value.trim(), not_before: istanbul(notBefore.value),
-          not_after: istanbul(notAfter.value), card_type: cardType.value.trim() },
-      });
-      announce(t("app.produced"), "good", { keep: true });
-      reload();
-    } catch (error) {
-      showFieldErrors(produce, error, produceSummary);
-    }
+  onSubmit(produce, produceSummary, async () => {
+    await api("POST", `/v1/applications/${app.id}/production`, {
+      body: { certificate_serial: serial.value.trim(), not_before: istanbul(notBefore.value),
+        not_after: istanbul(notAfter.value), card_type: cardType.value.trim() },
+    });
+    announce(t("app.produced"), "good", { keep: true });
+    reload();
   });
   box.append(h("div", { class: "columns" }, reject, produce));
 }

@@ -2,7 +2,7 @@
 // and their activity (the batches they forwarded).
 import { api } from "../lib/api.js";
 import {
-  announce, clearFieldErrors, details, empty, field, h, link, section, showFieldErrors, table,
+  announce, details, empty, field, h, link, onSubmit, section, table,
 } from "../lib/dom.js";
 import { formatDateTime, formatNumber, t } from "../lib/i18n.js";
 import { STATUSES } from "./common.js";
@@ -22,17 +22,11 @@ export async function renderList(main, ctx) {
       { label: t("institutions.col.created"), cell: (i) => formatDateTime(i.created_at) },
     ], items)
     : empty());
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    clearFieldErrors(form);
-    try {
-      const created = await api("POST", "/v1/institutions", { body: { name: name.value.trim() } });
-      announce(t("institutions.created", { name: created.name }), "good");
-      name.value = "";
-      await section(list, load, draw);
-    } catch (error) {
-      showFieldErrors(form, error, summary);
-    }
+  onSubmit(form, summary, async () => {
+    const created = await api("POST", "/v1/institutions", { body: { name: name.value.trim() } });
+    announce(t("institutions.created", { name: created.name }), "good");
+    name.value = "";
+    await section(list, load, draw);
   });
   main.append(h("h1", {}, t("institutions.title")), form, list);
   await section(list, load, draw);
