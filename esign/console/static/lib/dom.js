@@ -78,8 +78,12 @@ export function problemText(error) {
   return t(`problem.${error.code}`, {}, error.problem.detail || error.problem.title || t("error.load"));
 }
 
+/** A field error in words: the field's own text for that code if there is one (a generic code such
+ * as `value_error` says little), else the code's, else the API's message. */
 export function fieldErrorText(fieldError) {
-  return t(`ferr.${fieldError.code}`, {}, fieldError.message);
+  const name = String(fieldError.field || "").split(".").pop();
+  const specific = `ferr.${name}.${fieldError.code}`;
+  return has(specific) ? t(specific) : t(`ferr.${fieldError.code}`, {}, fieldError.message);
 }
 
 export function fieldLabel(name) {

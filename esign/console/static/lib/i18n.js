@@ -391,6 +391,10 @@ const TR = {
   "ferr.date_in_future": "Tarih ileride olamaz.",
   "ferr.not_found": "Bu kurumda böyle bir başvuru yok.",
   "ferr.validity_order": "Bitiş, başlangıçtan sonra olmalı.",
+  "ferr.text_formula": "Metin =, +, - ya da @ ile başlayamaz (bir hesap tablosu onu formül olarak çalıştırır).",
+  "ferr.unstorable_character": "Bu alanda saklanamayan bir karakter var.",
+  "ferr.not_before.value_error": "Geçerli bir tarih ve saat girin.",
+  "ferr.not_after.value_error": "Geçerli bir tarih ve saat girin.",
 };
 
 const EN = {
@@ -781,6 +785,10 @@ const EN = {
   "ferr.date_in_future": "The date cannot be in the future.",
   "ferr.not_found": "No such application in this institution.",
   "ferr.validity_order": "The end must be after the start.",
+  "ferr.text_formula": "The text may not start with =, +, - or @ (a spreadsheet would run it as a formula).",
+  "ferr.unstorable_character": "This field has a character that cannot be stored.",
+  "ferr.not_before.value_error": "Enter a valid date and time.",
+  "ferr.not_after.value_error": "Enter a valid date and time.",
 };
 
 const DICTS = { tr: TR, en: EN };
