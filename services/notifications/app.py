@@ -49,7 +49,8 @@ DEFINITION = ServiceDefinition(
 DESCRIPTION = """
 E-mail and SMS for every step of a certificate's life (invitation with link and password, form
 completed, rejected, forwarded, produced, the courier's progress), expiry reminders before a
-certificate ends and weekly digests for NES officers. Operators read the delivery log, resend
+certificate ends (linking to the renewal page), the renewal's steps (e-approval received, the
+Renewal Form to approve, its approval) and weekly digests for NES officers. Operators read the delivery log, resend
 failed and dead messages and preview templates. Errors are RFC 9457 problem details.
 """
 
@@ -90,7 +91,12 @@ def delivery_worker(runtime: ServiceRuntime, settings: NotificationsSettings, *,
         ),
     )
     return DeliveryWorker(
-        runtime.uow, Renderer(), mailer, sms_provider(settings), policy, **({"now": now} if now else {})
+        runtime.uow,
+        Renderer(renewal_page_url=settings.renewal_page_url),
+        mailer,
+        sms_provider(settings),
+        policy,
+        **({"now": now} if now else {}),
     )
 
 
@@ -147,6 +153,6 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         token_verifier=token_verifier_from(settings),
         on_startup=on_startup,
     )
-    app.state.renderer = Renderer()
+    app.state.renderer = Renderer(renewal_page_url=settings.renewal_page_url)
     app.state.wake_sender = sending.wake
     return app

@@ -79,6 +79,10 @@ class NotificationsSettings(ServiceSettings):
         "http://localhost:8003/gonderi-sorgulama",
         description="Public 'Gönderi Sorgulama' page, when an event names none.",
     )
+    renewal_page_url: str = Field(
+        "http://localhost:8001/renew",
+        description="The renewal page (the applications service's `/renew`) that expiry warnings link to.",
+    )
     default_locale: str = "tr"
 
     @field_validator("reminder_days")

@@ -229,3 +229,53 @@ class Person:
             not_after=not_after,
             **kw,
         )
+
+    # Renewal (issue 11): ``self`` is the holder; ``application_id`` is the renewal's own application.
+
+    def renewal_e_approved(self, old_serial: str, renewed_application_id: uuid.UUID, **kw):
+        from esign.events import RenewalEApproved
+
+        return RenewalEApproved(
+            application_id=self.application_id,
+            renewed_application_id=renewed_application_id,
+            holder_id=self.holder_id,
+            institution_id=self.institution_id,
+            certificate_serial=old_serial,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            email=self.email,
+            mobile=self.mobile,
+            locale=self.locale,
+            **kw,
+        )
+
+    def renewal_filed(self, secrets: dict, **kw):
+        from esign.events import RenewalFiled
+
+        return RenewalFiled(
+            application_id=self.application_id,
+            holder_id=self.holder_id,
+            institution_id=self.institution_id,
+            institution_name="Örnek Üniversitesi",
+            first_name=self.first_name,
+            last_name=self.last_name,
+            email=self.email,
+            sealed_form_secret=sealing.seal(SEAL_PUBLIC, secrets),
+            form_url_base="http://localhost:8001/renew/form",
+            link_expires_at=datetime(2026, 12, 29, 9, tzinfo=timezone.utc),
+            **kw,
+        )
+
+    def renewal_form_approved(self, **kw):
+        from esign.events import RenewalFormApproved
+
+        return RenewalFormApproved(
+            application_id=self.application_id,
+            holder_id=self.holder_id,
+            institution_id=self.institution_id,
+            institution_name="Örnek Üniversitesi",
+            first_name=self.first_name,
+            last_name=self.last_name,
+            email=self.email,
+            **kw,
+        )

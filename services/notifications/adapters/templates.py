@@ -4,7 +4,8 @@ One file per template and locale (``<locale>/<name>.j2``) with blocks ``subject`
 ``html`` and ``sms`` (a template without an ``sms`` block has no SMS). The ``html`` block is
 rendered by an autoescaping environment and wrapped in ``_layout.html.j2``; the others by a
 plain one. Undefined variables raise, so a missing field fails the delivery instead of sending a
-message with a hole in it.
+message with a hole in it. Addresses of the platform's own pages (the renewal page) are
+configuration, not event data: they are template globals.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from services.notifications.domain.segments import (
 )
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+DEFAULT_RENEWAL_PAGE_URL = "http://localhost:8001/renew"
 
 _MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 _CHANNELS = {  # how a signed form reached the officer (applications.signed_form.received `channel`)
@@ -64,7 +66,7 @@ class RenderedSms:
 
 
 class Renderer:
-    def __init__(self, directory: Path = TEMPLATE_DIR) -> None:
+    def __init__(self, directory: Path = TEMPLATE_DIR, *, renewal_page_url: str = DEFAULT_RENEWAL_PAGE_URL) -> None:
         def env(autoescape: bool) -> Environment:
             e = Environment(
                 loader=FileSystemLoader(directory),
@@ -75,6 +77,7 @@ class Renderer:
                 keep_trailing_newline=False,
             )
             e.filters["day"] = _day
+            e.globals["renewal_page_url"] = renewal_page_url
             return e
 
         self._plain, self._html = env(False), env(True)

@@ -2,7 +2,8 @@
 data (long but realistic) for the preview endpoint and the tests that keep SMS within two segments.
 
 A template's context holds only what may be stored: names, dates, tracking numbers. The
-invitation's link and access password are added at send time from the sealed credentials.
+invitation's link and access password, and the Renewal Form's link, are added at send time from
+the sealed credentials.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ DEFAULT_LOCALE = "tr"
 
 # Long Turkish names with every Turkish letter: the worst realistic case for an SMS.
 _PERSON = {"first_name": "Gülşen Çağla İpek", "last_name": "Şahinoğlu Öztürkmenoğlu"}
+_INSTITUTION = "Karadeniz Teknik Üniversitesi Bilgi İşlem Daire Başkanlığı"
 _TRACKING = {"tracking_number": "KSM2026112200123456", "carrier": "PTT Kargo"}
 
 
@@ -38,7 +40,7 @@ TEMPLATES: dict[str, TemplateSpec] = {
             EMAIL,
             {
                 **_PERSON,
-                "institution_name": "Karadeniz Teknik Üniversitesi Bilgi İşlem Daire Başkanlığı",
+                "institution_name": _INSTITUTION,
                 "expires_at": "2026-12-22T09:00:00+03:00",
                 "reissue": False,
                 "link": "https://esign.example/apply#token=SAMPLE-TOKEN",
@@ -106,6 +108,35 @@ TEMPLATES: dict[str, TemplateSpec] = {
                 "certificate_serial": "7A3F9C21D4E5B6A7081920",
             },
         ),
+        # Renewal with e-approval: the holder's e-approval (to the holder and to the officers, who
+        # file next), the Renewal Form to approve (its link sealed like the invitation's), and
+        # the holder's approval of it. Only the form needs the holder to act: it alone has an SMS.
+        TemplateSpec(
+            "renewal_e_approved",
+            EMAIL,
+            {**_PERSON, "certificate_serial": "7A3F9C21D4E5B6A7081920", "institution_name": _INSTITUTION},
+        ),
+        TemplateSpec(
+            "renewal_e_approved_officer",
+            EMAIL,
+            {
+                "officer_name": "Ayşe Yılmaz",
+                "holder_name": "Gülşen Çağla İpek Şahinoğlu Öztürkmenoğlu",
+                "institution_name": _INSTITUTION,
+            },
+        ),
+        TemplateSpec(
+            "renewal_form",
+            BOTH,
+            {
+                **_PERSON,
+                "institution_name": _INSTITUTION,
+                "expires_at": "2026-12-22T09:00:00+03:00",
+                "link": "https://esign.example/renew/form#token=SAMPLE-TOKEN",
+            },
+            secret_fields=("link",),
+        ),
+        TemplateSpec("renewal_form_approved", EMAIL, {**_PERSON, "institution_name": _INSTITUTION}),
         TemplateSpec(
             "officer_digest",
             EMAIL,

@@ -18,6 +18,9 @@ from esign.events import (
     InstitutionCreated,
     InvitationIssued,
     OfficerAdded,
+    RenewalEApproved,
+    RenewalFiled,
+    RenewalFormApproved,
     RenewalRecorded,
     ShipmentDelivered,
     ShipmentDeliveryFailed,
@@ -209,6 +212,9 @@ class EventHandlers:
                 "certificate_serial": e.certificate_serial,
                 "not_after": e.not_after.isoformat(),
                 "city": e.delivery_address.city,
+                # A renewal's card is usable from the old one's end: the message says so.
+                "renews_serial": e.renews_serial,
+                "not_before": e.not_before.isoformat(),
             },
         )
         recipient = await uow.recipients.get(e.application_id)
@@ -232,6 +238,102 @@ class EventHandlers:
         e: RenewalRecorded = envelope.parse_data()
         stopped = await uow.certificates.record_renewal(e.holder_id, e.application_id, e.recorded_at)
         log.info("expiry_reminders_stopped", holder_id=str(e.holder_id), certificates=stopped)
+
+    async def renewal_e_approved(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
+        """The holder approved the renewal with the old card: the old certificate needs no more
+        warnings; the holder is told what comes next and the officers that they have one to file.
+        The renewal's own application is remembered, so its later steps (form, production, the
+        courier's events) find the holder."""
+        e: RenewalEApproved = envelope.parse_data()
+        stopped = await uow.certificates.record_renewal(e.holder_id, e.application_id, envelope.time)
+        log.info("expiry_reminders_stopped", holder_id=str(e.holder_id), certificates=stopped)
+        locale = self._locale(e.locale)
+        await uow.recipients.remember(
+            e.application_id,
+            e.institution_id,
+            e.first_name,
+            e.last_name,
+            e.email,
+            e.mobile,
+            locale,
+            self.default_locale,
+        )
+        institution_name = await uow.directory.institution_name(e.institution_id) or ""
+        await self._enqueue(
+            uow,
+            envelope,
+            "renewal_e_approved",
+            locale,
+            {
+                "first_name": e.first_name,
+                "last_name": e.last_name,
+                "certificate_serial": e.certificate_serial,
+                "institution_name": institution_name,
+            },
+            email=e.email,
+            application_id=e.application_id,
+            institution_id=e.institution_id,
+        )
+        officers = await uow.directory.officers_of(e.institution_id)
+        new = [
+            NewDelivery(
+                envelope.id,
+                Channel.EMAIL,
+                officer.email,
+                "renewal_e_approved_officer",
+                self.default_locale,
+                {
+                    "officer_name": officer.full_name,
+                    "holder_name": f"{e.first_name} {e.last_name}",
+                    "institution_name": institution_name,
+                },
+                e.application_id,
+                e.institution_id,
+            )
+            for officer in officers
+        ]
+        if new and await uow.deliveries.enqueue(new):
+            uow.after_commit(self.wake_sender)
+
+    async def renewal_filed(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
+        """The officer filed the renewal: the holder gets the Renewal Form's link, sealed by the
+        applications service and opened only by the delivery worker (as the invitation's)."""
+        e: RenewalFiled = envelope.parse_data()
+        recipient = await uow.recipients.get(e.application_id)
+        locale = self._locale(e.locale) if recipient is None else recipient.locale
+        mobile = recipient.mobile if recipient else None
+        await uow.recipients.remember(
+            e.application_id,
+            e.institution_id,
+            e.first_name,
+            e.last_name,
+            e.email,
+            mobile,
+            locale,
+            self.default_locale,
+        )
+        context = {
+            "first_name": e.first_name,
+            "last_name": e.last_name,
+            "institution_name": e.institution_name,
+            "expires_at": e.link_expires_at.isoformat(),
+        }
+        await self._enqueue(
+            uow,
+            envelope,
+            "renewal_form",
+            locale,
+            context,
+            email=e.email,
+            mobile=mobile,
+            application_id=e.application_id,
+            institution_id=e.institution_id,
+            sealed_secret=e.sealed_form_secret,
+        )
+
+    async def renewal_form_approved(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
+        e: RenewalFormApproved = envelope.parse_data()
+        await self._person_event(uow, envelope, "renewal_form_approved", {"institution_name": e.institution_name})
 
     # ------------------------------------------------------------ tracking.*
 

@@ -19,6 +19,8 @@ from tests.support.auth import JWT_SECRET, Auth
 from tests.support.notifications import SEAL_PRIVATE, SmsProviderStub, SmtpServer
 from tests.support.services import asgi_client, migrated_database, own_nats, running
 
+RENEWAL_PAGE_URL = "https://esign.test.example/renew"  # not the default: the warnings must use the setting
+
 
 @pytest.fixture(scope="session")
 def notifications_nats(scratch_dir: Path):
@@ -79,6 +81,7 @@ def notifications_settings(notifications_db, notifications_nats, smtp, sms_stub)
         delivery_max_attempts=40,
         delivery_lease_seconds=30,
         scheduler_interval_seconds=3600,
+        renewal_page_url=RENEWAL_PAGE_URL,
     )
 
 

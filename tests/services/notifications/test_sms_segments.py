@@ -66,6 +66,12 @@ def test_every_sms_fits_two_segments_keeps_turkish_letters_and_carries_no_secret
     assert "token" not in sms.text.lower() and "SAMPLEPASS" not in sms.text and "#" not in sms.text
 
 
-def test_only_the_invitation_carries_secrets_and_it_has_no_sms():
-    assert [t.name for t in TEMPLATES.values() if t.secret_fields] == ["invitation"]
+def test_secrets_go_only_into_e_mails():
+    """The invitation (link, password) has no SMS; the Renewal Form's SMS is rendered without its
+    link (the worker opens sealed secrets for e-mail rows only): it must not need it."""
+    assert [t.name for t in TEMPLATES.values() if t.secret_fields] == ["invitation", "renewal_form"]
     assert Channel.SMS not in TEMPLATES["invitation"].channels
+    spec = TEMPLATES["renewal_form"]
+    public = {k: v for k, v in spec.sample.items() if k not in spec.secret_fields}
+    for locale in LOCALES:
+        assert "renew/form" not in Renderer().sms("renewal_form", locale, public).text
