@@ -256,7 +256,6 @@ class Person:
             application_id=self.application_id,
             holder_id=self.holder_id,
             institution_id=self.institution_id,
-            institution_name="Örnek Üniversitesi",
             first_name=self.first_name,
             last_name=self.last_name,
             email=self.email,
@@ -273,9 +272,9 @@ class Person:
             application_id=self.application_id,
             holder_id=self.holder_id,
             institution_id=self.institution_id,
-            institution_name="Örnek Üniversitesi",
             first_name=self.first_name,
             last_name=self.last_name,
             email=self.email,
+            approved_at=datetime(2026, 12, 2, 9, tzinfo=timezone.utc),
             **kw,
         )

@@ -132,6 +132,7 @@ TEMPLATES: dict[str, TemplateSpec] = {
                 **_PERSON,
                 "institution_name": _INSTITUTION,
                 "expires_at": "2026-12-22T09:00:00+03:00",
+                "resend": False,
                 "link": "https://esign.example/renew/form#token=SAMPLE-TOKEN",
             },
             secret_fields=("link",),

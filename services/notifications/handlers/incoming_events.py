@@ -315,8 +315,9 @@ class EventHandlers:
         context = {
             "first_name": e.first_name,
             "last_name": e.last_name,
-            "institution_name": e.institution_name,
+            "institution_name": await uow.directory.institution_name(e.institution_id) or "",
             "expires_at": e.link_expires_at.isoformat(),
+            "resend": e.resend,
         }
         await self._enqueue(
             uow,
@@ -333,7 +334,8 @@ class EventHandlers:
 
     async def renewal_form_approved(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
         e: RenewalFormApproved = envelope.parse_data()
-        await self._person_event(uow, envelope, "renewal_form_approved", {"institution_name": e.institution_name})
+        institution_name = await uow.directory.institution_name(e.institution_id) or ""
+        await self._person_event(uow, envelope, "renewal_form_approved", {"institution_name": institution_name})
 
     # ------------------------------------------------------------ tracking.*
 

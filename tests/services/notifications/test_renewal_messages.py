@@ -101,6 +101,11 @@ async def test_the_renewal_form_link_reaches_the_holder_and_is_stored_nowhere_in
     notifications_app, notifications_js, runtime, smtp, sms_stub, capsys, deliveries_of
 ):
     holder = Person(first_name="İlkay Ağça", last_name="Doğruöz", locale="tr")
+    await publish(
+        notifications_js,
+        InstitutionCreated(institution_id=holder.institution_id, name="Örnek Üniversitesi"),
+        "applications",
+    )
     await publish(notifications_js, holder.renewal_e_approved("OLD-1", uuid.uuid4()), "applications")
     await eventually(lambda: _mails(smtp, holder.email, "e-onayınız alındı"))
 
@@ -131,6 +136,13 @@ async def test_the_renewal_form_link_reaches_the_holder_and_is_stored_nowhere_in
     assert token not in stored and token not in streamed and token not in logged
     assert [r.sealed_secret is not None for r in sorted(rows, key=lambda r: r.channel)] == [True, False]
 
+    # the officer re-sends: a new link, and the e-mail says the old one is dead
+    token2 = secrets.token_urlsafe(32)
+    link2 = f"http://localhost:8001/renew/form#token={token2}"
+    await publish(notifications_js, holder.renewal_filed({"token": token2, "link": link2}, resend=True), "applications")
+    [_, again] = await eventually(lambda: _mails(smtp, holder.email, "Yenileme Formunuzu onaylayın", n=2))
+    assert link2 in text_part(again) and "Önceki Yenileme Formu bağlantısı artık geçersizdir" in text_part(again)
+
 
 async def test_form_approval_is_confirmed_in_the_holders_language(notifications_app, notifications_js, smtp):
     holder = Person(first_name="Zoë", last_name="Brontë", locale="en")
@@ -139,7 +151,8 @@ async def test_form_approval_is_confirmed_in_the_holders_language(notifications_
     assert "Renewal Form" in text_part(first)
     await publish(notifications_js, holder.renewal_form_approved(), "applications")
     [mail] = await eventually(lambda: _mails(smtp, holder.email, "Your Renewal Form is approved"))
-    assert "Dear Zoë Brontë," in text_part(mail) and "production queue" in text_part(mail)
+    assert "Dear Zoë Brontë," in text_part(mail)
+    assert "the renewal filed by your institution is now in Kamu SM's\nproduction queue" in text_part(mail)
 
 
 async def test_the_renewed_certificate_says_when_it_becomes_usable_and_gets_its_own_schedule(
