@@ -35,6 +35,7 @@ from services.applications.api import (
     batches,
     institutions,
     renewal,
+    renewal_page,
     roster,
 )
 from services.applications.api.errors import install_error_handlers
@@ -175,6 +176,7 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock = S
             applicant.router,
             renewal.router,
             APPLICANT_PAGE,
+            renewal_page.ROUTER,
         ],
         token_verifier=verifier,
         on_startup=on_startup,
