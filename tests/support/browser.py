@@ -40,9 +40,10 @@ async def headless_chromium() -> AsyncIterator[Browser]:
 
 
 @asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[str]:
-    """The running app (its lifespan is the caller's fixture's) on a free port; yields its base URL."""
-    port = free_port()
+async def served(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
+    """The running app (its lifespan is the caller's fixture's) on ``port`` (else a free one);
+    yields its base URL."""
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", log_config=None)
     )

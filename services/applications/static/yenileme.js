@@ -136,7 +136,6 @@ const MESSAGES = {
   ],
   preparing: ["İmzalanacak belge hazırlanıyor…", "Preparing the document to sign…"],
   card_signing: ["Kartınız belgeyi imzalıyor…", "Your card is signing the document…"],
-  done: ["E-onayınız alındı.", "Your e-approval was received."],
   field_errors: [
     "{count} alanda düzeltilmesi gereken bir sorun var; işaretli alanlara bakın.",
     "{count} field(s) need a correction; see the marked fields.",
@@ -359,12 +358,15 @@ document.addEventListener("DOMContentLoaded", () => {
   // The Renewal Form, from the e-mail's link
   function renewalForm() {
     document.querySelector("title").dataset.t = "form_h";
-    const fragment = new URLSearchParams(location.hash.slice(1));
-    if (fragment.has("token")) {
+    const takeToken = () => {
+      const fragment = new URLSearchParams(location.hash.slice(1));
+      if (!fragment.has("token")) return false;
       sessionStorage.setItem(FORM_TOKEN_KEY, fragment.get("token"));
       history.replaceState(null, "", location.pathname + location.search);
-    }
-    const token = sessionStorage.getItem(FORM_TOKEN_KEY);
+      return true;
+    };
+    takeToken();
+    let token = sessionStorage.getItem(FORM_TOKEN_KEY);
     let form = null;
 
     const deadLink = (problem) => {
@@ -419,6 +421,12 @@ document.addEventListener("DOMContentLoaded", () => {
     } else {
       view("form-baglanti-yok");
     }
+    // A link opened in a tab that already shows this page changes only the fragment: no reload.
+    window.addEventListener("hashchange", () => {
+      if (!takeToken()) return;
+      token = sessionStorage.getItem(FORM_TOKEN_KEY);
+      load();
+    });
   }
 
   // =================================================================================================
@@ -814,14 +822,14 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!current || $("tamam").hidden) return;
       const status = MESSAGES[`s_${current.status}`] ? t(`s_${current.status}`) : current.status;
       const when = current.e_approved_at ? `${t("e_approved_on", { date: dateText(current.e_approved_at) })} ` : "";
-      $("tamam-durum").textContent = current.status === "e_approved" ? when + t("s_e_approved") : status;
+      $("tamam-durum").textContent = current.status === "e_approved" ? when.trim() || status : status;
     };
     rerenders.push(drawDone);
 
     const done = () => {
       view("tamam");
       drawDone();
-      say("done");
+      show({ text: "", error: false }); // the section says it all
       $("pdf-indir").hidden = !current.e_approved_at;
     };
 
