@@ -80,6 +80,12 @@ PUBLIC = {
     ("GET", "/auth/session"),
     ("POST", "/auth/logout"),
     ("GET", "/auth/check"),
+    # The renewal page (/renew, and /renew/form for the Renewal Form): static files.
+    ("GET", "/renew"),
+    ("GET", "/renew/form"),
+    ("GET", "/renew/app.js"),
+    ("GET", "/renew/agent-client.js"),
+    ("GET", "/renew/style.css"),
 }
 
 BODIES = {
