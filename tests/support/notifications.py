@@ -256,6 +256,7 @@ class Person:
             application_id=self.application_id,
             holder_id=self.holder_id,
             institution_id=self.institution_id,
+            institution_name="Örnek Üniversitesi",
             first_name=self.first_name,
             last_name=self.last_name,
             email=self.email,
@@ -265,13 +266,14 @@ class Person:
             **kw,
         )
 
-    def renewal_form_approved(self, **kw):
+    def renewal_form_approved(self, institution_name: str = "Örnek Üniversitesi", **kw):
         from esign.events import RenewalFormApproved
 
         return RenewalFormApproved(
             application_id=self.application_id,
             holder_id=self.holder_id,
             institution_id=self.institution_id,
+            institution_name=institution_name,
             first_name=self.first_name,
             last_name=self.last_name,
             email=self.email,

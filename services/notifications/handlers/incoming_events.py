@@ -315,7 +315,7 @@ class EventHandlers:
         context = {
             "first_name": e.first_name,
             "last_name": e.last_name,
-            "institution_name": await uow.directory.institution_name(e.institution_id) or "",
+            "institution_name": e.institution_name,
             "expires_at": e.link_expires_at.isoformat(),
             "resend": e.resend,
         }
@@ -334,8 +334,7 @@ class EventHandlers:
 
     async def renewal_form_approved(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
         e: RenewalFormApproved = envelope.parse_data()
-        institution_name = await uow.directory.institution_name(e.institution_id) or ""
-        await self._person_event(uow, envelope, "renewal_form_approved", {"institution_name": institution_name})
+        await self._person_event(uow, envelope, "renewal_form_approved", {"institution_name": e.institution_name})
 
     # ------------------------------------------------------------ tracking.*
 

@@ -149,10 +149,10 @@ async def test_form_approval_is_confirmed_in_the_holders_language(notifications_
     await publish(notifications_js, holder.renewal_e_approved("OLD-2", uuid.uuid4()), "applications")
     [first] = await eventually(lambda: _mails(smtp, holder.email, "e-approval for the e-signature renewal"))
     assert "Renewal Form" in text_part(first)
-    await publish(notifications_js, holder.renewal_form_approved(), "applications")
+    await publish(notifications_js, holder.renewal_form_approved("Ege University"), "applications")
     [mail] = await eventually(lambda: _mails(smtp, holder.email, "Your Renewal Form is approved"))
     assert "Dear Zoë Brontë," in text_part(mail)
-    assert "the renewal filed by your institution is now in Kamu SM's\nproduction queue" in text_part(mail)
+    assert "the renewal filed by Ege University is now in Kamu SM's\nproduction queue" in text_part(mail)
 
 
 async def test_the_renewed_certificate_says_when_it_becomes_usable_and_gets_its_own_schedule(
