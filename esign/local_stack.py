@@ -309,7 +309,7 @@ class LocalStack:
                 "SMS_PROVIDER": "sink",
                 "SMS_SINK_DIR": str(self.data_dir / "sms"),
                 "SHIPMENT_QUERY_URL": f"{self.url}/gonderi-sorgulama",
-                "RENEWAL_PAGE_URL": f"{self.url}/renew",
+                "RENEWAL_PAGE_URL": f"{origin}/renew",
             },
             "tracking": {
                 "PUBLIC_QUERY_URL": f"{self.url}/gonderi-sorgulama",

@@ -38,3 +38,10 @@ def running_platform():
         p.up()
         yield p
         p.ctrl_c()
+
+
+@pytest.fixture
+def platform():
+    """A platform not started yet, for a test that starts `esign up` with its own settings."""
+    with platform_in_scratch_dir() as p:
+        yield p

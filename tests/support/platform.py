@@ -48,10 +48,11 @@ class Platform:
     def nats_url(self) -> str:
         return f"nats://127.0.0.1:{self.ports['nats']}"
 
-    def up(self) -> list[str]:
+    def up(self, **settings: str) -> list[str]:
+        """Starts `esign up`; ``settings`` are extra environment variables for its services."""
         args = [f"--port={self.port}", *(f"--{name}-port={port}" for name, port in self.ports.items())]
         # The simulated courier moves a parcel one step a second instead of every 20 s.
-        env = {**os.environ, "ESIGN_TRACKING_SIMULATED_STEP_SECONDS": "1"}
+        env = {**os.environ, "ESIGN_TRACKING_SIMULATED_STEP_SECONDS": "1", **settings}
         self.proc = subprocess.Popen(
             [*ESIGN, "up", "--data-dir", str(self.data_dir), *args],
             stdout=subprocess.PIPE,
