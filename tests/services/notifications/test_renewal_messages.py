@@ -191,8 +191,8 @@ async def test_expiry_warnings_link_to_the_renewal_page(notifications_app, notif
 
     [tr_mail] = await eventually(lambda: _mails(smtp, tr.email, "40 gün"))
     [en_mail] = await eventually(lambda: _mails(smtp, en.email, "40 days"))
-    assert f"yenileme sayfasını açın:\n   {RENEWAL_PAGE_URL}\n" in text_part(tr_mail)
-    assert f"open the renewal page:\n   {RENEWAL_PAGE_URL}\n" in text_part(en_mail)
+    assert f"yenileme sayfasını açın:\n  {RENEWAL_PAGE_URL}\n" in text_part(tr_mail)
+    assert f"open the renewal page:\n  {RENEWAL_PAGE_URL}\n" in text_part(en_mail)
     for mail in (tr_mail, en_mail):
         assert f'href="{RENEWAL_PAGE_URL}"' in html_part(mail)
         assert "Destek" not in text_part(mail) and "support request" not in text_part(mail)
