@@ -7,6 +7,7 @@ link. Screenshots of every step, at 1280 and 360 px, go to docs/screenshots/."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from datetime import timedelta
@@ -236,3 +237,52 @@ async def test_the_holder_e_approves_with_the_card_and_later_approves_the_renewa
     await expect(page.locator("#mesaj")).to_contain_text("geçersiz ya da kullanılmış")
     assert await page.is_visible("#form-baglanti-yok")
     assert page.problems == []
+
+
+@pytest.fixture(scope="module")
+async def early_holder(flow_module):
+    """A holder whose certificate ends in 200 days: the 90-day renewal window is not open yet."""
+    [h] = await produced_holders(flow_module.flow, flow_module.ca, 1, days_left=200, base=1310)
+    return h
+
+
+async def test_a_card_outside_the_window_is_refused_in_words_with_the_date_it_opens(
+    site, early_holder, test_ca, page, tmp_path
+):
+    card = issue_card(
+        test_ca.directory,
+        tmp_path / "card",
+        full_name=early_holder.full_name,
+        tckn=early_holder.tckn,
+        serial=early_holder.serial,
+        not_before=early_holder.not_after - timedelta(days=3 * 365),
+        not_after=early_holder.not_after,
+    )
+    agent_port = free_port()
+    with esign_agent(softhsm_conf=card["conf"], allow_origin=site, port=agent_port, workdir=tmp_path / "agent"):
+        await page.goto(f"{site}/renew?agent_port={agent_port}")
+        await expect(page.locator("#kart-adi")).to_have_text(early_holder.full_name)
+        await page.fill("#pin", card["tokens"][0]["pin"])
+        await page.click("#giris-yap")
+        opens = early_holder.not_after - timedelta(days=90)
+        message = page.locator("#mesaj")
+        await expect(message).to_contain_text("en çok 3 ay önce yapılabilir")
+        await expect(message).to_contain_text(f"{opens.year} tarihinden itibaren yenileyebilirsiniz")
+        await page.click("#dil")  # the same refusal, in English
+        await expect(message).to_contain_text("You can renew from")
+        assert await page.is_hidden("#talep")
+    assert page.problems == []
+
+
+async def test_an_agent_that_never_answers_is_explained_as_the_browsers_local_network_prompt(site, page):
+    """A listener that accepts the connection and never answers stands in for what cannot be
+    shown headless: Chrome holding the WebSocket while its Local Network Access prompt waits."""
+    silent = await asyncio.start_server(lambda reader, writer: None, "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    try:
+        await page.goto(f"{site}/renew?agent_port={port}")
+        await expect(page.locator("#mesaj")).to_contain_text("yerel ağ erişimi izni", timeout=10_000)
+        await expect(page.locator("#araci-ilke")).to_contain_text("LoopbackNetworkAllowedForUrls")
+    finally:
+        silent.close()
+        await silent.wait_closed()
