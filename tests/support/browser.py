@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Page, async_playwright
 
 from esign.embedded import free_port
 
@@ -37,6 +37,32 @@ async def headless_chromium() -> AsyncIterator[Browser]:
             yield browser
         finally:
             await browser.close()
+
+
+@asynccontextmanager
+async def watched_page(browser: Browser, **context_options) -> AsyncIterator[Page]:
+    """A page in a context of its own whose ``problems`` list collects what the page must never
+    show: an exception in its script, a CSP violation, any other error it logs. Chromium also
+    logs every 4xx answer ("Failed to load resource") and a WebSocket nobody answers as errors:
+    tests provoke those on purpose (a wrong password, no agent running), so they are left out."""
+    context = await browser.new_context(**context_options)
+    page = await context.new_page()
+    page.problems = []
+
+    def console(message) -> None:
+        if "Content Security Policy" in message.text or (
+            message.type == "error"
+            and not message.text.startswith("Failed to load resource")
+            and "WebSocket connection" not in message.text
+        ):
+            page.problems.append(message.text)
+
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
+    page.on("console", console)
+    try:
+        yield page
+    finally:
+        await context.close()
 
 
 @asynccontextmanager

@@ -616,19 +616,30 @@ document.addEventListener("DOMContentLoaded", () => {
       readCards().then(() => warn("session_over"));
     };
 
+    // The API's answer (parsed JSON; the response itself with raw), or null once the holder has
+    // been told why not: no connection, the session ran out (with the session only), a refusal.
+    const call = async (method, path, body, { auth = true, raw = false } = {}) => {
+      const response = await api(method, path, body, { auth });
+      if (!response) return null;
+      if (response.status === 401 && auth) {
+        sessionOver();
+        return null;
+      }
+      if (!response.ok) {
+        showProblem(await problemOf(response));
+        return null;
+      }
+      return raw ? response : response.json();
+    };
+
     $("giris-formu").addEventListener("submit", async (event) => {
       event.preventDefault();
       if (!chosen) return;
       const { ok, pin } = takePin("pin");
       if (!ok) return;
       say("signing_in");
-      let response = await api("POST", "/v1/renewal/challenges", {}, { auth: false });
-      if (!response) return;
-      if (!response.ok) {
-        showProblem(await problemOf(response));
-        return;
-      }
-      const challenge = await response.json();
+      const challenge = await call("POST", "/v1/renewal/challenges", {}, { auth: false });
+      if (!challenge) return;
       const offered = challenge.mechanisms || chosen.cert.mechanisms;
       mechanism = MECHANISM_PREFERENCE.find((m) => chosen.cert.mechanisms.includes(m) && offered.includes(m));
       if (!mechanism) {
@@ -637,32 +648,23 @@ document.addEventListener("DOMContentLoaded", () => {
       }
       const signature = await cardSigns(challenge.to_sign, pin);
       if (!signature) return;
-      response = await api(
+      const session = await call(
         "POST",
         "/v1/renewal/sessions",
         { challenge_id: challenge.challenge_id, certificate: chosen.cert.der, signature, mechanism },
         { auth: false },
       );
-      if (!response) return;
-      if (!response.ok) {
-        showProblem(await problemOf(response));
-        return;
-      }
-      accessToken = (await response.json()).access_token;
+      if (!session) return;
+      accessToken = session.access_token;
       signedIn = true;
       await loadRenewal();
     });
 
     // --- 3. the request ----------------------------------------------------------------------------
     const loadRenewal = async () => {
-      const response = await api("GET", "/v1/renewal");
-      if (!response) return;
-      if (response.status === 401) return sessionOver();
-      if (!response.ok) {
-        showProblem(await problemOf(response));
-        return;
-      }
-      current = await response.json();
+      const renewal = await call("GET", "/v1/renewal");
+      if (!renewal) return;
+      current = renewal;
       if (current.status === "draft") {
         drawRequest();
         fillForm();
@@ -795,25 +797,20 @@ document.addEventListener("DOMContentLoaded", () => {
       const { ok, pin } = takePin("eonay-pin");
       if (!ok) return;
       say("preparing");
-      let response = await api("POST", "/v1/renewal/approval/preparations", { certificate: chosen.cert.der, mechanism });
-      if (!response) return;
-      if (response.status === 401) return sessionOver();
-      if (!response.ok) {
-        showProblem(await problemOf(response));
-        return;
-      }
-      const preparation = await response.json();
+      const preparation = await call("POST", "/v1/renewal/approval/preparations", {
+        certificate: chosen.cert.der,
+        mechanism,
+      });
+      if (!preparation) return;
       say("card_signing");
       const signature = await cardSigns(preparation.to_sign, pin);
       if (!signature) return;
-      response = await api("POST", "/v1/renewal/approval", { preparation_id: preparation.preparation_id, signature });
-      if (!response) return;
-      if (response.status === 401) return sessionOver();
-      if (!response.ok) {
-        showProblem(await problemOf(response));
-        return;
-      }
-      current = await response.json();
+      const approved = await call("POST", "/v1/renewal/approval", {
+        preparation_id: preparation.preparation_id,
+        signature,
+      });
+      if (!approved) return;
+      current = approved;
       done();
     });
 
@@ -835,13 +832,8 @@ document.addEventListener("DOMContentLoaded", () => {
 
     $("pdf-indir").addEventListener("click", async () => {
       say("pdf_downloading");
-      const response = await api("GET", "/v1/renewal/approval.pdf");
+      const response = await call("GET", "/v1/renewal/approval.pdf", undefined, { raw: true });
       if (!response) return;
-      if (response.status === 401) return sessionOver();
-      if (!response.ok) {
-        showProblem(await problemOf(response));
-        return;
-      }
       const url = URL.createObjectURL(await response.blob());
       const link = document.createElement("a");
       link.href = url;

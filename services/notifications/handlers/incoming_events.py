@@ -102,6 +102,13 @@ class EventHandlers:
             uow.after_commit(self.wake_sender)
         log.info("deliveries_recorded", event_id=str(envelope.id), type=envelope.type, template=template, count=added)
 
+    async def _remember(self, uow: NotificationsUnitOfWork, e, *, mobile: str | None, locale: str | None) -> None:
+        """Keeps who ``e``'s application is for (name, e-mail, mobile, locale: ``None`` keeps the
+        locale already known), so events that name only the application find the person."""
+        await uow.recipients.remember(
+            e.application_id, e.institution_id, e.first_name, e.last_name, e.email, mobile, locale, self.default_locale
+        )
+
     async def _known(self, uow: NotificationsUnitOfWork, application_id):
         recipient = await uow.recipients.get(application_id)
         if recipient is None:
@@ -121,16 +128,7 @@ class EventHandlers:
     async def invitation_issued(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
         e: InvitationIssued = envelope.parse_data()
         locale = self._locale(e.locale)
-        await uow.recipients.remember(
-            e.application_id,
-            e.institution_id,
-            e.first_name,
-            e.last_name,
-            e.email,
-            e.mobile,
-            locale,
-            self.default_locale,
-        )
+        await self._remember(uow, e, mobile=e.mobile, locale=locale)
         await uow.directory.institution(e.institution_id, e.institution_name)
         # The link and password stay sealed in the delivery row; the worker opens them to send.
         context = {
@@ -155,9 +153,7 @@ class EventHandlers:
     async def _person_event(self, uow: NotificationsUnitOfWork, envelope: Envelope, template: str, extra: dict) -> None:
         e = envelope.parse_data()
         mobile = getattr(e, "mobile", None)
-        await uow.recipients.remember(
-            e.application_id, e.institution_id, e.first_name, e.last_name, e.email, mobile, None, self.default_locale
-        )
+        await self._remember(uow, e, mobile=mobile, locale=None)
         recipient = await uow.recipients.get(e.application_id)
         context = {"first_name": e.first_name, "last_name": e.last_name, **extra}
         await self._enqueue(
@@ -248,16 +244,7 @@ class EventHandlers:
         stopped = await uow.certificates.record_renewal(e.holder_id, e.application_id, envelope.time)
         log.info("expiry_reminders_stopped", holder_id=str(e.holder_id), certificates=stopped)
         locale = self._locale(e.locale)
-        await uow.recipients.remember(
-            e.application_id,
-            e.institution_id,
-            e.first_name,
-            e.last_name,
-            e.email,
-            e.mobile,
-            locale,
-            self.default_locale,
-        )
+        await self._remember(uow, e, mobile=e.mobile, locale=locale)
         institution_name = await uow.directory.institution_name(e.institution_id) or ""
         await self._enqueue(
             uow,
@@ -302,16 +289,7 @@ class EventHandlers:
         recipient = await uow.recipients.get(e.application_id)
         locale = self._locale(e.locale) if recipient is None else recipient.locale
         mobile = recipient.mobile if recipient else None
-        await uow.recipients.remember(
-            e.application_id,
-            e.institution_id,
-            e.first_name,
-            e.last_name,
-            e.email,
-            mobile,
-            locale,
-            self.default_locale,
-        )
+        await self._remember(uow, e, mobile=mobile, locale=locale)
         context = {
             "first_name": e.first_name,
             "last_name": e.last_name,

@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.support.applications import person
-from tests.support.browser import served
+from tests.support.browser import served, watched_page
 
 
 @pytest.fixture(scope="module")
@@ -24,24 +24,8 @@ async def base_url(applications_app):
 @pytest.fixture
 async def page(chromium):
     # A phone's screen: the page is used from the e-mail, often on a phone.
-    context = await chromium.new_context(accept_downloads=True, viewport={"width": 360, "height": 740})
-    page = await context.new_page()
-    page.problems = []
-    # An exception in the page's script, a CSP violation, or anything else the page logs as an error.
-    # Chromium itself logs every 4xx answer as "Failed to load resource": those are the refusals the
-    # test provokes on purpose (wrong password, invalid field), so they are left out.
-    page.on("pageerror", lambda e: page.problems.append(str(e)))
-    page.on(
-        "console",
-        lambda m: (
-            page.problems.append(m.text)
-            if "Content Security Policy" in m.text
-            or (m.type == "error" and not m.text.startswith("Failed to load resource"))
-            else None
-        ),
-    )
-    yield page
-    await context.close()
+    async with watched_page(chromium, accept_downloads=True, viewport={"width": 360, "height": 740}) as page:
+        yield page
 
 
 async def sign_in(page: Page, password: str) -> None:

@@ -25,7 +25,7 @@ from services.notifications.adapters.templates import Renderer
 from services.notifications.domain.catalogue import TEMPLATES
 from tests.support.agent_process import esign_agent
 from tests.support.applications import NOTIFICATIONS_PRIVATE
-from tests.support.browser import served
+from tests.support.browser import served, watched_page
 from tests.support.pdf_signatures import pdfsig_output, pyhanko_verdict
 from tests.support.renewal import produced_holders
 from tests.support.services import running
@@ -66,27 +66,8 @@ def card(holder, test_ca, tmp_path_factory):
 
 @pytest.fixture
 async def page(chromium):
-    context = await chromium.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
-    page = await context.new_page()
-    page.problems = []
-    # A script exception, a CSP violation or any other error the page logs. Chromium logs every
-    # 4xx answer and a refused WebSocket as errors too: those are provoked on purpose here.
-    page.on("pageerror", lambda e: page.problems.append(str(e)))
-    page.on(
-        "console",
-        lambda m: (
-            page.problems.append(m.text)
-            if "Content Security Policy" in m.text
-            or (
-                m.type == "error"
-                and not m.text.startswith("Failed to load resource")
-                and "WebSocket connection" not in m.text
-            )
-            else None
-        ),
-    )
-    yield page
-    await context.close()
+    async with watched_page(chromium, accept_downloads=True, viewport={"width": 1280, "height": 900}) as page:
+        yield page
 
 
 async def screenshots(page: Page, name: str) -> None:
