@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from tests.support.openapi import undocumented
 
-PAGES = {"/livez", "/readyz", "/metrics", "/apply", "/apply/app.js", "/apply/style.css"}
+PAGES = {
+    *("/livez", "/readyz", "/metrics"),
+    *("/apply", "/apply/app.js", "/apply/style.css"),
+    *("/renew", "/renew/form", "/renew/app.js", "/renew/agent-client.js", "/renew/style.css"),
+}
 # A redirect; its only refusal (503, sign-in not configured) is documented, it has no 4xx.
 PAGES |= {"/auth/login"}
 

@@ -3,12 +3,15 @@ the expiry warning e-mail on the applications app (served over HTTP), the real `
 program serves a SoftHSM2 token holding the holder's certificate from the test CA, and the holder
 goes from "no agent" to "e-approved"; the signed PDF the page downloads is accepted by pyHanko and
 by poppler's pdfsig. Then the officer files and the holder approves the Renewal Form from its
-link. Screenshots of every step, at 1280 and 360 px, go to docs/screenshots/."""
+link. Every step is photographed at 1280 and 360 px (where nothing may be wider than the
+screen); with ESIGN_SCREENSHOTS=1 the pictures replace those in docs/screenshots/, else they go
+to a temporary directory (a test run leaves the tree as it was)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -30,7 +33,12 @@ from tests.support.pdf_signatures import pdfsig_output, pyhanko_verdict
 from tests.support.renewal import produced_holders
 from tests.support.services import running
 
-SCREENSHOTS = Path(__file__).resolve().parents[4] / "docs" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[4] / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def screenshot_dir(tmp_path_factory) -> Path:
+    return DOCS_SCREENSHOTS if os.environ.get("ESIGN_SCREENSHOTS") == "1" else tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture(scope="module")
@@ -65,18 +73,20 @@ def card(holder, test_ca, tmp_path_factory):
 
 
 @pytest.fixture
-async def page(chromium):
+async def page(chromium, screenshot_dir):
     async with watched_page(chromium, accept_downloads=True, viewport={"width": 1280, "height": 900}) as page:
+        page.screenshot_dir = screenshot_dir
         yield page
 
 
 async def screenshots(page: Page, name: str) -> None:
     """The page as it is now, at 1280 px and at a phone's 360 px (where nothing may be wider)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=SCREENSHOTS / f"{name}-1280.png", full_page=True)
+    directory = page.screenshot_dir
+    directory.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=directory / f"{name}-1280.png", full_page=True)
     await page.set_viewport_size({"width": 360, "height": 740})
     assert await page.evaluate("document.documentElement.scrollWidth") <= 360, name
-    await page.screenshot(path=SCREENSHOTS / f"{name}-360.png", full_page=True)
+    await page.screenshot(path=directory / f"{name}-360.png", full_page=True)
     await page.set_viewport_size({"width": 1280, "height": 900})
 
 
