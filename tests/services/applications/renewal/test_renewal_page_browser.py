@@ -227,6 +227,16 @@ async def test_the_holder_e_approves_with_the_card_and_later_approves_the_renewa
     await page.goto(f"{site}/renew/form#token={token}")
     await expect(page.locator("#mesaj")).to_contain_text("geçersiz ya da kullanılmış")
     assert await page.is_visible("#form-baglanti-yok")
+
+    # Back on /renew with the card: the renewal is resumed where it stands, no second E-Onay.
+    with esign_agent(softhsm_conf=card["conf"], allow_origin=site, port=agent_port, workdir=tmp_path / "again"):
+        await page.goto(f"{site}/renew?agent_port={agent_port}")
+        await page.fill("#pin", card["tokens"][0]["pin"])
+        await page.click("#giris-yap")
+        await expect(page.locator("#tamam-durum")).to_have_text(
+            "Yenileme Formunuzu onayladınız; başvurunuz Kamu SM'de üretim sırasında."
+        )
+        assert await page.is_hidden("#talep") and await page.is_hidden("#eonay")
     assert page.problems == []
 
 
