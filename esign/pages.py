@@ -4,7 +4,7 @@ code, no third-party assets), may not be framed, and sends no referrer."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from enum import Enum
 from pathlib import Path
 
@@ -85,7 +85,7 @@ def static_page_router(
     return router
 
 
-def _serving(body: str, media_type: str, headers: dict[str, str]):
+def _serving(body: str, media_type: str, headers: dict[str, str]) -> Callable[[], Awaitable[Response]]:
     """A route handler answering ``body``: one closure per file, so no file is a parameter."""
 
     async def serve() -> Response:

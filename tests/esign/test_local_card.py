@@ -26,7 +26,8 @@ tokens = [t for t in (s.get_token() for s in lib.get_slots(token_present=True)) 
 out = []
 for token in tokens:
     with token.open(user_pin=sys.argv[2]) as session:
-        certs = [bytes(c[Attribute.VALUE]).hex() for c in session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE})]
+        found = session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE})
+        certs = [bytes(c[Attribute.VALUE]).hex() for c in found]
         keys = list(session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY}))
         out.append({"certs": certs, "keys": len(keys), "extractable": [bool(k[Attribute.EXTRACTABLE]) for k in keys]})
 print(json.dumps(out))
