@@ -42,12 +42,12 @@ def screenshot_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-async def site(applications_settings, clock):
+async def site(applications_settings, applications_clock):
     """A second replica of the applications app whose public origin is the address the browser
     uses (card sign-ins are bound to it), served over real HTTP."""
     port = free_port()
     settings = applications_settings.model_copy(update={"public_origin": f"http://127.0.0.1:{port}"})
-    async with running(create_app(settings, clock=clock)) as app, served(app, port=port) as url:
+    async with running(create_app(settings, clock=applications_clock)) as app, served(app, port=port) as url:
         yield url
 
 
