@@ -30,6 +30,7 @@ ROUTES: tuple[Route, ...] = (
     # applications
     Route("/apply", "applications"),
     Route("/v1/applicant", "applications"),
+    Route("/renew", "applications"),  # the renewal page and the Renewal Form (/renew/form)
     Route("/v1/renewal", "applications"),  # the holder's renewal (card sign-in), no staff session
     Route("/v1/renewal-forms", "applications"),  # the Renewal Form link
     Route("/v1/applications", "applications", staff=True),
