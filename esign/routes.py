@@ -226,5 +226,7 @@ def nginx_config(
             f"    location = /docs/{service}/openapi.json {{ proxy_pass http://{service}/openapi.json; }}",
             f"    location /docs/{service}/docs/ {{ proxy_pass http://{service}/docs/; }}",
         ]
-    lines += ["    location / { return 404; }", "  }", "}"]
+    # The address `esign up` prints first leads somewhere: the staff console (which sends a stranger
+    # to its sign-in page); every other unknown path stays a 404.
+    lines += ["    location = / { return 302 /console/; }", "    location / { return 404; }", "  }", "}"]
     return "\n".join(lines) + "\n"

@@ -80,7 +80,9 @@ def test_every_route_goes_to_its_service_and_nothing_internal_goes_out(platform,
 
 
 def test_unknown_paths_are_a_problem_404_matched_by_path_element(origin):
-    for path in ("/", "/nope", "/v1/batchesx", "/v1/carrier/webhooks/extra", "/applyx", "/openapi.json"):
+    root = origin.get("/", follow_redirects=False)
+    assert root.status_code == 302 and root.headers["location"].endswith("/console/")
+    for path in ("/nope", "/v1/batchesx", "/v1/carrier/webhooks/extra", "/applyx", "/openapi.json"):
         r = origin.get(path)
         assert r.status_code == 404, path
         assert r.headers["content-type"] == "application/problem+json"
