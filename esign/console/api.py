@@ -38,6 +38,17 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 HERE = Path(__file__).parent
 STATIC_TYPES = {".html", ".js", ".mjs", ".css", ".json", ".svg", ".png", ".ico", ".woff2"}
+
+
+def _media_type(suffix: str) -> str:
+    return (
+        "text/javascript" if suffix in (".js", ".mjs") else mimetypes.types_map.get(suffix, "application/octet-stream")
+    )
+
+
+# What a console file can be served as, so the OpenAPI document says it (and a fuzzer can check it).
+STATIC_MEDIA_TYPES = sorted({_media_type(suffix) for suffix in STATIC_TYPES})
+
 CONSOLE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -525,7 +536,11 @@ async def console_index() -> Response:
     summary="The staff console's files",
     description="Its scripts, style sheets and images; a path without an extension is one of the console's "
     "own pages and answers its index.html.",
-    responses={200: {"description": "The file"}, **problem_responses(404)},
+    response_class=Response,
+    responses={
+        200: {"description": "The file", "content": {media_type: {} for media_type in STATIC_MEDIA_TYPES}},
+        **problem_responses(404),
+    },
 )
 async def console_file(path: str) -> Response:
     if "." not in Path(path).name:
@@ -537,5 +552,5 @@ def _static(path: str) -> Response:
     file = (STATIC_DIR / path).resolve()
     if not file.is_relative_to(STATIC_DIR.resolve()) or file.suffix not in STATIC_TYPES or not file.is_file():
         raise Problem(404, "not_found", "Not found", "No such file in the console.")
-    media_type = "text/javascript" if file.suffix in (".js", ".mjs") else mimetypes.guess_type(file.name)[0]
+    media_type = _media_type(file.suffix)
     return Response(file.read_bytes(), media_type=media_type, headers=CONSOLE_HEADERS)
