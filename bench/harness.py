@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,6 +103,20 @@ def ratio_result(
 
 
 HEADER = f"{'benchmark':<44} {'baseline':>14} {'ours':>14} {'ratio':>7} {'spread':>11} {'target':>11}  result"
+
+
+async def interleaved_seconds(
+    rounds: int, baseline: Callable[[], Awaitable[float]], ours: Callable[[], Awaitable[float]]
+) -> tuple[list[float], list[float]]:
+    """Runs the two measurements ``rounds`` times, alternating which goes first (so neither always
+    meets a warm or a cold machine), and returns their figures in milliseconds."""
+    baseline_ms: list[float] = []
+    ours_ms: list[float] = []
+    order = [(baseline_ms, baseline), (ours_ms, ours)]
+    for n in range(rounds):
+        for figures, measure in order if n % 2 == 0 else reversed(order):
+            figures.append(await measure() * 1000)
+    return baseline_ms, ours_ms
 
 
 def format_row(r: Result) -> str:

@@ -29,6 +29,7 @@ from bench.harness import (
     embedded_nats,
     embedded_postgres,
     exit_code,
+    interleaved_seconds,
     migrated,
     people_codec,
     print_results,
@@ -123,18 +124,14 @@ async def run(*, rows: int, rounds: int) -> list[Result]:
             await asyncio.to_thread(bare_operations, hasher, public_key, rows)
             return time.perf_counter() - started
 
-        bare_times, service_times = [], []
-        for n in range(rounds):
-            order = [(bare_times, bare), (service_times, through_service)]
-            for times, measure in order if n % 2 == 0 else reversed(order):
-                times.append(await measure())
+        bare_ms, service_ms = await interleaved_seconds(rounds, bare, through_service)
         await nc.close()
         await engine.dispose()
     return [
         ratio_result(
             f"invitations: {rows:,} issued+published (vs hash+seal)",
-            [t * 1000 for t in bare_times],
-            [t * 1000 for t in service_times],
+            bare_ms,
+            service_ms,
             unit="ms",
             target=1.5,
             higher_is_better=False,

@@ -24,6 +24,7 @@ from bench.harness import (
     Result,
     embedded_postgres,
     exit_code,
+    interleaved_seconds,
     migrated,
     people_codec,
     print_results,
@@ -143,18 +144,14 @@ async def run(*, rows: int, rounds: int) -> list[Result]:
             return time.perf_counter() - started
 
         await through_copy()  # warm-up: catalogs, the first pages of every table and index
-        copy_times, import_times = [], []
-        for n in range(rounds):
-            order = [(copy_times, through_copy), (import_times, through_import)]
-            for times, measure in order if n % 2 == 0 else reversed(order):
-                times.append(await measure())
+        copy_ms, import_ms = await interleaved_seconds(rounds, through_copy, through_import)
         await raw.close()
         await engine.dispose()
     return [
         ratio_result(
             f"staff-list import, {rows:,} rows (vs COPY)",
-            [t * 1000 for t in copy_times],
-            [t * 1000 for t in import_times],
+            copy_ms,
+            import_ms,
             unit="ms",
             target=3.0,
             higher_is_better=False,
