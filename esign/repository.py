@@ -1,11 +1,57 @@
-"""What every repository of an event-raising aggregate shares: it registers each aggregate it
-loads or adds, so the unit of work collects their events at commit (cosmicpython's
-``collect_new_events``). No handler has to remember to hand an aggregate over, so none can forget.
+"""The one small repository base every service builds on (Polar's ``kit/repository``).
+
+``Repository`` holds the session and the two queries every repository writes the same way: one
+row or none, and a page with the total that matches the same conditions. Everything else a
+repository does is its own named query.
+
+``AggregateRepository`` adds what a repository of an event-raising aggregate shares: it registers
+each aggregate it loads or adds, so the unit of work collects their events at commit
+(cosmicpython's ``collect_new_events``). No handler has to remember to hand an aggregate over, so
+none can forget.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a listing and how many items the whole listing has."""
+
+    total: int
+    items: Sequence[T]
+
+
+class Repository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _one_or_none(self, query: sa.Select[Any], decode: Callable[[sa.Row[Any]], T]) -> T | None:
+        row = (await self.session.execute(query)).first()
+        return None if row is None else decode(row)
+
+    async def _page(
+        self,
+        query: sa.Select[Any],
+        decode: Callable[[sa.Row[Any]], T],
+        *,
+        offset: int,
+        limit: int,
+    ) -> Page[T]:
+        """``query`` carries the conditions and the order; the total counts the same rows, ignoring
+        the order (so the count does not sort)."""
+        counted = query.order_by(None).with_only_columns(sa.func.count(), maintain_column_froms=True)
+        total = (await self.session.execute(counted)).scalar_one()
+        rows = (await self.session.execute(query.limit(limit).offset(offset))).all()
+        return Page(total=total, items=[decode(row) for row in rows])
 
 
 class HasEvents(Protocol):
@@ -15,8 +61,9 @@ class HasEvents(Protocol):
 A = TypeVar("A", bound=HasEvents)
 
 
-class AggregateRepository:
-    def __init__(self) -> None:
+class AggregateRepository(Repository):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
         self.seen: list[HasEvents] = []
 
     def _register(self, aggregate: A) -> A:

@@ -70,7 +70,7 @@ class CounterUnitOfWork(UnitOfWork):
 
     async def __aenter__(self) -> CounterUnitOfWork:
         await super().__aenter__()
-        self.counters = CounterRepository()
+        self.counters = CounterRepository(self.session)
         return self
 
 

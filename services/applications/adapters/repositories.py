@@ -227,8 +227,7 @@ class PeopleRepository:
 
 class ApplicationRepository(AggregateRepository):
     def __init__(self, session: AsyncSession, codec: PeopleCodec) -> None:
-        super().__init__()
-        self.session = session
+        super().__init__(session)
         self._codec = codec  # the views carry the person's TC Kimlik No and birth date
 
     @staticmethod
