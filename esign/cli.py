@@ -90,7 +90,9 @@ def _renewal_card(args: argparse.Namespace) -> int:
     print(f"card for {holder['full_name']}, certificate serial {holder['serial_text']}, PIN {args.pin}")
     print(f"export SOFTHSM2_CONF={manifest['conf']}")
     agent = Path(sys.executable).parent / "esign-agent"  # installed next to this Python (make install)
-    print(f"{agent if agent.exists() else 'esign-agent'} run --card-type softhsm --allow-origin http://127.0.0.1:8001")
+    origin_file = data_dir / "origin"  # written by `esign up`: the one origin the renewal page is on
+    origin = origin_file.read_text().strip() if origin_file.exists() else "http://127.0.0.1:8000"
+    print(f"{agent if agent.exists() else 'esign-agent'} run --card-type softhsm --allow-origin {origin}")
     return 0
 
 

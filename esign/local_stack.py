@@ -280,6 +280,8 @@ class LocalStack:
         databases = self.data_dir / "databases.json"
         databases.write_text(json.dumps(self._databases))
         databases.chmod(0o600)
+        # Where `esign renewal-card` learns the origin the agent must allow (the renewal page's).
+        (self.data_dir / "origin").write_text(self.url)
         self.out("ready. Ctrl-C stops everything.")
 
     @property
@@ -292,14 +294,13 @@ class LocalStack:
 
     def _service_settings(self, name: str, keys: dict[str, str]) -> dict[str, str]:
         """What each service needs beyond the common settings; each secret goes only where used."""
-        origin = f"http://{self.host}:{self.ports['applications']}"
         return service_keys(keys).get(name, {}) | {
             "applications": {
-                # The invitation link leads to the one origin, as in production. The renewal pages
-                # stay on the service's own port until their route is in esign/routes.py.
+                # Every link and the origin card sign-ins are bound to lead to the one origin, as
+                # in production: the pages are reached through the proxy, not the service's port.
                 "PORTAL_URL": f"{self.url}/apply",
-                "PUBLIC_ORIGIN": origin,
-                "RENEWAL_FORM_URL": f"{origin}/renew/form",
+                "PUBLIC_ORIGIN": self.url,
+                "RENEWAL_FORM_URL": f"{self.url}/renew/form",
                 "RENEWAL_TRUST_DIR": str(self.local_ca_dir / "trust"),
                 "RENEWAL_CRL_DIR": str(self.local_ca_dir / "crl"),
             },
@@ -309,7 +310,7 @@ class LocalStack:
                 "SMS_PROVIDER": "sink",
                 "SMS_SINK_DIR": str(self.data_dir / "sms"),
                 "SHIPMENT_QUERY_URL": f"{self.url}/gonderi-sorgulama",
-                "RENEWAL_PAGE_URL": f"{origin}/renew",
+                "RENEWAL_PAGE_URL": f"{self.url}/renew",
             },
             "tracking": {
                 "PUBLIC_QUERY_URL": f"{self.url}/gonderi-sorgulama",

@@ -130,15 +130,17 @@ def test_a_holder_renews_from_the_warning_e_mail_to_the_delivered_new_card(platf
     # The warning e-mail links to the renewal page.
     warning = "E-imza sertifikanızın süresi 40 gün içinde doluyor"
     link = wait_for("the expiry warning", lambda: mail_line(platform, HOLDER["email"], warning, r"/renew$"))
-    assert link == f"{platform.api}/renew"
+    assert link == f"{platform.origin}/renew"
 
     # The holder's card (a SoftHSM2 token with the local CA's certificate) and the agent serving it.
     out = platform.esign("renewal-card", "--application", first, "--card-dir", str(tmp_path / "card"))
     conf = re.search(r"^export SOFTHSM2_CONF=(\S+)$", out, re.M)[1]
+    # It says how to start the agent for the one origin the page is on.
+    assert out.rstrip().endswith(f"--allow-origin {platform.origin}")
     full_name = f"{HOLDER['first_name']} {last_name(11)}"
     agent_port = free_port()
     with (
-        esign_agent(softhsm_conf=conf, allow_origin=platform.api, port=agent_port, workdir=tmp_path / "agent"),
+        esign_agent(softhsm_conf=conf, allow_origin=platform.origin, port=agent_port, workdir=tmp_path / "agent"),
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -176,7 +178,7 @@ def test_a_holder_renews_from_the_warning_e_mail_to_the_delivered_new_card(platf
             "the Renewal Form e-mail",
             lambda: mail_line(platform, HOLDER["email"], "Yenileme Formunuzu onaylayın", r"/renew/form#token="),
         )
-        assert form_link.startswith(f"{platform.api}/renew/form#token=")
+        assert form_link.startswith(f"{platform.origin}/renew/form#token=")
         page.goto(form_link)
         expect(page.locator("#yf-unvan")).to_have_text("Doç. Dr.")
         page.click("#yf-onayla")
