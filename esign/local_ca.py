@@ -14,7 +14,6 @@ Directory layout (what ``ESIGN_APPLICATIONS_RENEWAL_TRUST_DIR`` / ``..._CRL_DIR`
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -49,21 +48,6 @@ def qc_statements() -> x509.UnrecognizedExtension:
 
     der = _Statements([_Statement({"statement_id": oid}) for oid in QC_STATEMENT_IDS]).dump()
     return x509.UnrecognizedExtension(QC_STATEMENTS_OID, der)
-
-
-def serial_from_record(recorded: str) -> int | None:
-    """The serial as the operator typed it at production (``7F:01:AA``, ``7f01aa``, ``7F 01 AA``)
-    read as the hexadecimal integer a certificate carries; None if it is not hexadecimal."""
-    digits = re.sub(r"[\s:.-]", "", recorded)
-    if not digits or not re.fullmatch(r"[0-9A-Fa-f]+", digits):
-        return None
-    return int(digits, 16)
-
-
-def serial_text(serial: int) -> str:
-    """An integer serial the way operators write it: upper-case hex bytes separated by colons."""
-    raw = serial.to_bytes(max(1, (serial.bit_length() + 7) // 8), "big")
-    return ":".join(f"{b:02X}" for b in raw)
 
 
 def _name(common_name: str) -> x509.Name:

