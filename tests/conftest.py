@@ -13,6 +13,7 @@ from nats.aio.client import Client as NATS
 
 from esign.embedded import EmbeddedNats, EmbeddedPostgres
 from esign.jetstream import connect
+from tests.support.auth import Auth
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +42,12 @@ async def nc(nats_server: EmbeddedNats) -> AsyncIterator[NATS]:
     client = await connect(nats_server.url, name="tests")
     yield client
     await client.close()
+
+
+@pytest.fixture(scope="session")
+def auth() -> Auth:
+    """Authorization headers per role, signed with the key every service under test trusts."""
+    return Auth()
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 
 import httpx
 import pytest
@@ -20,64 +15,24 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from esign import migrations
 from esign.db import make_engine
-from esign.embedded import free_port
 from services.applications.app import DEFINITION
-from tests.support.applications import FIELD_KEYS, FIELD_LOOKUP_KEY, NOTIFICATIONS_PUBLIC, person, roster_csv
-from tests.support.auth import JWT_SECRET, Auth
+from tests.support.applications import APPLICATIONS_TEST_SETTINGS, person, roster_csv
+from tests.support.auth import Auth
+from tests.support.service_process import ServiceProcess
 
 pytestmark = pytest.mark.e2e
 PEOPLE = 300
 
 
-class ServiceProcess:
-    def __init__(self, db_url: str, nats_url: str) -> None:
-        self.port = free_port()
-        self.env = {
-            **os.environ,
-            **{
-                f"ESIGN_APPLICATIONS_{k}": v
-                for k, v in {
-                    "DATABASE_URL": db_url,
-                    "NATS_URL": nats_url,
-                    "JWT_SECRET": JWT_SECRET,
-                    "NOTIFICATIONS_PUBLIC_KEY": NOTIFICATIONS_PUBLIC,
-                    "FIELD_KEYS": FIELD_KEYS,
-                    "FIELD_LOOKUP_KEY": FIELD_LOOKUP_KEY,
-                    "APPLICANT_TOKEN_SECRET": "x" * 40,
-                    "INVITATION_ISSUE_BATCH": "50",
-                    "RELAY_POLL_INTERVAL": "0.05",
-                }.items()
-            },
-        }
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "services.applications.app:create_app",
-                "--factory",
-                "--port",
-                str(self.port),
-                "--no-access-log",
-            ],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(300):
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise AssertionError("applications service did not become ready")
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
+def applications_settings(db_url: str, nats_url: str) -> dict[str, str]:
+    """The environment of the service process (names without the ESIGN_APPLICATIONS_ prefix)."""
+    shared = {name.upper(): str(value) for name, value in APPLICATIONS_TEST_SETTINGS.items()}
+    return shared | {
+        "DATABASE_URL": db_url,
+        "NATS_URL": nats_url,
+        "INVITATION_ISSUE_BATCH": "50",
+        "RELAY_POLL_INTERVAL": "0.05",
+    }
 
 
 async def issued_invitations(js, institution: str) -> collections.Counter:
@@ -100,11 +55,12 @@ async def issued_invitations(js, institution: str) -> collections.Counter:
     return seen
 
 
-async def test_a_killed_service_loses_and_doubles_nothing(postgres, nats_server, nc):
+async def test_a_killed_service_loses_and_doubles_nothing(postgres, nats_server, nc, tmp_path):
     db_url = postgres.ensure_database("esign_crash_test")
     await asyncio.to_thread(migrations.upgrade, DEFINITION.migrations_dir, db_url)
-    service = ServiceProcess(db_url, nats_server.url)
-    await asyncio.to_thread(service.start)
+    settings = applications_settings(db_url, nats_server.url)
+    service = ServiceProcess("applications", settings, tmp_path / "applications.log")
+    await asyncio.to_thread(lambda: service.start().wait_ready())
     auth = Auth()
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{service.port}", timeout=30) as client:
         r = await client.post("/v1/institutions", json={"name": "Çökme Üniversitesi"}, headers=auth.operator())
@@ -128,11 +84,11 @@ async def test_a_killed_service_loses_and_doubles_nothing(postgres, nats_server,
         if 0 < await issued_in_db() < PEOPLE:
             break
         await asyncio.sleep(0.02)
-    service.kill()
+    service.kill9()
     at_kill = await issued_in_db()
     assert 0 < at_kill < PEOPLE, "the kill did not land mid-way"
 
-    await asyncio.to_thread(service.start)
+    await asyncio.to_thread(lambda: service.start().wait_ready())
     for _ in range(600):
         if await issued_in_db() == PEOPLE:
             break
@@ -145,7 +101,7 @@ async def test_a_killed_service_loses_and_doubles_nothing(postgres, nats_server,
         if unpublished == 0:
             break
         await asyncio.sleep(0.1)
-    service.kill()
+    service.kill9()
     await engine.dispose()
 
     seen = await issued_invitations(js, institution)

@@ -26,7 +26,11 @@ from services.notifications.config import NotificationsSettings
 from services.tracking.app import DEFINITION as TRACKING
 from services.tracking.app import create_app as create_tracking
 from services.tracking.config import TrackingSettings
-from tests.support.applications import FIELD_KEYS, FIELD_LOOKUP_KEY, NOTIFICATIONS_PUBLIC, person, roster_csv
+from tests.support.applications import (
+    APPLICATIONS_TEST_SETTINGS,
+    person,
+    roster_csv,
+)
 from tests.support.auth import JWT_SECRET, Auth
 from tests.support.browser import served
 from tests.support.notifications import SEAL_PRIVATE
@@ -49,14 +53,7 @@ async def base_urls(postgres: EmbeddedPostgres, hostile_nats: EmbeddedNats, scra
     apps = {
         "applications": create_applications(
             ApplicationsSettings(
-                database_url=await db("applications", APPLICATIONS),
-                notifications_public_key=NOTIFICATIONS_PUBLIC,
-                field_keys=FIELD_KEYS,
-                field_lookup_key=FIELD_LOOKUP_KEY,
-                applicant_token_secret="applicant-token-secret-for-tests-0123456789",
-                argon2_time_cost=1,
-                argon2_memory_kib=8192,
-                **common,
+                database_url=await db("applications", APPLICATIONS), **(APPLICATIONS_TEST_SETTINGS | common)
             )
         ),
         "notifications": create_notifications(

@@ -20,7 +20,7 @@ from services.applications.config import ApplicationsSettings
 from services.tracking.app import DEFINITION as TRACKING
 from services.tracking.app import create_app as create_tracking
 from services.tracking.config import TrackingSettings
-from tests.support.applications import FIELD_KEYS, FIELD_LOOKUP_KEY, NOTIFICATIONS_PUBLIC
+from tests.support.applications import APPLICATIONS_TEST_SETTINGS
 from tests.support.auth import JWT_SECRET
 from tests.support.services import asgi_client, migrated_database, own_nats, running
 from tests.support.tracking import WEBHOOK_SECRET
@@ -52,14 +52,8 @@ async def applications_client(
     settings = ApplicationsSettings(
         database_url=await migrated_database(postgres, "esign_applications_integration", APPLICATIONS.migrations_dir),
         nats_url=integration_nats.url,
-        jwt_secret=JWT_SECRET,
-        notifications_public_key=NOTIFICATIONS_PUBLIC,
-        field_keys=FIELD_KEYS,
-        field_lookup_key=FIELD_LOOKUP_KEY,
-        applicant_token_secret="applicant-token-secret-for-tests-0123456789",
+        **APPLICATIONS_TEST_SETTINGS,
         relay_poll_interval=0.05,
-        argon2_time_cost=1,
-        argon2_memory_kib=8192,
         consumer_ack_wait=2.0,
     )
     async with serving(create_applications(settings)) as client:

@@ -14,12 +14,23 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from esign import sealing
 from services.applications.domain.tckn import check_digits
-from tests.support.auth import Auth
+from tests.support.auth import JWT_SECRET, Auth
 
 NOTIFICATIONS_PRIVATE, NOTIFICATIONS_PUBLIC = sealing.generate_keypair()
 # The keys that encrypt the TC Kimlik No and birth date at rest (fixed, so a test can read rows back).
 FIELD_KEYS = "test1:j1MPgYid3DMLYPJYpERGhN4Ln//7CUXQ+vtagL3GNMk="
 FIELD_LOOKUP_KEY = "BBIbEF99SBZ6ODt4NZuQjdsNqf+U0NAhHMHEkJxwzP0="
+# What every applications service under test is given (ApplicationsSettings' names): the keys the
+# tests know, and cheaper Argon2 than production (same algorithm: the suite hashes many passwords).
+APPLICATIONS_TEST_SETTINGS = {
+    "jwt_secret": JWT_SECRET,
+    "applicant_token_secret": "applicant-token-secret-for-tests-0123456789",
+    "notifications_public_key": NOTIFICATIONS_PUBLIC,
+    "field_keys": FIELD_KEYS,
+    "field_lookup_key": FIELD_LOOKUP_KEY,
+    "argon2_time_cost": 1,
+    "argon2_memory_kib": 8192,
+}
 
 
 @dataclass

@@ -9,17 +9,12 @@ SIGKILL, a "dead NATS node" is a nats-server process that got SIGKILL.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import psutil
 import sqlalchemy as sa
 
@@ -30,6 +25,7 @@ from esign.keys import fresh_keys, service_keys
 from esign.service_specs import SERVICES
 from tests.support.auth import JWT_SECRET
 from tests.support.notifications import SmsProviderStub, SmtpServer
+from tests.support.service_process import ServiceProcess
 
 
 def _kill9_tree(pid: int) -> None:
@@ -147,68 +143,6 @@ class NatsCluster:
     def stop(self) -> None:
         for node in self.nodes:
             node.stop()
-
-
-# ---------------------------------------------------------------- service processes
-
-
-def wait_until(what: str, probe: Callable[[], object], timeout: float = 120, every: float = 0.1) -> object:
-    """Polls ``probe`` until it returns something truthy (no fixed sleeps)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := probe():
-            return found
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-class ServiceProcess:
-    """One replica of a service: uvicorn with the app factory and prefixed environment, as
-    `esign up` (esign/local_stack.py) runs it. Its log (JSON lines) goes to ``log_path``."""
-
-    def __init__(self, service: str, settings: dict[str, str], log_path: Path) -> None:
-        self.service = service
-        self.port = free_port()
-        prefix = f"ESIGN_{service.upper()}_"
-        self.env = {**os.environ, **{prefix + k: v for k, v in {**settings, "PORT": str(self.port)}.items()}}
-        self.log_path = log_path
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> ServiceProcess:
-        app = f"services.{self.service}.app:create_app"
-        command = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1", "--port", str(self.port)]
-        with open(self.log_path, "ab") as log:  # the child keeps its own copy
-            self.proc = subprocess.Popen(
-                [*command, "--no-access-log"], env=self.env, stdout=log, stderr=subprocess.STDOUT
-            )
-        return self
-
-    def ready_status(self) -> int | None:
-        try:
-            return httpx.get(f"{self.url}/readyz", timeout=2).status_code
-        except httpx.HTTPError:
-            return None
-
-    def wait_ready(self, timeout: float = 90) -> None:
-        def ready() -> bool:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"{self.service} exited; see {self.log_path}")
-            return self.ready_status() == 200
-
-        wait_until(f"{self.service} on :{self.port} to be ready", ready, timeout)
-
-    def kill9(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc:
-            stop_process(self.proc, timeout=20)
 
 
 # ---------------------------------------------------------------- the platform under faults

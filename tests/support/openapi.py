@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+# Routes every service gets from the kernel (esign.service): health and metrics need no token, the
+# dead letters are the operator's. Each service's role matrix starts from these.
+KERNEL_PUBLIC = {("GET", "/livez"), ("GET", "/readyz"), ("GET", "/metrics")}
+KERNEL_MATRIX: dict[tuple[str, str], set[str]] = {
+    ("GET", "/v1/ops/dead-letters"): {"operator"},
+    ("POST", "/v1/ops/dead-letters/{dead_letter_id}/replay"): {"operator"},
+}
+
 
 def operations(doc: dict[str, Any]) -> set[tuple[str, str]]:
     return {(method.upper(), path) for path, ops in doc["paths"].items() for method in ops}

@@ -13,8 +13,11 @@ from esign.embedded import EmbeddedNats, EmbeddedPostgres
 from esign.local_ca import LocalCA
 from services.applications.app import DEFINITION, create_app
 from services.applications.config import ApplicationsSettings
-from tests.support.applications import FIELD_KEYS, FIELD_LOOKUP_KEY, NOTIFICATIONS_PUBLIC, Flow, InvitationInbox
-from tests.support.auth import JWT_SECRET, Auth
+from tests.support.applications import (
+    APPLICATIONS_TEST_SETTINGS,
+    Flow,
+    InvitationInbox,
+)
 from tests.support.clock import SettableClock
 from tests.support.renewal import ORIGIN
 from tests.support.services import asgi_client, migrated_database, running
@@ -36,16 +39,9 @@ def applications_settings(applications_db: str, nats_server: EmbeddedNats, test_
     return ApplicationsSettings(
         database_url=applications_db,
         nats_url=nats_server.url,
-        jwt_secret=JWT_SECRET,
-        applicant_token_secret="applicant-token-secret-for-tests-0123456789",
-        notifications_public_key=NOTIFICATIONS_PUBLIC,
-        field_keys=FIELD_KEYS,
-        field_lookup_key=FIELD_LOOKUP_KEY,
+        **APPLICATIONS_TEST_SETTINGS,
         relay_poll_interval=0.05,
         log_json=True,
-        # Cheaper Argon2 than production (same algorithm): the suite hashes many passwords.
-        argon2_time_cost=1,
-        argon2_memory_kib=8192,
         consumer_ack_wait=2.0,
         public_origin=ORIGIN,
         renewal_trust_dir=test_ca.trust_dir,
@@ -69,11 +65,6 @@ async def applications_app(applications_settings: ApplicationsSettings, applicat
 async def client(applications_app) -> AsyncIterator[httpx.AsyncClient]:
     async with asgi_client(applications_app, "http://applications.test") as c:
         yield c
-
-
-@pytest.fixture(scope="session")
-def auth() -> Auth:
-    return Auth()
 
 
 @pytest.fixture

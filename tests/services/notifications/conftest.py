@@ -15,7 +15,7 @@ from esign import jetstream
 from esign.embedded import EmbeddedPostgres
 from services.notifications.app import DEFINITION, create_app
 from services.notifications.config import NotificationsSettings
-from tests.support.auth import JWT_SECRET, Auth
+from tests.support.auth import JWT_SECRET
 from tests.support.notifications import SEAL_PRIVATE, SmsProviderStub, SmtpServer
 from tests.support.services import asgi_client, migrated_database, own_nats, running
 
@@ -95,11 +95,6 @@ async def notifications_app(notifications_settings, notifications_js):
 async def client(notifications_app) -> AsyncIterator[httpx.AsyncClient]:
     async with asgi_client(notifications_app, "http://notifications.test") as c:
         yield c
-
-
-@pytest.fixture(scope="session")
-def auth() -> Auth:
-    return Auth()
 
 
 @pytest.fixture(scope="session")

@@ -11,19 +11,17 @@ import pytest
 from esign.events import ApplicationRejected
 from tests.support.events import publish
 from tests.support.notifications import Person, eventually
-from tests.support.openapi import operations, undocumented
+from tests.support.openapi import KERNEL_MATRIX, KERNEL_PUBLIC, operations, undocumented
 
 # (method, path) -> roles allowed. "officer" means an officer of the delivery's institution.
-MATRIX: dict[tuple[str, str], set[str]] = {
+MATRIX: dict[tuple[str, str], set[str]] = KERNEL_MATRIX | {
     ("GET", "/v1/deliveries"): {"operator", "officer"},
     ("GET", "/v1/deliveries/{delivery_id}"): {"operator", "officer"},
     ("POST", "/v1/deliveries/{delivery_id}/resend"): {"operator"},
     ("GET", "/v1/templates"): {"operator"},
     ("GET", "/v1/templates/{template}/preview"): {"operator"},
-    ("GET", "/v1/ops/dead-letters"): {"operator"},
-    ("POST", "/v1/ops/dead-letters/{dead_letter_id}/replay"): {"operator"},
 }
-PUBLIC = {("GET", "/livez"), ("GET", "/readyz"), ("GET", "/metrics")}
+PUBLIC = KERNEL_PUBLIC
 
 
 def test_the_matrix_names_every_route(notifications_app):

@@ -7,71 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import os
-import signal
-import subprocess
-import sys
-import time
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
 from esign import jetstream, migrations
 from esign.db import make_engine
-from esign.embedded import EmbeddedNats, free_port
+from esign.embedded import EmbeddedNats
 from esign.events import ApplicationRejected, FormCompleted
 from services.notifications.app import DEFINITION
 from services.notifications.consumers import APPLICATIONS_CONSUMER
 from tests.support.auth import JWT_SECRET
 from tests.support.events import publish
 from tests.support.notifications import SEAL_PRIVATE, Person, SmtpServer, eventually
+from tests.support.service_process import ServiceProcess
 
 COMPLETED, REJECTED = 300, 60
-
-
-class ServiceProcess:
-    def __init__(self, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.env = {**os.environ, **{f"ESIGN_NOTIFICATIONS_{k}": v for k, v in env.items()}}
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "services.notifications.app:create_app",
-                "--factory",
-                "--port",
-                str(self.port),
-                "--no-access-log",
-            ],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def wait_ready(self) -> None:
-        for _ in range(600):
-            assert self.proc.poll() is None, "notifications service exited"
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError("notifications service did not become ready")
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(15)
 
 
 @pytest.fixture
@@ -142,19 +93,18 @@ async def test_killed_mid_batch_loses_nothing_and_doubles_nothing(postgres, cras
             return (await conn.execute(sa.text(sql))).scalar_one()
 
     processed = f"SELECT count(*) FROM processed_events WHERE consumer = '{APPLICATIONS_CONSUMER}'"
-    service = ServiceProcess(env)
+    service = ServiceProcess("notifications", env, tmp_path / "notifications.log")
     try:
         service.start()
         # 50 is not a multiple of the consumer's fetch batch (20): the kill lands inside a batch,
         # with fetched messages handled, in flight and not yet handled.
         await eventually(lambda: _at_least(50, scalar(processed)), timeout=60, interval=0.01)
-        service.kill()
+        service.kill9()
         at_kill = await scalar(processed)
         assert at_kill < len(people), "the consumer finished before the kill; the test proved nothing"
 
         smtp.start()
-        service = ServiceProcess(env)
-        service.start()
+        service.start()  # its second life, on the same port
         expected = COMPLETED + 2 * REJECTED
         await eventually(
             lambda: _equals(expected, scalar("SELECT count(*) FROM deliveries WHERE status = 'sent'")),

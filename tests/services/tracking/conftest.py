@@ -15,7 +15,7 @@ from esign import jetstream
 from esign.embedded import EmbeddedNats, EmbeddedPostgres
 from services.tracking.app import DEFINITION, create_app
 from services.tracking.config import TrackingSettings
-from tests.support.auth import JWT_SECRET, Auth
+from tests.support.auth import JWT_SECRET
 from tests.support.clock import SettableClock
 from tests.support.services import asgi_client, migrated_database, own_nats, running
 from tests.support.tracking import WEBHOOK_SECRET, Shipments
@@ -78,11 +78,6 @@ async def tracking_app(tracking_settings: TrackingSettings, clock: SettableClock
 async def client(tracking_app) -> AsyncIterator[httpx.AsyncClient]:
     async with asgi_client(tracking_app, "http://tracking.test") as c:
         yield c
-
-
-@pytest.fixture(scope="package")
-def auth() -> Auth:
-    return Auth()
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import uuid
 import pytest
 
 from tests.support.applications import Flow, person
-from tests.support.openapi import operations
+from tests.support.openapi import KERNEL_MATRIX, KERNEL_PUBLIC, operations
 
 # (method, path) -> roles allowed to call it. "officer" means an officer of the owning institution.
-MATRIX: dict[tuple[str, str], set[str]] = {
+MATRIX: dict[tuple[str, str], set[str]] = KERNEL_MATRIX | {
     ("POST", "/v1/institutions"): {"operator"},
     ("GET", "/v1/institutions"): {"operator", "officer"},
     ("GET", "/v1/institutions/{institution_id}"): {"operator", "officer"},
@@ -49,13 +49,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/renewals/{renewal_id}/renewal-form/resend"): {"officer"},
     ("GET", "/v1/applications/{application_id}/e-approval.pdf"): {"operator", "officer"},
     ("GET", "/v1/applications/{application_id}/e-approval"): {"operator", "officer"},
-    ("GET", "/v1/ops/dead-letters"): {"operator"},
-    ("POST", "/v1/ops/dead-letters/{dead_letter_id}/replay"): {"operator"},
 }
-PUBLIC = {
-    ("GET", "/livez"),
-    ("GET", "/readyz"),
-    ("GET", "/metrics"),
+PUBLIC = KERNEL_PUBLIC | {
     ("POST", "/v1/applicant/sessions"),
     # Renewal: the card sign-in (possession of the key is the credential) and the Renewal Form
     # link (its secret is the credential; tests/services/applications/renewal cover both).

@@ -10,23 +10,18 @@ import pytest
 
 from esign.auth import Role, mint_token
 from tests.support.auth import JWT_SECRET, Auth, bearer
-from tests.support.openapi import operations
+from tests.support.openapi import KERNEL_MATRIX, KERNEL_PUBLIC, operations
 from tests.support.tracking import Shipments, report
 
-MATRIX: dict[tuple[str, str], set[str]] = {
+MATRIX: dict[tuple[str, str], set[str]] = KERNEL_MATRIX | {
     ("GET", "/v1/shipments"): {"operator"},
     ("GET", "/v1/shipments/stuck"): {"operator"},
     ("GET", "/v1/shipments/{shipment_id}"): {"operator"},
     ("POST", "/v1/shipments/{shipment_id}/reship"): {"operator"},
     ("POST", "/v1/ops/simulated-carrier/shipments/{tracking_number}/advance"): {"operator"},
-    ("GET", "/v1/ops/dead-letters"): {"operator"},
-    ("POST", "/v1/ops/dead-letters/{dead_letter_id}/replay"): {"operator"},
 }
 # No bearer token: health, the carrier's HMAC-signed webhook, and the public query with its page.
-PUBLIC = {
-    ("GET", "/livez"),
-    ("GET", "/readyz"),
-    ("GET", "/metrics"),
+PUBLIC = KERNEL_PUBLIC | {
     ("POST", "/v1/carrier/webhooks"),
     ("POST", "/v1/public/shipment-queries"),
     ("GET", "/gonderi-sorgulama"),
