@@ -20,7 +20,8 @@ from esign.jetstream import connect
 from tests.support.applications import COMPLETE_FORM, person, roster_csv
 from tests.support.console import check_screen, new_page
 from tests.support.events import publish
-from tests.support.platform import Platform, wait_for
+from tests.support.platform import Platform
+from tests.support.service_process import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -79,7 +80,7 @@ class Console:
         assert r.status_code == 200, r.text
 
     def invitation(self, email: str, after: int = 0) -> tuple[str, str, int]:
-        mails = wait_for(f"invitation to {email}", lambda: (m := self.platform.mail(email)) and len(m) > after and m)
+        mails = wait_until(f"invitation to {email}", lambda: (m := self.platform.mail(email)) and len(m) > after and m)
         text = mails[-1]["text"]
         link = next(line for line in text.splitlines() if "#token=" in line).strip()
         password = next(line for line in text.splitlines() if line.startswith("Erişim parolası:"))
@@ -379,7 +380,7 @@ async def test_operator_rejects_one_produces_another_and_sees_its_shipment_move(
 
     # Its shipment: the tracking service makes it, the (simulated, one step a second) courier moves
     # it; the operator sees the application go from produced to delivered, and the steps between.
-    wait_for("delivery", lambda: console.status(produced) == "delivered", timeout=90)
+    wait_until("delivery", lambda: console.status(produced) == "delivered", timeout=90)
     await page.reload()
     await expect(page.locator(".status-line")).to_contain_text("Teslim edildi")
     timeline = page.locator("[aria-labelledby=h-time] li")

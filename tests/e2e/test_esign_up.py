@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from tests.support.applications import COMPLETE_FORM, person, roster_csv
-from tests.support.platform import platform_in_scratch_dir, port_open, wait_for
+from tests.support.platform import platform_in_scratch_dir, port_open
+from tests.support.service_process import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -44,14 +45,14 @@ def test_first_application_through_the_running_platform(platform):
     assert r.status_code == 200 and r.json()["created"] == 2, r.text
 
     # The invitation, read out of the e-mail the mail catcher caught, as the applicant reads it.
-    mails = wait_for("the invitation e-mail", lambda: platform.mail("kisi1@ornek.edu.tr"))
+    mails = wait_until("the invitation e-mail", lambda: platform.mail("kisi1@ornek.edu.tr"))
     invitation = mails[0]
     assert invitation["subject"] == "E-imza (NES) başvuru davetiniz"
     text = invitation["text"]
     link = next(line for line in text.splitlines() if "#token=" in line).strip()
     password = next(line for line in text.splitlines() if line.startswith("Erişim parolası:")).split(":", 1)[1].strip()
     assert link.startswith(platform.origin + "/apply#token=")  # the one origin, as in production
-    assert wait_for("the other invitation", lambda: platform.mail("kisi2@ornek.edu.tr"))
+    assert wait_until("the other invitation", lambda: platform.mail("kisi2@ornek.edu.tr"))
 
     session = api.post("/v1/applicant/sessions", json={"token": link.split("#token=")[1], "password": password})
     assert session.status_code == 200, session.text
@@ -91,7 +92,7 @@ def test_first_application_through_the_running_platform(platform):
     def application_status(wanted):
         return api.get(f"/v1/applications/{app_id}", headers=officer).json()["status"] == wanted
 
-    wait_for("delivery", lambda: application_status("delivered"), timeout=90)
+    wait_until("delivery", lambda: application_status("delivered"), timeout=90)
     history = api.get(f"/v1/applications/{app_id}/history", headers=officer).json()
     assert [h["to_status"] for h in history][-3:] == ["produced", "shipped", "delivered"]
 
@@ -104,7 +105,7 @@ def test_first_application_through_the_running_platform(platform):
     assert wrong.status_code == 404
 
     # What the holder received along the way: e-mails and SMS in Turkish, the tracking number in both.
-    subjects = wait_for(
+    subjects = wait_until(
         "the delivery e-mail",
         lambda: (
             (s := [m["subject"] for m in platform.mail("kisi1@ornek.edu.tr")])
@@ -114,7 +115,7 @@ def test_first_application_through_the_running_platform(platform):
     )
     assert subjects[0] == "E-imza (NES) başvuru davetiniz" and f"E-imza kartınız kargoya verildi: {number}" in subjects
     assert any(number in m["text"] for m in platform.mail("kisi1@ornek.edu.tr"))
-    sms = wait_for(
+    sms = wait_until(
         "the delivery SMS",
         lambda: (
             (t := [m["text"] for m in platform.sms("+905320000001")])

@@ -23,7 +23,7 @@ from esign.embedded import free_port
 from tests.support.agent_process import esign_agent
 from tests.support.applications import COMPLETE_FORM, last_name, person, roster_csv
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.support.platform import wait_for
+from tests.support.service_process import wait_until
 
 pytestmark = pytest.mark.e2e
 ISTANBUL = ZoneInfo("Europe/Istanbul")
@@ -59,7 +59,7 @@ def delivered_first_application(platform, api: httpx.Client, operator: dict, not
         content=roster_csv([HOLDER]),
         headers={**officer, "Content-Type": "text/csv"},
     ).raise_for_status()
-    link = wait_for(
+    link = wait_until(
         "the invitation", lambda: mail_line(platform, HOLDER["email"], "E-imza (NES) başvuru davetiniz", "#token=")
     )
     password = mail_line(platform, HOLDER["email"], "E-imza (NES) başvuru davetiniz", "^Erişim parolası:").split(":")[1]
@@ -125,11 +125,11 @@ def test_a_holder_renews_from_the_warning_e_mail_to_the_delivered_new_card(platf
     # Ends in 30 days: the renewal window (90 days) is open and the 40-day warning is due.
     old_end = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0).astimezone(ISTANBUL)
     institution, officer, first = delivered_first_application(platform, api, operator, old_end)
-    wait_for("the first card's delivery", lambda: status_of(api, officer, first, "delivered"), timeout=90)
+    wait_until("the first card's delivery", lambda: status_of(api, officer, first, "delivered"), timeout=90)
 
     # The warning e-mail links to the renewal page.
     warning = "E-imza sertifikanızın süresi 40 gün içinde doluyor"
-    link = wait_for("the expiry warning", lambda: mail_line(platform, HOLDER["email"], warning, r"/renew$"))
+    link = wait_until("the expiry warning", lambda: mail_line(platform, HOLDER["email"], warning, r"/renew$"))
     assert link == f"{platform.origin}/renew"
 
     # The holder's card (a SoftHSM2 token with the local CA's certificate) and the agent serving it.
@@ -158,11 +158,11 @@ def test_a_holder_renews_from_the_warning_e_mail_to_the_delivered_new_card(platf
         expect(page.locator("#tamam")).to_be_visible(timeout=30_000)
 
         # The holder and the officer are told; the officer files the institutional renewal.
-        wait_for(
+        wait_until(
             "the e-approval e-mail",
             lambda: "E-imza yenileme için e-onayınız alındı" in mail_subjects(platform, HOLDER["email"]),
         )
-        wait_for(
+        wait_until(
             "the officer's e-mail",
             lambda: f"Yenileme e-onayı: {full_name}" in mail_subjects(platform, "nes.yetkilisi@yenileme.edu.tr"),
         )
@@ -174,7 +174,7 @@ def test_a_holder_renews_from_the_warning_e_mail_to_the_delivered_new_card(platf
         ).raise_for_status()
 
         # The Renewal Form, out of the caught e-mail, approved on its page.
-        form_link = wait_for(
+        form_link = wait_until(
             "the Renewal Form e-mail",
             lambda: mail_line(platform, HOLDER["email"], "Yenileme Formunuzu onaylayın", r"/renew/form#token="),
         )
@@ -201,7 +201,7 @@ def test_a_holder_renews_from_the_warning_e_mail_to_the_delivered_new_card(platf
     )
     assert produced.status_code == 200, produced.text
     assert datetime.fromisoformat(produced.json()["certificate"]["not_before"]) == old_end  # usable when the old ends
-    wait_for("the new card's delivery", lambda: status_of(api, officer, renewal["id"], "delivered"), timeout=90)
+    wait_until("the new card's delivery", lambda: status_of(api, officer, renewal["id"], "delivered"), timeout=90)
 
     subjects = mail_subjects(platform, HOLDER["email"])
     assert subjects.count("E-imza sertifikanız üretildi") == 2 and "Yenileme Formunuz onaylandı" in subjects

@@ -25,7 +25,7 @@ from esign.keys import fresh_keys, service_keys
 from esign.service_specs import SERVICES
 from tests.support.auth import JWT_SECRET
 from tests.support.notifications import SmsProviderStub, SmtpServer
-from tests.support.service_process import ServiceProcess
+from tests.support.service_process import ServiceProcess, sigkill
 
 
 def _kill9_tree(pid: int) -> None:
@@ -106,9 +106,7 @@ class NatsNode:
         return self
 
     def kill9(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
+        sigkill(self.proc)
 
     def stop(self) -> None:
         if self.proc:

@@ -121,12 +121,3 @@ def platform_in_scratch_dir() -> Iterator[Platform]:
             except subprocess.TimeoutExpired:
                 p.proc.kill()
                 p.proc.wait()
-
-
-def wait_for(what: str, probe, timeout: float = 60, every: float = 0.3):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := probe():
-            return found
-        time.sleep(every)
-    raise AssertionError(f"timed out waiting for {what}")

@@ -27,6 +27,13 @@ def wait_until(what: str, probe: Callable[[], object], timeout: float = 120, eve
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+def sigkill(proc: subprocess.Popen | None) -> None:
+    """A crash, not a stop: SIGKILL (nothing flushed, nothing cleaned up) and reap it."""
+    if proc and proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+
+
 class ServiceProcess:
     """One replica of a service: uvicorn with the app factory and prefixed environment, as
     `esign up` (esign/local_stack.py) runs it. Its log (JSON lines) goes to ``log_path``."""
@@ -67,9 +74,7 @@ class ServiceProcess:
         wait_until(f"{self.service} on :{self.port} to be ready", ready, timeout)
 
     def kill9(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
+        sigkill(self.proc)
 
     def stop(self) -> None:
         if self.proc:
