@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from nats.aio.client import Client as NATS
 
-from esign import migrations
+from esign import jetstream, migrations
 from esign.embedded import EmbeddedNats, EmbeddedPostgres
+from esign.service import ServiceDefinition
 
 
 async def migrated_database(postgres: EmbeddedPostgres, name: str, migrations_dir: Path) -> str:
@@ -30,6 +33,29 @@ def own_nats(scratch_dir: Path, name: str) -> Iterator[EmbeddedNats]:
         yield server
     finally:
         server.stop()
+
+
+@dataclass(frozen=True)
+class Backends:
+    """What a service's test package runs it on: its migrated database and its own NATS server,
+    with a client connected to that server."""
+
+    database_url: str
+    nats_url: str
+    nc: NATS
+
+
+@asynccontextmanager
+async def own_backends(
+    postgres: EmbeddedPostgres, scratch_dir: Path, definition: ServiceDefinition, *, database: str
+) -> AsyncIterator[Backends]:
+    with own_nats(scratch_dir, definition.name) as server:
+        database_url = await migrated_database(postgres, database, definition.migrations_dir)
+        nc = await jetstream.connect(server.url, name=f"{definition.name}-tests")
+        try:
+            yield Backends(database_url, server.url, nc)
+        finally:
+            await nc.close()
 
 
 @asynccontextmanager

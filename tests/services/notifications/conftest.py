@@ -17,30 +17,23 @@ from services.notifications.app import DEFINITION, create_app
 from services.notifications.config import NotificationsSettings
 from tests.support.auth import JWT_SECRET
 from tests.support.notifications import SEAL_PRIVATE, SmsProviderStub, SmtpServer
-from tests.support.services import asgi_client, migrated_database, own_nats, running
+from tests.support.services import Backends, asgi_client, own_backends, running
 
 RENEWAL_PAGE_URL = "https://esign.test.example/renew"  # not the default: the warnings must use the setting
 
 
 @pytest.fixture(scope="session")
-def notifications_nats(scratch_dir: Path):
-    with own_nats(scratch_dir, "notifications") as server:
-        yield server
+async def notifications_backends(postgres: EmbeddedPostgres, scratch_dir: Path) -> AsyncIterator[Backends]:
+    async with own_backends(postgres, scratch_dir, DEFINITION, database="esign_notifications_test") as backends:
+        yield backends
 
 
 @pytest.fixture(scope="session")
-async def notifications_js(notifications_nats):
-    nc = await jetstream.connect(notifications_nats.url, name="notifications-tests")
-    js = nc.jetstream()
+async def notifications_js(notifications_backends: Backends):
+    js = notifications_backends.nc.jetstream()
     for producer in ("applications", "tracking", "notifications"):
         await jetstream.ensure_stream(js, producer)
-    yield js
-    await nc.close()
-
-
-@pytest.fixture(scope="session")
-async def notifications_db(postgres: EmbeddedPostgres) -> str:
-    return await migrated_database(postgres, "esign_notifications_test", DEFINITION.migrations_dir)
+    return js
 
 
 @pytest.fixture(scope="session")
@@ -59,10 +52,10 @@ async def sms_stub() -> AsyncIterator[SmsProviderStub]:
 
 
 @pytest.fixture(scope="session")
-def notifications_settings(notifications_db, notifications_nats, smtp, sms_stub) -> NotificationsSettings:
+def notifications_settings(notifications_backends: Backends, smtp, sms_stub) -> NotificationsSettings:
     return NotificationsSettings(
-        database_url=notifications_db,
-        nats_url=notifications_nats.url,
+        database_url=notifications_backends.database_url,
+        nats_url=notifications_backends.nats_url,
         jwt_secret=JWT_SECRET,
         seal_private_key=SEAL_PRIVATE,
         smtp_host="127.0.0.1",

@@ -4,39 +4,31 @@ with its lifespan running (relay, consumer, registration worker), and an HTTP cl
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 from nats.aio.client import Client as NATS
 
-from esign import jetstream
-from esign.embedded import EmbeddedNats, EmbeddedPostgres
+from esign.embedded import EmbeddedPostgres
 from services.tracking.app import DEFINITION, create_app
 from services.tracking.config import TrackingSettings
 from tests.support.auth import JWT_SECRET
 from tests.support.clock import SettableClock
-from tests.support.services import asgi_client, migrated_database, own_nats, running
+from tests.support.services import Backends, asgi_client, own_backends, running
 from tests.support.tracking import WEBHOOK_SECRET, Shipments
 
 
 @pytest.fixture(scope="package")
-def tracking_nats(scratch_dir: Path) -> Iterator[EmbeddedNats]:
-    with own_nats(scratch_dir, "tracking") as server:
-        yield server
+async def tracking_backends(postgres: EmbeddedPostgres, scratch_dir: Path) -> AsyncIterator[Backends]:
+    async with own_backends(postgres, scratch_dir, DEFINITION, database="esign_tracking_test") as backends:
+        yield backends
 
 
 @pytest.fixture(scope="package")
-async def tracking_nc(tracking_nats: EmbeddedNats) -> AsyncIterator[NATS]:
-    client = await jetstream.connect(tracking_nats.url, name="tracking-tests")
-    yield client
-    await client.close()
-
-
-@pytest.fixture(scope="package")
-async def tracking_db(postgres: EmbeddedPostgres) -> str:
-    return await migrated_database(postgres, "esign_tracking_test", DEFINITION.migrations_dir)
+def tracking_nc(tracking_backends: Backends) -> NATS:
+    return tracking_backends.nc
 
 
 @pytest.fixture(scope="package")
@@ -47,10 +39,10 @@ def clock() -> SettableClock:
 
 
 @pytest.fixture(scope="package")
-def tracking_settings(tracking_db: str, tracking_nats: EmbeddedNats) -> TrackingSettings:
+def tracking_settings(tracking_backends: Backends) -> TrackingSettings:
     return TrackingSettings(
-        database_url=tracking_db,
-        nats_url=tracking_nats.url,
+        database_url=tracking_backends.database_url,
+        nats_url=tracking_backends.nats_url,
         jwt_secret=JWT_SECRET,
         webhook_secret=WEBHOOK_SECRET,
         carrier="simulated",
