@@ -76,8 +76,9 @@ class ServiceSettings(BaseSettings):
     def backend_urls(self) -> tuple[str | None, str | None]:
         """The database and NATS URLs; None stands for a throwaway one, which only ``ephemeral``
         allows: otherwise a missing URL refuses the start and names the setting to give."""
-        database = self.database_url.get_secret_value() if self.database_url else None
-        missing = [name for name, url in (("DATABASE_URL", database), ("NATS_URL", self.nats_url)) if not url]
+        database = (self.database_url.get_secret_value() if self.database_url else None) or None
+        nats = self.nats_url or None  # an empty value in the environment is no URL either
+        missing = [name for name, url in (("DATABASE_URL", database), ("NATS_URL", nats)) if url is None]
         if missing and not self.ephemeral:
             prefix = self.model_config.get("env_prefix", "")
             raise NotConfigured(
@@ -85,7 +86,7 @@ class ServiceSettings(BaseSettings):
                 f"{' and '.join(_WHAT[name] for name in missing)}, or set {prefix}EPHEMERAL=true for a "
                 "throwaway stand-in (local experiments only: gone, with its data, when the process stops)"
             )
-        return database, self.nats_url
+        return database, nats
 
 
 _WHAT = {"DATABASE_URL": "PostgreSQL", "NATS_URL": "NATS server"}

@@ -69,3 +69,12 @@ async def test_asked_for_throwaway_backends_the_service_starts_and_serves() -> N
         listed = await client.get("/v1/shipments", headers=Auth().operator())
         assert listed.status_code == 200, listed.text
         assert listed.json()["items"] == []
+
+
+def test_an_empty_url_in_the_environment_is_no_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ESIGN_TRACKING_DATABASE_URL=` (a template left unfilled) is refused like an unset one."""
+    monkeypatch.setenv("ESIGN_TRACKING_DATABASE_URL", "")
+    monkeypatch.setenv("ESIGN_TRACKING_NATS_URL", "nats://127.0.0.1:4222")
+    monkeypatch.delenv("ESIGN_TRACKING_EPHEMERAL", raising=False)
+    with pytest.raises(NotConfigured, match=r"^ESIGN_TRACKING_DATABASE_URL not set"):
+        TrackingSettings().backend_urls()
