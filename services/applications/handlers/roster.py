@@ -1,6 +1,7 @@
 """Importing an institution's staff list: validate every row, store nothing if any is wrong,
 skip people already known, create an application and a pending invitation per new person.
-Everything is written with multi-row statements: 10,000 rows are a handful of round trips."""
+Everything is written with COPY: 10,000 rows are a handful of round trips. The audit rows come
+from the `invited` Transition each Application.invite records, like every other audit row."""
 
 from __future__ import annotations
 
