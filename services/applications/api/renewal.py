@@ -226,8 +226,8 @@ async def approve(
     responses={**PDF_RESPONSE, **problem_responses(401, 403, 404)},
 )
 async def my_approval_pdf(uow: UoW, principal: Holder) -> Response:
-    record = await handlers.e_approval(own_application_id(principal), uow, principal=principal)
-    return _pdf(record.signed_pdf, "nes-yenileme-e-onay.pdf")
+    approval = await handlers.e_approval(own_application_id(principal), uow, principal=principal)
+    return _pdf(approval.signed_pdf, "nes-yenileme-e-onay.pdf")
 
 
 def _pdf(content: bytes, filename: str) -> Response:
@@ -370,8 +370,8 @@ async def resend_form(
     responses={**PDF_RESPONSE, **problem_responses(401, 403, 404)},
 )
 async def e_approval_pdf(application_id: uuid.UUID, uow: UoW, principal: Staff) -> Response:
-    record = await handlers.e_approval(application_id, uow, principal=principal)
-    return _pdf(record.signed_pdf, f"nes-yenileme-e-onay-{application_id}.pdf")
+    approval = await handlers.e_approval(application_id, uow, principal=principal)
+    return _pdf(approval.signed_pdf, f"nes-yenileme-e-onay-{application_id}.pdf")
 
 
 @router.get(
@@ -381,5 +381,5 @@ async def e_approval_pdf(application_id: uuid.UUID, uow: UoW, principal: Staff) 
     responses=problem_responses(401, 403, 404),
 )
 async def e_approval_report(application_id: uuid.UUID, uow: UoW, principal: Staff) -> EApprovalReport:
-    record = await handlers.e_approval(application_id, uow, principal=principal)
-    return EApprovalReport(**record.validation_report)
+    approval = await handlers.e_approval(application_id, uow, principal=principal)
+    return EApprovalReport(**approval.validation_report)
