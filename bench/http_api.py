@@ -24,7 +24,7 @@ import json
 import secrets
 import sys
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import httpx
 import sqlalchemy as sa
@@ -49,6 +49,7 @@ from bench.harness import (
 )
 from esign import sealing
 from esign.auth import Principal, Role, mint_token
+from esign.clock import SYSTEM_CLOCK
 from esign.db import make_engine, make_session_factory
 from services.applications.adapters import orm as applications_orm
 from services.applications.adapters.roster_files import read_roster_file
@@ -81,7 +82,7 @@ async def seed_applications(url: str, rows: int) -> tuple[uuid.UUID, uuid.UUID]:
         sessions, applications_orm.messaging, "applications", codec=people_codec()
     ) as uow:
         records = read_roster_file(staff_csv(rows), "text/csv", "staff.csv")
-        await import_roster(ImportRoster(institution, records, date.today()), uow, officer)
+        await import_roster(ImportRoster(institution, records), uow, principal=officer, clock=SYSTEM_CLOCK)
         await uow.commit()
     async with sessions() as s, s.begin():
         i = applications_orm.invitations

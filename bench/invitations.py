@@ -20,7 +20,7 @@ import secrets
 import sys
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -39,6 +39,7 @@ from bench.harness import (
 from bench.roster_import import csv_file
 from esign import jetstream, sealing
 from esign.auth import Principal, Role
+from esign.clock import SYSTEM_CLOCK
 from esign.db import make_engine, make_session_factory
 from esign.outbox import OutboxRelay
 from services.applications.adapters import orm
@@ -93,11 +94,13 @@ async def run(*, rows: int, rounds: int) -> list[Result]:
             relaying = asyncio.create_task(relay.run())
             async with uow() as u:  # the upload
                 records = read_roster_file(content, "text/csv", "staff.csv")
-                await import_roster(ImportRoster(institution, records, date.today()), u, officer)
+                await import_roster(ImportRoster(institution, records), u, principal=officer, clock=SYSTEM_CLOCK)
                 await u.commit()
             while True:  # the issuer, as the service's PeriodicWorker runs it while there is work
                 async with uow() as u:
-                    issued = await issue_pending(u, hasher, policy, settings.invitation_issue_batch)
+                    issued = await issue_pending(
+                        u, clock=SYSTEM_CLOCK, hasher=hasher, policy=policy, limit=settings.invitation_issue_batch
+                    )
                     await u.commit()
                 if not issued:
                     break

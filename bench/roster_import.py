@@ -32,6 +32,7 @@ from bench.harness import (
     scratch_dir,
 )
 from esign.auth import Principal, Role
+from esign.clock import SYSTEM_CLOCK
 from esign.db import make_engine, make_session_factory
 from services.applications.adapters import orm
 from services.applications.adapters.orm import messaging
@@ -129,7 +130,9 @@ async def run(*, rows: int, rounds: int) -> list[Result]:
             started = time.perf_counter()
             async with ApplicationsUnitOfWork(sessions, messaging, "applications", codec=people_codec()) as uow:
                 records = read_roster_file(content, "text/csv", "staff.csv")
-                result = await import_roster(ImportRoster(institution, records, date.today()), uow, officer)
+                result = await import_roster(
+                    ImportRoster(institution, records), uow, principal=officer, clock=SYSTEM_CLOCK
+                )
                 await uow.commit()
             elapsed = time.perf_counter() - started
             assert result.created == rows, result

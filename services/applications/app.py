@@ -138,7 +138,9 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock = S
         async def issue_chunk() -> int:
             # As fast as Argon2 allows while there is work; woken by the upload's commit.
             async with runtime.uow() as uow:
-                issued = await issue_pending(uow, hasher, policy, settings.invitation_issue_batch)
+                issued = await issue_pending(
+                    uow, clock=clock, hasher=hasher, policy=policy, limit=settings.invitation_issue_batch
+                )
                 await uow.commit()
             return issued
 

@@ -15,7 +15,7 @@ def map_domain_event(event: object) -> Iterable[EventData]:
     yield ApplicationStatusChanged(
         application_id=event.application_id,
         institution_id=event.institution_id,
-        from_status=event.from_status.value,
+        from_status=event.from_status_name,
         to_status=event.to_status.value,
         reason=event.reason,
     )

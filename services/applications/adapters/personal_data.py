@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from types import SimpleNamespace
-from typing import Any
 
-import sqlalchemy as sa
 import structlog
 
 from esign.field_crypto import FieldAddress, FieldCipher, FieldKeys
@@ -59,28 +56,6 @@ class PeopleCodec:
                 person_id, self.open_birth_date(person_id, birth_date_encrypted)
             ),
         }
-
-    def sealed_person(self, values: dict[str, Any]) -> dict[str, Any]:
-        """A new person's row as stored: ``tckn`` and ``birth_date`` replaced by their
-        ciphertexts and the look-up hash (``id`` must be set: the ciphertexts are bound to it)."""
-        stored = dict(values)
-        tckn, birth_date, person_id = stored.pop("tckn"), stored.pop("birth_date"), stored["id"]
-        stored["tckn_encrypted"] = self.seal_tckn(person_id, tckn)
-        stored["tckn_hash"] = self.tckn_hash(tckn)
-        stored["birth_date_encrypted"] = self.seal_birth_date(person_id, birth_date)
-        return stored
-
-    def opened(self, row: sa.Row, *, person_id: str = "person_id") -> SimpleNamespace:
-        """A row read with the people columns, with ``tckn`` and ``birth_date`` in plain
-        (``person_id`` names the column that holds the person's id)."""
-        values = dict(row._mapping)
-        values.pop("tckn_hash", None)
-        owner = values[person_id]
-        if "tckn_encrypted" in values:
-            values["tckn"] = self.open_tckn(owner, values.pop("tckn_encrypted"))
-        if "birth_date_encrypted" in values:
-            values["birth_date"] = self.open_birth_date(owner, values.pop("birth_date_encrypted"))
-        return SimpleNamespace(**values)
 
 
 def people_codec(settings: ApplicationsSettings) -> PeopleCodec:

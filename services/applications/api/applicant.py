@@ -7,11 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
 
+from esign.auth import Principal
 from esign.problems import NotFound, problem_responses
+from esign.service import ClockDep
 from services.applications.api.applications import PDF_RESPONSE
 from services.applications.api.deps import Applicant, Hasher, InvitationHasher, Policy, Settings, UoW
 from services.applications.api.schemas import ApplicationOut, FormSavedOut, SecurityWordIn, SignInIn, SignInOut
 from services.applications.handlers import applicant as handlers
+from services.applications.handlers.access import own_application_id
 from services.applications.handlers.invitations import SignIn, sign_in
 
 router = APIRouter(prefix="/v1/applicant", tags=["applicant"])
@@ -31,11 +34,11 @@ _FORM_PATCH_EXAMPLE = {
 }
 
 
-async def _mine(uow: UoW, principal) -> ApplicationOut:
-    row = await uow.applications.view(principal.application_id)
-    if row is None:
+async def _mine(uow: UoW, principal: Principal) -> ApplicationOut:
+    view = await uow.applications.view(own_application_id(principal))
+    if view is None:
         raise NotFound("application")
-    return ApplicationOut.from_view(row)
+    return ApplicationOut.from_view(view)
 
 
 REOPENED_NOTICE = (
@@ -44,7 +47,7 @@ REOPENED_NOTICE = (
 )
 
 
-async def _saved(uow: UoW, principal, saved: handlers.FormSaved) -> FormSavedOut:
+async def _saved(uow: UoW, principal: Principal, saved: handlers.FormSaved) -> FormSavedOut:
     view = await _mine(uow, principal)
     return FormSavedOut(
         **view.model_dump(),
@@ -61,15 +64,22 @@ async def _saved(uow: UoW, principal, saved: handlers.FormSaved) -> FormSavedOut
     responses=problem_responses(401, 410, 422, 423),
 )
 async def create_session(
-    body: SignInIn, request: Request, uow: UoW, hasher: InvitationHasher, policy: Policy, settings: Settings
+    body: SignInIn,
+    request: Request,
+    uow: UoW,
+    clock: ClockDep,
+    hasher: InvitationHasher,
+    policy: Policy,
+    settings: Settings,
 ) -> SignInOut:
     session = await sign_in(
         SignIn(body.token, body.password),
         uow,
-        hasher,
-        policy,
-        request.app.state.applicant_token_secret,
-        timedelta(minutes=settings.applicant_token_minutes),
+        clock=clock,
+        hasher=hasher,
+        policy=policy,
+        token_secret=request.app.state.applicant_token_secret,
+        token_ttl=timedelta(minutes=settings.applicant_token_minutes),
     )
     return SignInOut(
         access_token=session.access_token, expires_in=session.expires_in, application_id=session.application_id
@@ -93,9 +103,14 @@ async def my_application(uow: UoW, principal: Applicant) -> ApplicationOut:
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def patch_form(
-    uow: UoW, principal: Applicant, patch: Annotated[dict[str, Any], Body(examples=[_FORM_PATCH_EXAMPLE])]
+    uow: UoW,
+    principal: Applicant,
+    clock: ClockDep,
+    patch: Annotated[dict[str, Any], Body(examples=[_FORM_PATCH_EXAMPLE])],
 ) -> FormSavedOut:
-    saved = await handlers.save_draft(principal.application_id, patch, uow, principal)
+    saved = await handlers.save_draft(
+        handlers.SaveDraft(own_application_id(principal), patch), uow, principal=principal, clock=clock
+    )
     return await _saved(uow, principal, saved)
 
 
@@ -106,8 +121,16 @@ async def patch_form(
     description="Like a draft save, setting it on a completed form reopens the form (`form_reopened`).",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def put_security_word(body: SecurityWordIn, uow: UoW, principal: Applicant, hasher: Hasher) -> FormSavedOut:
-    saved = await handlers.set_security_word(principal.application_id, body.security_word, uow, principal, hasher)
+async def put_security_word(
+    body: SecurityWordIn, uow: UoW, principal: Applicant, clock: ClockDep, hasher: Hasher
+) -> FormSavedOut:
+    saved = await handlers.set_security_word(
+        handlers.SetSecurityWord(own_application_id(principal), body.security_word),
+        uow,
+        principal=principal,
+        clock=clock,
+        hasher=hasher,
+    )
     return await _saved(uow, principal, saved)
 
 
@@ -119,8 +142,10 @@ async def put_security_word(body: SecurityWordIn, uow: UoW, principal: Applicant
     "certificate (signatures can only be verified against the CA's servers if it is published).",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def complete(uow: UoW, principal: Applicant) -> ApplicationOut:
-    await handlers.complete_form(principal.application_id, uow, principal)
+async def complete(uow: UoW, principal: Applicant, clock: ClockDep) -> ApplicationOut:
+    await handlers.complete_form(
+        handlers.CompleteForm(own_application_id(principal)), uow, principal=principal, clock=clock
+    )
     return await _mine(uow, principal)
 
 
@@ -131,7 +156,9 @@ async def complete(uow: UoW, principal: Applicant) -> ApplicationOut:
     responses={**PDF_RESPONSE, **problem_responses(401, 403, 404, 409)},
 )
 async def my_form_pdf(uow: UoW, principal: Applicant, settings: Settings) -> Response:
-    pdf = await handlers.printable_form(principal.application_id, uow, principal, settings.pdf_font_dir)
+    pdf = await handlers.printable_form(
+        own_application_id(principal), uow, principal=principal, font_dir=settings.pdf_font_dir
+    )
     return Response(
         pdf, media_type="application/pdf", headers={"Content-Disposition": 'attachment; filename="nes-basvuru.pdf"'}
     )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
+from esign.auth import Principal
 from esign.params import Limit, Offset
 from esign.problems import NotFound, problem_responses
 from esign.service import ClockDep
@@ -35,21 +36,23 @@ from services.applications.domain.application import FORM_NOT_FILLED, Status
 from services.applications.handlers import review
 from services.applications.handlers.access import ensure_application_visible
 from services.applications.handlers.applicant import load_visible, printable_form
-from services.applications.handlers.invitations import reissue
+from services.applications.handlers.invitations import ReissueInvitation, reissue
 
 router = APIRouter(prefix="/v1/applications", tags=["applications"], responses=problem_responses(401, 403))
 
-PDF_RESPONSE = {200: {"content": {"application/pdf": {}}, "description": "The printable form (A4 PDF)."}}
+PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/pdf": {}}, "description": "The printable form (A4 PDF)."}
+}
 
 
-async def _view(uow: UoW, application_id: uuid.UUID, principal=None) -> ApplicationOut:
+async def shown(uow: UoW, application_id: uuid.UUID, principal: Principal | None = None) -> ApplicationOut:
     """The application as the API shows it; with ``principal``, only if that caller may see it."""
-    row = await uow.applications.view(application_id)
-    if row is None:
+    view = await uow.applications.view(application_id)
+    if view is None:
         raise NotFound("application")
     if principal is not None:
-        ensure_application_visible(principal, row.institution_id, row.id)
-    return ApplicationOut.from_view(row)
+        ensure_application_visible(principal, view.institution_id, view.id)
+    return ApplicationOut.from_view(view)
 
 
 @router.get(
@@ -77,7 +80,7 @@ async def list_applications(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> ApplicationPage:
-    total, rows = await uow.applications.list_views(
+    page = await uow.applications.list_views(
         institution_id=principal.institution_scope(institution_id),
         statuses=status_,
         form_not_filled=form_not_filled,
@@ -86,7 +89,9 @@ async def list_applications(
         offset=offset,
         expires_within_days=expires_within_days,
     )
-    return ApplicationPage(total=total, limit=limit, offset=offset, items=[ApplicationOut.from_view(r) for r in rows])
+    return ApplicationPage(
+        total=page.total, limit=limit, offset=offset, items=[ApplicationOut.from_view(v) for v in page.items]
+    )
 
 
 @router.get("/summary", response_model=StatusSummary, summary="Counts per status", responses=problem_responses(404))
@@ -106,7 +111,7 @@ async def summary(uow: UoW, principal: Staff, institution_id: uuid.UUID | None =
     "/{application_id}", response_model=ApplicationOut, summary="One application", responses=problem_responses(404)
 )
 async def get_application(application_id: uuid.UUID, uow: UoW, principal: AnyRole) -> ApplicationOut:
-    return await _view(uow, application_id, principal)
+    return await shown(uow, application_id, principal)
 
 
 @router.get(
@@ -116,8 +121,10 @@ async def get_application(application_id: uuid.UUID, uow: UoW, principal: AnyRol
     responses=problem_responses(404),
 )
 async def history(application_id: uuid.UUID, uow: UoW, principal: Staff) -> list[TransitionOut]:
-    await load_visible(uow, application_id, principal)
-    return [TransitionOut.model_validate(r._mapping) for r in await uow.applications.history(application_id)]
+    await load_visible(uow, application_id, principal=principal)
+    return [
+        TransitionOut.model_validate(t, from_attributes=True) for t in await uow.applications.history(application_id)
+    ]
 
 
 @router.get(
@@ -127,8 +134,9 @@ async def history(application_id: uuid.UUID, uow: UoW, principal: Staff) -> list
     responses=problem_responses(404),
 )
 async def expiry_warnings(application_id: uuid.UUID, uow: UoW, principal: Staff) -> list[ExpiryWarningOut]:
-    await load_visible(uow, application_id, principal)
-    return [ExpiryWarningOut.model_validate(r._mapping) for r in await uow.applications.expiry_warnings(application_id)]
+    await load_visible(uow, application_id, principal=principal)
+    warnings = await uow.applications.expiry_warnings(application_id)
+    return [ExpiryWarningOut.model_validate(w, from_attributes=True) for w in warnings]
 
 
 @router.get(
@@ -138,7 +146,7 @@ async def expiry_warnings(application_id: uuid.UUID, uow: UoW, principal: Staff)
     summary="The completed form as a printable PDF, for wet signature",
 )
 async def form_pdf(application_id: uuid.UUID, uow: UoW, principal: AnyRole, settings: Settings) -> Response:
-    pdf = await printable_form(application_id, uow, principal, settings.pdf_font_dir)
+    pdf = await printable_form(application_id, uow, principal=principal, font_dir=settings.pdf_font_dir)
     return Response(
         pdf,
         media_type="application/pdf",
@@ -154,9 +162,11 @@ async def form_pdf(application_id: uuid.UUID, uow: UoW, principal: AnyRole, sett
     responses=problem_responses(404, 409),
 )
 async def reissue_invitation(
-    application_id: uuid.UUID, uow: UoW, principal: Officer, hasher: InvitationHasher, policy: Policy
+    application_id: uuid.UUID, uow: UoW, principal: Officer, clock: ClockDep, hasher: InvitationHasher, policy: Policy
 ) -> InvitationOut:
-    inv = await reissue(application_id, uow, principal, hasher, policy)
+    inv = await reissue(
+        ReissueInvitation(application_id), uow, principal=principal, clock=clock, hasher=hasher, policy=policy
+    )
     return InvitationOut(
         state=inv.state.value, expires_at=inv.expires_at, locked_until=inv.locked_until, times_issued=inv.times_issued
     )
@@ -174,10 +184,10 @@ async def record_signed_form(
     await review.record_signed_form(
         review.RecordSignedForm(application_id, body.channel, body.received_on, body.reference),
         uow,
-        principal,
+        principal=principal,
         clock=clock,
     )
-    return await _view(uow, application_id)
+    return await shown(uow, application_id)
 
 
 @router.post(
@@ -186,9 +196,13 @@ async def record_signed_form(
     summary="Withdraw an application before it reaches the CA (NES officer)",
     responses=problem_responses(404, 409, 422),
 )
-async def withdraw(application_id: uuid.UUID, body: ReasonIn, uow: UoW, principal: Officer) -> ApplicationOut:
-    await review.withdraw(application_id, body.reason, uow, principal)
-    return await _view(uow, application_id)
+async def withdraw(
+    application_id: uuid.UUID, body: ReasonIn, uow: UoW, principal: Officer, clock: ClockDep
+) -> ApplicationOut:
+    await review.withdraw(
+        review.WithdrawApplication(application_id, body.reason), uow, principal=principal, clock=clock
+    )
+    return await shown(uow, application_id)
 
 
 @router.post(
@@ -197,9 +211,11 @@ async def withdraw(application_id: uuid.UUID, body: ReasonIn, uow: UoW, principa
     summary="Reject a forwarded application with a reason (CA operator)",
     responses=problem_responses(404, 409, 422),
 )
-async def reject(application_id: uuid.UUID, body: ReasonIn, uow: UoW, principal: Operator) -> ApplicationOut:
-    await review.reject(application_id, body.reason, uow, principal)
-    return await _view(uow, application_id)
+async def reject(
+    application_id: uuid.UUID, body: ReasonIn, uow: UoW, principal: Operator, clock: ClockDep
+) -> ApplicationOut:
+    await review.reject(review.RejectApplication(application_id, body.reason), uow, principal=principal, clock=clock)
+    return await shown(uow, application_id)
 
 
 @router.post(
@@ -209,13 +225,19 @@ async def reject(application_id: uuid.UUID, body: ReasonIn, uow: UoW, principal:
     responses=problem_responses(404, 409, 422),
 )
 async def record_production(
-    application_id: uuid.UUID, body: ProductionIn, uow: UoW, principal: Operator
+    application_id: uuid.UUID, body: ProductionIn, uow: UoW, principal: Operator, clock: ClockDep
 ) -> ApplicationOut:
     await review.record_production(
         review.RecordProduction(
-            application_id, body.certificate_serial, body.not_before, body.not_after, body.card_type, body.public_key
+            application_id=application_id,
+            certificate_serial=body.certificate_serial,
+            not_before=body.not_before,
+            not_after=body.not_after,
+            card_type=body.card_type,
+            public_key=body.public_key,
         ),
         uow,
-        principal,
+        principal=principal,
+        clock=clock,
     )
-    return await _view(uow, application_id)
+    return await shown(uow, application_id)

@@ -8,10 +8,16 @@ from fastapi import APIRouter, status
 
 from esign.auth import Role
 from esign.problems import problem_responses
+from services.applications.adapters.repositories.institutions import InstitutionRecord
 from services.applications.api.deps import Operator, Staff, UoW
 from services.applications.api.schemas import InstitutionIn, InstitutionOut, OfficerIn, OfficerOut
 from services.applications.handlers import institutions as handlers
 from services.applications.handlers.access import ensure_institution_visible
+
+
+def _institution_out(institution: InstitutionRecord) -> InstitutionOut:
+    return InstitutionOut(id=institution.id, name=institution.name, created_at=institution.created_at)
+
 
 router = APIRouter(prefix="/v1/institutions", tags=["institutions"], responses=problem_responses(401, 403))
 
@@ -23,24 +29,22 @@ router = APIRouter(prefix="/v1/institutions", tags=["institutions"], responses=p
     summary="Create an institution (CA operator)",
     responses=problem_responses(409, 422),
 )
-async def create_institution(body: InstitutionIn, uow: UoW, _: Operator) -> InstitutionOut:
+async def create_institution(body: InstitutionIn, uow: UoW, principal: Operator) -> InstitutionOut:
     institution_id = await handlers.create_institution(handlers.CreateInstitution(body.name), uow)
-    row = await uow.institutions.get(institution_id)
-    return InstitutionOut.model_validate(row._mapping)
+    return _institution_out(await handlers.get_institution(institution_id, uow, principal=principal))
 
 
 @router.get("", response_model=list[InstitutionOut], summary="Institutions you can see (officers: their own)")
 async def list_institutions(uow: UoW, principal: Staff) -> list[InstitutionOut]:
     only = principal.institution_id if principal.role is Role.INSTITUTION_OFFICER else None
-    return [InstitutionOut.model_validate(r._mapping) for r in await uow.institutions.list(only)]
+    return [_institution_out(i) for i in await uow.institutions.list(only)]
 
 
 @router.get(
     "/{institution_id}", response_model=InstitutionOut, summary="One institution", responses=problem_responses(404)
 )
 async def get_institution(institution_id: uuid.UUID, uow: UoW, principal: Staff) -> InstitutionOut:
-    row = await handlers.get_institution(institution_id, uow, principal)
-    return InstitutionOut.model_validate(row._mapping)
+    return _institution_out(await handlers.get_institution(institution_id, uow, principal=principal))
 
 
 @router.post(
@@ -72,4 +76,4 @@ async def add_officer(institution_id: uuid.UUID, body: OfficerIn, uow: UoW, _: O
 )
 async def list_officers(institution_id: uuid.UUID, uow: UoW, principal: Staff) -> list[OfficerOut]:
     ensure_institution_visible(principal, institution_id)
-    return [OfficerOut.model_validate(r._mapping) for r in await uow.institutions.officers(institution_id)]
+    return [OfficerOut.model_validate(o, from_attributes=True) for o in await uow.institutions.officers(institution_id)]

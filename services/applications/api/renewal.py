@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
@@ -19,7 +19,7 @@ from esign.auth import Principal, Role, require
 from esign.params import Limit, Offset
 from esign.problems import problem_responses
 from esign.service import ClockDep
-from services.applications.api.batches import _manifest
+from services.applications.api.batches import manifest_of
 from services.applications.api.deps import Officer, RenewalPolicyDep, Staff, UoW
 from services.applications.api.schemas import (
     AddressOut,
@@ -46,6 +46,7 @@ from services.applications.api.schemas import (
 from services.applications.domain.application import Status
 from services.applications.domain.tckn import mask_tckn
 from services.applications.handlers import renewal as handlers
+from services.applications.handlers.access import own_application_id
 
 router = APIRouter(tags=["renewal"])
 # Nothing authenticates these callers yet, so each address gets a budget (esign/rate_limit.py).
@@ -57,7 +58,9 @@ public_limit = Depends(
 )
 Holder = Annotated[Principal, Depends(require(Role.RENEWAL_HOLDER))]
 
-PDF_RESPONSE = {200: {"content": {"application/pdf": {}}, "description": "The PAdES-signed renewal request."}}
+PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/pdf": {}}, "description": "The PAdES-signed renewal request."}
+}
 
 
 def _renewal_out(view: handlers.RenewalView) -> RenewalOut:
@@ -82,7 +85,7 @@ def _renewal_out(view: handlers.RenewalView) -> RenewalOut:
 
 
 async def _mine(uow: UoW, principal: Principal) -> RenewalOut:
-    return _renewal_out(await handlers.renewal_view(principal.application_id, uow, principal=principal))
+    return _renewal_out(await handlers.renewal_view(own_application_id(principal), uow, principal=principal))
 
 
 # ---------------------------------------------------------------- holder
@@ -223,8 +226,8 @@ async def approve(
     responses={**PDF_RESPONSE, **problem_responses(401, 403, 404)},
 )
 async def my_approval_pdf(uow: UoW, principal: Holder) -> Response:
-    record = await handlers.e_approval(principal.application_id, uow, principal=principal)
-    return _pdf(record.signed_pdf, "nes-yenileme-e-onay.pdf")
+    approval = await handlers.e_approval(own_application_id(principal), uow, principal=principal)
+    return _pdf(approval.signed_pdf, "nes-yenileme-e-onay.pdf")
 
 
 def _pdf(content: bytes, filename: str) -> Response:
@@ -293,20 +296,18 @@ async def list_renewals(
     offset: Offset = 0,
 ) -> RenewalPage:
     scope = principal.institution_id if principal.role is Role.INSTITUTION_OFFICER else None
-    total, rows = await uow.renewals.views(
-        institution_id=scope, statuses=[s.value for s in status_ or []], limit=limit, offset=offset
-    )
+    page = await uow.renewals.summaries(institution_id=scope, statuses=status_ or [], limit=limit, offset=offset)
     return RenewalPage(
-        total=total,
+        total=page.total,
         items=[
             RenewalListItem(
                 id=r.id,
                 institution_id=r.institution_id,
-                status=Status(r.status),
-                first_name=r.first_name,
-                last_name=r.last_name,
-                tckn_masked=mask_tckn(r.tckn),
-                email=(r.form or {}).get("institutional_email") or r.email,
+                status=r.status,
+                first_name=r.person.first_name,
+                last_name=r.person.last_name,
+                tckn_masked=mask_tckn(r.person.tckn),
+                email=r.email,
                 batch_id=r.batch_id,
                 renews_application_id=r.renews_application_id,
                 old_certificate=OldCertificateOut(serial=r.old_serial, not_after=r.old_not_after),
@@ -314,7 +315,7 @@ async def list_renewals(
                 form_link_expires_at=r.form_link_expires_at,
                 form_approved_at=r.form_approved_at,
             )
-            for r in rows
+            for r in page.items
         ],
     )
 
@@ -343,7 +344,7 @@ async def file_renewals(
         clock=clock,
         policy=policy,
     )
-    return await _manifest(uow, batch_id, principal)
+    return await manifest_of(uow, batch_id, principal)
 
 
 @router.post(
@@ -356,7 +357,9 @@ async def file_renewals(
 async def resend_form(
     renewal_id: uuid.UUID, uow: UoW, principal: Officer, clock: ClockDep, policy: RenewalPolicyDep
 ) -> ResendOut:
-    expires = await handlers.resend_renewal_form(renewal_id, uow, principal=principal, clock=clock, policy=policy)
+    expires = await handlers.resend_renewal_form(
+        handlers.ResendRenewalForm(renewal_id), uow, principal=principal, clock=clock, policy=policy
+    )
     return ResendOut(link_expires_at=expires)
 
 
@@ -367,8 +370,8 @@ async def resend_form(
     responses={**PDF_RESPONSE, **problem_responses(401, 403, 404)},
 )
 async def e_approval_pdf(application_id: uuid.UUID, uow: UoW, principal: Staff) -> Response:
-    record = await handlers.e_approval(application_id, uow, principal=principal)
-    return _pdf(record.signed_pdf, f"nes-yenileme-e-onay-{application_id}.pdf")
+    approval = await handlers.e_approval(application_id, uow, principal=principal)
+    return _pdf(approval.signed_pdf, f"nes-yenileme-e-onay-{application_id}.pdf")
 
 
 @router.get(
@@ -378,5 +381,5 @@ async def e_approval_pdf(application_id: uuid.UUID, uow: UoW, principal: Staff) 
     responses=problem_responses(401, 403, 404),
 )
 async def e_approval_report(application_id: uuid.UUID, uow: UoW, principal: Staff) -> EApprovalReport:
-    record = await handlers.e_approval(application_id, uow, principal=principal)
-    return EApprovalReport(**record.validation_report)
+    approval = await handlers.e_approval(application_id, uow, principal=principal)
+    return EApprovalReport(**approval.validation_report)

@@ -56,6 +56,7 @@ async def upload_roster(
     too_large = Problem(413, "roster_too_large", "The file is too large", f"At most {limit} bytes.")
     if int(request.headers.get("content-length") or 0) > limit + 64 * 1024:
         raise too_large
+    content: bytes | bytearray
     content_type, filename = request.headers.get("content-type"), None
     if (content_type or "").startswith("multipart/form-data"):
         # A browser form posting the file as the field `file`.
@@ -73,7 +74,7 @@ async def upload_roster(
     if len(content) > limit:
         raise too_large
     records = read_roster_file(bytes(content), content_type, filename, max_rows=settings.roster_max_rows)
-    result = await import_roster(ImportRoster(institution_id, records, clock.today()), uow, principal)
+    result = await import_roster(ImportRoster(institution_id, records), uow, principal=principal, clock=clock)
     if result.created:
         uow.after_commit(request.app.state.wake_invitation_issuer)
     return RosterImportOut(

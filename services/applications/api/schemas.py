@@ -14,6 +14,13 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from esign.params import Instant
+from services.applications.adapters.repositories.applications import ApplicationView
+from services.applications.adapters.repositories.documents import (
+    certificate_to_document,
+    form_to_document,
+    receipt_to_document,
+    shipment_to_document,
+)
 from services.applications.adapters.trust import Mechanism
 from services.applications.domain.application import SignedFormChannel, Status
 from services.applications.domain.contact import FieldInvalid, mask_birth_date
@@ -103,39 +110,40 @@ class ApplicationOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def from_view(cls, row: Any) -> ApplicationOut:
+    def from_view(cls, view: ApplicationView) -> ApplicationOut:
+        person = view.person
         return cls(
-            id=row.id,
-            institution_id=row.institution_id,
-            institution_name=row.institution_name,
-            status=Status(row.status),
+            id=view.id,
+            institution_id=view.institution_id,
+            institution_name=view.institution_name,
+            status=view.status,
             person=PersonOut(
-                tckn_masked=mask_tckn(row.tckn),
-                first_name=row.first_name,
-                last_name=row.last_name,
-                birth_date_masked=mask_birth_date(row.birth_date),
-                birth_place=row.birth_place,
-                title=row.title,
-                unit=row.unit,
-                email=row.email,
-                mobile=row.mobile,
+                tckn_masked=mask_tckn(person.tckn),
+                first_name=person.first_name,
+                last_name=person.last_name,
+                birth_date_masked=mask_birth_date(person.birth_date),
+                birth_place=person.birth_place,
+                title=person.title,
+                unit=person.unit,
+                email=person.email,
+                mobile=person.mobile,
             ),
-            form=row.form or {},
+            form=form_to_document(view.form),
             invitation=InvitationOut(
-                state=row.invitation_state,
-                expires_at=row.invitation_expires_at,
-                locked_until=row.invitation_locked_until,
-                times_issued=row.invitation_times_issued,
+                state=view.invitation.state,
+                expires_at=view.invitation.expires_at,
+                locked_until=view.invitation.locked_until,
+                times_issued=view.invitation.times_issued,
             ),
-            signed_form=row.signed_form,
-            batch_id=row.batch_id,
-            rejection_reason=row.rejection_reason,
-            certificate=row.certificate,
-            shipment=row.shipment,
-            kind=row.kind,
-            renews_application_id=row.renews_application_id,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
+            signed_form=receipt_to_document(view.signed_form),
+            batch_id=view.batch_id,
+            rejection_reason=view.rejection_reason,
+            certificate=certificate_to_document(view.certificate),
+            shipment=shipment_to_document(view.shipment),
+            kind=view.kind.value,
+            renews_application_id=view.renews_application_id,
+            created_at=view.created_at,
+            updated_at=view.updated_at,
         )
 
 

@@ -133,15 +133,23 @@ class Actor:
 SYSTEM = Actor("system", "esign")
 
 
+# How the audit trail and the status-changed events name the state before an application existed.
+BEFORE_CREATION = "new"
+
+
 @dataclass(frozen=True)
 class Transition:
     application_id: uuid.UUID
     institution_id: uuid.UUID
-    from_status: Status
+    from_status: Status | None  # None: the application came into being (BEFORE_CREATION)
     to_status: Status
     actor: Actor
     at: datetime
     reason: str | None = None
+
+    @property
+    def from_status_name(self) -> str:
+        return BEFORE_CREATION if self.from_status is None else self.from_status.value
 
 
 @dataclass(frozen=True)
@@ -211,6 +219,23 @@ class Application:
 
     def can_move_to(self, target: Status) -> bool:
         return target in self._allowed[self.status]
+
+    @classmethod
+    def invite(
+        cls,
+        *,
+        application_id: uuid.UUID,
+        institution_id: uuid.UUID,
+        person_id: uuid.UUID,
+        form: FormDraft,
+        actor: Actor,
+        at: datetime,
+    ) -> Application:
+        """A new application of a staff list's person, invited to fill ``form`` (pre-filled
+        from the list; the applicant can still correct it)."""
+        app = cls(id=application_id, institution_id=institution_id, person_id=person_id, form=form)
+        app.events.append(Transition(app.id, institution_id, None, Status.INVITED, actor, at, "roster import"))
+        return app
 
     # ------------------------------------------------------------------ applicant
 

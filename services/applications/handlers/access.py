@@ -20,3 +20,11 @@ def ensure_application_visible(principal: Principal, institution_id: uuid.UUID, 
             raise NotFound("application")
         return
     ensure_institution_visible(principal, institution_id, "application")
+
+
+def own_application_id(principal: Principal) -> uuid.UUID:
+    """The one application an applicant's or renewal holder's session is bound to (their tokens
+    always carry it; anyone else has none, which answers like a missing application)."""
+    if principal.application_id is None:
+        raise NotFound("application")
+    return principal.application_id

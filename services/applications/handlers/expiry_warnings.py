@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from esign.consumer import PermanentFailure
 from esign.events import Envelope, ExpiryWarned
+from services.applications.adapters.repositories.applications import ExpiryWarningRecord
 from services.applications.adapters.uow import ApplicationsUnitOfWork
 
 
@@ -15,12 +16,12 @@ async def on_expiry_warned(uow: ApplicationsUnitOfWork, envelope: Envelope) -> N
         raise PermanentFailure(f"no application {event.application_id}")
     # Keyed by the event id: a replayed dead letter records nothing twice.
     await uow.applications.record_expiry_warning(
-        {
-            "event_id": envelope.id,
-            "application_id": event.application_id,
-            "certificate_serial": event.certificate_serial,
-            "not_after": event.not_after,
-            "days_before": event.days_before,
-            "warned_at": event.warned_at,
-        }
+        ExpiryWarningRecord(
+            event_id=envelope.id,
+            application_id=event.application_id,
+            certificate_serial=event.certificate_serial,
+            not_after=event.not_after,
+            days_before=event.days_before,
+            warned_at=event.warned_at,
+        )
     )

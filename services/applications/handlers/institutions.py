@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from esign.auth import Principal
 from esign.events import InstitutionCreated, OfficerAdded
 from esign.problems import Conflict, NotFound
+from services.applications.adapters.repositories.institutions import InstitutionRecord, OfficerRecord
 from services.applications.adapters.uow import ApplicationsUnitOfWork
 from services.applications.handlers.access import ensure_institution_visible
 
@@ -42,14 +43,14 @@ async def add_officer(cmd: AddOfficer, uow: ApplicationsUnitOfWork) -> uuid.UUID
         raise Conflict("officer_exists", "An officer with this login already exists.")
     officer_id = uuid.uuid4()
     await uow.institutions.add_officer(
-        {
-            "id": officer_id,
-            "institution_id": cmd.institution_id,
-            "subject": cmd.subject,
-            "full_name": cmd.full_name,
-            "email": cmd.email,
-            "mobile": cmd.mobile,
-        }
+        OfficerRecord(
+            id=officer_id,
+            institution_id=cmd.institution_id,
+            subject=cmd.subject,
+            full_name=cmd.full_name,
+            email=cmd.email,
+            mobile=cmd.mobile,
+        )
     )
     uow.emit(
         OfficerAdded(
@@ -63,9 +64,11 @@ async def add_officer(cmd: AddOfficer, uow: ApplicationsUnitOfWork) -> uuid.UUID
     return officer_id
 
 
-async def get_institution(institution_id: uuid.UUID, uow: ApplicationsUnitOfWork, principal: Principal):
+async def get_institution(
+    institution_id: uuid.UUID, uow: ApplicationsUnitOfWork, *, principal: Principal
+) -> InstitutionRecord:
     ensure_institution_visible(principal, institution_id)
-    row = await uow.institutions.get(institution_id)
-    if row is None:
+    institution = await uow.institutions.get(institution_id)
+    if institution is None:
         raise NotFound("institution")
-    return row
+    return institution

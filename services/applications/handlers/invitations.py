@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from esign import sealing
 from esign.auth import Principal, Role, mint_token
+from esign.clock import Clock
 from esign.events import InvitationIssued
 from esign.problems import Conflict, NotFound
+from services.applications.adapters.repositories.applications import ContactDetails
 from services.applications.adapters.uow import ApplicationsUnitOfWork
 from services.applications.domain.application import EDITABLE, Status
 from services.applications.domain.invitation import (
@@ -26,7 +28,7 @@ from services.applications.domain.invitation import (
     SignInRefused,
     hash_token,
 )
-from services.applications.handlers.access import ensure_application_visible
+from services.applications.handlers.applicant import load_visible
 
 APPLICANT_TOKEN_ISSUER = "esign-applications"
 
@@ -41,7 +43,7 @@ class InvitationPolicy:
 
 
 def _issued_event(
-    inv: Invitation, secrets: IssuedSecrets, view, policy: InvitationPolicy, reissue: bool
+    inv: Invitation, secrets: IssuedSecrets, *, contact: ContactDetails, policy: InvitationPolicy, reissue: bool
 ) -> InvitationIssued:
     sealed = sealing.seal(
         policy.notifications_public_key,
@@ -54,12 +56,12 @@ def _issued_event(
     )
     return InvitationIssued(
         application_id=inv.application_id,
-        institution_id=view.institution_id,
-        institution_name=view.institution_name,
-        first_name=view.first_name,
-        last_name=view.last_name,
-        email=view.email,
-        mobile=view.mobile,
+        institution_id=contact.institution_id,
+        institution_name=contact.institution_name,
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        email=contact.email,
+        mobile=contact.mobile,
         expires_at=inv.expires_at,
         reissue=reissue,
         sealed_credentials=sealed,
@@ -67,45 +69,49 @@ def _issued_event(
 
 
 async def issue_pending(
-    uow: ApplicationsUnitOfWork, hasher: PasswordHasher, policy: InvitationPolicy, limit: int
+    uow: ApplicationsUnitOfWork, *, clock: Clock, hasher: PasswordHasher, policy: InvitationPolicy, limit: int
 ) -> int:
     """Issues up to ``limit`` pending invitations (background worker; replicas share the work)."""
     pending = await uow.invitations.claim_pending(limit)
     if not pending:
         return 0
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     # Hashing a batch's passwords is CPU work: off the event loop.
     issued = await asyncio.to_thread(lambda: [inv.issue(hasher, now, policy.ttl) for inv in pending])
-    views = await uow.applications.contacts([inv.application_id for inv in pending])
+    contacts = await uow.applications.contacts([inv.application_id for inv in pending])
     for inv, secrets in zip(pending, issued, strict=True):
-        uow.emit(_issued_event(inv, secrets, views[inv.application_id], policy, reissue=False))
+        uow.emit(_issued_event(inv, secrets, contact=contacts[inv.application_id], policy=policy, reissue=False))
     await uow.invitations.save_many(pending)
     return len(pending)
 
 
+@dataclass(frozen=True)
+class ReissueInvitation:
+    application_id: uuid.UUID
+
+
 async def reissue(
-    application_id: uuid.UUID,
+    command: ReissueInvitation,
     uow: ApplicationsUnitOfWork,
+    *,
     principal: Principal,
+    clock: Clock,
     hasher: PasswordHasher,
     policy: InvitationPolicy,
 ) -> Invitation:
     """A new link and password for an applicant; the previous pair stops working at once."""
-    app = await uow.applications.get(application_id)
-    if app is None:
-        raise NotFound("application")
-    ensure_application_visible(principal, app.institution_id, app.id)
+    app = await load_visible(uow, command.application_id, principal=principal)
     if app.status not in EDITABLE:
         raise Conflict(
             "invitation_not_needed",
             f"The application is {app.status.value}; an invitation is only useful while the form can be filled.",
         )
-    inv = await uow.invitations.for_application(application_id)
+    inv = await uow.invitations.for_application(app.id)
     if inv is None:
         raise NotFound("invitation")
-    secrets = await asyncio.to_thread(inv.issue, hasher, datetime.now(timezone.utc), policy.ttl)
-    views = await uow.applications.contacts([application_id])
-    uow.emit(_issued_event(inv, secrets, views[application_id], policy, reissue=True))
+    secrets = await asyncio.to_thread(inv.issue, hasher, clock.now(), policy.ttl)
+    contact = await uow.applications.contact(app.id)
+    uow.emit(_issued_event(inv, secrets, contact=contact, policy=policy, reissue=True))
     await uow.invitations.save(inv)
     return inv
 
@@ -126,6 +132,8 @@ class ApplicantSession:
 async def sign_in(
     cmd: SignIn,
     uow: ApplicationsUnitOfWork,
+    *,
+    clock: Clock,
     hasher: PasswordHasher,
     policy: InvitationPolicy,
     token_secret: str,
@@ -138,7 +146,7 @@ async def sign_in(
     app = await uow.applications.get(inv.application_id)
     if app is None or app.status is Status.WITHDRAWN:
         raise InvalidCredentials("The link or the access password is not right.")
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     try:
         await asyncio.to_thread(inv.sign_in, cmd.password, hasher, now, policy.max_attempts, policy.lockout)
     except SignInRefused:

@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -29,6 +28,7 @@ from esign.clock import Clock
 from esign.events import RenewalEApproved, RenewalFiled, RenewalFormApproved
 from esign.problems import Conflict, Invalid, NotFound
 from services.applications.adapters import pades
+from services.applications.adapters.repositories.people_columns import PersonRecord
 from services.applications.adapters.trust import Mechanism, TrustStore, verify_card_signature
 from services.applications.adapters.uow import ApplicationsUnitOfWork
 from services.applications.domain.application import RENEWAL_DONE, Actor, Application, Kind, Status
@@ -48,8 +48,13 @@ from services.applications.domain.renewal import (
     renewal_patch,
 )
 from services.applications.domain.tckn import mask_tckn
-from services.applications.handlers.access import ensure_institution_visible
+from services.applications.handlers.access import (
+    ensure_application_visible,
+    ensure_institution_visible,
+    own_application_id,
+)
 from services.applications.handlers.applicant import actor_of, load_visible
+from services.applications.handlers.batching import load_batch_candidates
 
 RENEWAL_TOKEN_ISSUER = "esign-applications"  # the same key as applicant sessions
 SUPPORTED_MECHANISMS = [m.value for m in Mechanism]
@@ -171,14 +176,16 @@ async def sign_in_with_card(
     await asyncio.to_thread(policy.trust.check, command.certificate_der, now)
     old = await _holder_of(uow, cert, _subject_serial_number(cert))
     ensure_in_window(cert.not_valid_after_utc, now=now, window=policy.window)
-    open_id, renewed = await uow.renewals.open_or_done_for(old.id)
-    if renewed:
+    state = await uow.renewals.state_of_certificate(old.id)
+    if state.renewed:
         raise RenewalRefused("This certificate has already been renewed.", code="certificate_already_renewed")
-    if open_id is not None:
-        renewal_id = open_id  # resume: one open renewal per certificate
+    if state.open_renewal_id is not None:
+        renewal_id = state.open_renewal_id  # resume: one open renewal per certificate
     else:
         renewal_id = uuid.uuid4()
-        await _start_renewal(uow, old, cert, command.certificate_der, renewal_id=renewal_id, now=now)
+        await _start_renewal(
+            uow, old, cert=cert, certificate_der=command.certificate_der, renewal_id=renewal_id, now=now
+        )
     token = mint_token(
         policy.token_secret,
         subject=f"renewal:{renewal_id}",
@@ -193,13 +200,13 @@ async def sign_in_with_card(
 async def _start_renewal(
     uow: ApplicationsUnitOfWork,
     old: Application,
+    *,
     cert: x509.Certificate,
     certificate_der: bytes,
-    *,
     renewal_id: uuid.UUID,
     now: datetime,
 ) -> None:
-    person = await uow.people.get(old.person_id)
+    person = await uow.people.person(old.person_id)
     form = dataclasses.replace(
         old.form,
         title=old.form.title or person.title,
@@ -231,30 +238,41 @@ async def _start_renewal(
 class RenewalView:
     application: Application
     record: RenewalRecord
-    person: Any  # the people row
+    person: PersonRecord
     institution_name: str
 
     @property
     def email(self) -> str:
         return self.application.form.institutional_email or self.person.email
 
+    @property
+    def mobile(self) -> str:
+        return self.application.form.mobile or self.person.mobile
+
 
 async def _view_of(uow: ApplicationsUnitOfWork, app: Application, record: RenewalRecord) -> RenewalView:
-    person = await uow.people.get(app.person_id)
-    institution = await uow.institutions.get(app.institution_id)
-    return RenewalView(app, record, person, institution.name)
+    person = await uow.people.person(app.person_id)
+    return RenewalView(app, record, person, await uow.institutions.name_of(app.institution_id))
+
+
+async def load_renewal(
+    uow: ApplicationsUnitOfWork, renewal_id: uuid.UUID, *, principal: Principal, for_update: bool = False
+) -> Application:
+    """The renewal application if this caller may see it: the holder their own, staff as for any
+    application. Anything else, a first application's id included, is ``NotFound("renewal")``."""
+    app = await uow.applications.get(renewal_id, for_update=for_update)
+    if app is None or app.kind is not Kind.RENEWAL:
+        raise NotFound("renewal")
+    try:
+        ensure_application_visible(principal, app.institution_id, app.id)
+    except NotFound:
+        raise NotFound("renewal") from None
+    return app
 
 
 async def renewal_view(renewal_id: uuid.UUID, uow: ApplicationsUnitOfWork, *, principal: Principal) -> RenewalView:
-    app = await uow.applications.get(renewal_id)
-    if app is None or app.kind is not Kind.RENEWAL:
-        raise NotFound("renewal")
-    if principal.role is Role.RENEWAL_HOLDER:
-        if principal.application_id != renewal_id:
-            raise NotFound("renewal")
-    else:
-        ensure_institution_visible(principal, app.institution_id, "renewal")
-    return await _view_of(uow, app, await uow.renewals.get(renewal_id))
+    app = await load_renewal(uow, renewal_id, principal=principal)
+    return await _view_of(uow, app, await uow.renewals.of(renewal_id))
 
 
 @dataclass(frozen=True)
@@ -265,7 +283,7 @@ class EditRenewalRequest:
 async def edit_renewal_request(
     command: EditRenewalRequest, uow: ApplicationsUnitOfWork, *, principal: Principal, clock: Clock
 ) -> None:
-    app = await load_visible(uow, principal.application_id, principal, for_update=True)
+    app = await load_visible(uow, own_application_id(principal), principal=principal, for_update=True)
     app.edit_renewal_request(renewal_patch(app.form, dict(command.patch)))
     await uow.applications.save(app)
 
@@ -287,10 +305,10 @@ class PreparedApproval:
 
 
 async def _draft_renewal(uow: ApplicationsUnitOfWork, principal: Principal) -> tuple[Application, RenewalRecord]:
-    app = await load_visible(uow, principal.application_id, principal, for_update=True)
+    app = await load_visible(uow, own_application_id(principal), principal=principal, for_update=True)
     if app.status is not Status.DRAFT:
         raise Conflict("renewal_not_editable", f"The renewal is {app.status.value}; it was approved already.")
-    return app, await uow.renewals.get(app.id, for_update=True)
+    return app, await uow.renewals.of(app.id, for_update=True)
 
 
 async def prepare_approval(
@@ -304,6 +322,9 @@ async def prepare_approval(
     await asyncio.to_thread(policy.trust.check, command.certificate_der, now)
     view = await _view_of(uow, app, record)
     person, form = view.person, app.form
+    if form.delivery_address is None:
+        # Copied from the produced application, which had one; a broken invariant ships no card nowhere.
+        raise Conflict("no_delivery_address", "The renewal request has no delivery address.")
     request = pades.RenewalRequest(
         renewal_id=str(app.id),
         institution_name=view.institution_name,
@@ -313,7 +334,7 @@ async def prepare_approval(
         title=form.title or "",
         unit=form.unit or "",
         institutional_email=view.email,
-        mobile=form.mobile or person.mobile,
+        mobile=view.mobile,
         delivery_address=form.delivery_address,
         validity_years=int(form.validity_years or 3),
         old_serial=record.old_serial,
@@ -368,13 +389,15 @@ async def finish_approval(
     preparation = await uow.renewals.preparation(command.preparation_id)
     if preparation is None:
         raise PreparationInvalid("The prepared signature is unknown, used or expired; prepare again.")
-    preparation.consume(principal.application_id, now)
+    preparation.consume(own_application_id(principal), now)
     await uow.renewals.save_preparation(preparation)
     await uow.commit()  # single use, even when the signature below is refused
 
     app, record = await _draft_renewal(uow, principal)
     try:
-        signed_pdf, report = await asyncio.to_thread(_finish_sync, preparation, record, policy, command.signature, now)
+        signed_pdf, report = await asyncio.to_thread(
+            _finish_sync, preparation, record=record, policy=policy, signature=command.signature, now=now
+        )
     except SignatureInvalid as exc:
         exc.status = 422  # the holder is signed in; the signature is what is wrong
         raise
@@ -395,13 +418,13 @@ async def finish_approval(
             first_name=view.person.first_name,
             last_name=view.person.last_name,
             email=view.email,
-            mobile=app.form.mobile or view.person.mobile,
+            mobile=view.mobile,
         )
     )
 
 
 def _finish_sync(
-    preparation: Preparation, record: RenewalRecord, policy: RenewalPolicy, signature: bytes, now: datetime
+    preparation: Preparation, *, record: RenewalRecord, policy: RenewalPolicy, signature: bytes, now: datetime
 ) -> tuple[bytes, dict]:
     prepared = pades.Prepared(
         pdf=preparation.pdf,
@@ -435,19 +458,33 @@ class FileRenewals:
     note: str | None = None
 
 
-def _form_secret(record: RenewalRecord, policy: RenewalPolicy, now: datetime) -> str:
+@dataclass(frozen=True)
+class NewFormLink:
+    sealed_secret: str  # the token and link, sealed for the notifications service
+    expires_at: datetime
+
+
+def _new_form_link(record: RenewalRecord, policy: RenewalPolicy, now: datetime) -> NewFormLink:
     """A new Renewal Form link: its token hashed on the record, the plaintext only sealed."""
     token = secrets.token_urlsafe(32)
+    expires_at = now + policy.form_ttl
     record.form_token_hash = hash_token(token)
-    record.form_link_expires_at = now + policy.form_ttl
-    return sealing.seal(
+    record.form_link_expires_at = expires_at
+    sealed = sealing.seal(
         policy.notifications_public_key,
         {"token": token, "link": f"{policy.form_url}#token={token}"},  # fragment: never sent to a server
     )
+    return NewFormLink(sealed, expires_at)
 
 
 async def _emit_filed(
-    uow: ApplicationsUnitOfWork, app: Application, record: RenewalRecord, sealed: str, *, policy, resend: bool
+    uow: ApplicationsUnitOfWork,
+    app: Application,
+    *,
+    record: RenewalRecord,
+    link: NewFormLink,
+    policy: RenewalPolicy,
+    resend: bool,
 ) -> None:
     view = await _view_of(uow, app, record)
     uow.emit(
@@ -459,9 +496,9 @@ async def _emit_filed(
             first_name=view.person.first_name,
             last_name=view.person.last_name,
             email=view.email,
-            sealed_form_secret=sealed,
+            sealed_form_secret=link.sealed_secret,
             form_url_base=policy.form_url,
-            link_expires_at=record.form_link_expires_at,
+            link_expires_at=link.expires_at,
             resend=resend,
         )
     )
@@ -471,16 +508,15 @@ async def file_renewals(
     command: FileRenewals, uow: ApplicationsUnitOfWork, *, principal: Principal, clock: Clock, policy: RenewalPolicy
 ) -> uuid.UUID:
     ensure_institution_visible(principal, command.institution_id)
-    wanted = list(dict.fromkeys(command.renewal_ids))
-    apps = await uow.applications.get_many(wanted)
-    found = {a.id: a for a in apps if a.institution_id == command.institution_id and a.kind is Kind.RENEWAL}
-    missing = [str(i) for i in wanted if i not in found]
-    if missing:
-        raise Invalid(
-            "Some renewals are not in this institution.",
-            [_not_found_error(f"renewal_ids.{i}") for i in missing],
-        )
-    not_ready = [a for a in found.values() if a.status is not Status.E_APPROVED]
+    found = await load_batch_candidates(
+        uow,
+        institution_id=command.institution_id,
+        ids=command.renewal_ids,
+        field="renewal_ids",
+        what="renewal",
+        kind=Kind.RENEWAL,
+    )
+    not_ready = [a for a in found if a.status is not Status.E_APPROVED]
     if not_ready:
         raise Conflict(
             "not_ready_to_file",
@@ -489,34 +525,40 @@ async def file_renewals(
         )
     now = clock.now()
     batch_id = uuid.uuid4()
-    await uow.batches.add(batch_id, command.institution_id, principal.subject, command.note)
-    for app in found.values():
+    await uow.batches.add(
+        batch_id, institution_id=command.institution_id, created_by=principal.subject, note=command.note
+    )
+    for app in found:
         app.file_renewal(batch_id, actor_of(principal), now)
         await uow.applications.save(app)
-        record = await uow.renewals.get(app.id, for_update=True)
-        sealed = _form_secret(record, policy, now)
+        record = await uow.renewals.of(app.id, for_update=True)
+        link = _new_form_link(record, policy, now)
         await uow.renewals.save(record)
-        await _emit_filed(uow, app, record, sealed, policy=policy, resend=False)
+        await _emit_filed(uow, app, record=record, link=link, policy=policy, resend=False)
     return batch_id
 
 
-def _not_found_error(field: str) -> FieldError:
-    return FieldError(field, "not_found", "No such renewal in this institution.")
+@dataclass(frozen=True)
+class ResendRenewalForm:
+    renewal_id: uuid.UUID
 
 
 async def resend_renewal_form(
-    renewal_id: uuid.UUID, uow: ApplicationsUnitOfWork, *, principal: Principal, clock: Clock, policy: RenewalPolicy
+    command: ResendRenewalForm,
+    uow: ApplicationsUnitOfWork,
+    *,
+    principal: Principal,
+    clock: Clock,
+    policy: RenewalPolicy,
 ) -> datetime:
-    app = await load_visible(uow, renewal_id, principal, for_update=True)
-    if app.kind is not Kind.RENEWAL:
-        raise NotFound("renewal")
+    app = await load_renewal(uow, command.renewal_id, principal=principal, for_update=True)
     if app.status is not Status.FILED:
         raise Conflict("renewal_form_not_pending", f"The renewal is {app.status.value}; no Renewal Form is pending.")
-    record = await uow.renewals.get(app.id, for_update=True)
-    sealed = _form_secret(record, policy, clock.now())  # the previous link's hash is overwritten: it is dead
+    record = await uow.renewals.of(app.id, for_update=True)
+    link = _new_form_link(record, policy, clock.now())  # the previous link's hash is overwritten: it is dead
     await uow.renewals.save(record)
-    await _emit_filed(uow, app, record, sealed, policy=policy, resend=True)
-    return record.form_link_expires_at
+    await _emit_filed(uow, app, record=record, link=link, policy=policy, resend=True)
+    return link.expires_at
 
 
 # ---------------------------------------------------------------- the Renewal Form link
@@ -536,7 +578,7 @@ async def _form_renewal(
         raise RenewalFormLinkInvalid("This Renewal Form link is not valid (a newer one may have been sent).")
     record.open_form_link(token_hash, now)
     app = await uow.applications.get(record.application_id, for_update=True)
-    if app.status is not Status.FILED:  # withdrawn or expired meanwhile: the link is dead
+    if app is None or app.status is not Status.FILED:  # withdrawn or expired meanwhile: the link is dead
         raise RenewalFormLinkInvalid("This Renewal Form link is not valid any more.")
     return app, record
 
@@ -584,6 +626,8 @@ async def expire_stale_renewals(
     )
     for application_id in ids:
         app = await uow.applications.get(application_id, for_update=True)
+        if app is None:  # claimed and locked above: cannot have gone
+            continue
         reason = "not e-approved in time" if app.status is Status.DRAFT else "Renewal Form not approved in time"
         app.expire_renewal(reason, now)
         await uow.applications.save(app)
@@ -593,12 +637,20 @@ async def expire_stale_renewals(
 # ---------------------------------------------------------------- operator: evidence, production rules
 
 
-async def e_approval(application_id: uuid.UUID, uow: ApplicationsUnitOfWork, *, principal: Principal) -> RenewalRecord:
-    app = await load_visible(uow, application_id, principal)
+@dataclass(frozen=True)
+class EApproval:
+    """A renewal's e-approval: the PAdES-signed request and the report of its validation."""
+
+    signed_pdf: bytes
+    validation_report: dict[str, object]
+
+
+async def e_approval(application_id: uuid.UUID, uow: ApplicationsUnitOfWork, *, principal: Principal) -> EApproval:
+    app = await load_visible(uow, application_id, principal=principal)
     record = await uow.renewals.get(app.id) if app.kind is Kind.RENEWAL else None
-    if record is None or record.signed_pdf is None:
+    if record is None or record.signed_pdf is None or record.validation_report is None:
         raise NotFound("e-approval")
-    return record
+    return EApproval(record.signed_pdf, record.validation_report)
 
 
 def public_key_der(raw: str) -> bytes:
@@ -624,7 +676,7 @@ async def renewal_production_rules(
 ) -> datetime:
     """For a renewal: a new serial, a new key, and (by default) usable when the old one ends.
     Returns the not_before to record."""
-    record = await uow.renewals.get(app.id)
+    record = await uow.renewals.of(app.id)
     if serial_from_record(serial) == serial_from_record(record.old_serial):
         raise RenewalRefused(
             "A renewal has a new serial number; this is the old certificate's.", code="serial_reused", status=422

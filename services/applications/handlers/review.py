@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from esign.auth import Principal
 from esign.clock import Clock
@@ -18,6 +18,7 @@ from esign.events import (
     SignedFormReceived,
 )
 from esign.problems import Conflict, Invalid, NotFound
+from services.applications.adapters.repositories.batches import BatchMember, BatchRecord
 from services.applications.adapters.uow import ApplicationsUnitOfWork
 from services.applications.domain.application import (
     Application,
@@ -30,6 +31,7 @@ from services.applications.domain.application import (
 from services.applications.domain.form import FieldError
 from services.applications.handlers.access import ensure_institution_visible
 from services.applications.handlers.applicant import actor_of, load_visible
+from services.applications.handlers.batching import load_batch_candidates
 from services.applications.handlers.renewal import renewal_production_rules
 
 
@@ -42,7 +44,7 @@ class RecordSignedForm:
 
 
 async def record_signed_form(
-    cmd: RecordSignedForm, uow: ApplicationsUnitOfWork, principal: Principal, *, clock: Clock
+    cmd: RecordSignedForm, uow: ApplicationsUnitOfWork, *, principal: Principal, clock: Clock
 ) -> Application:
     # The officer's date is an Istanbul calendar day; so is "today" (never the host's date).
     if cmd.received_on > clock.today():
@@ -50,7 +52,7 @@ async def record_signed_form(
             "The date is in the future.",
             [FieldError("received_on", "date_in_future", "The form cannot arrive in the future.")],
         )
-    app = await load_visible(uow, cmd.application_id, principal, for_update=True)
+    app = await load_visible(uow, cmd.application_id, principal=principal, for_update=True)
     receipt = SignedFormReceipt(cmd.channel, cmd.received_on, cmd.reference, principal.subject)
     app.record_signed_form(receipt, actor_of(principal), clock.now())
     await uow.applications.save(app)
@@ -72,21 +74,14 @@ class ForwardBatch:
     note: str | None
 
 
-async def forward_batch(cmd: ForwardBatch, uow: ApplicationsUnitOfWork, principal: Principal) -> uuid.UUID:
+async def forward_batch(
+    cmd: ForwardBatch, uow: ApplicationsUnitOfWork, *, principal: Principal, clock: Clock
+) -> uuid.UUID:
     ensure_institution_visible(principal, cmd.institution_id)
-    wanted = list(dict.fromkeys(cmd.application_ids))
-    apps = await uow.applications.get_many(wanted)
-    found = {a.id: a for a in apps if a.institution_id == cmd.institution_id}
-    missing = [str(i) for i in wanted if i not in found]
-    if missing:
-        raise Invalid(
-            "Some applications are not in this institution.",
-            [
-                FieldError(f"application_ids.{i}", "not_found", "No such application in this institution.")
-                for i in missing
-            ],
-        )
-    not_ready = [a for a in found.values() if a.status is not Status.SIGNED_FORM_RECEIVED]
+    found = await load_batch_candidates(
+        uow, institution_id=cmd.institution_id, ids=cmd.application_ids, field="application_ids", what="application"
+    )
+    not_ready = [a for a in found if a.status is not Status.SIGNED_FORM_RECEIVED]
     if not_ready:
         raise Conflict(
             "not_ready_to_forward",
@@ -94,13 +89,13 @@ async def forward_batch(cmd: ForwardBatch, uow: ApplicationsUnitOfWork, principa
             not_ready=[{"application_id": str(a.id), "status": a.status.value} for a in not_ready],
         )
     batch_id = uuid.uuid4()
-    await uow.batches.add(batch_id, cmd.institution_id, principal.subject, cmd.note)
-    now = datetime.now(timezone.utc)
-    views = await uow.applications.contacts(wanted)
-    for app in found.values():
+    await uow.batches.add(batch_id, institution_id=cmd.institution_id, created_by=principal.subject, note=cmd.note)
+    now = clock.now()
+    contacts = await uow.applications.contacts([a.id for a in found])
+    for app in found:
         app.forward(batch_id, actor_of(principal), now)
         await uow.applications.save(app)
-        v = views[app.id]
+        v = contacts[app.id]
         uow.emit(
             ApplicationForwarded(
                 application_id=app.id,
@@ -114,18 +109,24 @@ async def forward_batch(cmd: ForwardBatch, uow: ApplicationsUnitOfWork, principa
     return batch_id
 
 
+@dataclass(frozen=True)
+class RejectApplication:
+    application_id: uuid.UUID
+    reason: str
+
+
 async def reject(
-    application_id: uuid.UUID, reason: str, uow: ApplicationsUnitOfWork, principal: Principal
+    cmd: RejectApplication, uow: ApplicationsUnitOfWork, *, principal: Principal, clock: Clock
 ) -> Application:
-    app = await load_visible(uow, application_id, principal, for_update=True)
-    app.reject(reason, actor_of(principal), datetime.now(timezone.utc))
+    app = await load_visible(uow, cmd.application_id, principal=principal, for_update=True)
+    app.reject(cmd.reason, actor_of(principal), clock.now())
     await uow.applications.save(app)
-    v = (await uow.applications.contacts([app.id]))[app.id]
+    v = await uow.applications.contact(app.id)
     uow.emit(
         ApplicationRejected(
             application_id=app.id,
             institution_id=app.institution_id,
-            reason=reason,
+            reason=cmd.reason,
             email=app.form.institutional_email or v.email,
             mobile=app.form.mobile or v.mobile,
             first_name=v.first_name,
@@ -145,20 +146,20 @@ class RecordProduction:
     public_key: str | None = None  # a renewal: must differ from the old certificate's key
 
 
-async def record_production(cmd: RecordProduction, uow: ApplicationsUnitOfWork, principal: Principal) -> Application:
+async def record_production(
+    cmd: RecordProduction, uow: ApplicationsUnitOfWork, *, principal: Principal, clock: Clock
+) -> Application:
     # docs/problems.md's order: what is wrong with the request itself (422) before the application
     # is even looked at; then what needs the application (its kind), then its state (409).
     if cmd.not_before is not None:
         Certificate(cmd.certificate_serial, cmd.not_before, cmd.not_after, cmd.card_type).check()
-    app = await load_visible(uow, cmd.application_id, principal, for_update=True)
+    app = await load_visible(uow, cmd.application_id, principal=principal, for_update=True)
     renews_serial = None
     if app.kind is Kind.RENEWAL:
         not_before = await renewal_production_rules(
             app, uow, serial=cmd.certificate_serial, not_before=cmd.not_before, public_key=cmd.public_key
         )
-        record = await uow.renewals.get(app.id)
-        assert record is not None  # every renewal application has its record from sign-in on
-        renews_serial = record.old_serial
+        renews_serial = (await uow.renewals.of(app.id)).old_serial
     elif cmd.not_before is None:
         raise Invalid(
             "The start of validity is missing.",
@@ -170,11 +171,11 @@ async def record_production(cmd: RecordProduction, uow: ApplicationsUnitOfWork, 
     if app.can_move_to(Status.PRODUCED) and app.form.delivery_address is None:
         # Completeness guarantees an address; a broken invariant must not ship a card nowhere.
         raise Conflict("no_delivery_address", "The application has no delivery address.")
-    app.record_production(certificate, actor_of(principal), datetime.now(timezone.utc))
+    app.record_production(certificate, actor_of(principal), clock.now())
     addr = app.form.delivery_address
     assert addr is not None  # checked above, before the move
     await uow.applications.save(app)
-    v = (await uow.applications.contacts([app.id]))[app.id]
+    v = await uow.applications.contact(app.id)
     uow.emit(
         CertificateProduced(
             application_id=app.id,
@@ -199,17 +200,29 @@ async def record_production(cmd: RecordProduction, uow: ApplicationsUnitOfWork, 
     return app
 
 
+@dataclass(frozen=True)
+class WithdrawApplication:
+    application_id: uuid.UUID
+    reason: str
+
+
 async def withdraw(
-    application_id: uuid.UUID, reason: str, uow: ApplicationsUnitOfWork, principal: Principal
+    cmd: WithdrawApplication, uow: ApplicationsUnitOfWork, *, principal: Principal, clock: Clock
 ) -> Application:
-    app = await load_visible(uow, application_id, principal, for_update=True)
-    app.withdraw(reason, actor_of(principal), datetime.now(timezone.utc))
+    app = await load_visible(uow, cmd.application_id, principal=principal, for_update=True)
+    app.withdraw(cmd.reason, actor_of(principal), clock.now())
     await uow.applications.save(app)
     return app
 
 
-async def batch_manifest(batch_id: uuid.UUID, uow: ApplicationsUnitOfWork, principal: Principal):
+@dataclass(frozen=True)
+class BatchManifest:
+    batch: BatchRecord
+    members: Sequence[BatchMember]
+
+
+async def batch_manifest(batch_id: uuid.UUID, uow: ApplicationsUnitOfWork, *, principal: Principal) -> BatchManifest:
     batch = await uow.batches.get(batch_id)
     if batch is None or not principal.can_see_institution(batch.institution_id):
         raise NotFound("batch")
-    return batch, await uow.batches.members(batch_id)
+    return BatchManifest(batch, await uow.batches.members(batch_id))

@@ -18,6 +18,7 @@ from esign.field_crypto import FieldCipher, FieldKeys
 from services.applications.adapters import orm
 from services.applications.adapters.orm import messaging
 from services.applications.adapters.personal_data import PeopleCodec
+from services.applications.adapters.repositories.people_columns import PersonRecord
 from services.applications.adapters.uow import ApplicationsUnitOfWork
 from services.applications.app import DEFINITION
 from services.applications.handlers.key_rotation import reencrypt_personal_data
@@ -146,7 +147,9 @@ async def test_after_a_rotation_people_are_reencrypted_with_the_new_key_once(dat
         await old.session.execute(sa.insert(orm.institutions).values(id=institution, name="Döner Üniversitesi"))
         await old.people.add_many(
             [
-                {**ROSTER_EXTRA, "id": pid, "institution_id": institution, "tckn": tckn, "birth_date": born}
+                PersonRecord(
+                    **ROSTER_EXTRA, id=pid, institution_id=institution, tckn=tckn, birth_date=born, birth_place=None
+                )
                 for pid, (tckn, born) in people.items()
             ]
         )

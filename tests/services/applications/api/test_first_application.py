@@ -43,3 +43,15 @@ async def test_from_staff_list_to_produced_certificate(flow, client, auth):
         "forwarded",
         "produced",
     ]
+
+
+async def test_the_staff_list_import_opens_each_audit_trail(flow, client, auth):
+    # The roster import writes its audit rows in bulk, from the Transition Application.invite records.
+    institution = await flow.institution()
+    inv = (await flow.invited(institution, [person(3)]))["kisi3@ornek.edu.tr"]
+    history = (
+        await client.get(f"/v1/applications/{inv.application_id}/history", headers=auth.officer(institution))
+    ).json()
+    assert [(h["from_status"], h["to_status"], h["actor_role"], h["reason"]) for h in history] == [
+        ("new", "invited", "institution_officer", "roster import")
+    ]

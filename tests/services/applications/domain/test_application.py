@@ -22,6 +22,7 @@ from services.applications.domain.application import (
     SignedFormReceipt,
     Status,
 )
+from services.applications.domain.form import FormDraft
 
 NOW = datetime(2026, 1, 5, 10, 0, tzinfo=timezone.utc)
 APPLICANT, OFFICER, CA = Actor("applicant", "a"), Actor("institution_officer", "o"), Actor("ca_operator", "c")
@@ -185,3 +186,28 @@ def test_a_returned_card_can_be_sent_again():
 def test_courier_event_for_an_unproduced_application_is_illegal():
     with pytest.raises(IllegalTransition):
         new_app().apply_shipment_event(Status.SHIPPED, "YK1", "sim", NOW, NOW)
+
+
+def test_an_invited_application_records_its_creation_as_a_transition():
+    institution, person = uuid.uuid4(), uuid.uuid4()
+    app = Application.invite(
+        application_id=uuid.uuid4(),
+        institution_id=institution,
+        person_id=person,
+        form=FormDraft(unit="Bilgi İşlem"),
+        actor=OFFICER,
+        at=NOW,
+    )
+    (created,) = app.pull_events()
+    assert (app.status, created.from_status, created.from_status_name, created.to_status) == (
+        Status.INVITED,
+        None,
+        "new",
+        Status.INVITED,
+    )
+    assert (created.actor, created.at, created.reason, created.institution_id) == (
+        OFFICER,
+        NOW,
+        "roster import",
+        institution,
+    )

@@ -1,0 +1,77 @@
+"""People (an institution's staff list): the TC Kimlik No and birth date are stored encrypted;
+this repository takes and gives them in plain (``PersonRecord``) and finds people by the keyed
+hash."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from esign.db import copy_rows
+from esign.repository import Repository
+from services.applications.adapters import orm
+from services.applications.adapters.personal_data import PeopleCodec
+from services.applications.adapters.repositories.people_columns import (
+    PersonRecord,
+    open_person,
+    person_columns,
+    sealed_person,
+)
+
+
+class PeopleRepository(Repository):
+    def __init__(self, session: AsyncSession, codec: PeopleCodec) -> None:
+        super().__init__(session)
+        self._codec = codec
+
+    async def known_tckns(self, institution_id: uuid.UUID, tckns: Iterable[str]) -> set[str]:
+        t = orm.people
+        by_hash = {self._codec.tckn_hash(tckn): tckn for tckn in tckns}
+        if not by_hash:
+            return set()
+        rows = await self.session.execute(
+            sa.select(t.c.tckn_hash).where(t.c.institution_id == institution_id, t.c.tckn_hash.in_(list(by_hash)))
+        )
+        return {by_hash[r.tckn_hash] for r in rows}
+
+    async def add_many(self, people: Sequence[PersonRecord]) -> None:
+        # COPY in the unit of work's transaction: a 10,000-row staff list is one stream, not
+        # 10,000 rows of SQL to build and parse.
+        await copy_rows(self.session, orm.people, [sealed_person(self._codec, person) for person in people])
+
+    async def reencrypt_stale(self, limit: int) -> int:
+        """Re-encrypts with the current key up to ``limit`` people whose values an older key
+        sealed (after a rotation). Rows another replica is re-encrypting are skipped."""
+        t = orm.people
+        current = self._codec.stale_prefix()
+        stale = (
+            await self.session.execute(
+                sa.select(t.c.id, t.c.tckn_encrypted, t.c.birth_date_encrypted)
+                .where(
+                    sa.or_(
+                        ~t.c.tckn_encrypted.startswith(current, autoescape=True),
+                        ~t.c.birth_date_encrypted.startswith(current, autoescape=True),
+                    )
+                )
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        for row in stale:
+            values = self._codec.resealed(row.id, row.tckn_encrypted, row.birth_date_encrypted)
+            await self.session.execute(sa.update(t).where(t.c.id == row.id).values(**values, updated_at=sa.func.now()))
+        return len(stale)
+
+    async def get(self, person_id: uuid.UUID) -> PersonRecord | None:
+        query = sa.select(*person_columns()).where(orm.people.c.id == person_id)
+        return await self._one_or_none(query, lambda row: open_person(self._codec, row))
+
+    async def person(self, person_id: uuid.UUID) -> PersonRecord:
+        """The person of an application the caller has loaded (the foreign key guarantees one)."""
+        found = await self.get(person_id)
+        if found is None:
+            raise LookupError(f"no person {person_id}")
+        return found
