@@ -145,10 +145,10 @@ async function start() {
     document.getElementById("main").focus();
   });
   document.getElementById("sign-out").addEventListener("click", async () => {
-    await signOut();
+    const next = await signOut();
     session = null;
     clear(document.getElementById("main"));
-    location.assign("/auth/login?next=%2Fconsole%2F");
+    location.assign(next);
   });
   try {
     session = await loadSession();
