@@ -52,14 +52,18 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/public", "tracking"),
     Route("/v1/carrier/webhooks", "tracking", exact=True),
     Route("/v1/shipments", "tracking", staff=True),
+    # every service's dead letters (operators): the service's name in the path picks the service
+    Route("/v1/dead-letters/applications", "applications", staff=True),
+    Route("/v1/dead-letters/notifications", "notifications", staff=True),
+    Route("/v1/dead-letters/tracking", "tracking", staff=True),
 )
 
 # Never through the public origin, whatever a route above would match.
 INTERNAL_PREFIXES = ("/livez", "/readyz", "/metrics", "/v1/ops/", "/auth/check")
 
-# Local only (not in the Ingress): each service's operator endpoints (/v1/ops: dead letters, the
-# simulated carrier) under /ops/<service>/v1/ops/, behind the console session, so the console's
-# dead-letter screen works on `esign up`. In production /v1/ops stays inside the cluster.
+# Local only (not in the Ingress): each service's internal /v1/ops endpoints (the simulated
+# carrier) under /ops/<service>/v1/ops/, behind the console session. In production /v1/ops stays
+# inside the cluster. (Dead letters are an ordinary staff API: /v1/dead-letters/<service> above.)
 OPS_PREFIX = "/ops"
 
 
