@@ -226,8 +226,9 @@ export function options(values, labelOf, selected, { allLabel } = {}) {
 }
 
 /** A button that runs `action` once at a time and announces its outcome (or the problem). */
-export function actionButton(label, action, { id, success, small = false, after } = {}) {
-  const button = h("button", { type: "button", id, class: small ? "secondary small" : "secondary" }, label);
+export function actionButton(label, action, { id, success, small = false, after, ariaLabel } = {}) {
+  const button = h("button", { type: "button", id, class: small ? "secondary small" : "secondary",
+    "aria-label": ariaLabel }, label);
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
