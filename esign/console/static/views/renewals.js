@@ -54,15 +54,15 @@ export async function render(main, ctx) {
       { label: t("apps.col.name"), cell: (r) => link(`#/applications/${r.id}`, nameOf(r)) },
       { label: t("batch.col.tckn"), cell: (r) => r.tckn_masked, class: "wide-only" },
       { label: t("apps.col.status"), cell: (r) => statusBadge(r.status) },
-      { label: t("renewals.col.oldSerial"), cell: (r) => r.old_certificate.serial, class: "wide-only" },
-      { label: t("renewals.col.oldEnds"), cell: (r) => formatDate(r.old_certificate.not_after) },
+      { label: t("renewals.col.oldCert"), cell: (r) => [h("span", { class: "nowrap" }, r.old_certificate.serial), " · ",
+        h("span", { class: "nowrap" }, formatDate(r.old_certificate.not_after))] },
       { label: t("renewals.col.approved"), cell: (r) => formatDateTime(r.e_approved_at), class: "wide-only" },
       { label: t("renewals.col.link"), cell: (r) => (r.status === "filed" ? formatDateTime(r.form_link_expires_at)
         : t("none")), class: "wide-only" },
       {
         label: t("renewals.col.action"),
         cell: (r) => (r.status === "filed"
-          ? actionButton(t("renewals.resend"), async () => {
+          ? actionButton(t("renewals.resend.short"), async () => {
             const sent = await api("POST", `/v1/renewals/${r.id}/renewal-form/resend`);
             announce(t("renewals.resent", { at: formatDateTime(sent.link_expires_at) }), "good");
           }, { small: true, id: `resend-${r.id}`, ariaLabel: t("renewals.resend.label", { name: nameOf(r) }),
@@ -119,6 +119,7 @@ function filePanel(ctx) {
     el: form,
     update() {
       count.textContent = t("renewals.selected", { n: selection.size });
+      if (selection.size) summary.hidden = true; // "select some first" no longer applies
     },
   };
 }
