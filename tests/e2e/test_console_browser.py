@@ -245,7 +245,7 @@ async def test_officer_uploads_fixes_resends_records_forwards_and_downloads(cons
 
     # Home now: the funnel, who has not filled the form.
     await page.click("text=Özet")
-    await expect(page.locator(".funnel")).to_contain_text("Form tamamlandı")
+    await expect(page.locator("[aria-labelledby=h-funnel] .funnel")).to_contain_text("Form tamamlandı")
     not_filled = page.locator("[aria-labelledby=h-notfilled]")
     await expect(not_filled).to_contain_text("1 kişi formu henüz tamamlamadı.")
     await expect(not_filled).to_contain_text(f"{people[2]['first_name']} {people[2]['last_name']}")
