@@ -668,6 +668,10 @@ async def test_renewals_officer_files_and_resends_operator_checks_the_e_approval
     await expect(page.locator("#production-form .form-error")).to_contain_text(
         "Bu, eski sertifikanın seri numarası; yenilemede yeni bir seri numarası verilmeli."
     )
+    await expect(page.locator("#f-certificate_serial-error")).to_have_text(
+        "Eski sertifikanın seri numarası; yeni bir seri numarası girin."
+    )
+    assert await page.get_attribute("#f-certificate_serial", "aria-invalid") == "true"
     await check_screen(page, "operator-renewal-production-error")
     await page.fill("#f-certificate_serial", "7C:02:00")
     await page.click("#production-form button[type=submit]")

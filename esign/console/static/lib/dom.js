@@ -245,8 +245,10 @@ export function actionButton(label, action, { id, success, small = false, after,
 }
 
 /** Submits `form` through `action` once at a time (its submit button is disabled meanwhile); a
- * refusal puts each field's error next to its field and the rest in `summary`. */
-export function onSubmit(form, summary, action) {
+ * refusal puts each field's error next to its field and the rest in `summary`. `fieldOf` names the
+ * field a problem without field errors is about (e.g. `serial_reused` → the serial), so it shows
+ * there too. */
+export function onSubmit(form, summary, action, { fieldOf = {} } = {}) {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     clearFieldErrors(form);
@@ -255,6 +257,9 @@ export function onSubmit(form, summary, action) {
     try {
       await action();
     } catch (error) {
+      if (error instanceof ApiError && fieldOf[error.code] && !error.errors.length) {
+        error.errors = [{ field: fieldOf[error.code], code: error.code, message: problemText(error) }];
+      }
       showFieldErrors(form, error, summary);
     } finally {
       if (button) button.disabled = false;

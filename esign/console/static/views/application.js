@@ -231,6 +231,6 @@ async function operatorActions(box, app, reload) {
     });
     announce(t("app.produced"), "good", { keep: true });
     reload();
-  });
+  }, { fieldOf: { serial_reused: "certificate_serial" } });
   box.append(h("div", { class: "columns" }, reject, produce));
 }
