@@ -140,7 +140,7 @@ class Console:
                     key.public_key(), full_name=name, tckn=p["tckn"], serial=serial, not_before=starts, not_after=ends
                 )
                 card = Card(key, certificate)
-                holder = await holder_session(client, card, origin=self.platform.api)
+                holder = await holder_session(client, card, origin=self.platform.origin)  # PUBLIC_ORIGIN
                 renewal = await e_approved(client, card, holder)
                 made.append({"old": app_id, "renewal": renewal["id"], "name": name, "email": p["email"],
                              "serial": serial_text(serial), "ends": ends})  # fmt: skip
