@@ -3,11 +3,9 @@
 // queue of applications waiting for the CA across institutions: first applications forwarded by
 // their officers, and renewals whose Renewal Form the holder approved (kind filter).
 import { api } from "../lib/api.js";
-import {
-  announce, clear, empty, field, h, link, options, pager, put, section, showFieldErrors, table,
-} from "../lib/dom.js";
+import { announce, empty, field, h, link, options, pager, put, section, table } from "../lib/dom.js";
 import { formatDateTime, formatNumber, t } from "../lib/i18n.js";
-import { RENEWAL_STATUSES, STATUSES, kindBadge, personName, statusBadge, withQuery } from "./common.js";
+import { RENEWAL_STATUSES, STATUSES, batchPanel, kindBadge, personName, statusBadge, withQuery } from "./common.js";
 
 const PAGE = 50;
 // The officer's selection survives paging and filtering, not a reload (nothing is stored).
@@ -111,45 +109,10 @@ async function renderList(main, ctx, { path, title, queue = false }) {
 }
 
 function forwardPanel(ctx) {
-  const count = h("p", { class: "selected-count", "aria-live": "polite" });
-  const note = h("input", { type: "text", maxlength: "500" });
-  const button = h("button", { type: "submit", id: "forward" }, t("apps.forward"));
-  const summary = h("p", { class: "form-error", role: "alert", hidden: true });
-  const result = h("div");
-  const form = h("form", { class: "forward", novalidate: true },
-    h("p", { class: "hint" }, t("apps.forward.hint")), count, field("note", t("apps.forward.note"), note), summary,
-    button, result);
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    clear(result);
-    if (selection.size === 0) {
-      summary.textContent = t("apps.forward.none");
-      summary.hidden = false;
-      return;
-    }
-    button.disabled = true;
-    try {
-      const manifest = await api("POST", `/v1/institutions/${ctx.session.institution_id}/batches`, {
-        body: { application_ids: [...selection.keys()], note: note.value.trim() || null },
-      });
-      selection.clear();
-      const text = t("apps.forward.ok", { n: manifest.entries.length });
-      announce(text, "good", { keep: true });
-      ctx.navigate(`#/batches/${manifest.batch.id}`);
-    } catch (error) {
-      showFieldErrors(form, error, summary);
-      if (error.problem && Array.isArray(error.problem.not_ready)) {
-        result.append(h("ul", { class: "plain" }, error.problem.not_ready.map((n) => h("li", {},
-          `${selection.get(n.application_id) || n.application_id}: `, statusBadge(n.status)))));
-      }
-    } finally {
-      button.disabled = false;
-    }
-  });
-  return {
-    el: form,
-    update() {
-      count.textContent = t("apps.selected", { n: selection.size });
-    },
-  };
+  return batchPanel(ctx, selection, {
+    hint: t("apps.forward.hint"), none: t("apps.forward.none"), button: t("apps.forward"), buttonId: "forward",
+    selected: (n) => t("apps.selected", { n }), done: (n) => t("apps.forward.ok", { n }),
+  }, (ids, note) => api("POST", `/v1/institutions/${ctx.session.institution_id}/batches`, {
+    body: { application_ids: ids, note },
+  }));
 }

@@ -2,10 +2,9 @@
 // selected and filed as one institutional renewal application (a batch, whose manifest downloads
 // like a first-application batch's); a Renewal Form not yet approved can be sent again.
 import { api } from "../lib/api.js";
-import { actionButton, announce, clear, empty, field, h, link, options, pager, put, section, showFieldErrors, table }
-  from "../lib/dom.js";
+import { actionButton, announce, empty, field, h, link, options, pager, put, section, table } from "../lib/dom.js";
 import { formatDate, formatDateTime, formatNumber, t } from "../lib/i18n.js";
-import { RENEWAL_STATUSES, statusBadge, withQuery } from "./common.js";
+import { RENEWAL_STATUSES, batchPanel, statusBadge, withQuery } from "./common.js";
 
 const PAGE = 50;
 // The selection survives paging and filtering, not a reload (nothing is stored).
@@ -81,45 +80,10 @@ export async function render(main, ctx) {
 }
 
 function filePanel(ctx) {
-  const count = h("p", { class: "selected-count", "aria-live": "polite" });
-  const note = h("input", { type: "text", maxlength: "500" });
-  const button = h("button", { type: "submit", id: "file-renewals" }, t("renewals.file"));
-  const summary = h("p", { class: "form-error", role: "alert", hidden: true });
-  const result = h("div");
-  const form = h("form", { class: "forward", novalidate: true },
-    h("p", { class: "hint" }, t("renewals.file.hint")), count, field("note", t("apps.forward.note"), note), summary,
-    button, result);
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    clear(result);
-    if (selection.size === 0) {
-      summary.textContent = t("renewals.file.none");
-      summary.hidden = false;
-      return;
-    }
-    button.disabled = true;
-    try {
-      const manifest = await api("POST", `/v1/institutions/${ctx.session.institution_id}/renewal-batches`, {
-        body: { renewal_ids: [...selection.keys()], note: note.value.trim() || null },
-      });
-      selection.clear();
-      announce(t("renewals.file.ok", { n: manifest.entries.length }), "good", { keep: true });
-      ctx.navigate(`#/batches/${manifest.batch.id}`);
-    } catch (error) {
-      showFieldErrors(form, error, summary);
-      if (error.problem && Array.isArray(error.problem.not_ready)) {
-        result.append(h("ul", { class: "plain" }, error.problem.not_ready.map((n) => h("li", {},
-          `${selection.get(n.renewal_id) || n.renewal_id}: `, statusBadge(n.status)))));
-      }
-    } finally {
-      button.disabled = false;
-    }
-  });
-  return {
-    el: form,
-    update() {
-      count.textContent = t("renewals.selected", { n: selection.size });
-      if (selection.size) summary.hidden = true; // "select some first" no longer applies
-    },
-  };
+  return batchPanel(ctx, selection, {
+    hint: t("renewals.file.hint"), none: t("renewals.file.none"), button: t("renewals.file"),
+    buttonId: "file-renewals", selected: (n) => t("renewals.selected", { n }), done: (n) => t("renewals.file.ok", { n }),
+  }, (ids, note) => api("POST", `/v1/institutions/${ctx.session.institution_id}/renewal-batches`, {
+    body: { renewal_ids: ids, note },
+  }));
 }
