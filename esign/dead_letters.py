@@ -1,4 +1,10 @@
-"""Operator endpoints for messages that exhausted their deliveries: list them, replay one."""
+"""Operator endpoints for messages that exhausted their deliveries: list them, replay one.
+
+Each service serves its own at ``/v1/dead-letters/<service>``: the service's name in the path
+lets the one public origin (the route table, the Ingress) send each to its owner, so the console
+reaches every service's dead letters in production too, as an ordinary operator API (the services
+check the role). ``/v1/ops`` stays inside the cluster for what only tests and local runs use (the
+simulated carrier)."""
 
 from __future__ import annotations
 
@@ -13,8 +19,6 @@ from pydantic import BaseModel
 from esign.auth import Principal, Role, require
 from esign.params import Limit
 from esign.problems import NotFound, Problem, problem_responses
-
-dead_letters_router = APIRouter(prefix="/v1/ops/dead-letters", tags=["ops"], responses=problem_responses(401, 403))
 
 
 class DeadLetterOut(BaseModel):
@@ -36,7 +40,27 @@ class ReplayOut(BaseModel):
 Operator = Annotated[Principal, Depends(require(Role.CA_OPERATOR))]
 
 
-@dead_letters_router.get("", summary="List dead-lettered events", response_model=list[DeadLetterOut])
+def dead_letters_router(service: str) -> APIRouter:
+    """The dead-letter endpoints of ``service``, under ``/v1/dead-letters/<service>``."""
+    router = APIRouter(
+        prefix=f"/v1/dead-letters/{service}", tags=["dead letters"], responses=problem_responses(401, 403)
+    )
+    router.get(
+        "",
+        summary="List dead-lettered events (CA operator)",
+        description=f"Events the {service} service's consumers gave up on, newest first (docs/events.md).",
+        response_model=list[DeadLetterOut],
+    )(list_dead_letters)
+    router.post(
+        "/{dead_letter_id}/replay",
+        summary="Run a dead-lettered event's handler again (CA operator)",
+        description="Once the cause is fixed. 409 `replay_failed` when the handler fails again (the letter stays).",
+        response_model=ReplayOut,
+        responses=problem_responses(404, 409),
+    )(replay_dead_letter)
+    return router
+
+
 async def list_dead_letters(
     request: Request, _: Operator, include_replayed: bool = False, limit: Limit = 100
 ) -> list[DeadLetterOut]:
@@ -50,12 +74,6 @@ async def list_dead_letters(
     return [DeadLetterOut.model_validate(r._mapping) for r in rows]
 
 
-@dead_letters_router.post(
-    "/{dead_letter_id}/replay",
-    summary="Run a dead-lettered event's handler again",
-    response_model=ReplayOut,
-    responses=problem_responses(404, 409),
-)
 async def replay_dead_letter(request: Request, _: Operator, dead_letter_id: uuid.UUID) -> ReplayOut:
     runtime = request.app.state.runtime
     dl = runtime.definition.tables.dead_letters

@@ -52,14 +52,18 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/public", "tracking"),
     Route("/v1/carrier/webhooks", "tracking", exact=True),
     Route("/v1/shipments", "tracking", staff=True),
+    # every service's dead letters (operators): the service's name in the path picks the service
+    Route("/v1/dead-letters/applications", "applications", staff=True),
+    Route("/v1/dead-letters/notifications", "notifications", staff=True),
+    Route("/v1/dead-letters/tracking", "tracking", staff=True),
 )
 
 # Never through the public origin, whatever a route above would match.
 INTERNAL_PREFIXES = ("/livez", "/readyz", "/metrics", "/v1/ops/", "/auth/check")
 
-# Local only (not in the Ingress): each service's operator endpoints (/v1/ops: dead letters, the
-# simulated carrier) under /ops/<service>/v1/ops/, behind the console session, so the console's
-# dead-letter screen works on `esign up`. In production /v1/ops stays inside the cluster.
+# Local only (not in the Ingress): each service's internal /v1/ops endpoints (the simulated
+# carrier) under /ops/<service>/v1/ops/, behind the console session. In production /v1/ops stays
+# inside the cluster. (Dead letters are an ordinary staff API: /v1/dead-letters/<service> above.)
 OPS_PREFIX = "/ops"
 
 
@@ -230,3 +234,29 @@ def nginx_config(
     # to its sign-in page); every other unknown path stays a 404.
     lines += ["    location = / { return 302 /console/; }", "    location / { return 404; }", "  }", "}"]
     return "\n".join(lines) + "\n"
+
+
+# --- docker compose ---------------------------------------------------------------------------
+
+COMPOSE_NGINX_CONF = "deploy/compose/nginx.conf"
+COMPOSE_PORTS = {"applications": 8001, "notifications": 8002, "tracking": 8003}
+
+
+def compose_nginx_config() -> str:
+    """The compose stack's one origin (its ``proxy`` service, the official nginx image), made from
+    the same table as `esign up`'s: each upstream is the compose service of that name. Committed as
+    ``deploy/compose/nginx.conf`` (the container has no esign to generate it); tests/deploy checks
+    it is this. Regenerate: ``python -c "from esign.routes import compose_nginx_config as c;
+    print(c(), end='')" > deploy/compose/nginx.conf``."""
+    config = nginx_config(
+        listen="0.0.0.0:8000",
+        upstreams={name: f"{name}:{port}" for name, port in COMPOSE_PORTS.items()},
+        run_dir=Path("/tmp"),
+        sign_in_service=SIGN_IN_SERVICE,
+        docs_services=COMPOSE_PORTS,
+        ops_services=COMPOSE_PORTS,
+    )
+    return config.replace(
+        "do not edit (it is rewritten at each start).",
+        f"do not edit ({COMPOSE_NGINX_CONF}: tests/deploy checks it).",
+    ).replace("error_log /tmp/error.log warn;", "error_log stderr warn;")  # `docker compose logs proxy`

@@ -214,7 +214,7 @@ def create_service_app(
         problem_texts=definition.problem_texts,
     )
     app.include_router(health_router({"database": runtime.check_database, "nats": runtime.check_nats}))
-    app.include_router(dead_letters_router)
+    app.include_router(dead_letters_router(definition.name))
     app.include_router(api_docs_router(title))
     for router in routers:
         app.include_router(router)

@@ -202,7 +202,7 @@ async def _live_session(request: Request, console: Console) -> tuple[str, Consol
     return session_id, session
 
 
-async def _new_session(console: Console, principal: Principal, *, bearer: str) -> str:
+async def _new_session(console: Console, principal: Principal, *, bearer: str, id_token: str | None = None) -> str:
     if principal.role not in (Role.INSTITUTION_OFFICER, Role.CA_OPERATOR):
         raise Problem(403, "role_not_allowed", "Not a staff role", "The console is for officers and CA operators.")
     expires_at = console.clock() + console.store.session_ttl
@@ -220,6 +220,7 @@ async def _new_session(console: Console, principal: Principal, *, bearer: str) -
         name=principal.name,
         expires_at=expires_at,
         bearer_token=bearer,
+        id_token=id_token,
     )
     session_id = await console.store.create(session)
     log.info("console_signed_in", role=session.role, institution_id=session.institution_id)
@@ -329,7 +330,7 @@ async def callback(
     principal = _principal_of(console, tokens.access_token)
     if principal.subject != tokens.id_claims["sub"]:
         raise sign_in_failed("The access token and the ID token name different people.")
-    session_id = await _new_session(console, principal, bearer=tokens.access_token)
+    session_id = await _new_session(console, principal, bearer=tokens.access_token, id_token=tokens.id_token)
     response = RedirectResponse(pending.next_path, status_code=303)
     response.delete_cookie(SIGN_IN_COOKIE, path="/auth/callback")
     _set_session_cookie(response, request, console, session_id)
@@ -470,23 +471,39 @@ async def session(request: Request) -> JSONResponse:
     return JSONResponse(view.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
 
 
+class SignedOut(BaseModel):
+    redirect_to: str = Field(
+        description="Where the page goes next: the identity provider's end-session endpoint (RP-Initiated "
+        "Logout, with `id_token_hint` and `post_logout_redirect_uri`) when it advertises one, else the "
+        "sign-in start on this origin."
+    )
+
+
 @router.post(
     "/logout",
-    summary="Sign out of the console",
-    description=f"Ends the session on the server and clears the cookie (204). Needs `{CSRF_HEADER}`; without a "
-    "live session it only clears the cookie.",
-    status_code=204,
+    summary="Sign out of the console (and of the identity provider)",
+    description=f"Ends the session on the server and clears the cookie, first and in every case. Needs "
+    f"`{CSRF_HEADER}`; without a live session it only clears the cookie. With an identity provider that "
+    "advertises `end_session_endpoint`, `redirect_to` leads the browser there to end the provider's session "
+    "too (OpenID Connect RP-Initiated Logout 1.0); the provider then returns it to the console.",
+    response_model=SignedOut,
     responses=problem_responses(403),
 )
-async def logout(request: Request) -> Response:
+async def logout(request: Request) -> JSONResponse:
     console = _console(request)
     session_id = request.cookies.get(SESSION_COOKIE)
-    if session_id and await console.store.get(session_id) is not None:
+    ended = await console.store.get(session_id) if session_id else None
+    if session_id and ended is not None:
         if not console.store.csrf_valid(session_id, request.headers.get(CSRF_HEADER)):
             raise csrf_failed()
         await console.store.end(session_id)
         log.info("console_signed_out")
-    response = Response(status_code=204)
+    redirect_to = f"/auth/login?{urlencode({'next': HOME})}"
+    if console.oidc is not None and ended is not None:
+        # After the local session is gone: a provider that is down or has no end-session
+        # endpoint leaves the browser signed out here, which is what matters most.
+        redirect_to = await console.oidc.end_session_url(ended.id_token) or redirect_to
+    response = JSONResponse(SignedOut(redirect_to=redirect_to).model_dump(), headers={"Cache-Control": "no-store"})
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import jwt
@@ -107,6 +108,32 @@ class OidcClient:
         if not token.get("access_token") or not token.get("id_token"):
             raise sign_in_failed("The identity provider answered without an access token and an ID token.")
         return ProviderTokens(token["access_token"], token["id_token"], self._id_claims(token["id_token"], nonce))
+
+    def post_logout_redirect_url(self) -> str:
+        s = self._settings
+        if s.oidc_post_logout_redirect_url:
+            return s.oidc_post_logout_redirect_url
+        redirect = urlsplit(s.oidc_redirect_url or "")
+        return f"{redirect.scheme}://{redirect.netloc}/console/"
+
+    async def end_session_url(self, id_token: str | None) -> str | None:
+        """Where the browser ends its session at the provider (OpenID Connect RP-Initiated Logout
+        1.0), or None when the provider advertises no ``end_session_endpoint``. The ID token is the
+        hint that names the session; the provider sends the browser back to the registered
+        ``post_logout_redirect_uri`` only with it (or the client id)."""
+        try:
+            endpoint = (await self.metadata()).get("end_session_endpoint")
+        except Problem:  # the provider is down: the local session is gone anyway
+            return None
+        if not endpoint:
+            return None
+        params = {
+            "client_id": self._settings.oidc_client_id,
+            "post_logout_redirect_uri": self.post_logout_redirect_url(),
+        }
+        if id_token:
+            params["id_token_hint"] = id_token
+        return f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(params)}"
 
     def _id_claims(self, id_token: str, nonce: str) -> dict[str, Any]:
         assert self._jwks is not None, "metadata() first"

@@ -2,7 +2,8 @@
 
 The browser holds only an opaque random id (the ``esign_session`` cookie). The bucket is keyed by
 the id's SHA-256, so reading the bucket does not give a usable cookie; the bearer token is
-sealed (XSalsa20-Poly1305) with a key derived from the console secret; the ID token is not kept.
+sealed (XSalsa20-Poly1305) with a key derived from the console secret, and so is the provider's
+ID token (kept only as the ``id_token_hint`` of the provider's sign-out).
 The CSRF token is derived from the id with the same secret, so it needs no storage and dies with
 the session. Every replica sees the same bucket; the bucket's TTL removes sessions
 nobody signed out of, and ``expires_at`` is checked on every read as well.
@@ -41,6 +42,7 @@ class ConsoleSession:
     name: str | None
     expires_at: datetime
     bearer_token: str = field(repr=False)  # what the proxy puts in front of a staff API call
+    id_token: str | None = field(default=None, repr=False)  # the provider's, for its sign-out (OIDC only)
 
     def expired(self, now: datetime) -> bool:
         return now >= self.expires_at
@@ -108,6 +110,7 @@ class SessionStore:
         record = asdict(session)
         record["expires_at"] = session.expires_at.isoformat()
         record["bearer_token"] = self._seal(session.bearer_token)
+        record["id_token"] = self._seal(session.id_token) if session.id_token else None
         await (await self._session_bucket()).put(_digest(session_id), json.dumps(record).encode())
         return session_id
 
@@ -122,6 +125,7 @@ class SessionStore:
         record = json.loads(entry.value)
         record["expires_at"] = datetime.fromisoformat(record["expires_at"])
         record["bearer_token"] = self._open(record["bearer_token"])
+        record["id_token"] = self._open(record["id_token"]) if record.get("id_token") else None
         session = ConsoleSession(**record)
         return None if session.expired(self.clock()) else session
 

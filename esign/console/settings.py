@@ -23,6 +23,11 @@ class ConsoleSettings(BaseModel):
     oidc_redirect_url: str | None = Field(
         None, description="Public URL of /auth/callback registered at the provider, e.g. https://host/auth/callback."
     )
+    oidc_post_logout_redirect_url: str | None = Field(
+        None,
+        description="Where the provider sends the browser after its sign-out (RP-Initiated Logout), registered at "
+        "the provider as a post_logout_redirect_uri. Unset: /console/ on the origin of OIDC_REDIRECT_URL.",
+    )
     oidc_discovery_url: str | None = Field(
         None, description="Provider metadata. Unset: OIDC_ISSUER + /.well-known/openid-configuration."
     )

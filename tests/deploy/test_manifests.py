@@ -24,7 +24,18 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from esign.routes import INTERNAL_PREFIXES, ROUTES, SESSION_CHECK_PATH, SIGN_IN_SERVICE, Route, route_for
+from esign.local_stack import NGINX
+from esign.routes import (
+    COMPOSE_NGINX_CONF,
+    COMPOSE_PORTS,
+    INTERNAL_PREFIXES,
+    ROUTES,
+    SESSION_CHECK_PATH,
+    SIGN_IN_SERVICE,
+    Route,
+    compose_nginx_config,
+    route_for,
+)
 from esign.service_specs import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -222,6 +233,33 @@ def test_the_compose_stack_sets_only_settings_the_services_have(monkeypatch):
         _check_settings(name, env, monkeypatch)
     databases = (ROOT / "deploy" / "compose" / "databases.sql").read_text()
     assert all(f"CREATE DATABASE esign_{name};" in databases for name in NAMES)
+
+
+def test_the_compose_stack_has_the_one_origin_made_from_the_route_table(tmp_path):
+    """docker compose runs the same one origin as `esign up`: nginx with the configuration made
+    from esign/routes.py (committed, as the container has no esign to make it), its upstreams the
+    compose services on the ports they listen on. Debian's nginx checks the file (`nginx -t`), with
+    the compose host names pointed at this machine since no compose network resolves them here."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    proxy = services["proxy"]
+    assert proxy["image"].startswith("nginx:") and proxy["ports"] == ["127.0.0.1:8000:8000"]
+    assert proxy["command"] == ["nginx", "-c", "/etc/esign/nginx.conf"]
+    assert proxy["volumes"] == [f"./{COMPOSE_NGINX_CONF}:/etc/esign/nginx.conf:ro"]
+    assert proxy["depends_on"] == {name: {"condition": "service_healthy"} for name in NAMES}
+    for name in NAMES:
+        command = services[name]["command"]
+        assert int(command[command.index("--port") + 1]) == COMPOSE_PORTS[name]
+    committed = (ROOT / COMPOSE_NGINX_CONF).read_text()
+    assert committed == compose_nginx_config(), (
+        f"regenerate {COMPOSE_NGINX_CONF}: see esign.routes.compose_nginx_config"
+    )
+    local = committed.replace("/tmp/", f"{tmp_path}/")
+    for name, port in COMPOSE_PORTS.items():
+        local = local.replace(f"server {name}:{port};", f"server 127.0.0.1:{port};")
+    (tmp_path / "nginx.conf").write_text(local)
+    checked = subprocess.run([str(NGINX), "-t", "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
 
 
 def test_the_image_gets_every_file_the_services_read_at_run_time(tmp_path):

@@ -15,12 +15,15 @@ import httpx
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
+from esign.certificate_serial import serial_text
 from esign.events import ExpiryWarned
 from esign.jetstream import connect
+from esign.local_ca import LocalCA
 from tests.support.applications import COMPLETE_FORM, person, roster_csv
 from tests.support.console import check_screen, new_page
 from tests.support.events import publish
 from tests.support.platform import Platform
+from tests.support.renewal import Card, e_approved, holder_session, new_key
 from tests.support.service_process import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -112,6 +115,49 @@ class Console:
         assert r.status_code == 201, r.text
         return ids
 
+    async def e_approved_renewals(self, institution: dict, people: list[dict], *, first_serial: int) -> list[dict]:
+        """Renewals of ``people`` e-approved, without the browser's card step (test_renewal_up.py
+        drives that with the real agent and a SoftHSM2 card; tests/.../test_renewal_page_browser.py
+        the page): each first application produced with a certificate ending in 30 days (inside
+        the renewal window), a card key made here with a certificate from `esign up`'s own local
+        CA carrying the recorded serial, then the holder's card sign-in and e-approval through the
+        renewal API. Returns, per person, the old application, the renewal and the serials."""
+        ids = self.forwarded(institution, people)
+        ca = LocalCA.load(self.platform.data_dir / "local-ca")
+        ends = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0)
+        starts = ends - timedelta(days=3 * 365)
+        made = []
+        async with httpx.AsyncClient(base_url=self.platform.api, timeout=60) as client:
+            for n, (p, app_id) in enumerate(zip(people, ids, strict=True)):
+                serial = first_serial + n
+                body = {"certificate_serial": serial_text(serial), "not_before": starts.isoformat(),
+                        "not_after": ends.isoformat()}  # fmt: skip
+                r = await client.post(f"/v1/applications/{app_id}/production", json=body, headers=self.operator)
+                assert r.status_code == 200, r.text
+                key = new_key()
+                name = f"{p['first_name']} {p['last_name']}"
+                certificate = ca.issue_holder(
+                    key.public_key(), full_name=name, tckn=p["tckn"], serial=serial, not_before=starts, not_after=ends
+                )
+                card = Card(key, certificate)
+                holder = await holder_session(client, card, origin=self.platform.origin)  # PUBLIC_ORIGIN
+                renewal = await e_approved(client, card, holder)
+                made.append({"old": app_id, "renewal": renewal["id"], "name": name, "email": p["email"],
+                             "serial": serial_text(serial), "ends": ends})  # fmt: skip
+        return made
+
+    def renewal_form_token(self, email: str, after: int = 0) -> tuple[str, int]:
+        """The token of the newest "Renewal Form" e-mail to ``email`` once there are more than ``after``."""
+        subject = "Yenileme Formunuzu onaylayın"
+
+        def forms():
+            mails = [m for m in self.platform.mail(email) if m["subject"] == subject]
+            return mails if len(mails) > after else None
+
+        mails = wait_until(f"the Renewal Form e-mail to {email}", forms)
+        link = next(line for line in mails[-1]["text"].splitlines() if "#token=" in line).strip()
+        return link.split("#token=")[1], len(mails)
+
     def status(self, app_id: str) -> str:
         return self.api.get(f"/v1/applications/{app_id}", headers=self.operator).json()["status"]
 
@@ -199,7 +245,7 @@ async def test_officer_uploads_fixes_resends_records_forwards_and_downloads(cons
 
     # Home now: the funnel, who has not filled the form.
     await page.click("text=Özet")
-    await expect(page.locator(".funnel")).to_contain_text("Form tamamlandı")
+    await expect(page.locator("[aria-labelledby=h-funnel] .funnel")).to_contain_text("Form tamamlandı")
     not_filled = page.locator("[aria-labelledby=h-notfilled]")
     await expect(not_filled).to_contain_text("1 kişi formu henüz tamamlamadı.")
     await expect(not_filled).to_contain_text(f"{people[2]['first_name']} {people[2]['last_name']}")
@@ -348,7 +394,7 @@ async def test_operator_rejects_one_produces_another_and_sees_its_shipment_move(
     # One application: the printed form, then a rejection (too short a reason first).
     await page.click(f"text={people[0]['first_name']} {people[0]['last_name']}")
     await expect(page.locator(".status-line")).to_contain_text("Kamu SM'ye iletildi")
-    await expect(page.locator(".placeholder-box")).to_contain_text("YER TUTUCU")
+    assert await page.locator("#e-approval").count() == 0  # a first application has no e-approval
     async with page.expect_download() as download_info:
         await page.click("#download-pdf")
     pdf = tmp_path / "form.pdf"
@@ -509,3 +555,134 @@ async def test_an_expired_session_returns_to_sign_in_and_keeps_nothing(console, 
     assert set(kept) <= {"esign.console.lang"}  # a language preference at most, never data
     await page.go_back()  # the console's page from the history shows nothing and signs in again
     await page.wait_for_url(f"{console.origin}/auth/local?next=*")
+
+
+# ---- renewals --------------------------------------------------------------------------------------
+
+
+async def test_renewals_officer_files_and_resends_operator_checks_the_e_approval_and_produces(
+    console, context, tmp_path: Path
+):
+    institution = console.institution("Yenileme Konsol Üniversitesi")
+    people = [person(n, domain="yenileme.edu.tr") for n in (8401, 8402)]
+    first, second = await console.e_approved_renewals(institution, people, first_serial=0x7C0100)
+    page = await console.sign_in(context, OFFICER, institution)
+
+    # Home: the renewals waiting for the officer, counted, each count a link to the list.
+    waiting = page.locator("[aria-labelledby=h-renewals]")
+    await expect(waiting.locator("#renewals-e_approved")).to_contain_text("2")
+    await expect(waiting.locator("#renewals-e_approved")).to_contain_text("e-onaylı, dosyalanmayı bekliyor")
+    await expect(waiting.locator("#renewals-filed")).to_contain_text("0")
+    await check_screen(page, "officer-home-renewals")
+
+    # The Renewals screen: both e-approved; file them as one institutional renewal application.
+    await waiting.locator("#renewals-e_approved").click()
+    await expect(page.locator("h1")).to_have_text("Yenilemeler")
+    rows = page.locator("#renewals-list tbody tr")
+    await expect(rows).to_have_count(2)
+    await live_text(page, "2 yenileme bulundu.")
+    await page.click("#file-renewals")
+    await expect(page.locator(".forward .form-error")).to_have_text("Dosyalamak için e-onaylı yenilemeleri seçin.")
+    for one in (first, second):
+        await page.check(f"[aria-label='{one['name']} yenilemesini seç']")
+    await expect(page.locator(".selected-count")).to_have_text("2 yenileme seçildi")
+    await check_screen(page, "officer-renewals")
+    await page.fill("#f-note", "Aralık yenilemeleri")
+    await page.click("#file-renewals")
+    await expect(page.locator("h1")).to_have_text("İletilen grup")
+    await live_text(page, "2 yenileme tek başvuru olarak dosyalandı")
+    await expect(page.locator("tbody tr")).to_have_count(2)
+    async with page.expect_download() as download_info:
+        await page.click("#manifest-csv")
+    saved = tmp_path / (await download_info.value).suggested_filename
+    await (await download_info.value).save_as(saved)
+    manifest = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig")), delimiter=";"))
+    assert sorted((r["application_id"], r["status"]) for r in manifest) == sorted(
+        [(first["renewal"], "filed"), (second["renewal"], "filed")]
+    )
+    assert all(people[0]["tckn"] not in r["tckn_masked"] for r in manifest)
+    token, forms = console.renewal_form_token(first["email"])
+
+    # Renewal Forms not yet approved: re-send one; a new e-mail comes, the old link is dead.
+    await page.click("nav >> text=Yenilemeler")
+    await page.select_option("#f-status", "filed")
+    await page.click("text=Filtrele")
+    await expect(rows).to_have_count(2)
+    await expect(page.locator(f"#resend-{first['renewal']}")).to_be_visible()
+    await check_screen(page, "officer-renewals-filed")
+    await page.click(f"#resend-{first['renewal']}")
+    await live_text(page, "Yenileme Formu yeniden gönderiliyor")
+    new_token, _ = console.renewal_form_token(first["email"], after=forms)
+    assert new_token != token
+    dead = console.api.post("/v1/renewal-forms/view", json={"token": token})
+    assert dead.status_code == 404 and dead.json()["code"] == "renewal_form_link_invalid"
+    # The holder approves the new one (on the Renewal Form page; here through its API): to the CA.
+    approved = console.api.post("/v1/renewal-forms/approval", json={"token": new_token})
+    assert approved.status_code == 200 and approved.json() == {"status": "at_ca"}, approved.text
+    await page.reload()
+    await expect(rows).to_have_count(1)  # only the second one still waits for its holder
+    await page.goto(console.url("/"))
+    await expect(waiting.locator("#renewals-filed")).to_contain_text("1")
+    await page.click("#sign-out")
+    await page.wait_for_url(f"{console.origin}/auth/local?next=*")
+
+    # The operator's queue, renewals only: the approved one, marked as a renewal.
+    page = await console.sign_in(context, OPERATOR)
+    await page.select_option("#f-kind", "renewal")
+    await page.select_option("#f-institution_id", institution["id"])
+    await page.click("text=Filtrele")
+    queue = page.locator("#applications-list tbody tr")
+    await expect(queue).to_have_count(1)
+    await expect(queue).to_contain_text(first["name"])
+    await expect(queue).to_contain_text("Yenileme")
+    await check_screen(page, "operator-queue-renewals")
+    await page.select_option("#f-kind", "first")
+    await page.click("text=Filtrele")
+    await expect(page.locator("#applications-list")).to_contain_text("Gösterilecek kayıt yok.")
+
+    # The renewal's page: the validation report in plain words, the signed PDF.
+    await page.goto(console.url(f"/applications/{first['renewal']}"))
+    await expect(page.locator(".status-line")).to_contain_text("Kamu SM'de (yenileme)")
+    report = page.locator("#e-approval")
+    await expect(report.locator("#e-approval-verdict")).to_have_text(
+        "İmza geçerli: belge imzadan sonra değişmemiş, imzalayan sertifika güvenilir bir zincire bağlı."
+    )
+    await expect(report).to_contain_text(first["serial"].replace(":", ""))  # the signer's serial, as hex
+    await expect(report).to_contain_text("Değişmemiş")
+    await expect(report).to_contain_text("Güvenilir kök sertifikaya bağlı")
+    await expect(report).to_contain_text("Belgenin tamamı")
+    await expect(report).to_contain_text("İnkâr edilemezlik (nitelikli imza)")
+    assert await page.locator("#download-pdf").count() == 0  # a renewal has no printed form
+    async with page.expect_download() as download_info:
+        await page.click("#download-e-approval")
+    pdf = tmp_path / "e-onay.pdf"
+    await (await download_info.value).save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF") and b"/ByteRange" in pdf.read_bytes()
+    # Production: the date left empty starts the new certificate when the old one ends; the old
+    # serial is refused first.
+    await expect(page.locator("#f-not_before-hint")).to_contain_text("Boş bırakılırsa eski sertifikanın bittiği an")
+    await check_screen(page, "operator-renewal")
+    await page.fill("#f-certificate_serial", first["serial"])
+    await page.fill("#f-not_after", (first["ends"] + timedelta(days=3 * 365)).date().isoformat())
+    await page.click("#production-form button[type=submit]")
+    await expect(page.locator("#production-form .form-error")).to_contain_text(
+        "Bu, eski sertifikanın seri numarası; yenilemede yeni bir seri numarası verilmeli."
+    )
+    await expect(page.locator("#f-certificate_serial-error")).to_have_text(
+        "Eski sertifikanın seri numarası; yeni bir seri numarası girin."
+    )
+    assert await page.get_attribute("#f-certificate_serial", "aria-invalid") == "true"
+    await check_screen(page, "operator-renewal-production-error")
+    await page.fill("#f-certificate_serial", "7C:02:00")
+    await page.click("#production-form button[type=submit]")
+    await expect(page.locator(".status-line")).to_contain_text("Üretildi")
+    await expect(page.locator("[aria-labelledby=h-cert]")).to_contain_text("7C:02:00")
+    certificate = console.api.get(f"/v1/applications/{first['renewal']}", headers=console.operator).json()
+    assert datetime.fromisoformat(certificate["certificate"]["not_before"]) == first["ends"]
+
+    # In English: the report's words too.
+    await page.click("#lang")
+    await expect(report.locator("#e-approval-verdict")).to_contain_text("The signature is valid")
+    await expect(report).to_contain_text("Chains to a trusted root")
+    await check_screen(page, "operator-renewal-en")
+    await page.click("#lang")

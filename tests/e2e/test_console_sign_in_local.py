@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import uuid
 
 import httpx
 import pytest
@@ -139,24 +140,30 @@ def test_the_cookie_session_reaches_the_staff_apis_with_csrf_on_changes(platform
         assert applicant.status_code != 403 and applicant.json()["code"] != "csrf_failed"
 
 
-def test_operators_reach_each_services_ops_endpoints_locally_through_their_session(platform, institution):
-    """Local only (the Ingress keeps /v1/ops inside): /ops/<service>/v1/ops/ behind the session."""
+def test_operators_reach_every_services_dead_letters_through_their_session(platform, institution):
+    """/v1/dead-letters/<service> is an ordinary staff route (in the Ingress too): the session's
+    token reaches the service, which checks the operator role itself."""
     with browser(platform) as client:
         for service in ("applications", "notifications", "tracking"):
-            anonymous = client.get(f"/ops/{service}/v1/ops/dead-letters")
+            anonymous = client.get(f"/v1/dead-letters/{service}")
             assert anonymous.status_code == 401 and anonymous.json()["code"] == "unauthenticated", service
         sign_in(client, role="ca_operator")
         for service in ("applications", "notifications", "tracking"):
-            r = client.get(f"/ops/{service}/v1/ops/dead-letters")
+            r = client.get(f"/v1/dead-letters/{service}")
             assert r.status_code == 200 and isinstance(r.json(), list), (service, r.text)
-            for elsewhere in ("metrics", "livez", "v1/opsx", "v1/applications"):
+            # The internal /v1/ops stays internal; locally /ops/<service>/ reaches only its /v1/ops/.
+            for elsewhere in ("metrics", "livez", "v1/opsx", "v1/applications", f"v1/dead-letters/{service}"):
                 hidden = client.get(f"/ops/{service}/{elsewhere}")
                 assert hidden.status_code == 404 and hidden.json()["code"] == "not_found", (service, elsewhere)
-        csrf_missing = client.post("/ops/applications/v1/ops/dead-letters/1/replay")
+            assert client.get(f"/v1/ops/dead-letters/{service}").status_code == 404
+        csrf_missing = client.post(f"/v1/dead-letters/applications/{uuid.uuid4()}/replay")
         assert csrf_missing.status_code == 403 and csrf_missing.json()["code"] == "csrf_failed"
+        csrf = client.get("/auth/session").json()["csrf_token"]
+        unknown = client.post(f"/v1/dead-letters/tracking/{uuid.uuid4()}/replay", headers={"X-CSRF-Token": csrf})
+        assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
     with browser(platform) as officer:
         sign_in(officer, role="institution_officer", institution_id=institution)
-        assert officer.get("/ops/tracking/v1/ops/dead-letters").status_code == 403
+        assert officer.get("/v1/dead-letters/tracking").status_code == 403
 
 
 async def test_a_session_ended_in_the_store_is_expired_for_the_proxy(platform, institution):
@@ -182,7 +189,8 @@ def test_sign_out_ends_the_session_on_the_server(platform, institution):
         refused = client.post("/auth/logout")
         assert refused.status_code == 403 and refused.json()["code"] == "csrf_failed"
         r = client.post("/auth/logout", headers={"X-CSRF-Token": csrf})
-        assert r.status_code == 204 and 'esign_session=""' in r.headers["set-cookie"]
+        assert r.status_code == 200 and 'esign_session=""' in r.headers["set-cookie"]
+        assert r.json() == {"redirect_to": "/auth/login?next=%2Fconsole%2F"}  # no provider to sign out of
     # The old cookie, replayed (e.g. copied before sign-out), no longer opens anything.
     with httpx.Client(base_url=platform.origin, timeout=30, cookies={"esign_session": session_id}) as replay:
         expired = replay.get(f"/v1/institutions/{institution}")

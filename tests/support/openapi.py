@@ -7,10 +7,14 @@ from typing import Any
 # Routes every service gets from the kernel (esign.service): health and metrics need no token, the
 # dead letters are the operator's. Each service's role matrix starts from these.
 KERNEL_PUBLIC = {("GET", "/livez"), ("GET", "/readyz"), ("GET", "/metrics")}
-KERNEL_MATRIX: dict[tuple[str, str], set[str]] = {
-    ("GET", "/v1/ops/dead-letters"): {"operator"},
-    ("POST", "/v1/ops/dead-letters/{dead_letter_id}/replay"): {"operator"},
-}
+
+
+def kernel_matrix(service: str) -> dict[tuple[str, str], set[str]]:
+    """The kernel's operator routes of ``service``: its dead letters, under its own name."""
+    return {
+        ("GET", f"/v1/dead-letters/{service}"): {"operator"},
+        ("POST", f"/v1/dead-letters/{service}/{{dead_letter_id}}/replay"): {"operator"},
+    }
 
 
 def operations(doc: dict[str, Any]) -> set[tuple[str, str]]:

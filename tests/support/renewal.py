@@ -121,8 +121,8 @@ async def challenge(client: httpx.AsyncClient, origin: str = ORIGIN) -> dict:
     return r.json()
 
 
-async def sign_in(client: httpx.AsyncClient, card: Card) -> httpx.Response:
-    c = await challenge(client)
+async def sign_in(client: httpx.AsyncClient, card: Card, *, origin: str = ORIGIN) -> httpx.Response:
+    c = await challenge(client, origin)
     return await client.post(
         "/v1/renewal/sessions",
         json={
@@ -134,8 +134,8 @@ async def sign_in(client: httpx.AsyncClient, card: Card) -> httpx.Response:
     )
 
 
-async def holder_session(client: httpx.AsyncClient, card: Card) -> dict[str, str]:
-    r = await sign_in(client, card)
+async def holder_session(client: httpx.AsyncClient, card: Card, *, origin: str = ORIGIN) -> dict[str, str]:
+    r = await sign_in(client, card, origin=origin)
     assert r.status_code == 201, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 

@@ -10,6 +10,7 @@ import * as deadLetters from "./views/dead-letters.js";
 import * as deliveries from "./views/deliveries.js";
 import * as home from "./views/home.js";
 import * as institutions from "./views/institutions.js";
+import * as renewals from "./views/renewals.js";
 import * as roster from "./views/roster.js";
 import * as shipments from "./views/shipments.js";
 import * as templates from "./views/templates.js";
@@ -24,6 +25,7 @@ const ROUTES = [
   [/^\/queue$/, [OPERATOR], applications.renderQueue, "nav.queue"],
   [/^\/applications$/, [OFFICER, OPERATOR], applications.render, "nav.applications"],
   [/^\/applications\/([0-9a-f-]{36})$/, [OFFICER, OPERATOR], application.render, "nav.applications"],
+  [/^\/renewals$/, [OFFICER], renewals.render, "nav.renewals"],
   [/^\/batches$/, [OFFICER, OPERATOR], batches.renderList, "nav.batches"],
   [/^\/batches\/([0-9a-f-]{36})$/, [OFFICER, OPERATOR], batches.renderOne, "nav.batches"],
   [/^\/deliveries$/, [OFFICER, OPERATOR], deliveries.render, "nav.deliveries"],
@@ -37,7 +39,7 @@ const ROUTES = [
 
 const MENU = {
   [OFFICER]: [["#/", "nav.home"], ["#/roster", "nav.roster"], ["#/applications", "nav.applications"],
-    ["#/batches", "nav.batches"], ["#/deliveries", "nav.deliveries"]],
+    ["#/renewals", "nav.renewals"], ["#/batches", "nav.batches"], ["#/deliveries", "nav.deliveries"]],
   [OPERATOR]: [["#/queue", "nav.queue"], ["#/applications", "nav.applications"], ["#/institutions",
     "nav.institutions"], ["#/shipments", "nav.shipments"], ["#/deliveries", "nav.deliveries"],
   ["#/templates", "nav.templates"], ["#/dead-letters", "nav.deadLetters"]],
@@ -145,10 +147,10 @@ async function start() {
     document.getElementById("main").focus();
   });
   document.getElementById("sign-out").addEventListener("click", async () => {
-    await signOut();
+    const next = await signOut();
     session = null;
     clear(document.getElementById("main"));
-    location.assign("/auth/login?next=%2Fconsole%2F");
+    location.assign(next);
   });
   try {
     session = await loadSession();

@@ -1,17 +1,20 @@
 """The console's OpenID Connect sign-in against a real provider (oidc-provider from npm, run by
 Node.js), through the real nginx configuration `esign up` generates, in front of the real
-applications service: sign-in with PKCE, a wrong or replayed state, an expired session, sign-out,
-and officers with and without an institution claim. The provider's access tokens (JWTs with the
-esign claims) are what the APIs receive; the browser only ever holds the session cookie."""
+applications service: sign-in with PKCE, a wrong or replayed state, an expired session, sign-out
+(here first, then RP-initiated at the provider), and officers with and without an institution
+claim. The provider's access tokens (JWTs with the esign claims) are what the APIs receive; the
+browser only ever holds the session cookie."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from datetime import timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
+import jwt
 import pytest
 
 from esign.embedded import free_port
@@ -68,6 +71,7 @@ async def stack(postgres, scratch_dir):
             try:
                 await _until_listening(origin)
                 app.state.test_origin = origin
+                app.state.oidc_issuer = provider.issuer
                 yield app
             finally:
                 proxy.stop()
@@ -192,15 +196,60 @@ async def test_an_expired_session_sends_back_to_sign_in_and_keeps_nothing(stack)
         assert "Geç Kalan" not in names
 
 
-async def test_sign_out_ends_the_session(stack):
+async def _provider_asks_for_login(client: httpx.AsyncClient) -> bool:
+    """Starts a sign-in and follows the provider's redirects to its first page: does it ask who
+    you are (no session at the provider), or does it know already?"""
+    response = await client.get("/auth/login")
+    for _ in range(6):
+        if response.status_code not in (302, 303):
+            break
+        location = urljoin(str(response.url), response.headers["location"])
+        if location.startswith(stack_origin(client)):
+            return False  # straight back to the console: the provider still had a session
+        response = await client.get(location)
+    return 'name="login"' in response.text
+
+
+def stack_origin(client: httpx.AsyncClient) -> str:
+    return str(client.base_url).rstrip("/")
+
+
+async def test_sign_out_ends_the_session_here_first_and_then_at_the_provider(stack):
     async with browser(stack) as client:
         await sign_in(client, "operator")
         csrf = (await client.get("/auth/session")).json()["csrf_token"]
         session_id = client.cookies["esign_session"]
-        assert (await client.post("/auth/logout")).status_code == 403
-        assert (await client.post("/auth/logout", headers={"X-CSRF-Token": csrf})).status_code == 204
-    async with httpx.AsyncClient(
-        base_url=stack.state.test_origin, cookies={"esign_session": session_id}, timeout=30
-    ) as replay:
-        r = await replay.get("/v1/institutions")
-        assert r.status_code == 401 and r.json()["code"] == "session_expired"
+        assert not await _provider_asks_for_login(client)  # the provider remembers the operator
+        refused = await client.post("/auth/logout")
+        assert refused.status_code == 403 and refused.json()["code"] == "csrf_failed"
+        signed_out = await client.post("/auth/logout", headers={"X-CSRF-Token": csrf})
+        assert signed_out.status_code == 200, signed_out.text
+        assert 'esign_session=""' in signed_out.headers["set-cookie"]
+
+        # Ended here before the browser goes anywhere: the old cookie opens nothing.
+        async with httpx.AsyncClient(
+            base_url=stack.state.test_origin, cookies={"esign_session": session_id}, timeout=30
+        ) as replay:
+            r = await replay.get("/v1/institutions")
+            assert r.status_code == 401 and r.json()["code"] == "session_expired"
+
+        # RP-Initiated Logout: the provider's advertised endpoint, the ID token as the hint, and
+        # the registered place to come back to.
+        discovery = (await client.get(f"{stack.state.oidc_issuer}/.well-known/openid-configuration")).json()
+        end = urlsplit(signed_out.json()["redirect_to"])
+        assert f"{end.scheme}://{end.netloc}{end.path}" == discovery["end_session_endpoint"]
+        params = {k: v[0] for k, v in parse_qs(end.query).items()}
+        assert params["post_logout_redirect_uri"] == f"{stack.state.test_origin}/console/"
+        assert params["client_id"] == "esign-console"
+        hint = jwt.decode(params["id_token_hint"], options={"verify_signature": False})
+        assert hint["sub"] == "operator" and hint["aud"] == "esign-console" and hint["iss"] == stack.state.oidc_issuer
+
+        # At the provider: its confirmation page, "yes", and back to the console.
+        confirm = await client.get(signed_out.json()["redirect_to"])
+        assert confirm.status_code == 200, confirm.text[:300]
+        action = re.search(r'<form id="op.logoutForm" method="post" action="([^"]+)"', confirm.text).group(1)
+        xsrf = re.search(r'name="xsrf" value="([^"]+)"', confirm.text).group(1)
+        back = await client.post(urljoin(str(confirm.url), action), data={"xsrf": xsrf, "logout": "yes"})
+        assert back.status_code in (302, 303) and back.headers["location"] == f"{stack.state.test_origin}/console/"
+        # The provider forgot the operator: signing in again asks who it is.
+        assert await _provider_asks_for_login(client)

@@ -11,10 +11,10 @@ import pytest
 from esign.events import ApplicationRejected
 from tests.support.events import publish
 from tests.support.notifications import Person, eventually
-from tests.support.openapi import KERNEL_MATRIX, KERNEL_PUBLIC, operations, undocumented
+from tests.support.openapi import KERNEL_PUBLIC, kernel_matrix, operations, undocumented
 
 # (method, path) -> roles allowed. "officer" means an officer of the delivery's institution.
-MATRIX: dict[tuple[str, str], set[str]] = KERNEL_MATRIX | {
+MATRIX: dict[tuple[str, str], set[str]] = kernel_matrix("notifications") | {
     ("GET", "/v1/deliveries"): {"operator", "officer"},
     ("GET", "/v1/deliveries/{delivery_id}"): {"operator", "officer"},
     ("POST", "/v1/deliveries/{delivery_id}/resend"): {"operator"},

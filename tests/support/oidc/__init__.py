@@ -33,10 +33,15 @@ class Provider:
 
 @contextmanager
 def openid_provider(
-    *, redirect_uri: str, accounts: dict[str, dict[str, str]], audience: str = "esign"
+    *,
+    redirect_uri: str,
+    accounts: dict[str, dict[str, str]],
+    audience: str = "esign",
+    post_logout_redirect_uri: str | None = None,
 ) -> Iterator[Provider]:
     """Starts the provider on a free port. ``accounts``: login → claims (``esign_role``,
-    ``institution_id``, ``name``) that go into its access tokens."""
+    ``institution_id``, ``name``) that go into its access tokens. ``post_logout_redirect_uri``
+    (registered for RP-initiated logout) defaults to /console/ on the redirect URI's origin."""
     if not (HERE / "node_modules" / "oidc-provider").exists():
         pytest.fail("oidc-provider is missing: `make install-test` installs it (npm ci in tests/support/oidc)")
     port = free_port()
@@ -44,6 +49,7 @@ def openid_provider(
     config = {
         "port": port,
         "redirect_uri": redirect_uri,
+        "post_logout_redirect_uri": post_logout_redirect_uri or urljoin(redirect_uri, "/console/"),
         "client_id": provider.client_id,
         "client_secret": provider.client_secret,
         "audience": audience,

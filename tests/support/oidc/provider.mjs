@@ -1,8 +1,9 @@
 // A real OpenID provider for the console's sign-in tests: panva's oidc-provider (npm), with its
 // development login and consent pages (any password; the login names an account below).
-// Configuration comes as JSON in ESIGN_TEST_OIDC: {port, redirect_uri, client_id, client_secret,
-// audience, accounts: {login: {esign_role, institution_id?, name?}}}. Access tokens are JWTs for
-// the resource "urn:esign" with the audience and the claims the esign APIs read.
+// Configuration comes as JSON in ESIGN_TEST_OIDC: {port, redirect_uri, post_logout_redirect_uri,
+// client_id, client_secret, audience, accounts: {login: {esign_role, institution_id?, name?}}}.
+// RP-initiated logout is on (oidc-provider's default). Access tokens are JWTs for the resource
+// "urn:esign" with the audience and the claims the esign APIs read.
 import Provider from 'oidc-provider';
 
 const config = JSON.parse(process.env.ESIGN_TEST_OIDC);
@@ -14,7 +15,7 @@ const provider = new Provider(issuer, {
     client_id: config.client_id,
     client_secret: config.client_secret,
     redirect_uris: [config.redirect_uri],
-    post_logout_redirect_uris: [],
+    post_logout_redirect_uris: [config.post_logout_redirect_uri],
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',

@@ -118,7 +118,17 @@ export function upload(path, file, onProgress) {
   });
 }
 
+/** Ends the session here (the server deletes it first in every case); returns where to go next:
+ * the identity provider's sign-out when it has one, else the sign-in start. */
 export async function signOut() {
-  await fetch("/auth/logout", { method: "POST", credentials: "same-origin", headers: headers() });
-  csrfToken = null;
+  const fallback = "/auth/login?next=%2Fconsole%2F";
+  try {
+    const response = await fetch("/auth/logout", { method: "POST", credentials: "same-origin", headers: headers() });
+    const body = response.ok ? await response.json() : {};
+    return body.redirect_to || fallback;
+  } catch {
+    return fallback;
+  } finally {
+    csrfToken = null;
+  }
 }

@@ -226,8 +226,9 @@ export function options(values, labelOf, selected, { allLabel } = {}) {
 }
 
 /** A button that runs `action` once at a time and announces its outcome (or the problem). */
-export function actionButton(label, action, { id, success, small = false, after } = {}) {
-  const button = h("button", { type: "button", id, class: small ? "secondary small" : "secondary" }, label);
+export function actionButton(label, action, { id, success, small = false, after, ariaLabel } = {}) {
+  const button = h("button", { type: "button", id, class: small ? "secondary small" : "secondary",
+    "aria-label": ariaLabel }, label);
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
@@ -244,8 +245,10 @@ export function actionButton(label, action, { id, success, small = false, after 
 }
 
 /** Submits `form` through `action` once at a time (its submit button is disabled meanwhile); a
- * refusal puts each field's error next to its field and the rest in `summary`. */
-export function onSubmit(form, summary, action) {
+ * refusal puts each field's error next to its field and the rest in `summary`. `fieldOf` names the
+ * field a problem without field errors is about (e.g. `serial_reused` → the serial), so it shows
+ * there too. */
+export function onSubmit(form, summary, action, { fieldOf = {} } = {}) {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     clearFieldErrors(form);
@@ -254,6 +257,9 @@ export function onSubmit(form, summary, action) {
     try {
       await action();
     } catch (error) {
+      if (error instanceof ApiError && fieldOf[error.code] && !error.errors.length) {
+        error.errors = [{ field: fieldOf[error.code], code: error.code, message: problemText(error) }];
+      }
       showFieldErrors(form, error, summary);
     } finally {
       if (button) button.disabled = false;

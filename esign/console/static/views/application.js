@@ -1,14 +1,16 @@
 // One application: the person (TC Kimlik No and birth date masked by the API), the form, the
 // invitation, the signed form, the certificate and shipment, expiry warnings and the audit trail.
 // Officers re-send the invitation and record the signed form; operators download the printed
-// form, reject with a reason, and record production.
+// form, reject with a reason, and record production. A renewal shows its e-approved request and
+// validation report instead of the printed form (views/renewal-parts.js).
 import { ApiError, api, apiBlob } from "../lib/api.js";
 import {
   actionButton, announce, clear, details, empty, failed, field, h, link, loading, onSubmit, options, put, saveFile,
   section,
 } from "../lib/dom.js";
 import { formatDate, formatDateTime, t } from "../lib/i18n.js";
-import { personName, shipmentBadge, statusBadge } from "./common.js";
+import { kindBadge, personName, shipmentBadge, statusBadge } from "./common.js";
+import { eApprovalSection, officerRenewalActions, renewalHint, renewalStartsAt, renewsLine } from "./renewal-parts.js";
 
 const REINVITABLE = new Set(["invited", "form_in_progress", "form_completed", "rejected"]);
 const PRINTABLE = new Set(["form_completed", "signed_form_received", "forwarded", "rejected", "produced", "shipped",
@@ -37,14 +39,18 @@ export async function render(main, ctx) {
   ctx.setTitle(title);
   const reload = () => ctx.navigate(location.hash);
 
+  const renewal = app.kind === "renewal";
   const actions = h("div", { class: "actions" });
+  const eApproval = renewal ? eApprovalSection(app) : null;
   const warnings = h("div");
   const timeline = h("div");
   put(main,
     h("p", { class: "crumbs" }, link(officer ? "#/applications" : "#/queue", t("back"))),
     h("h1", {}, title),
-    h("p", { class: "status-line" }, t("app.status"), ": ", statusBadge(app.status)),
+    h("p", { class: "status-line" }, t("app.status"), ": ", statusBadge(app.status), " ", kindBadge(app.kind)),
+    renewal ? renewsLine(app) : null,
     actions,
+    eApproval ? eApproval.el : null,
     h("div", { class: "columns" },
       h("section", { "aria-labelledby": "h-person" }, h("h2", { id: "h-person" }, t("app.person")), details([
         [t("app.tckn"), app.person.tckn_masked],
@@ -85,10 +91,13 @@ export async function render(main, ctx) {
     h("section", { "aria-labelledby": "h-time" }, h("h2", { id: "h-time" }, t("app.timeline")), timeline),
   );
 
-  if (officer) officerActions(actions, app, reload);
-  else operatorActions(actions, app, reload);
+  if (officer && renewal) officerRenewalActions(actions, app);
+  else if (officer) officerActions(actions, app, reload);
+  else await operatorActions(actions, app, reload);
+  if (ctx.stale()) return;
 
   await Promise.all([
+    eApproval ? eApproval.load() : null,
     section(warnings, () => api("GET", `/v1/applications/${id}/expiry-warnings`), (list) => (list.length
       ? h("ul", { class: "plain" }, list.map((w) => h("li", {}, t("app.warnings.item", {
         days: w.days_before, at: formatDateTime(w.warned_at), until: formatDate(w.not_after),
@@ -177,15 +186,16 @@ function officerActions(box, app, reload) {
   }
 }
 
-function operatorActions(box, app, reload) {
-  if (PRINTABLE.has(app.status)) {
+async function operatorActions(box, app, reload) {
+  const renewal = app.kind === "renewal";
+  if (!renewal && PRINTABLE.has(app.status)) {
     box.append(actionButton(t("app.pdf"), async () => {
       saveFile(await apiBlob(`/v1/applications/${app.id}/form.pdf`), `nes-basvuru-${app.id}.pdf`);
     }, { id: "download-pdf", success: t("app.pdf.ready") }));
   }
-  box.append(h("section", { class: "placeholder-box", "aria-labelledby": "h-renewal" },
-    h("h2", { id: "h-renewal" }, t("app.renewalPdf")), h("p", { class: "placeholder" }, t("app.renewalPdf.placeholder"))));
-  if (app.status !== "forwarded") return;
+  if (app.status !== (renewal ? "at_ca" : "forwarded")) return;
+  // A renewal's new certificate starts, unless said otherwise, when the old one ends (docs/renewal.md).
+  const startsHint = renewal ? renewalHint(await renewalStartsAt(app)) : null;
 
   const reason = h("textarea", { rows: "3", maxlength: "1000", required: true });
   const rejectSummary = h("p", { class: "form-error", role: "alert", hidden: true });
@@ -205,8 +215,9 @@ function operatorActions(box, app, reload) {
   const produceSummary = h("p", { class: "form-error", role: "alert", hidden: true });
   const produce = h("form", { class: "card", novalidate: true, id: "production-form" },
     h("h2", {}, t("app.produce")),
+    renewal ? h("p", { class: "hint" }, t("app.produce.renewalNote")) : null,
     field("certificate_serial", t("field.certificate_serial"), serial, { hint: "7F:01:AA" }),
-    field("not_before", t("field.not_before"), notBefore),
+    field("not_before", t("field.not_before"), notBefore, { hint: startsHint }),
     field("not_after", t("field.not_after"), notAfter),
     field("card_type", t("field.card_type"), cardType),
     produceSummary,
@@ -220,6 +231,6 @@ function operatorActions(box, app, reload) {
     });
     announce(t("app.produced"), "good", { keep: true });
     reload();
-  });
+  }, { fieldOf: { serial_reused: "certificate_serial" } });
   box.append(h("div", { class: "columns" }, reject, produce));
 }

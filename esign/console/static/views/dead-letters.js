@@ -1,6 +1,6 @@
-// Dead letters of every service: events a consumer gave up on. Each service keeps its own at the
-// same path, so the platform reaches them under /ops/<service>/ on the one origin.
-import { ApiError, api } from "../lib/api.js";
+// Dead letters of every service: events a consumer gave up on. Each service serves its own at
+// /v1/dead-letters/<service>, a staff route of the one origin (locally and in the Ingress).
+import { api } from "../lib/api.js";
 import { actionButton, empty, h, section, table } from "../lib/dom.js";
 import { formatDateTime, t } from "../lib/i18n.js";
 
@@ -13,13 +13,9 @@ export async function render(main, ctx) {
     const box = h("div");
     main.append(h("section", { "aria-labelledby": `h-dl-${service}` },
       h("h2", { id: `h-dl-${service}` }, t(`dead.service.${service}`)), box));
-    const base = `/ops/${service}/v1/ops/dead-letters`;
-    const load = () => api("GET", base).catch((error) => {
-      if (error instanceof ApiError && error.status === 404) return null; // not routed through this origin
-      throw error;
-    });
+    const base = `/v1/dead-letters/${service}`;
+    const load = () => api("GET", base);
     const draw = (list) => {
-      if (list === null) return h("p", { class: "state empty" }, t("dead.unreachable"));
       if (!list.length) return empty(t("dead.none"));
       return table(t(`dead.service.${service}`), [
         { label: t("dead.col.created"), cell: (d) => formatDateTime(d.created_at) },

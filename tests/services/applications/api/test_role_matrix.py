@@ -9,10 +9,10 @@ import uuid
 import pytest
 
 from tests.support.applications import Flow, person
-from tests.support.openapi import KERNEL_MATRIX, KERNEL_PUBLIC, operations
+from tests.support.openapi import KERNEL_PUBLIC, kernel_matrix, operations
 
 # (method, path) -> roles allowed to call it. "officer" means an officer of the owning institution.
-MATRIX: dict[tuple[str, str], set[str]] = KERNEL_MATRIX | {
+MATRIX: dict[tuple[str, str], set[str]] = kernel_matrix("applications") | {
     ("POST", "/v1/institutions"): {"operator"},
     ("GET", "/v1/institutions"): {"operator", "officer"},
     ("GET", "/v1/institutions/{institution_id}"): {"operator", "officer"},
