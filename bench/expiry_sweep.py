@@ -35,6 +35,7 @@ from bench.harness import (
     scratch_dir,
 )
 from esign import jetstream
+from esign.clock import Clock
 from esign.db import make_engine, make_session_factory
 from esign.outbox import OutboxRelay
 from services.notifications.adapters.orm import messaging
@@ -78,6 +79,16 @@ FROM certificates c JOIN unnest($2::int[]) AS s(step)
 WHERE c.not_after > $1
 GROUP BY c.id
 """
+
+
+class StoppedClock(Clock):
+    """Every round decides the same day (the seeded one)."""
+
+    def __init__(self, moment: datetime) -> None:
+        self._moment = moment
+
+    def now(self) -> datetime:
+        return self._moment
 
 
 async def seed(url: str, certificates: int, now: datetime, steps: list[int]) -> None:
@@ -143,13 +154,15 @@ async def run(*, certificates: int, rounds: int) -> list[Result]:
         await jetstream.ensure_stream(js, PRODUCER)
         engine = make_engine(url)
         sessions = make_session_factory(engine)
-        scheduler = ReminderScheduler(lambda: NotificationsUnitOfWork(sessions, messaging, PRODUCER), policy)
+        scheduler = ReminderScheduler(
+            lambda: NotificationsUnitOfWork(sessions, messaging, PRODUCER), policy, clock=StoppedClock(now)
+        )
         bare_times, sweep_times, raw_rates, relay_rates = [], [], [], []
         for _ in range(rounds):
             await reset_day(url, now, steps)
             bare, due = await bare_due(url, now, steps)
             started = time.perf_counter()
-            run_ = await scheduler.run_once(now)
+            run_ = await scheduler.run_once()
             sweep = time.perf_counter() - started
             if run_.warned != due:
                 raise SystemExit(f"the sweep warned {run_.warned} certificates, the bare query found {due} due")

@@ -11,15 +11,22 @@ event's id and effect still commit together, just several at once): a backlog th
 transaction per batch rather than per event, which is what lets a consumer catch up. If anything
 in the batch fails, the transaction is rolled back and each message goes through the one-by-one
 path above, with its own retries and dead letter.
+
+A consumer declares, per event class (:mod:`esign.events`), the handler that takes it
+(:class:`ConsumerSpec`, :class:`Takes`). The runner reads each message once: the envelope, then its
+data with that class; the handler gets the typed event and the envelope's metadata,
+``handler(event, uow, *, meta)``. A message that does not read (no envelope, a type or version
+nobody declared, data that does not fit) is an :class:`UnreadableEvent`: dead-lettered at once,
+no retries, the handler never called.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import sqlalchemy as sa
 import structlog
@@ -32,7 +39,7 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from esign.events import Envelope, UnknownEvent
+from esign.events import Envelope, EventData, EventMeta
 from esign.jetstream import stream_name
 from esign.messaging_tables import MessagingTables
 from esign.uow import UnitOfWork
@@ -41,8 +48,15 @@ log = structlog.get_logger("esign.consumer")
 
 HANDLED = Counter("esign_events_handled_total", "Events handled", ["consumer", "outcome"])
 
-# Any: each service passes its own UnitOfWork subclass (Callable is contravariant in it).
-Handler = Callable[[Any, Envelope], Awaitable[None]]
+E_contra = TypeVar("E_contra", bound=EventData, contravariant=True)
+E = TypeVar("E", bound=EventData)
+
+
+class EventHandler(Protocol[E_contra]):
+    """``handler(event, uow, *, meta)``: the typed event, the consumer's unit of work (each service
+    passes its own subclass, hence ``Any``) and the envelope's metadata."""
+
+    def __call__(self, event: E_contra, uow: Any, /, *, meta: EventMeta) -> Awaitable[None]: ...
 
 
 def describe_error(exc: Exception) -> str:
@@ -51,6 +65,8 @@ def describe_error(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['type']}" for e in exc.errors(include_input=False))
         return f"unreadable event: {problems}"[:2000]
+    if isinstance(exc, UnreadableEvent):
+        return str(exc)[:2000]
     return f"{type(exc).__name__}: {exc}"[:2000]
 
 
@@ -58,16 +74,76 @@ class PermanentFailure(Exception):
     """Raised by a handler when retrying cannot help (the event contradicts our data)."""
 
 
+class UnreadableEvent(PermanentFailure):
+    """The message is not an event this consumer can read: no envelope, a type or version it does
+    not take, or data that does not fit the declared class. Dead-lettered at once; the handler is
+    never called. The text is :func:`describe_error`'s (field names and reasons, no values)."""
+
+    def __init__(self, reason: str, event_id: uuid.UUID | None = None) -> None:
+        super().__init__(reason)
+        self.event_id = event_id
+
+
+@dataclass(frozen=True)
+class Takes(Generic[E]):
+    """One line of a consumer's declaration: events of this class go to this handler. Generic, so
+    the type checker holds the handler to the class it is declared for."""
+
+    event: type[E]
+    handler: EventHandler[E]
+
+
+@dataclass(frozen=True)
+class IncomingEvent:
+    """A message read once: the typed event, its envelope's metadata and the handler that takes it."""
+
+    event: EventData
+    meta: EventMeta
+    handler: EventHandler[Any]
+
+    async def apply(self, uow: UnitOfWork) -> None:
+        await self.handler(self.event, uow, meta=self.meta)
+
+
 @dataclass
 class ConsumerSpec:
+    """A durable consumer: which producer's stream it reads and, per event class (its type and
+    version), the handler that takes it. Declared by a service's ``consumers/`` and returned by
+    its ``ServiceDefinition.consumers`` factory."""
+
     name: str  # durable consumer name, also the key in processed_events / dead_letters
     producer: str  # whose stream to read
-    handlers: dict[str, Handler]  # event type -> handler
+    handlers: Sequence[Takes[Any]]
     backoff: list[float] = field(default_factory=lambda: [1, 5, 30, 120, 600])
+    _routes: dict[tuple[str, int], Takes[Any]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._routes = {}
+        for takes in self.handlers:
+            key = (takes.event.type, takes.event.version)
+            if key in self._routes:
+                raise ValueError(f"{self.name}: two handlers for {key[0]} v{key[1]}")
+            self._routes[key] = takes
 
     @property
     def subjects(self) -> list[str]:
-        return sorted(self.handlers)
+        return sorted({event_type for event_type, _ in self._routes})
+
+    def read(self, raw: bytes) -> IncomingEvent:
+        """Parses the envelope and its data with the declared class, once; anything that does not
+        parse is an :class:`UnreadableEvent`."""
+        try:
+            envelope = Envelope.model_validate_json(raw)
+        except ValidationError as exc:
+            raise UnreadableEvent(describe_error(exc)) from exc
+        takes = self._routes.get((envelope.type, envelope.version))
+        if takes is None:
+            raise UnreadableEvent(f"unreadable event: no handler for {envelope.type} v{envelope.version}", envelope.id)
+        try:
+            data = takes.event.model_validate(envelope.data)
+        except ValidationError as exc:
+            raise UnreadableEvent(describe_error(exc), envelope.id) from exc
+        return IncomingEvent(data, envelope.meta, takes.handler)
 
 
 class ConsumerRunner:
@@ -139,26 +215,23 @@ class ConsumerRunner:
         committed, nothing acked) if any of them cannot be read or its handler fails."""
         pe = self._tables.processed_events
         try:
-            envelopes = [Envelope.model_validate_json(msg.data) for msg in msgs]
-            handlers = [self.spec.handlers[envelope.type] for envelope in envelopes]
-            for envelope in envelopes:
-                envelope.parse_data()
+            incoming = [self.spec.read(msg.data) for msg in msgs]
             async with self._uow_factory() as uow:
                 new_ids = set(
                     (
                         await uow.session.execute(
                             pg_insert(pe)
-                            .values([{"consumer": self.spec.name, "event_id": e.id} for e in envelopes])
+                            .values([{"consumer": self.spec.name, "event_id": e.meta.id} for e in incoming])
                             .on_conflict_do_nothing()
                             .returning(pe.c.event_id)
                         )
                     ).scalars()
                 )
                 first_time = set(new_ids)
-                for envelope, handler in zip(envelopes, handlers, strict=True):
-                    if envelope.id in first_time:
-                        first_time.discard(envelope.id)  # the same event twice in one fetch: once
-                        await handler(uow, envelope)
+                for one in incoming:
+                    if one.meta.id in first_time:
+                        first_time.discard(one.meta.id)  # the same event twice in one fetch: once
+                        await one.apply(uow)
                 await uow.commit()
         except Exception as exc:  # noqa: BLE001 - one of them is bad or failing: each takes its own path
             log.info("event_batch_split", consumer=self.spec.name, size=len(msgs), error=type(exc).__name__)
@@ -173,14 +246,13 @@ class ConsumerRunner:
     async def handle(self, msg: Msg) -> None:
         deliveries = msg.metadata.num_delivered
         try:
-            envelope = Envelope.model_validate_json(msg.data)
-            handler = self.spec.handlers[envelope.type]
-            envelope.parse_data()  # reject unknown versions / malformed data before any effect
-        except (ValidationError, UnknownEvent, KeyError, ValueError) as exc:
-            await self._give_up(msg, None, exc)
+            incoming = self.spec.read(msg.data)  # unknown versions, malformed data: before any effect
+        except UnreadableEvent as exc:
+            await self._give_up(msg, exc.event_id, exc)
             return
+        envelope = incoming.meta  # its id and type, for what the failure path records
         try:
-            applied = await self.apply(envelope, handler)
+            applied = await self.apply(incoming)
         except PermanentFailure as exc:
             await self._give_up(msg, envelope.id, exc)
             return
@@ -204,19 +276,19 @@ class ConsumerRunner:
         HANDLED.labels(self.spec.name, "applied" if applied else "duplicate").inc()
         await msg.ack()
 
-    async def apply(self, envelope: Envelope, handler: Handler) -> bool:
+    async def apply(self, incoming: IncomingEvent) -> bool:
         """Runs the handler once per event id; returns False if it had already run."""
         pe = self._tables.processed_events
         async with self._uow_factory() as uow:
             first = await uow.session.execute(
                 pg_insert(pe)
-                .values(consumer=self.spec.name, event_id=envelope.id)
+                .values(consumer=self.spec.name, event_id=incoming.meta.id)
                 .on_conflict_do_nothing()
                 .returning(pe.c.event_id)
             )
             if first.first() is None:
                 return False
-            await handler(uow, envelope)
+            await incoming.apply(uow)
             await uow.commit()
             return True
 
@@ -252,8 +324,7 @@ class ConsumerRunner:
             row = (await uow.session.execute(sa.select(dl).where(dl.c.id == dead_letter_id))).first()
         if row is None:
             raise LookupError(dead_letter_id)
-        envelope = Envelope.model_validate_json(row.payload)
-        applied = await self.apply(envelope, self.spec.handlers[envelope.type])
+        applied = await self.apply(self.spec.read(row.payload))
         async with self._uow_factory() as uow:
             await uow.session.execute(sa.update(dl).where(dl.c.id == dead_letter_id).values(replayed_at=sa.func.now()))
             await uow.commit()

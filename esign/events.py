@@ -9,6 +9,7 @@ Personal data rule: no TC Kimlik No and no birth date in any event.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, ClassVar
 
@@ -48,22 +49,29 @@ class Envelope(BaseModel):
     def subject(self) -> str:
         return self.type
 
-    def parse_data(self) -> EventData:
-        schema = EVENT_SCHEMAS.get((self.type, self.version))
-        if schema is None:
-            raise UnknownEvent(f"no schema for {self.type} v{self.version}")
-        return schema.model_validate(self.data)
+    @property
+    def meta(self) -> EventMeta:
+        return EventMeta(id=self.id, type=self.type, version=self.version, time=self.time, producer=self.producer)
 
 
-class UnknownEvent(ValueError):
-    pass
+@dataclass(frozen=True)
+class EventMeta:
+    """What the envelope says about an event besides its data: a consumer's handler gets it next
+    to the typed event (``handler(event, uow, *, meta)``), e.g. to key what it records by ``id``."""
+
+    id: uuid.UUID  # stable; also the Nats-Msg-Id and the key in processed_events
+    type: str
+    version: int
+    time: datetime  # when the producer recorded it
+    producer: str
 
 
 EVENT_SCHEMAS: dict[tuple[str, int], type[EventData]] = {}
 
 
 def event(cls: type[EventData]) -> type[EventData]:
-    """Registers an event schema so envelopes of its type and version can be parsed."""
+    """Registers an event schema in the catalogue of contracts: one class per type and version
+    (consumers name the classes they take, see :class:`esign.consumer.ConsumerSpec`)."""
     key = (cls.type, cls.version)
     if key in EVENT_SCHEMAS:
         raise RuntimeError(f"duplicate event schema {key}")

@@ -8,10 +8,10 @@ import asyncio
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 import sqlalchemy as sa
 import structlog
@@ -38,23 +38,53 @@ from esign.uow import EventMapper, UnitOfWork
 log = structlog.get_logger("esign.service")
 
 
+class ServiceWorkers(Protocol):
+    """A service's background work, built on the running service by the factory given to
+    :func:`create_service_app`: its periodic workers and their wake-ups. Its consumers are declared
+    from it (``ServiceDefinition.consumers``) and endpoints find it on ``app.state.workers``, so a
+    commit can wake a worker (``uow.after_commit(workers.wake_...)``) in one way everywhere."""
+
+    def start(self) -> None:
+        """Spawns the workers on the runtime (only when the settings ask for background work)."""
+
+
+W = TypeVar("W", bound=ServiceWorkers)
+U = TypeVar("U", bound=UnitOfWork)
+
+
+def no_consumers(workers: object) -> Sequence[ConsumerSpec]:
+    return []
+
+
 @dataclass
-class ServiceDefinition:
+class ServiceDefinition(Generic[U, W]):
+    """What a service is: ``U`` its unit of work, ``W`` its workers (:class:`ServiceWorkers`)."""
+
     name: str  # also the producer name and the stream's subject prefix
     tables: MessagingTables
     migrations_dir: Path
     # A class or a factory with the same parameters (e.g. a partial that adds a service's codec).
-    uow_class: Callable[..., UnitOfWork] = UnitOfWork
+    uow_class: Callable[..., U]
     event_mapper: EventMapper | None = None
-    consumers: Sequence[ConsumerSpec] = field(default_factory=list)
+    # Which events of other services it takes: called with the service's workers when it starts,
+    # so a handler can be given a wake-up or a setting (docs/architecture.md, "Events in").
+    consumers: Callable[[W], Sequence[ConsumerSpec]] = no_consumers
     problem_texts: ProblemTexts | None = None  # Turkish texts of the service's own problem codes
 
 
-class ServiceRuntime:
-    def __init__(self, definition: ServiceDefinition, settings: ServiceSettings, clock: Clock = SYSTEM_CLOCK) -> None:
+class ServiceRuntime(Generic[U, W]):
+    def __init__(
+        self,
+        definition: ServiceDefinition[U, W],
+        settings: ServiceSettings,
+        clock: Clock = SYSTEM_CLOCK,
+        *,
+        workers: Callable[[ServiceRuntime[U, W]], W],
+    ) -> None:
         self.definition = definition
         self.settings = settings
         self.clock = clock
+        self._build_workers = workers
         self._stack = AsyncExitStack()
         self._tasks: list[asyncio.Task[Any]] = []
         self.relay: OutboxRelay | None = None
@@ -88,11 +118,13 @@ class ServiceRuntime:
         self.js = self.nc.jetstream()
         await jetstream.ensure_stream(self.js, d.name, replicas=s.stream_replicas)
         self.relay = OutboxRelay(self.session_factory, d.tables, self.js, d.name, poll_interval=s.relay_poll_interval)
+        # The workers first: the consumers' handlers may wake them after a commit.
+        self.workers = self._build_workers(self)
         self.consumers = [
             ConsumerRunner(
                 spec, self.js, self.uow, d.tables, max_deliver=s.consumer_max_deliver, ack_wait=s.consumer_ack_wait
             )
-            for spec in d.consumers
+            for spec in d.consumers(self.workers)
         ]
         self.messaging_retention = MessagingRetention(
             self.session_factory,
@@ -109,6 +141,7 @@ class ServiceRuntime:
                 "messaging-retention", self.messaging_retention.prune, s.retention_interval_seconds
             )
             self.spawn(retention.run(), f"{d.name}-messaging-retention")
+            self.workers.start()
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> None:
         """Runs a background worker until the service stops."""
@@ -125,7 +158,7 @@ class ServiceRuntime:
         self._tasks.clear()
         await self._stack.aclose()
 
-    def uow(self) -> UnitOfWork:
+    def uow(self) -> U:
         d = self.definition
         return d.uow_class(
             self.session_factory, d.tables, d.name, d.event_mapper, on_commit=self.relay.wake if self.relay else None
@@ -171,27 +204,27 @@ def install_api_layers(
 
 
 def create_service_app(
-    definition: ServiceDefinition,
+    definition: ServiceDefinition[U, W],
     settings: ServiceSettings,
     *,
     title: str,
     description: str,
     routers: Sequence[APIRouter],
     token_verifier: TokenVerifier,
-    on_startup: Callable[[ServiceRuntime], Any] | None = None,
+    workers: Callable[[ServiceRuntime[U, W]], W],
     raw_json_paths: Sequence[str] = (),
     clock: Clock = SYSTEM_CLOCK,
 ) -> FastAPI:
-    """``raw_json_paths``: endpoints that read and check their JSON body themselves (see
-    :mod:`esign.request_guard`)."""
+    """``workers`` builds the service's background work on the running service (see
+    :class:`ServiceWorkers`); ``raw_json_paths``: endpoints that read and check their JSON body
+    themselves (see :mod:`esign.request_guard`)."""
     configure_logging(settings.log_level, settings.log_json)
-    runtime = ServiceRuntime(definition, settings, clock)
+    runtime = ServiceRuntime(definition, settings, clock, workers=workers)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
-        if on_startup:
-            await on_startup(runtime)
+        app.state.workers = runtime.workers
         log.info("service_started", service=definition.name)
         try:
             yield

@@ -41,8 +41,8 @@ from services.applications.api import (
 from services.applications.api.errors import install_error_handlers
 from services.applications.api.problem_texts import TURKISH
 from services.applications.config import ApplicationsSettings
-from services.applications.consumers.expiry_warnings import EXPIRY_WARNINGS
-from services.applications.consumers.shipments import SHIPMENTS
+from services.applications.consumers import consumer_specs
+from services.applications.domain.invitation import PasswordHasher
 from services.applications.handlers.invitations import (
     APPLICANT_TOKEN_ISSUER,
     InvitationPolicy,
@@ -59,7 +59,7 @@ DEFINITION = ServiceDefinition(
     migrations_dir=Path(__file__).parent / "migrations",
     uow_class=ApplicationsUnitOfWork,
     event_mapper=map_domain_event,
-    consumers=[SHIPMENTS, EXPIRY_WARNINGS],
+    consumers=consumer_specs,
     problem_texts=TURKISH,
 )
 # The page the e-mailed link opens (the default PORTAL_URL): sign in, fill the form, print it.
@@ -110,6 +110,69 @@ def renewal_policy_from(settings: ApplicationsSettings, *, token_secret: str, pu
     )
 
 
+class Workers:
+    """The service's background work (tests call its steps through ``app.state.workers``): the
+    invitation issuer, woken by a staff list's commit (``wake_invitation_issuer``), renewals gone
+    stale, and re-encryption after a key rotation."""
+
+    def __init__(
+        self,
+        *,
+        runtime: ServiceRuntime[ApplicationsUnitOfWork, Workers],
+        settings: ApplicationsSettings,
+        hasher: PasswordHasher,
+        policy: InvitationPolicy,
+        renewals: RenewalPolicy,
+        clock: Clock,
+    ) -> None:
+        self.runtime, self.settings, self.hasher, self.policy, self.renewals, self.clock = (
+            runtime,
+            settings,
+            hasher,
+            policy,
+            renewals,
+            clock,
+        )
+        # As fast as Argon2 allows while there is work; woken by the upload's commit.
+        self.issuer = PeriodicWorker("invitation-issuer", self.issue_invitations, interval=1.0)
+
+    def uow(self) -> ApplicationsUnitOfWork:
+        return self.runtime.uow()
+
+    def wake_invitation_issuer(self) -> None:
+        self.issuer.wake()
+
+    async def issue_invitations(self) -> int:
+        async with self.uow() as uow:
+            issued = await issue_pending(
+                uow,
+                clock=self.clock,
+                hasher=self.hasher,
+                policy=self.policy,
+                limit=self.settings.invitation_issue_batch,
+            )
+            await uow.commit()
+        return issued
+
+    async def reencrypt(self) -> int:
+        async with self.uow() as uow:
+            return await reencrypt_personal_data(uow)
+
+    async def expire_renewals(self) -> int:
+        async with self.uow() as uow:
+            expired = await expire_stale_renewals(uow, clock=self.clock, policy=self.renewals)
+            await uow.commit()
+        return expired
+
+    def start(self) -> None:
+        self.runtime.spawn(self.issuer.run(), "invitation-issuer")
+        self.runtime.spawn(PeriodicWorker("renewal-expiry", self.expire_renewals, interval=300).run(), "renewal-expiry")
+        rotation = PeriodicWorker(
+            "personal-data-reencryption", self.reencrypt, self.settings.retention_interval_seconds
+        )
+        self.runtime.spawn(rotation.run(), "personal-data-reencryption")
+
+
 def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     settings = settings or ApplicationsSettings()
     applicant_secret = settings.applicant_token_secret.get_secret_value() if settings.applicant_token_secret else None
@@ -126,6 +189,7 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock = S
     # The TC Kimlik No and birth date are encrypted at rest: every unit of work carries the codec.
     uow_class = functools.partial(ApplicationsUnitOfWork, codec=people_codec(settings))
     definition = dataclasses.replace(DEFINITION, uow_class=uow_class)
+    renewals = renewal_policy_from(settings, token_secret=applicant_secret, public_key=public_key)
     policy = InvitationPolicy(
         ttl=timedelta(days=settings.invitation_days),
         max_attempts=settings.sign_in_max_attempts,
@@ -134,35 +198,8 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock = S
         portal_url=settings.portal_url,
     )
 
-    async def on_startup(runtime: ServiceRuntime) -> None:
-        async def issue_chunk() -> int:
-            # As fast as Argon2 allows while there is work; woken by the upload's commit.
-            async with runtime.uow() as uow:
-                issued = await issue_pending(
-                    uow, clock=clock, hasher=hasher, policy=policy, limit=settings.invitation_issue_batch
-                )
-                await uow.commit()
-            return issued
-
-        async def reencrypt() -> int:
-            async with runtime.uow() as uow:
-                return await reencrypt_personal_data(uow)
-
-        issuer = PeriodicWorker("invitation-issuer", issue_chunk, interval=1.0)
-        app.state.wake_invitation_issuer = issuer.wake
-
-        async def expire_renewals() -> int:
-            async with runtime.uow() as uow:
-                expired = await expire_stale_renewals(uow, clock=clock, policy=app.state.renewal_policy)
-                await uow.commit()
-            return expired
-
-        app.state.expire_renewals = expire_renewals  # tests run one step with their clock
-        if settings.run_background_workers:
-            runtime.spawn(issuer.run(), "invitation-issuer")
-            runtime.spawn(PeriodicWorker("renewal-expiry", expire_renewals, interval=300).run(), "renewal-expiry")
-            rotation = PeriodicWorker("personal-data-reencryption", reencrypt, settings.retention_interval_seconds)
-            runtime.spawn(rotation.run(), "personal-data-reencryption")
+    def workers(runtime: ServiceRuntime[ApplicationsUnitOfWork, Workers]) -> Workers:
+        return Workers(runtime=runtime, settings=settings, hasher=hasher, policy=policy, renewals=renewals, clock=clock)
 
     verifier = token_verifier_from(settings, **{APPLICANT_TOKEN_ISSUER: applicant_secret})
     app = create_service_app(
@@ -181,7 +218,7 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock = S
             renewal_page.ROUTER,
         ],
         token_verifier=verifier,
-        on_startup=on_startup,
+        workers=workers,
         clock=clock,
     )
     install_console(
@@ -199,7 +236,6 @@ def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock = S
     app.state.invitation_hasher = hasher
     app.state.invitation_policy = policy
     app.state.applicant_token_secret = applicant_secret
-    app.state.renewal_policy = renewal_policy_from(settings, token_secret=applicant_secret, public_key=public_key)
-    app.state.wake_invitation_issuer = lambda: None
+    app.state.renewal_policy = renewals
     install_error_handlers(app)
     return app

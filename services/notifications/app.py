@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 from pathlib import Path
 
 import structlog
 from fastapi import FastAPI
 
+from esign.clock import SYSTEM_CLOCK, Clock
 from esign.periodic import PeriodicWorker
 from esign.service import (
     ServiceDefinition,
@@ -29,7 +29,6 @@ from services.notifications.api import deliveries, templates
 from services.notifications.config import NotificationsSettings, SmsProviderKind
 from services.notifications.consumers import consumer_specs
 from services.notifications.domain.delivery import RetryPolicy
-from services.notifications.handlers.incoming_events import EventHandlers
 from services.notifications.handlers.reminders import ReminderPolicy, ReminderScheduler
 from services.notifications.handlers.retention import mask_old_deliveries
 from services.notifications.handlers.sending import (
@@ -44,6 +43,7 @@ DEFINITION = ServiceDefinition(
     tables=messaging,
     migrations_dir=Path(__file__).parent / "migrations",
     uow_class=NotificationsUnitOfWork,
+    consumers=consumer_specs,
 )
 
 DESCRIPTION = """
@@ -64,7 +64,9 @@ def sms_provider(settings: NotificationsSettings) -> SmsProvider:
     return SinkSmsProvider(settings.sms_sink_dir)
 
 
-def delivery_worker(runtime: ServiceRuntime, settings: NotificationsSettings, *, now=None) -> DeliveryWorker:
+def delivery_worker(
+    runtime: ServiceRuntime[NotificationsUnitOfWork, Workers], settings: NotificationsSettings, *, clock: Clock
+) -> DeliveryWorker:
     """The delivery worker as configured (tests build extra replicas with it)."""
     private_key = settings.seal_private_key.get_secret_value() if settings.seal_private_key else None
     smtp_password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
@@ -96,21 +98,57 @@ def delivery_worker(runtime: ServiceRuntime, settings: NotificationsSettings, *,
         mailer,
         sms_provider(settings),
         policy,
-        **({"now": now} if now else {}),
+        clock=clock,
     )
 
 
-def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
+class Workers:
+    """The service's background work (tests reach it through ``app.state.workers``): the delivery
+    worker, woken after a commit that recorded deliveries (``wake_sender``: consumed events,
+    reminders, an operator's resend), the reminder scheduler and the masking of old deliveries."""
+
+    def __init__(
+        self,
+        *,
+        runtime: ServiceRuntime[NotificationsUnitOfWork, Workers],
+        settings: NotificationsSettings,
+        reminders: ReminderPolicy,
+    ) -> None:
+        self.runtime, self.settings = runtime, settings
+        self.delivery = delivery_worker(runtime, settings, clock=runtime.clock)
+        # Sends at once after a commit that recorded deliveries, else every delivery_poll_seconds.
+        self.sending = PeriodicWorker("delivery-worker", self.delivery.run_once, settings.delivery_poll_seconds)
+        self.reminders = ReminderScheduler(runtime.uow, reminders, clock=runtime.clock, wake_sender=self.wake_sender)
+
+    def wake_sender(self) -> None:
+        self.sending.wake()
+
+    async def remind(self) -> int:
+        await self.reminders.run_once()
+        return 0  # one pass does all that is due; the next one after the interval
+
+    async def mask_delivery_log(self) -> int:
+        async with self.runtime.uow() as uow:
+            return await mask_old_deliveries(
+                uow, clock=self.runtime.clock, keep=timedelta(days=self.settings.delivery_log_keep_days)
+            )
+
+    def start(self) -> None:
+        settings, spawn = self.settings, self.runtime.spawn
+        spawn(self.sending.run(), "delivery-worker")
+        masking = PeriodicWorker("delivery-log-masking", self.mask_delivery_log, settings.retention_interval_seconds)
+        spawn(masking.run(), "delivery-log-masking")
+        spawn(
+            PeriodicWorker("reminder-scheduler", self.remind, settings.scheduler_interval_seconds).run(),
+            "reminder-scheduler",
+        )
+
+
+def create_app(settings: NotificationsSettings | None = None, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     settings = settings or NotificationsSettings()
     if settings.seal_private_key is None:
         log.warning("seal_private_key_unset", detail="invitation e-mails cannot be sent; they will fail")
     sms_provider(settings)  # a misconfigured provider stops the start, not the first SMS
-    # Sends at once after a commit that recorded deliveries, else every delivery_poll_seconds.
-    sending = PeriodicWorker(
-        "delivery-worker", lambda: app.state.delivery_worker.run_once(), settings.delivery_poll_seconds
-    )
-    handlers = EventHandlers(settings.default_locale, settings.shipment_query_url, wake_sender=sending.wake)
-    definition = dataclasses.replace(DEFINITION, consumers=consumer_specs(handlers))
     reminders = ReminderPolicy(
         settings.reminder_steps,
         settings.digest_period,
@@ -118,41 +156,18 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         settings.default_locale,
     )
 
-    async def on_startup(runtime: ServiceRuntime) -> None:
-        scheduler = ReminderScheduler(runtime.uow, reminders, wake_sender=sending.wake)
-        app.state.delivery_worker, app.state.reminder_scheduler = delivery_worker(runtime, settings), scheduler
-
-        async def remind() -> int:
-            await scheduler.run_once()
-            return 0  # one pass does all that is due; the next one after the interval
-
-        async def mask_delivery_log() -> int:
-            async with runtime.uow() as uow:
-                return await mask_old_deliveries(
-                    uow, clock=runtime.clock, keep=timedelta(days=settings.delivery_log_keep_days)
-                )
-
-        app.state.mask_delivery_log = mask_delivery_log
-        if settings.run_background_workers:
-            runtime.spawn(sending.run(), "delivery-worker")
-            runtime.spawn(
-                PeriodicWorker("delivery-log-masking", mask_delivery_log, settings.retention_interval_seconds).run(),
-                "delivery-log-masking",
-            )
-            runtime.spawn(
-                PeriodicWorker("reminder-scheduler", remind, settings.scheduler_interval_seconds).run(),
-                "reminder-scheduler",
-            )
+    def workers(runtime: ServiceRuntime[NotificationsUnitOfWork, Workers]) -> Workers:
+        return Workers(runtime=runtime, settings=settings, reminders=reminders)
 
     app = create_service_app(
-        definition,
+        DEFINITION,
         settings,
         title="esign notifications",
         description=DESCRIPTION,
         routers=[deliveries.router, templates.router],
         token_verifier=token_verifier_from(settings),
-        on_startup=on_startup,
+        workers=workers,
+        clock=clock,
     )
     app.state.renderer = Renderer(renewal_page_url=settings.renewal_page_url)
-    app.state.wake_sender = sending.wake
     return app

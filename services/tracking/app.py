@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -20,7 +19,7 @@ from services.tracking.api import operator, public, webhooks
 from services.tracking.api.errors import install_error_handlers
 from services.tracking.api.problem_texts import TURKISH
 from services.tracking.config import TrackingSettings
-from services.tracking.consumers.certificates import RegistrarWakeUp, certificates_consumer
+from services.tracking.consumers import consumer_specs
 from services.tracking.domain.carrier import Carrier
 from services.tracking.handlers import simulation
 from services.tracking.handlers.carrier_events import WebhookPolicy, adopt_orphaned_reports
@@ -35,6 +34,7 @@ DEFINITION = ServiceDefinition(
     tables=orm.messaging,
     migrations_dir=Path(__file__).parent / "migrations",
     uow_class=TrackingUnitOfWork,
+    consumers=consumer_specs,
     problem_texts=TURKISH,
 )
 
@@ -48,12 +48,14 @@ stuck beyond the promised working days. Errors are RFC 9457 problem details.
 
 
 class Workers:
-    """The service's background work, each step one short function of the clock (tests call them)."""
+    """The service's background work, each step one short function of the clock (tests call them
+    through ``app.state.workers``); a shipment added by a consumed event or an operator wakes the
+    registrar after its commit (``wake_registrar``)."""
 
     def __init__(
         self,
         *,
-        runtime: ServiceRuntime,
+        runtime: ServiceRuntime[TrackingUnitOfWork, Workers],
         settings: TrackingSettings,
         carrier: Carrier,
         simulated: SimulatedCarrier | None,
@@ -73,9 +75,33 @@ class Workers:
             batch=settings.registration_batch,
             public_query_url=settings.public_query_url,
         )
+        self.registrar = PeriodicWorker("carrier-registration", self.register, interval=2.0)
+        if isinstance(carrier, HttpCarrier):
+            runtime.on_stop(carrier.aclose)
+
+    @property
+    def carrier_name(self) -> str:
+        """What the holder is told the carrier is called."""
+        return self.settings.carrier_name(self.carrier.name)
+
+    def wake_registrar(self) -> None:
+        self.registrar.wake()
+
+    def start(self) -> None:
+        runtime, settings = self.runtime, self.settings
+        runtime.spawn(self.registrar.run(), "carrier-registration")
+        runtime.spawn(
+            PeriodicWorker("stuck-detector", self.detect_stuck, settings.stuck_check_seconds).run(), "stuck-detector"
+        )
+        runtime.spawn(PeriodicWorker("housekeeping", self.housekeeping, 60.0).run(), "housekeeping")
+        erasure = PeriodicWorker("recipient-erasure", self.erase_recipients, settings.retention_interval_seconds)
+        runtime.spawn(erasure.run(), "recipient-erasure")
+        if self.simulated is not None and settings.simulated_step_seconds > 0:
+            step = max(1.0, settings.simulated_step_seconds / 4)
+            runtime.spawn(PeriodicWorker("simulated-courier", self.simulate, step).run(), "simulated-courier")
 
     def uow(self) -> TrackingUnitOfWork:
-        return self.runtime.uow()  # type: ignore[return-value]
+        return self.runtime.uow()
 
     async def register(self) -> int:
         return await register_due(self.uow, self.carrier, self.registration, self.clock.now())
@@ -145,46 +171,25 @@ def create_app(settings: TrackingSettings | None = None, *, clock: Clock = SYSTE
         webhook_secret = settings.webhook_secret.get_secret_value().encode()
     carrier, simulated = _carrier(settings, webhook_secret)
     policy = WebhookPolicy(carrier.name, webhook_secret, settings.webhook_tolerance_seconds, settings.public_query_url)
-    wake_registrar = RegistrarWakeUp()
-    consumer = certificates_consumer(carrier.name, settings.carrier_name(carrier.name), wake_registrar)
-    definition = dataclasses.replace(DEFINITION, consumers=[consumer])
 
-    async def on_startup(runtime: ServiceRuntime) -> None:
-        workers = Workers(
+    def workers(runtime: ServiceRuntime[TrackingUnitOfWork, Workers]) -> Workers:
+        return Workers(
             runtime=runtime, settings=settings, carrier=carrier, simulated=simulated, policy=policy, clock=clock
         )
-        app.state.workers = workers
-        if isinstance(carrier, HttpCarrier):
-            runtime.on_stop(carrier.aclose)
-        if not settings.run_background_workers:
-            return
-        registrar = PeriodicWorker("carrier-registration", workers.register, interval=2.0)
-        wake_registrar.callback = registrar.wake
-        runtime.spawn(registrar.run(), "carrier-registration")
-        runtime.spawn(
-            PeriodicWorker("stuck-detector", workers.detect_stuck, settings.stuck_check_seconds).run(), "stuck-detector"
-        )
-        runtime.spawn(PeriodicWorker("housekeeping", workers.housekeeping, 60.0).run(), "housekeeping")
-        erasure = PeriodicWorker("recipient-erasure", workers.erase_recipients, settings.retention_interval_seconds)
-        runtime.spawn(erasure.run(), "recipient-erasure")
-        if simulated is not None and settings.simulated_step_seconds > 0:
-            step = max(1.0, settings.simulated_step_seconds / 4)
-            runtime.spawn(PeriodicWorker("simulated-courier", workers.simulate, step).run(), "simulated-courier")
 
     app = create_service_app(
-        definition,
+        DEFINITION,
         settings,
         title="esign tracking",
         description=DESCRIPTION,
         routers=[operator.router, webhooks.router, public.router],
         token_verifier=token_verifier_from(settings),
-        on_startup=on_startup,
+        workers=workers,
         # The carrier's webhook checks its signature before it reads its body (esign.safe_json).
         raw_json_paths=[webhooks.WEBHOOK_PATH],
         clock=clock,
     )
     app.state.webhook_policy = policy
     app.state.simulated_carrier = simulated
-    app.state.wake_registrar = wake_registrar
     install_error_handlers(app)
     return app

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from typing import ClassVar
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
 
-from esign.consumer import ConsumerRunner, ConsumerSpec
+from esign.consumer import ConsumerRunner, ConsumerSpec, Takes
 from esign.db import make_engine, make_session_factory
-from esign.events import EVENT_SCHEMAS, Envelope, EventData, event
+from esign.events import EVENT_SCHEMAS, Envelope, EventData, EventMeta, event
 from esign.jetstream import ensure_stream, stream_name
 from esign.messaging_tables import define_messaging_tables
 from esign.outbox import OutboxRelay
@@ -98,16 +99,17 @@ async def count_effects(session_factory) -> dict[uuid.UUID, int]:
     return dict(rows)
 
 
-async def record_effect(uow: UnitOfWork, envelope: Envelope) -> None:
-    await uow.session.execute(sa.insert(effects).values(event_id=envelope.id, n=envelope.data["n"]))
+async def record_effect(thing: ThingHappened, uow: UnitOfWork, *, meta: EventMeta) -> None:
+    await uow.session.execute(sa.insert(effects).values(event_id=meta.id, n=thing.n))
 
 
 @pytest.fixture
-def test_events(producer):
-    """Registers this test's event schema under its producer's subject; returns the subject."""
+def test_events(producer) -> Iterator[type[ThingHappened]]:
+    """Registers this test's event schema under its producer's subject; returns its class."""
     subject = f"{producer}.thing.happened"
-    event(type(f"Thing_{producer}", (ThingHappened,), {"__annotations__": {}, "type": subject}))
-    yield subject
+    thing = type(f"Thing_{producer}", (ThingHappened,), {"__annotations__": {}, "type": subject})
+    event(thing)
+    yield thing
     EVENT_SCHEMAS.pop((subject, 1), None)
 
 
@@ -137,7 +139,7 @@ async def test_events_reach_the_consumer_once(nc, session_factory, producer, tes
         pass
     assert await stream_count(js, producer) == 25
 
-    spec = ConsumerSpec(name=f"{producer}-c", producer=producer, handlers={test_events: record_effect})
+    spec = ConsumerSpec(name=f"{producer}-c", producer=producer, handlers=[Takes(test_events, record_effect)])
     runner = ConsumerRunner(spec, js, uow_factory(session_factory, producer), tables)
     await runner.ensure_consumer()
 
@@ -193,13 +195,13 @@ async def test_consumer_dying_before_ack_has_no_second_effect(nc, session_factor
     await ensure_stream(js, producer)
     [event_id] = await write_events(session_factory, producer, 1)
     await OutboxRelay(session_factory, tables, js, producer).publish_pending()
-    spec = ConsumerSpec(name=f"{producer}-c", producer=producer, handlers={test_events: record_effect})
+    spec = ConsumerSpec(name=f"{producer}-c", producer=producer, handlers=[Takes(test_events, record_effect)])
     runner = ConsumerRunner(spec, js, uow_factory(session_factory, producer), tables, ack_wait=1.0)
     await runner.ensure_consumer()
     sub = await js.pull_subscribe_bind(durable=spec.name, stream=stream_name(producer))
     [msg] = await sub.fetch(1, timeout=2)
     # The effect commits, then the process "dies": no ack is ever sent for this delivery.
-    assert await runner.apply(Envelope.model_validate_json(msg.data), record_effect) is True
+    assert await runner.apply(spec.read(msg.data)) is True
     [again] = await sub.fetch(1, timeout=5)  # redelivered after ack_wait
     assert again.metadata.num_delivered == 2
     await runner.handle(again)
@@ -214,12 +216,12 @@ async def test_failing_handler_is_retried_then_dead_lettered_and_replayable(nc, 
     await OutboxRelay(session_factory, tables, js, producer).publish_pending()
     broken = {"on": True}
 
-    async def flaky(uow, envelope):
-        await record_effect(uow, envelope)  # written, then rolled back when we fail below
+    async def flaky(thing, uow, *, meta):
+        await record_effect(thing, uow, meta=meta)  # written, then rolled back when we fail below
         if broken["on"]:
             raise RuntimeError("downstream is down")
 
-    spec = ConsumerSpec(name=f"{producer}-c", producer=producer, handlers={test_events: flaky}, backoff=[0.1])
+    spec = ConsumerSpec(name=f"{producer}-c", producer=producer, handlers=[Takes(test_events, flaky)], backoff=[0.1])
     runner = ConsumerRunner(spec, js, uow_factory(session_factory, producer), tables, max_deliver=3)
     await runner.ensure_consumer()
 
@@ -240,8 +242,8 @@ async def test_failing_handler_is_retried_then_dead_lettered_and_replayable(nc, 
 async def test_unreadable_message_is_dead_lettered_at_once(nc, session_factory, producer, test_events):
     js = nc.jetstream()
     await ensure_stream(js, producer)
-    await js.publish(test_events, b"{not json", headers={"Nats-Msg-Id": "garbage-1"})
-    spec = ConsumerSpec(name=f"{producer}-c", producer=producer, handlers={test_events: record_effect})
+    await js.publish(test_events.type, b"{not json", headers={"Nats-Msg-Id": "garbage-1"})
+    spec = ConsumerSpec(name=f"{producer}-c", producer=producer, handlers=[Takes(test_events, record_effect)])
     runner = ConsumerRunner(spec, js, uow_factory(session_factory, producer), tables)
     await runner.ensure_consumer()
 
@@ -264,12 +266,14 @@ async def test_one_bad_event_in_a_fetched_batch_costs_the_others_nothing(nc, ses
     poison = ids[3]
     batches: list[int] = []
 
-    async def fails_on_poison(uow, envelope):
-        await record_effect(uow, envelope)
-        if envelope.id == poison:
+    async def fails_on_poison(thing, uow, *, meta):
+        await record_effect(thing, uow, meta=meta)
+        if meta.id == poison:
             raise RuntimeError("cannot apply this one")
 
-    spec = ConsumerSpec(name=f"{producer}-c", producer=producer, handlers={test_events: fails_on_poison}, backoff=[0.1])
+    spec = ConsumerSpec(
+        name=f"{producer}-c", producer=producer, handlers=[Takes(test_events, fails_on_poison)], backoff=[0.1]
+    )
     runner = ConsumerRunner(spec, js, uow_factory(session_factory, producer), tables, max_deliver=2, batch=8)
     batch_path = runner.apply_batch
 
@@ -290,3 +294,123 @@ async def test_one_bad_event_in_a_fetched_batch_costs_the_others_nothing(nc, ses
     [dead] = await dead_letters_of(session_factory, spec.name)
     assert dead.event_id == poison
     assert batches and batches[0] > 1  # the batch path was taken, and split
+
+
+# ---------------------------------------------------------------- events in, typed
+
+
+async def publish_envelope(js, envelope: Envelope) -> None:
+    """Puts an envelope on the stream as a producer would, whatever its data (to try bad ones)."""
+    await js.publish(envelope.type, envelope.model_dump_json().encode(), headers={"Nats-Msg-Id": str(envelope.id)})
+
+
+def crafted(thing_class: type[ThingHappened], *, data: dict, version: int = 1) -> Envelope:
+    return Envelope(
+        id=uuid.uuid4(),
+        type=thing_class.type,
+        version=version,
+        time=datetime.now(UTC),
+        producer=thing_class.type.split(".")[0],
+        data=data,
+    )
+
+
+async def nothing_pending(js, producer: str, consumer: str) -> bool:
+    info = await js.consumer_info(stream_name(producer), consumer)
+    return info.num_pending == 0 and info.num_ack_pending == 0
+
+
+@pytest.mark.parametrize("count", [1, 3], ids=["one by one", "a fetched batch"])
+async def test_the_handler_gets_the_typed_event_and_its_envelope_metadata(
+    nc, session_factory, producer, test_events, count
+):
+    js = nc.jetstream()
+    await ensure_stream(js, producer)
+    ids = await write_events(session_factory, producer, count)
+    await OutboxRelay(session_factory, tables, js, producer).publish_pending()
+    received: list[tuple[object, EventMeta]] = []
+
+    async def remember(thing, uow, *, meta):
+        received.append((thing, meta))
+
+    spec = ConsumerSpec(name=f"{producer}-c", producer=producer, handlers=[Takes(test_events, remember)])
+    runner = ConsumerRunner(spec, js, uow_factory(session_factory, producer), tables, batch=count)
+    await runner.ensure_consumer()
+
+    async def all_received() -> bool:
+        return len(received) >= count
+
+    await consume_until(runner, producer, all_received)
+    assert [meta.id for _, meta in received] == ids
+    for n, (thing, meta) in enumerate(received):
+        assert type(thing) is test_events and thing.n == n  # the declared class, not a dict
+        assert (meta.type, meta.version, meta.producer) == (test_events.type, 1, producer)
+        assert meta.time.tzinfo is not None
+
+
+async def test_data_that_does_not_fit_its_class_is_dead_lettered_at_once_and_never_handled(
+    nc, session_factory, producer, test_events
+):
+    """In the same fetch as a good event: the batch fails, the good one is applied on its own, the
+    bad one goes to the dead letters on its first delivery (no retries) and no handler sees it.
+    What the operator reads names the field and the reason, not the value (personal data)."""
+    js = nc.jetstream()
+    await ensure_stream(js, producer)
+    [good] = await write_events(session_factory, producer, 1)
+    await OutboxRelay(session_factory, tables, js, producer).publish_pending()
+    bad = crafted(test_events, data={"n": "1990-04-23"})
+    await publish_envelope(js, bad)
+    handled: list[uuid.UUID] = []
+
+    async def counting(thing, uow, *, meta):
+        handled.append(meta.id)
+        await record_effect(thing, uow, meta=meta)
+
+    spec = ConsumerSpec(name=f"{producer}-c", producer=producer, handlers=[Takes(test_events, counting)], backoff=[0.1])
+    runner = ConsumerRunner(spec, js, uow_factory(session_factory, producer), tables, max_deliver=4, batch=2)
+    await runner.ensure_consumer()
+
+    async def settled() -> bool:
+        return bool(await dead_letters_of(session_factory, spec.name)) and good in handled
+
+    await consume_until(runner, producer, settled)
+    [dead] = await dead_letters_of(session_factory, spec.name)
+    assert dead.event_id == bad.id and dead.deliveries == 1
+    assert "n: int_parsing" in dead.error and "1990-04-23" not in dead.error
+    assert bad.id not in handled and (await count_effects(session_factory)).get(good) == 1
+    assert await nothing_pending(js, producer, spec.name)  # acked: it will not come back
+
+
+async def test_a_version_nobody_declared_is_dead_lettered_at_once(nc, session_factory, producer, test_events):
+    js = nc.jetstream()
+    await ensure_stream(js, producer)
+    newer = crafted(test_events, data={"n": 1}, version=2)
+    await publish_envelope(js, newer)
+    handled: list[uuid.UUID] = []
+
+    async def counting(thing, uow, *, meta):
+        handled.append(meta.id)
+
+    spec = ConsumerSpec(name=f"{producer}-c", producer=producer, handlers=[Takes(test_events, counting)])
+    runner = ConsumerRunner(spec, js, uow_factory(session_factory, producer), tables)
+    await runner.ensure_consumer()
+
+    async def dead_lettered() -> bool:
+        return bool(await dead_letters_of(session_factory, spec.name))
+
+    await consume_until(runner, producer, dead_lettered)
+    [dead] = await dead_letters_of(session_factory, spec.name)
+    assert dead.event_id == newer.id and dead.deliveries == 1
+    assert dead.error == f"unreadable event: no handler for {test_events.type} v2"
+    assert handled == []
+
+
+def test_a_consumer_takes_each_event_class_once(test_events):
+    async def one(thing, uow, *, meta): ...
+
+    async def other(thing, uow, *, meta): ...
+
+    with pytest.raises(ValueError, match="two handlers"):
+        ConsumerSpec(name="c", producer="p", handlers=[Takes(test_events, one), Takes(test_events, other)])
+    spec = ConsumerSpec(name="c", producer="p", handlers=[Takes(test_events, one)])
+    assert spec.subjects == [test_events.type]

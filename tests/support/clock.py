@@ -14,5 +14,12 @@ class SettableClock(Clock):
         self.frozen: datetime | None = None
         self.offset = timedelta()
 
+    @classmethod
+    def at(cls, moment: datetime) -> SettableClock:
+        """A clock stopped at ``moment``."""
+        clock = cls()
+        clock.frozen = moment
+        return clock
+
     def now(self) -> datetime:
         return self.frozen or super().now() + self.offset

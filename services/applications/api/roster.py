@@ -76,7 +76,7 @@ async def upload_roster(
     records = read_roster_file(bytes(content), content_type, filename, max_rows=settings.roster_max_rows)
     result = await import_roster(ImportRoster(institution_id, records), uow, principal=principal, clock=clock)
     if result.created:
-        uow.after_commit(request.app.state.wake_invitation_issuer)
+        uow.after_commit(request.app.state.workers.wake_invitation_issuer)
     return RosterImportOut(
         received=result.received,
         created=result.created,

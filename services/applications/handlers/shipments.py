@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import structlog
 
+from esign.clock import Clock
 from esign.consumer import PermanentFailure
 from esign.events import (
-    Envelope,
+    EventMeta,
     ShipmentDelivered,
     ShipmentDeliveryFailed,
     ShipmentHandedToCourier,
@@ -19,31 +18,35 @@ from services.applications.domain.application import IllegalTransition, Status
 
 log = structlog.get_logger("applications.shipments")
 
-TARGETS = {
-    ShipmentHandedToCourier.type: Status.SHIPPED,
-    ShipmentDelivered.type: Status.DELIVERED,
-    ShipmentDeliveryFailed.type: Status.DELIVERY_FAILED,
-    ShipmentReturned.type: Status.RETURNED,
+ShipmentProgress = ShipmentHandedToCourier | ShipmentDelivered | ShipmentDeliveryFailed | ShipmentReturned
+
+TARGETS: dict[type[ShipmentProgress], Status] = {
+    ShipmentHandedToCourier: Status.SHIPPED,
+    ShipmentDelivered: Status.DELIVERED,
+    ShipmentDeliveryFailed: Status.DELIVERY_FAILED,
+    ShipmentReturned: Status.RETURNED,
 }
 
 
-async def on_shipment_event(uow: ApplicationsUnitOfWork, envelope: Envelope) -> None:
-    event = envelope.parse_data()
+async def on_shipment_event(
+    event: ShipmentProgress, uow: ApplicationsUnitOfWork, *, meta: EventMeta, clock: Clock
+) -> None:
     app = await uow.applications.get(event.application_id, for_update=True)
     if app is None:
         raise PermanentFailure(f"no application {event.application_id}")
+    reason = event.reason if isinstance(event, ShipmentDeliveryFailed | ShipmentReturned) else None
     try:
         moved = app.apply_shipment_event(
-            TARGETS[envelope.type],
+            TARGETS[type(event)],
             event.tracking_number,
             event.carrier,
             event.occurred_at,
-            datetime.now(timezone.utc),
-            getattr(event, "reason", None),
+            clock.now(),
+            reason,
         )
     except IllegalTransition as exc:
         raise PermanentFailure(str(exc)) from exc
     if not moved:
-        log.info("shipment_event_ignored", application_id=str(app.id), type=envelope.type, status=app.status.value)
+        log.info("shipment_event_ignored", application_id=str(app.id), type=meta.type, status=app.status.value)
         return
     await uow.applications.save(app)

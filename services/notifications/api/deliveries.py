@@ -98,5 +98,5 @@ async def resend_delivery(delivery_id: uuid.UUID, uow: UoW, principal: Operator,
             current_status=current.status,
             resendable=sorted(s.value for s in RESENDABLE),
         )
-    uow.after_commit(request.app.state.wake_sender)
+    uow.after_commit(request.app.state.workers.wake_sender)
     return DeliveryOut.of(requeued)

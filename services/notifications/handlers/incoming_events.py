@@ -6,15 +6,18 @@ and recipient)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
 
 from esign.events import (
+    ApplicationForwarded,
     ApplicationRejected,
     CertificateProduced,
-    Envelope,
+    EventMeta,
+    FormCompleted,
     InstitutionCreated,
     InvitationIssued,
     OfficerAdded,
@@ -43,13 +46,18 @@ class RecipientNotKnownYet(Exception):
     Raised so the consumer naks and retries it later instead of dropping it."""
 
 
-SHIPMENT_TEMPLATES = {
-    ShipmentHandedToCourier.type: "shipment_handed_to_courier",
-    ShipmentOutForDelivery.type: "shipment_out_for_delivery",
-    ShipmentDelivered.type: "shipment_delivered",
-    ShipmentDeliveryFailed.type: "shipment_delivery_failed",
-    ShipmentReturned.type: "shipment_returned",
+ShipmentProgress = (
+    ShipmentHandedToCourier | ShipmentOutForDelivery | ShipmentDelivered | ShipmentDeliveryFailed | ShipmentReturned
+)
+SHIPMENT_TEMPLATES: dict[type[ShipmentProgress], str] = {
+    ShipmentHandedToCourier: "shipment_handed_to_courier",
+    ShipmentOutForDelivery: "shipment_out_for_delivery",
+    ShipmentDelivered: "shipment_delivered",
+    ShipmentDeliveryFailed: "shipment_delivery_failed",
+    ShipmentReturned: "shipment_returned",
 }
+# Events that name the person (and so keep the recipient directory up to date).
+PersonEvent = FormCompleted | ApplicationForwarded | ApplicationRejected | CertificateProduced | RenewalFormApproved
 
 
 def carrier_display_name(carrier: str, carrier_name: str | None) -> str:
@@ -69,22 +77,22 @@ class EventHandlers:
     async def _enqueue(
         self,
         uow: NotificationsUnitOfWork,
-        envelope: Envelope,
+        meta: EventMeta,
         template: str,
         locale: str,
         context: dict,
         *,
         email: str | None,
         mobile: str | None = None,
-        application_id=None,
-        institution_id=None,
+        application_id: uuid.UUID | None = None,
+        institution_id: uuid.UUID | None = None,
         sealed_secret: str | None = None,
     ) -> None:
         channels = TEMPLATES[template].channels
         wanted = [(Channel.EMAIL, email), (Channel.SMS, mobile)]
         new = [
             NewDelivery(
-                envelope.id,
+                meta.id,
                 channel,
                 to,
                 template,
@@ -100,7 +108,7 @@ class EventHandlers:
         added = await uow.deliveries.enqueue(new)
         if added:
             uow.after_commit(self.wake_sender)
-        log.info("deliveries_recorded", event_id=str(envelope.id), type=envelope.type, template=template, count=added)
+        log.info("deliveries_recorded", event_id=str(meta.id), type=meta.type, template=template, count=added)
 
     async def _remember(self, uow: NotificationsUnitOfWork, e, *, mobile: str | None, locale: str | None) -> None:
         """Keeps who ``e``'s application is for (name, e-mail, mobile, locale: ``None`` keeps the
@@ -117,16 +125,15 @@ class EventHandlers:
 
     # ------------------------------------------------------------ applications.*
 
-    async def institution_created(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
-        e: InstitutionCreated = envelope.parse_data()
+    async def institution_created(
+        self, e: InstitutionCreated, uow: NotificationsUnitOfWork, *, meta: EventMeta
+    ) -> None:
         await uow.directory.institution(e.institution_id, e.name)
 
-    async def officer_added(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
-        e: OfficerAdded = envelope.parse_data()
+    async def officer_added(self, e: OfficerAdded, uow: NotificationsUnitOfWork, *, meta: EventMeta) -> None:
         await uow.directory.officer(e.officer_id, e.institution_id, e.full_name, e.email, e.mobile)
 
-    async def invitation_issued(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
-        e: InvitationIssued = envelope.parse_data()
+    async def invitation_issued(self, e: InvitationIssued, uow: NotificationsUnitOfWork, *, meta: EventMeta) -> None:
         locale = self._locale(e.locale)
         await self._remember(uow, e, mobile=e.mobile, locale=locale)
         await uow.directory.institution(e.institution_id, e.institution_name)
@@ -140,7 +147,7 @@ class EventHandlers:
         }
         await self._enqueue(
             uow,
-            envelope,
+            meta,
             "invitation",
             locale,
             context,
@@ -150,15 +157,16 @@ class EventHandlers:
             sealed_secret=e.sealed_credentials,
         )
 
-    async def _person_event(self, uow: NotificationsUnitOfWork, envelope: Envelope, template: str, extra: dict) -> None:
-        e = envelope.parse_data()
-        mobile = getattr(e, "mobile", None)
+    async def _person_event(
+        self, e: PersonEvent, uow: NotificationsUnitOfWork, *, meta: EventMeta, template: str, extra: dict
+    ) -> None:
+        mobile = e.mobile if isinstance(e, ApplicationRejected | CertificateProduced) else None
         await self._remember(uow, e, mobile=mobile, locale=None)
-        recipient = await uow.recipients.get(e.application_id)
+        recipient = await self._known(uow, e.application_id)
         context = {"first_name": e.first_name, "last_name": e.last_name, **extra}
         await self._enqueue(
             uow,
-            envelope,
+            meta,
             template,
             recipient.locale,
             context,
@@ -168,11 +176,12 @@ class EventHandlers:
             institution_id=e.institution_id,
         )
 
-    async def form_completed(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
-        await self._person_event(uow, envelope, "form_completed", {})
+    async def form_completed(self, e: FormCompleted, uow: NotificationsUnitOfWork, *, meta: EventMeta) -> None:
+        await self._person_event(e, uow, meta=meta, template="form_completed", extra={})
 
-    async def signed_form_received(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
-        e: SignedFormReceived = envelope.parse_data()
+    async def signed_form_received(
+        self, e: SignedFormReceived, uow: NotificationsUnitOfWork, *, meta: EventMeta
+    ) -> None:
         recipient = await self._known(uow, e.application_id)
         context = {
             "first_name": recipient.first_name,
@@ -182,7 +191,7 @@ class EventHandlers:
         }
         await self._enqueue(
             uow,
-            envelope,
+            meta,
             "signed_form_received",
             recipient.locale,
             context,
@@ -191,20 +200,25 @@ class EventHandlers:
             institution_id=e.institution_id,
         )
 
-    async def application_forwarded(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
-        await self._person_event(uow, envelope, "application_forwarded", {})
+    async def application_forwarded(
+        self, e: ApplicationForwarded, uow: NotificationsUnitOfWork, *, meta: EventMeta
+    ) -> None:
+        await self._person_event(e, uow, meta=meta, template="application_forwarded", extra={})
 
-    async def application_rejected(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
-        e: ApplicationRejected = envelope.parse_data()
-        await self._person_event(uow, envelope, "application_rejected", {"reason": e.reason})
+    async def application_rejected(
+        self, e: ApplicationRejected, uow: NotificationsUnitOfWork, *, meta: EventMeta
+    ) -> None:
+        await self._person_event(e, uow, meta=meta, template="application_rejected", extra={"reason": e.reason})
 
-    async def certificate_produced(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
-        e: CertificateProduced = envelope.parse_data()
+    async def certificate_produced(
+        self, e: CertificateProduced, uow: NotificationsUnitOfWork, *, meta: EventMeta
+    ) -> None:
         await self._person_event(
+            e,
             uow,
-            envelope,
-            "certificate_produced",
-            {
+            meta=meta,
+            template="certificate_produced",
+            extra={
                 "certificate_serial": e.certificate_serial,
                 "not_after": e.not_after.isoformat(),
                 "city": e.delivery_address.city,
@@ -213,7 +227,7 @@ class EventHandlers:
                 "not_before": e.not_before.isoformat(),
             },
         )
-        recipient = await uow.recipients.get(e.application_id)
+        recipient = await self._known(uow, e.application_id)  # remembered just above
         await uow.certificates.add(
             {
                 "serial": e.certificate_serial,
@@ -226,29 +240,27 @@ class EventHandlers:
                 "mobile": e.mobile,
                 "locale": recipient.locale,
                 "not_after": e.not_after,
-                "produced_at": envelope.time,
+                "produced_at": meta.time,
             }
         )
 
-    async def renewal_recorded(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
-        e: RenewalRecorded = envelope.parse_data()
+    async def renewal_recorded(self, e: RenewalRecorded, uow: NotificationsUnitOfWork, *, meta: EventMeta) -> None:
         stopped = await uow.certificates.record_renewal(e.holder_id, e.application_id, e.recorded_at)
         log.info("expiry_reminders_stopped", holder_id=str(e.holder_id), certificates=stopped)
 
-    async def renewal_e_approved(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
+    async def renewal_e_approved(self, e: RenewalEApproved, uow: NotificationsUnitOfWork, *, meta: EventMeta) -> None:
         """The holder approved the renewal with the old card: the old certificate needs no more
         warnings; the holder is told what comes next and the officers that they have one to file.
         The renewal's own application is remembered, so its later steps (form, production, the
         courier's events) find the holder."""
-        e: RenewalEApproved = envelope.parse_data()
-        stopped = await uow.certificates.record_renewal(e.holder_id, e.application_id, envelope.time)
+        stopped = await uow.certificates.record_renewal(e.holder_id, e.application_id, meta.time)
         log.info("expiry_reminders_stopped", holder_id=str(e.holder_id), certificates=stopped)
         locale = self._locale(e.locale)
         await self._remember(uow, e, mobile=e.mobile, locale=locale)
         institution_name = await uow.directory.institution_name(e.institution_id) or ""
         await self._enqueue(
             uow,
-            envelope,
+            meta,
             "renewal_e_approved",
             locale,
             {
@@ -264,7 +276,7 @@ class EventHandlers:
         officers = await uow.directory.officers_of(e.institution_id)
         new = [
             NewDelivery(
-                envelope.id,
+                meta.id,
                 Channel.EMAIL,
                 officer.email,
                 "renewal_e_approved_officer",
@@ -282,10 +294,9 @@ class EventHandlers:
         if new and await uow.deliveries.enqueue(new):
             uow.after_commit(self.wake_sender)
 
-    async def renewal_filed(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
+    async def renewal_filed(self, e: RenewalFiled, uow: NotificationsUnitOfWork, *, meta: EventMeta) -> None:
         """The officer filed the renewal: the holder gets the Renewal Form's link, sealed by the
         applications service and opened only by the delivery worker (as the invitation's)."""
-        e: RenewalFiled = envelope.parse_data()
         recipient = await uow.recipients.get(e.application_id)
         locale = self._locale(e.locale) if recipient is None else recipient.locale
         mobile = recipient.mobile if recipient else None
@@ -299,7 +310,7 @@ class EventHandlers:
         }
         await self._enqueue(
             uow,
-            envelope,
+            meta,
             "renewal_form",
             locale,
             context,
@@ -310,27 +321,29 @@ class EventHandlers:
             sealed_secret=e.sealed_form_secret,
         )
 
-    async def renewal_form_approved(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
-        e: RenewalFormApproved = envelope.parse_data()
-        await self._person_event(uow, envelope, "renewal_form_approved", {"institution_name": e.institution_name})
+    async def renewal_form_approved(
+        self, e: RenewalFormApproved, uow: NotificationsUnitOfWork, *, meta: EventMeta
+    ) -> None:
+        await self._person_event(
+            e, uow, meta=meta, template="renewal_form_approved", extra={"institution_name": e.institution_name}
+        )
 
     # ------------------------------------------------------------ tracking.*
 
-    async def shipment_event(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
-        e = envelope.parse_data()
+    async def shipment_event(self, e: ShipmentProgress, uow: NotificationsUnitOfWork, *, meta: EventMeta) -> None:
         recipient = await self._known(uow, e.application_id)
         context = {
             "first_name": recipient.first_name,
             "last_name": recipient.last_name,
             "tracking_number": e.tracking_number,
             "carrier": carrier_display_name(e.carrier, e.carrier_name),
-            "query_url": getattr(e, "query_url", None) or self.shipment_query_url,
-            "reason": getattr(e, "reason", None),
+            "query_url": (e.query_url if isinstance(e, ShipmentHandedToCourier) else None) or self.shipment_query_url,
+            "reason": e.reason if isinstance(e, ShipmentDeliveryFailed | ShipmentReturned) else None,
         }
         await self._enqueue(
             uow,
-            envelope,
-            SHIPMENT_TEMPLATES[envelope.type],
+            meta,
+            SHIPMENT_TEMPLATES[type(e)],
             recipient.locale,
             context,
             email=recipient.email,
@@ -339,8 +352,7 @@ class EventHandlers:
             institution_id=recipient.institution_id,
         )
 
-    async def shipment_reshipped(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
-        e: ShipmentReshipped = envelope.parse_data()
+    async def shipment_reshipped(self, e: ShipmentReshipped, uow: NotificationsUnitOfWork, *, meta: EventMeta) -> None:
         recipient = await self._known(uow, e.application_id)
         context = {
             "first_name": recipient.first_name,
@@ -350,7 +362,7 @@ class EventHandlers:
         }
         await self._enqueue(
             uow,
-            envelope,
+            meta,
             "shipment_reshipped",
             recipient.locale,
             context,

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from esign.clock import Clock
 from esign.events import ExpiryWarned
 from esign.masking import mask_email
 from services.notifications.adapters.uow import NotificationsUnitOfWork
@@ -23,7 +24,7 @@ from services.notifications.domain.reminders import (
     days_left,
     due_reminder,
 )
-from services.notifications.handlers.sending import delivery_uuid, utcnow
+from services.notifications.handlers.sending import delivery_uuid
 
 log = structlog.get_logger("notifications.reminders")
 
@@ -50,16 +51,17 @@ class ReminderScheduler:
         uow_factory: Callable[[], NotificationsUnitOfWork],
         policy: ReminderPolicy,
         *,
-        now: Callable[[], datetime] = utcnow,
+        clock: Clock,
         wake_sender: Callable[[], None] = lambda: None,
     ) -> None:
         self._uow = uow_factory
         self._policy = policy
-        self._now = now
+        self._clock = clock
         self._wake_sender = wake_sender
 
-    async def run_once(self, now: datetime | None = None) -> SchedulerRun:
-        now = now or self._now()
+    async def run_once(self) -> SchedulerRun:
+        """Decides every step due at the clock's now, and the digests of its period."""
+        now = self._clock.now()
         run = SchedulerRun()
         while await self._warn_batch(now, run):
             pass

@@ -21,7 +21,7 @@ import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 import structlog
@@ -29,6 +29,7 @@ from nacl.exceptions import CryptoError
 from prometheus_client import Counter
 
 from esign import sealing
+from esign.clock import Clock
 from esign.masking import mask_contacts_in
 from services.notifications.adapters.email import SmtpSender, build_message
 from services.notifications.adapters.sms import SmsMessage, SmsProvider
@@ -49,10 +50,6 @@ from services.notifications.domain.delivery import (
 log = structlog.get_logger("notifications.sending")
 
 ATTEMPTS = Counter("esign_notifications_attempts_total", "Delivery attempts", ["channel", "outcome"])
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -84,14 +81,14 @@ class DeliveryWorker:
         sms: SmsProvider,
         policy: SendingPolicy,
         *,
-        now: Callable[[], datetime] = utcnow,
+        clock: Clock,
     ) -> None:
         self._uow = uow_factory
         self._renderer = renderer
         self._mailer = mailer
         self._sms = sms
         self._policy = policy
-        self._now = now
+        self._clock = clock  # claims, leases and retry times
         # What the database owes: outcomes known but not recorded, claims not attempted. At most
         # one batch, since nothing new is claimed before they are written.
         self._kept: list[KeptOutcome] = []
@@ -101,16 +98,16 @@ class DeliveryWorker:
         """Records what an earlier pass could not, then claims one batch and makes one attempt at
         each; returns how many were attempted. Raises while the database cannot be reached."""
         await self._record_kept()
-        claimed_at = self._now()
+        claimed_at = self._clock.now()
         async with self._uow() as uow:
             claimed = await uow.deliveries.claim(claimed_at, self._policy.lease, self._policy.batch)
             await uow.commit()
         for i, row in enumerate(claimed):
-            if self._now() - claimed_at > self._policy.lease / 2:
+            if self._clock.now() - claimed_at > self._policy.lease / 2:
                 # Slow servers ate half the lease: hand the rest back rather than risk starting a
                 # send that another replica may also start once the lease runs out.
                 async with self._uow() as uow:
-                    await uow.deliveries.release([(r.id, r.attempts) for r in claimed[i:]], self._now())
+                    await uow.deliveries.release([(r.id, r.attempts) for r in claimed[i:]], self._clock.now())
                     await uow.commit()
                 return i
             if not await self._attempt(row):
@@ -124,7 +121,7 @@ class DeliveryWorker:
             return
         async with self._uow() as uow:
             recorded = [await uow.deliveries.finish(k.delivery_id, k.attempt, k.outcome, k.at) for k in self._kept]
-            await uow.deliveries.release(self._unattempted, self._now())
+            await uow.deliveries.release(self._unattempted, self._clock.now())
             await uow.commit()
         for kept, was_recorded in zip(self._kept, recorded, strict=True):
             log.info(
@@ -151,7 +148,7 @@ class DeliveryWorker:
         except Exception as exc:  # noqa: BLE001 - anything unforeseen counts as transient, so it ends dead rather than looping
             log.error("delivery_unexpected_error", delivery_id=str(row.id), error=type(exc).__name__)
             result = TransientSendError(f"unexpected {type(exc).__name__}", code="unexpected")
-        now = self._now()
+        now = self._clock.now()
         outcome = outcome_of(result, row.attempts, now, self._policy.retry)
         if outcome.error:  # servers like to echo the address they refused
             outcome = dataclasses.replace(outcome, error=mask_contacts_in(outcome.error))

@@ -32,7 +32,7 @@ def simulated_carrier(request: Request) -> SimulatedCarrier | None:
 
 
 def wake_registrar(request: Request) -> Callable[[], None]:
-    return request.app.state.wake_registrar
+    return request.app.state.workers.wake_registrar
 
 
 def clock(request: Request) -> datetime:

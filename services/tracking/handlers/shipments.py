@@ -16,7 +16,7 @@ import structlog
 
 from esign.auth import Principal
 from esign.clock import Clock
-from esign.events import CertificateProduced, Envelope, ShipmentReshipped
+from esign.events import CertificateProduced, EventMeta, ShipmentReshipped
 from esign.problems import NotFound
 from services.tracking.adapters.uow import TrackingUnitOfWork
 from services.tracking.domain.carrier import Carrier, CarrierError, Parcel
@@ -28,15 +28,14 @@ log = structlog.get_logger("tracking.shipments")
 
 
 async def on_certificate_produced(
+    event: CertificateProduced,
     uow: TrackingUnitOfWork,
-    envelope: Envelope,
     *,
+    meta: EventMeta,
     carrier: str,
     carrier_name: str,
     wake_registrar: Callable[[], None] | None = None,
 ) -> None:
-    event = envelope.parse_data()
-    assert isinstance(event, CertificateProduced)
     address = event.delivery_address.model_dump(exclude_none=True)
     created = await uow.shipments.add_if_absent(
         {

@@ -13,7 +13,7 @@ import asyncio
 import collections
 import contextlib
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -27,6 +27,7 @@ from services.notifications.app import DEFINITION, delivery_worker
 from services.notifications.config import NotificationsSettings
 from services.notifications.domain.delivery import Channel, NewDelivery
 from tests.support.auth import JWT_SECRET
+from tests.support.clock import SettableClock
 from tests.support.faults import KillablePostgres
 from tests.support.notifications import SEAL_PRIVATE, Person, SmsProviderStub, SmtpServer, eventually
 
@@ -98,7 +99,7 @@ async def test_database_killed_after_the_provider_accepted_records_the_outcome_l
         return collections.Counter(r["body"]["reference"] for r in provider.received)
 
     try:
-        worker = delivery_worker(runtime, settings)
+        worker = delivery_worker(runtime, settings, clock=SettableClock())
         await one_pass(worker)
         assert killed and sum(received().values()) == 1, "the database died with the first message accepted"
         await one_pass(worker)  # the database is still down: nothing is sent that could not be recorded
@@ -114,7 +115,9 @@ async def test_database_killed_after_the_provider_accepted_records_the_outcome_l
 
         rows = await eventually(all_sent, timeout=60)
         # Long after the lease, another replica finds nothing to send again.
-        later = delivery_worker(runtime, settings, now=lambda: datetime.now(UTC) + 2 * LEASE)
+        long_after = SettableClock()
+        long_after.offset = 2 * LEASE
+        later = delivery_worker(runtime, settings, clock=long_after)
         await later.run_once()
     finally:
         smtp.stop()

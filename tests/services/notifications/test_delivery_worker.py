@@ -9,6 +9,7 @@ import collections
 import uuid
 from datetime import datetime, timedelta, timezone
 
+from esign.clock import Clock
 from services.notifications.app import delivery_worker
 from services.notifications.domain.delivery import (
     Channel,
@@ -16,7 +17,18 @@ from services.notifications.domain.delivery import (
     NewDelivery,
     Outcome,
 )
+from tests.support.clock import SettableClock
 from tests.support.notifications import Person, eventually
+
+
+class Ticking(Clock):
+    """A fake clock that answers the given instants in turn: time jumps as if each send hung."""
+
+    def __init__(self, instants: list[datetime]) -> None:
+        self._instants = iter(instants)
+
+    def now(self) -> datetime:
+        return next(self._instants)
 
 
 def form_completed_mail(p: Person) -> NewDelivery:
@@ -36,7 +48,7 @@ async def test_three_replicas_send_each_message_once(
     notifications_app, notifications_settings, runtime, smtp, deliveries_of
 ):
     people = [Person() for _ in range(60)]
-    replicas = [delivery_worker(runtime, notifications_settings) for _ in range(3)]
+    replicas = [delivery_worker(runtime, notifications_settings, clock=SettableClock()) for _ in range(3)]
     async with runtime.uow() as uow:
         await uow.deliveries.enqueue([form_completed_mail(p) for p in people])
         await uow.commit()
@@ -77,11 +89,13 @@ async def test_a_dead_workers_claim_is_taken_over_after_the_lease_and_its_late_a
         await uow.commit()
     assert claimed.attempts == 1
 
-    early = delivery_worker(runtime, notifications_settings, now=lambda: start + lease / 2)
+    early = delivery_worker(runtime, notifications_settings, clock=SettableClock.at(start + lease / 2))
     await early.run_once()
     assert (await deliveries_of(application_id=p.application_id))[0].attempts == 1  # still A's
 
-    later = delivery_worker(runtime, notifications_settings, now=lambda: start + lease + timedelta(seconds=1))
+    later = delivery_worker(
+        runtime, notifications_settings, clock=SettableClock.at(start + lease + timedelta(seconds=1))
+    )
     await later.run_once()
     [row] = await deliveries_of(application_id=p.application_id)
     assert (row.status, row.attempts) == ("sent", 2)
@@ -114,8 +128,7 @@ async def test_a_worker_slowed_down_hands_back_what_it_cannot_start_within_half_
     lease = timedelta(seconds=notifications_settings.delivery_lease_seconds)
     # claim, check, (send) outcome, check, (send) outcome, check: over half the lease -> release
     t = [start + lease * f for f in (0, 0, 0.3, 0.3, 0.6, 0.6, 0.6)]
-    ticks = iter(t)
-    slow = delivery_worker(runtime, notifications_settings, now=lambda: next(ticks))
+    slow = delivery_worker(runtime, notifications_settings, clock=Ticking(t))
 
     assert await slow.run_once() == 2
     rows = [r for p in people for r in await deliveries_of(application_id=p.application_id)]

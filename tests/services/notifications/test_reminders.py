@@ -1,5 +1,5 @@
-"""Expiry reminders and officer digests on the real database, with the scheduler's clock given
-explicitly (no sleeping until a date). Each test uses its own year of expiry dates so the
+"""Expiry reminders and officer digests on the real database, with the scheduler's clock set
+(no sleeping until a date). Each test uses its own year of expiry dates so the
 schedulers of one test never find another test's certificates due."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from services.notifications.adapters.orm import certificates, deliveries
 from services.notifications.domain.reminders import DigestPeriod
 from services.notifications.handlers.reminders import ReminderPolicy, ReminderScheduler
 from services.notifications.handlers.sending import delivery_uuid
+from tests.support.clock import SettableClock
 from tests.support.events import publish
 from tests.support.notifications import Person, eventually, text_part
 
@@ -24,8 +25,9 @@ POLICY = ReminderPolicy(
 )
 
 
-def scheduler(runtime, batch: int = 100) -> ReminderScheduler:
-    return ReminderScheduler(runtime.uow, dataclasses.replace(POLICY, batch=batch))
+def scheduler(runtime, at: datetime, batch: int = 100) -> ReminderScheduler:
+    """A scheduler whose clock stands at ``at``."""
+    return ReminderScheduler(runtime.uow, dataclasses.replace(POLICY, batch=batch), clock=SettableClock.at(at))
 
 
 async def certificate(runtime, serial: str):
@@ -73,8 +75,8 @@ async def test_two_scheduler_replicas_running_together_send_each_reminder_once(
     certs = [await produce(notifications_js, runtime, p, base + timedelta(minutes=i)) for i, p in enumerate(people)]
     now = base - timedelta(days=39)
 
-    replicas = [scheduler(runtime, batch=4) for _ in range(3)]  # small batches: the replicas interleave
-    runs = await asyncio.gather(*(r.run_once(now) for r in replicas), *(r.run_once(now) for r in replicas))
+    replicas = [scheduler(runtime, now, batch=4) for _ in range(3)]  # small batches: the replicas interleave
+    runs = await asyncio.gather(*(r.run_once() for r in replicas), *(r.run_once() for r in replicas))
     assert sum(run.warned for run in runs) == len(certs)
     for cert in certs:
         assert await reminders_of(runtime, cert.id) == {40: "sent"}
@@ -89,7 +91,7 @@ async def test_two_scheduler_replicas_running_together_send_each_reminder_once(
     )
 
     # a restarted scheduler on the same day finds nothing left to do
-    assert (await scheduler(runtime).run_once(now + timedelta(hours=5))).warned == 0
+    assert (await scheduler(runtime, now + timedelta(hours=5)).run_once()).warned == 0
 
     async def warned_mail(p):
         return [m for m in smtp.to(p.email) if "40 gün" in m["Subject"]] or None
@@ -122,13 +124,13 @@ async def test_a_scheduler_down_for_weeks_sends_the_latest_due_step_once(
     await publish(notifications_js, p.invitation(), "applications")
     cert = await produce(notifications_js, runtime, p, not_after)
 
-    run = await scheduler(runtime).run_once(not_after - timedelta(days=10))  # 40 passed, 14 due
+    run = await scheduler(runtime, not_after - timedelta(days=10)).run_once()  # 40 passed, 14 due
     assert (run.warned, run.skipped) == (1, 1)
     assert await reminders_of(runtime, cert.id) == {40: "skipped", 14: "sent"}
     assert await expiry_deliveries(runtime, cert.id, 40) == []
     for day in (9, 8, 5):
-        assert (await scheduler(runtime).run_once(not_after - timedelta(days=day))).warned == 0
-    assert (await scheduler(runtime).run_once(not_after - timedelta(days=2))).warned == 1
+        assert (await scheduler(runtime, not_after - timedelta(days=day)).run_once()).warned == 0
+    assert (await scheduler(runtime, not_after - timedelta(days=2)).run_once()).warned == 1
     assert await reminders_of(runtime, cert.id) == {40: "skipped", 14: "sent", 3: "sent"}
 
     mails = await eventually(lambda: _at_least(2, [m for m in smtp.to(p.email) if "expires in" in m["Subject"]]))
@@ -143,7 +145,7 @@ async def test_a_renewal_recorded_before_the_14_day_reminder_stops_it(notificati
     not_after = datetime(2033, 5, 20, 12, tzinfo=timezone.utc)
     p = Person()
     old = await produce(notifications_js, runtime, p, not_after)
-    assert (await scheduler(runtime).run_once(not_after - timedelta(days=39))).warned == 1
+    assert (await scheduler(runtime, not_after - timedelta(days=39)).run_once()).warned == 1
 
     renewal_application = uuid.uuid4()
     await publish(
@@ -158,7 +160,7 @@ async def test_a_renewal_recorded_before_the_14_day_reminder_stops_it(notificati
     )
     await eventually(lambda: _renewed(runtime, old.serial))
     for day in (13, 2):
-        assert (await scheduler(runtime).run_once(not_after - timedelta(days=day))).warned == 0
+        assert (await scheduler(runtime, not_after - timedelta(days=day)).run_once()).warned == 0
     assert await reminders_of(runtime, old.id) == {40: "sent"}
 
     # the renewed certificate (same holder, the renewal's application) has its own schedule
@@ -166,7 +168,7 @@ async def test_a_renewal_recorded_before_the_14_day_reminder_stops_it(notificati
     new = await produce(notifications_js, runtime, renewed, not_after + timedelta(days=3 * 365))
     assert new.renewal_recorded_at is None
     assert (await certificate(runtime, old.serial)).superseded_at is not None
-    assert (await scheduler(runtime).run_once(new.not_after - timedelta(days=40))).warned == 1
+    assert (await scheduler(runtime, new.not_after - timedelta(days=40)).run_once()).warned == 1
     assert await reminders_of(runtime, new.id) == {40: "sent"}
 
 
@@ -182,7 +184,7 @@ async def test_a_newer_certificate_for_the_holder_supersedes_the_older_one(
         Person(holder_id=p.holder_id, institution_id=p.institution_id),
         not_after + timedelta(days=1000),
     )
-    assert (await scheduler(runtime).run_once(not_after - timedelta(days=39))).warned == 0
+    assert (await scheduler(runtime, not_after - timedelta(days=39)).run_once()).warned == 0
     assert await reminders_of(runtime, old.id) == {}
 
 
@@ -217,9 +219,11 @@ async def test_each_officer_gets_one_digest_per_period_with_masked_contacts(
 
     await eventually(officers_known)
 
-    runs = await asyncio.gather(scheduler(runtime).run_once(now), scheduler(runtime).run_once(now + timedelta(days=2)))
+    runs = await asyncio.gather(
+        scheduler(runtime, now).run_once(), scheduler(runtime, now + timedelta(days=2)).run_once()
+    )
     assert sum(r.digests for r in runs) == 1
-    assert (await scheduler(runtime).run_once(now + timedelta(days=6))).digests == 0  # same ISO week
+    assert (await scheduler(runtime, now + timedelta(days=6)).run_once()).digests == 0  # same ISO week
 
     for o in officers:
         [mail] = await eventually(lambda o=o: _at_least(1, [m for m in smtp.to(o.email) if "Çukurova" in m["Subject"]]))
@@ -228,7 +232,7 @@ async def test_each_officer_gets_one_digest_per_period_with_masked_contacts(
         assert all(f"{p.first_name} {p.last_name}" in text for p in soon) and "Sonra Gelecek" not in text
         assert all(p.email not in text and "k***@ornek.edu.tr" in text for p in soon)
 
-    assert (await scheduler(runtime).run_once(now + timedelta(days=7))).digests == 1  # next week
+    assert (await scheduler(runtime, now + timedelta(days=7)).run_once()).digests == 1  # next week
 
 
 async def _renewed(runtime, serial):

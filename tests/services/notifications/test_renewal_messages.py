@@ -11,13 +11,12 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from esign.events import InstitutionCreated, OfficerAdded
-from services.notifications.handlers.reminders import ReminderScheduler
 from tests.support.events import publish
 from tests.support.notifications import Person, eventually, html_part, text_part
 
 from .conftest import RENEWAL_PAGE_URL
 from .test_invitation_secrets import everything_stored, everything_streamed
-from .test_reminders import POLICY, certificate, produce, reminders_of
+from .test_reminders import certificate, produce, reminders_of, scheduler
 
 
 async def _mails(smtp, address: str, subject_part: str, n: int = 1):
@@ -54,7 +53,7 @@ async def test_e_approval_stops_the_old_reminders_and_tells_holder_and_officers(
     holder = Person(first_name="Çağrı", last_name="Işıkoğlu")
     officers = await _officers(notifications_js, runtime, holder.institution_id, ["Ayşe Yılmaz", "Oğuz Işık"])
     old = await produce(notifications_js, runtime, holder, not_after)
-    assert (await ReminderScheduler(runtime.uow, POLICY).run_once(not_after - timedelta(days=39))).warned == 1
+    assert (await scheduler(runtime, not_after - timedelta(days=39)).run_once()).warned == 1
 
     renewal = Person(
         application_id=uuid.uuid4(),
@@ -83,7 +82,7 @@ async def test_e_approval_stops_the_old_reminders_and_tells_holder_and_officers(
 
     await eventually(stopped)
     for day in (13, 2):
-        assert (await ReminderScheduler(runtime.uow, POLICY).run_once(not_after - timedelta(days=day))).warned == 0
+        assert (await scheduler(runtime, not_after - timedelta(days=day)).run_once()).warned == 0
     assert await reminders_of(runtime, old.id) == {40: "sent"}
 
     # a redelivered event records nothing twice; no SMS for a step the holder just did themselves
@@ -176,7 +175,7 @@ async def test_the_renewed_certificate_says_when_it_becomes_usable_and_gets_its_
     new = await eventually(lambda: certificate(runtime, new_serial))
     assert new.renewal_recorded_at is None and new.superseded_at is None
     assert (await certificate(runtime, old.serial)).superseded_at is not None
-    run = await ReminderScheduler(runtime.uow, POLICY).run_once(new.not_after - timedelta(days=40))
+    run = await scheduler(runtime, new.not_after - timedelta(days=40)).run_once()
     assert run.warned == 1 and await reminders_of(runtime, new.id) == {40: "sent"}
 
 
@@ -187,7 +186,7 @@ async def test_expiry_warnings_link_to_the_renewal_page(notifications_app, notif
     await publish(notifications_js, en.invitation(), "applications")
     for p in (tr, en):
         await produce(notifications_js, runtime, p, not_after)
-    assert (await ReminderScheduler(runtime.uow, POLICY).run_once(not_after - timedelta(days=39))).warned == 2
+    assert (await scheduler(runtime, not_after - timedelta(days=39)).run_once()).warned == 2
 
     [tr_mail] = await eventually(lambda: _mails(smtp, tr.email, "40 gün"))
     [en_mail] = await eventually(lambda: _mails(smtp, en.email, "40 days"))

@@ -21,15 +21,15 @@ async def test_stalled_renewals_expire(client, auth, applications_clock, applica
     )
     assert r.status_code == 201, r.text
 
-    assert await applications_app.state.expire_renewals() == 0  # nothing is stale yet
+    assert await applications_app.state.workers.expire_renewals() == 0  # nothing is stale yet
     applications_clock.offset = timedelta(days=8)
     try:
-        await applications_app.state.expire_renewals()
+        await applications_app.state.workers.expire_renewals()
         statuses = await _statuses(client, auth, [first, filed_id])
         assert statuses == {first: "expired", filed_id: "filed"}  # the officer can still re-send
 
         applications_clock.offset = timedelta(days=14 + 31)
-        await applications_app.state.expire_renewals()
+        await applications_app.state.workers.expire_renewals()
         assert (await _statuses(client, auth, [filed_id]))[filed_id] == "expired"
     finally:
         applications_clock.offset = timedelta()

@@ -87,7 +87,7 @@ async def new_http_shipment(tracking_app) -> uuid.UUID:
     event = produced()
     async with tracking_app.state.runtime.uow() as uow:
         await on_certificate_produced(
-            uow, Envelope.wrap(event, "applications"), carrier="http", carrier_name="PTT Kargo"
+            event, uow, meta=Envelope.wrap(event, "applications").meta, carrier="http", carrier_name="PTT Kargo"
         )
         await uow.commit()
     async with tracking_app.state.runtime.uow() as uow:
