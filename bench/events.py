@@ -41,9 +41,9 @@ from bench.harness import (
     scratch_dir,
 )
 from esign import jetstream
-from esign.consumer import ConsumerRunner, ConsumerSpec
+from esign.consumer import ConsumerRunner, ConsumerSpec, Takes
 from esign.db import make_engine, make_session_factory
-from esign.events import Envelope, ExpiryWarned
+from esign.events import Envelope, EventMeta, ExpiryWarned
 from esign.outbox import OutboxRelay
 from esign.uow import UnitOfWork
 from services.applications.adapters.orm import messaging as consumer_tables
@@ -69,9 +69,9 @@ def event() -> ExpiryWarned:
     )
 
 
-async def record_effect(uow: UnitOfWork, envelope: Envelope) -> None:
+async def record_effect(warned: ExpiryWarned, uow: UnitOfWork, *, meta: EventMeta) -> None:
     # The consumer's effect: one row, in the transaction that records the event id.
-    await uow.session.execute(sa.insert(EFFECTS).values(event_id=envelope.id, at=sa.func.clock_timestamp()))
+    await uow.session.execute(sa.insert(EFFECTS).values(event_id=meta.id, at=sa.func.clock_timestamp()))
 
 
 class Pipeline:
@@ -81,7 +81,7 @@ class Pipeline:
         producer_sessions = make_session_factory(self.producer_engine)
         self.consumer_sessions = make_session_factory(self.consumer_engine)
         self.relay = OutboxRelay(producer_sessions, producer_tables, js, PRODUCER)
-        spec = ConsumerSpec(name, PRODUCER, {ExpiryWarned.type: record_effect})
+        spec = ConsumerSpec(name, PRODUCER, [Takes(ExpiryWarned, record_effect)])
         self.consumer = ConsumerRunner(
             spec, js, lambda: UnitOfWork(self.consumer_sessions, consumer_tables, "applications"), consumer_tables
         )
