@@ -15,6 +15,7 @@ from esign.periodic import PeriodicWorker
 from esign.service import ServiceDefinition, ServiceRuntime, create_service_app, token_verifier_from
 from services.tracking.adapters import orm
 from services.tracking.adapters.carriers import HttpCarrier, SimulatedCarrier
+from services.tracking.adapters.event_mapping import ShipmentEventMapping
 from services.tracking.adapters.uow import TrackingUnitOfWork
 from services.tracking.api import operator, public, webhooks
 from services.tracking.api.errors import install_error_handlers
@@ -69,33 +70,31 @@ class Workers:
             clock,
         )
         self.registration = RegistrationPolicy(
-            lease=timedelta(seconds=settings.registration_lease_seconds),
-            batch=settings.registration_batch,
-            public_query_url=settings.public_query_url,
+            lease=timedelta(seconds=settings.registration_lease_seconds), batch=settings.registration_batch
         )
 
     def uow(self) -> TrackingUnitOfWork:
         return self.runtime.uow()  # type: ignore[return-value]
 
     async def register(self) -> int:
-        return await register_due(self.uow, self.carrier, self.registration, self.clock.now())
+        return await register_due(self.uow, carrier=self.carrier, policy=self.registration, clock=self.clock)
 
     async def simulate(self) -> int:
         assert self.simulated is not None
         async with self.uow() as uow:
             moved = await simulation.tick(
                 uow,
-                self.policy,
-                self.simulated,
-                timedelta(seconds=self.settings.simulated_step_seconds),
-                self.clock.now(),
+                policy=self.policy,
+                courier=self.simulated,
+                step=timedelta(seconds=self.settings.simulated_step_seconds),
+                clock=self.clock,
             )
             await uow.commit()
         return 0 if moved < 50 else moved  # a full batch: there may be more at once
 
     async def detect_stuck(self) -> int:
         async with self.uow() as uow:
-            flagged = await flag_stuck(uow, self.clock.now(), self.settings.stuck_after_working_days)
+            flagged = await flag_stuck(uow, clock=self.clock, working_days=self.settings.stuck_after_working_days)
             await uow.commit()
         return flagged if flagged >= 100 else 0
 
@@ -109,7 +108,7 @@ class Workers:
         """Applies reports that lost the race with their shipment's registration; forgets webhook
         receipts and rate-limit windows nobody needs any more."""
         async with self.uow() as uow:
-            await adopt_orphaned_reports(uow, self.carrier.name, self.settings.public_query_url)
+            await adopt_orphaned_reports(uow, self.carrier.name)
             await uow.commit()
         now = self.clock.now()
         keep = timedelta(
@@ -144,10 +143,14 @@ def create_app(settings: TrackingSettings | None = None, *, clock: Clock = SYSTE
     else:
         webhook_secret = settings.webhook_secret.get_secret_value().encode()
     carrier, simulated = _carrier(settings, webhook_secret)
-    policy = WebhookPolicy(carrier.name, webhook_secret, settings.webhook_tolerance_seconds, settings.public_query_url)
+    policy = WebhookPolicy(
+        carrier=carrier.name, secret=webhook_secret, tolerance_seconds=settings.webhook_tolerance_seconds
+    )
     wake_registrar = RegistrarWakeUp()
     consumer = certificates_consumer(carrier.name, settings.carrier_name(carrier.name), wake_registrar)
-    definition = dataclasses.replace(DEFINITION, consumers=[consumer])
+    # The hand-over event links to the public query page, whose address is configured.
+    mapping = ShipmentEventMapping(settings.public_query_url)
+    definition = dataclasses.replace(DEFINITION, consumers=[consumer], event_mapper=mapping)
 
     async def on_startup(runtime: ServiceRuntime) -> None:
         workers = Workers(
