@@ -30,6 +30,9 @@ from esign.events import (
     ShipmentReturned,
     SignedFormReceived,
 )
+from services.notifications.adapters.repositories.certificates import ProducedCertificate
+from services.notifications.adapters.repositories.directory import Officer
+from services.notifications.adapters.repositories.recipients import Contact
 from services.notifications.adapters.uow import NotificationsUnitOfWork
 from services.notifications.domain.catalogue import LOCALES, TEMPLATES
 from services.notifications.domain.delivery import Channel, NewDelivery
@@ -105,9 +108,16 @@ class EventHandlers:
     async def _remember(self, uow: NotificationsUnitOfWork, e, *, mobile: str | None, locale: str | None) -> None:
         """Keeps who ``e``'s application is for (name, e-mail, mobile, locale: ``None`` keeps the
         locale already known), so events that name only the application find the person."""
-        await uow.recipients.remember(
-            e.application_id, e.institution_id, e.first_name, e.last_name, e.email, mobile, locale, self.default_locale
+        contact = Contact(
+            application_id=e.application_id,
+            institution_id=e.institution_id,
+            first_name=e.first_name,
+            last_name=e.last_name,
+            email=e.email,
+            mobile=mobile,
+            locale=locale,
         )
+        await uow.recipients.remember(contact, default_locale=self.default_locale)
 
     async def _known(self, uow: NotificationsUnitOfWork, application_id):
         recipient = await uow.recipients.get(application_id)
@@ -123,7 +133,11 @@ class EventHandlers:
 
     async def officer_added(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
         e: OfficerAdded = envelope.parse_data()
-        await uow.directory.officer(e.officer_id, e.institution_id, e.full_name, e.email, e.mobile)
+        await uow.directory.officer(
+            Officer(
+                id=e.officer_id, institution_id=e.institution_id, full_name=e.full_name, email=e.email, mobile=e.mobile
+            )
+        )
 
     async def invitation_issued(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
         e: InvitationIssued = envelope.parse_data()
@@ -215,19 +229,19 @@ class EventHandlers:
         )
         recipient = await uow.recipients.get(e.application_id)
         await uow.certificates.add(
-            {
-                "serial": e.certificate_serial,
-                "holder_id": e.holder_id,
-                "application_id": e.application_id,
-                "institution_id": e.institution_id,
-                "first_name": e.first_name,
-                "last_name": e.last_name,
-                "email": e.email,
-                "mobile": e.mobile,
-                "locale": recipient.locale,
-                "not_after": e.not_after,
-                "produced_at": envelope.time,
-            }
+            ProducedCertificate(
+                serial=e.certificate_serial,
+                holder_id=e.holder_id,
+                application_id=e.application_id,
+                institution_id=e.institution_id,
+                first_name=e.first_name,
+                last_name=e.last_name,
+                email=e.email,
+                mobile=e.mobile,
+                locale=recipient.locale,
+                not_after=e.not_after,
+                produced_at=envelope.time,
+            )
         )
 
     async def renewal_recorded(self, uow: NotificationsUnitOfWork, envelope: Envelope) -> None:

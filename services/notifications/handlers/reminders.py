@@ -96,16 +96,20 @@ class ReminderScheduler:
                     "not_after": cert.not_after.isoformat(),
                     "certificate_serial": cert.serial,
                 }
-                common = dict(
-                    template="expiry_warning",
-                    locale=cert.locale,
-                    context=context,
-                    application_id=cert.application_id,
-                    institution_id=cert.institution_id,
-                )
-                deliveries.append(NewDelivery(source, Channel.EMAIL, cert.email, **common))
-                if cert.mobile:
-                    deliveries.append(NewDelivery(source, Channel.SMS, cert.mobile, **common))
+                deliveries += [
+                    NewDelivery(
+                        source,
+                        channel,
+                        to,
+                        "expiry_warning",
+                        cert.locale,
+                        context,
+                        application_id=cert.application_id,
+                        institution_id=cert.institution_id,
+                    )
+                    for channel, to in ((Channel.EMAIL, cert.email), (Channel.SMS, cert.mobile))
+                    if to
+                ]
                 uow.emit(
                     ExpiryWarned(
                         application_id=cert.application_id,
@@ -142,7 +146,8 @@ class ReminderScheduler:
             async with self._uow() as uow:
                 certs = await uow.certificates.expiring(now, until, institution_id)
                 officers = await uow.directory.officers_of(institution_id)
-                if not officers or not await uow.digests.claim(institution_id, period, len(certs), now):
+                claimed = await uow.digests.claim(institution_id, period=period, holders=len(certs), at=now)
+                if not officers or not claimed:
                     continue
                 name = await uow.directory.institution_name(institution_id) or ""
                 holders = [

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-import sqlalchemy as sa
 import structlog
 from nacl.exceptions import CryptoError
 from prometheus_client import Counter
@@ -31,6 +30,7 @@ from prometheus_client import Counter
 from esign import sealing
 from esign.masking import mask_contacts_in
 from services.notifications.adapters.email import SmtpSender, build_message
+from services.notifications.adapters.repositories.deliveries import ClaimedDelivery
 from services.notifications.adapters.sms import SmsMessage, SmsProvider
 from services.notifications.adapters.templates import Renderer, TemplateMissing
 from services.notifications.adapters.uow import NotificationsUnitOfWork
@@ -123,7 +123,10 @@ class DeliveryWorker:
         if not self._kept and not self._unattempted:
             return
         async with self._uow() as uow:
-            recorded = [await uow.deliveries.finish(k.delivery_id, k.attempt, k.outcome, k.at) for k in self._kept]
+            recorded = [
+                await uow.deliveries.finish(k.delivery_id, attempt=k.attempt, outcome=k.outcome, at=k.at)
+                for k in self._kept
+            ]
             await uow.deliveries.release(self._unattempted, self._now())
             await uow.commit()
         for kept, was_recorded in zip(self._kept, recorded, strict=True):
@@ -138,7 +141,7 @@ class DeliveryWorker:
             log.info("deliveries_given_back", count=len(self._unattempted))
         self._kept, self._unattempted = [], []
 
-    async def _attempt(self, row: sa.Row) -> bool:
+    async def _attempt(self, row: ClaimedDelivery) -> bool:
         """Sends one delivery and records the outcome; False if the outcome had to be kept for
         later because the database failed."""
         try:
@@ -158,7 +161,7 @@ class DeliveryWorker:
         ATTEMPTS.labels(row.channel, outcome.status.value).inc()
         try:
             async with self._uow() as uow:
-                recorded = await uow.deliveries.finish(row.id, row.attempts, outcome, now)
+                recorded = await uow.deliveries.finish(row.id, attempt=row.attempts, outcome=outcome, at=now)
                 await uow.commit()
         except Exception as exc:  # noqa: BLE001 -- whatever the database's failure, the outcome must not be lost
             self._kept.append(KeptOutcome(delivery_id=row.id, attempt=row.attempts, outcome=outcome, at=now))
@@ -183,7 +186,7 @@ class DeliveryWorker:
         )
         return True
 
-    def _context(self, row: sa.Row) -> dict:
+    def _context(self, row: ClaimedDelivery) -> dict:
         context = dict(row.context)
         if row.sealed_secret:
             if not self._policy.seal_private_key:
@@ -196,7 +199,7 @@ class DeliveryWorker:
             context.update({k: secrets[k] for k in (spec.secret_fields if spec else ())})
         return context
 
-    async def _send(self, row: sa.Row) -> Sent:
+    async def _send(self, row: ClaimedDelivery) -> Sent:
         context = self._context(row)
         if row.channel == Channel.EMAIL:
             rendered = self._renderer.email(row.template, row.locale, context)

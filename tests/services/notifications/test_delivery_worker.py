@@ -89,7 +89,7 @@ async def test_a_dead_workers_claim_is_taken_over_after_the_lease_and_its_late_a
 
     async with runtime.uow() as uow:  # A wakes up and reports a failure for its old attempt
         recorded = await uow.deliveries.finish(
-            row.id, claimed.attempts, Outcome(DeliveryStatus.FAILED, error="late"), start + lease * 2
+            row.id, attempt=claimed.attempts, outcome=Outcome(DeliveryStatus.FAILED, error="late"), at=start + lease * 2
         )
         await uow.commit()
     assert recorded is False
