@@ -60,7 +60,12 @@ def sms_provider(settings: NotificationsSettings) -> SmsProvider:
         if not settings.sms_http_url:
             raise ValueError("ESIGN_NOTIFICATIONS_SMS_HTTP_URL is required with sms_provider=http")
         password = settings.sms_http_password.get_secret_value() if settings.sms_http_password else None
-        return HttpSmsProvider(settings.sms_http_url, settings.sms_http_username, password, settings.sms_http_timeout)
+        return HttpSmsProvider(
+            settings.sms_http_url,
+            username=settings.sms_http_username,
+            password=password,
+            timeout=settings.sms_http_timeout,
+        )
     return SinkSmsProvider(settings.sms_sink_dir)
 
 
@@ -70,12 +75,12 @@ def delivery_worker(runtime: ServiceRuntime, settings: NotificationsSettings, *,
     smtp_password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
     mailer = SmtpSender(
         SmtpConfig(
-            settings.smtp_host,
-            settings.smtp_port,
-            settings.smtp_security,
-            settings.smtp_username,
-            smtp_password,
-            settings.smtp_timeout,
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=smtp_password,
+            timeout=settings.smtp_timeout,
         )
     )
     policy = SendingPolicy(
@@ -92,10 +97,10 @@ def delivery_worker(runtime: ServiceRuntime, settings: NotificationsSettings, *,
     )
     return DeliveryWorker(
         runtime.uow,
-        Renderer(renewal_page_url=settings.renewal_page_url),
-        mailer,
-        sms_provider(settings),
-        policy,
+        renderer=Renderer(renewal_page_url=settings.renewal_page_url),
+        mailer=mailer,
+        sms=sms_provider(settings),
+        policy=policy,
         **({"now": now} if now else {}),
     )
 
@@ -112,10 +117,10 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     handlers = EventHandlers(settings.default_locale, settings.shipment_query_url, wake_sender=sending.wake)
     definition = dataclasses.replace(DEFINITION, consumers=consumer_specs(handlers))
     reminders = ReminderPolicy(
-        settings.reminder_steps,
-        settings.digest_period,
-        timedelta(days=settings.digest_window_days),
-        settings.default_locale,
+        steps=settings.reminder_steps,
+        digest_period=settings.digest_period,
+        digest_window=timedelta(days=settings.digest_window_days),
+        default_locale=settings.default_locale,
     )
 
     async def on_startup(runtime: ServiceRuntime) -> None:

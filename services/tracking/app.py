@@ -132,7 +132,7 @@ def _carrier(settings: TrackingSettings, webhook_secret: bytes) -> tuple[Carrier
     if not settings.carrier_http_url or settings.webhook_secret is None:
         raise ValueError("carrier=http needs ESIGN_TRACKING_CARRIER_HTTP_URL and ESIGN_TRACKING_WEBHOOK_SECRET")
     api_key = settings.carrier_http_api_key.get_secret_value() if settings.carrier_http_api_key else None
-    return HttpCarrier(settings.carrier_http_url, api_key, settings.carrier_http_timeout_seconds), None
+    return HttpCarrier(settings.carrier_http_url, api_key=api_key, timeout=settings.carrier_http_timeout_seconds), None
 
 
 def create_app(settings: TrackingSettings | None = None, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:

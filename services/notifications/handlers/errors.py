@@ -1,5 +1,5 @@
-"""The notifications service's own refusals; the common ones (NotFound, Conflict, Invalid) are
-esign.problems', and every service app renders all of them."""
+"""Why an operator's resend is refused (409, each with its stable code). Missing deliveries are
+esign.problems.NotFound, like everywhere."""
 
 from __future__ import annotations
 

@@ -87,15 +87,15 @@ class EventHandlers:
         wanted = [(Channel.EMAIL, email), (Channel.SMS, mobile)]
         new = [
             NewDelivery(
-                envelope.id,
-                channel,
-                to,
-                template,
-                locale,
-                context,
-                application_id,
-                institution_id,
-                sealed_secret if channel is Channel.EMAIL else None,
+                source_event_id=envelope.id,
+                channel=channel,
+                recipient=to,
+                template=template,
+                locale=locale,
+                context=context,
+                application_id=application_id,
+                institution_id=institution_id,
+                sealed_secret=sealed_secret if channel is Channel.EMAIL else None,
             )
             for channel, to in wanted
             if to and channel in channels
@@ -278,18 +278,18 @@ class EventHandlers:
         officers = await uow.directory.officers_of(e.institution_id)
         new = [
             NewDelivery(
-                envelope.id,
-                Channel.EMAIL,
-                officer.email,
-                "renewal_e_approved_officer",
-                self.default_locale,
-                {
+                source_event_id=envelope.id,
+                channel=Channel.EMAIL,
+                recipient=officer.email,
+                template="renewal_e_approved_officer",
+                locale=self.default_locale,
+                context={
                     "officer_name": officer.full_name,
                     "holder_name": f"{e.first_name} {e.last_name}",
                     "institution_name": institution_name,
                 },
-                e.application_id,
-                e.institution_id,
+                application_id=e.application_id,
+                institution_id=e.institution_id,
             )
             for officer in officers
         ]

@@ -28,7 +28,7 @@ from services.notifications.handlers.sending import delivery_uuid, utcnow
 log = structlog.get_logger("notifications.reminders")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReminderPolicy:
     steps: tuple[int, ...]
     digest_period: DigestPeriod
@@ -76,7 +76,8 @@ class ReminderScheduler:
             due_now = {
                 cert.id: due
                 for cert in certificates
-                if (due := due_reminder(cert.not_after, self._policy.steps, now, recorded[cert.id])) is not None
+                if (due := due_reminder(cert.not_after, steps=self._policy.steps, now=now, recorded=recorded[cert.id]))
+                is not None
             }
             decided_ids = await uow.certificates.record_reminders(
                 [(cert_id, due.days_before, due.skipped) for cert_id, due in due_now.items()], now
@@ -98,12 +99,12 @@ class ReminderScheduler:
                 }
                 deliveries += [
                     NewDelivery(
-                        source,
-                        channel,
-                        to,
-                        "expiry_warning",
-                        cert.locale,
-                        context,
+                        source_event_id=source,
+                        channel=channel,
+                        recipient=to,
+                        template="expiry_warning",
+                        locale=cert.locale,
+                        context=context,
                         application_id=cert.application_id,
                         institution_id=cert.institution_id,
                     )
@@ -163,12 +164,12 @@ class ReminderScheduler:
                 await uow.deliveries.enqueue(
                     [
                         NewDelivery(
-                            source,
-                            Channel.EMAIL,
-                            officer.email,
-                            "officer_digest",
-                            self._policy.default_locale,
-                            {
+                            source_event_id=source,
+                            channel=Channel.EMAIL,
+                            recipient=officer.email,
+                            template="officer_digest",
+                            locale=self._policy.default_locale,
+                            context={
                                 "officer_name": officer.full_name,
                                 "institution_name": name,
                                 "period": period,

@@ -55,7 +55,7 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SendingPolicy:
     mail_from: str
     sms_originator: str
@@ -79,11 +79,11 @@ class DeliveryWorker:
     def __init__(
         self,
         uow_factory: Callable[[], NotificationsUnitOfWork],
+        *,
         renderer: Renderer,
         mailer: SmtpSender,
         sms: SmsProvider,
         policy: SendingPolicy,
-        *,
         now: Callable[[], datetime] = utcnow,
     ) -> None:
         self._uow = uow_factory
@@ -155,7 +155,7 @@ class DeliveryWorker:
             log.error("delivery_unexpected_error", delivery_id=str(row.id), error=type(exc).__name__)
             result = TransientSendError(f"unexpected {type(exc).__name__}", code="unexpected")
         now = self._now()
-        outcome = outcome_of(result, row.attempts, now, self._policy.retry)
+        outcome = outcome_of(result, attempts=row.attempts, now=now, policy=self._policy.retry)
         if outcome.error:  # servers like to echo the address they refused
             outcome = dataclasses.replace(outcome, error=mask_contacts_in(outcome.error))
         ATTEMPTS.labels(row.channel, outcome.status.value).inc()
@@ -206,10 +206,21 @@ class DeliveryWorker:
             name = context.get("officer_name") or " ".join(
                 filter(None, (context.get("first_name"), context.get("last_name")))
             )
-            message = build_message(row.id, self._policy.mail_from, name or None, row.recipient, rendered, row.locale)
+            message = build_message(
+                row.id,
+                mail_from=self._policy.mail_from,
+                to_name=name or None,
+                to_address=row.recipient,
+                rendered=rendered,
+                locale=row.locale,
+            )
             return await self._mailer.send(message)
         rendered_sms = self._renderer.sms(row.template, row.locale, context)
-        return await self._sms.send(SmsMessage(row.id, row.recipient, rendered_sms.text, self._policy.sms_originator))
+        return await self._sms.send(
+            SmsMessage(
+                delivery_id=row.id, to=row.recipient, text=rendered_sms.text, originator=self._policy.sms_originator
+            )
+        )
 
 
 def delivery_uuid(*parts: object) -> uuid.UUID:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -70,6 +70,7 @@ class CarrierUpdate:
 
     status: Status
     occurred_at: datetime
+    _: KW_ONLY
     reason: str | None = None
     location: str | None = None
 
@@ -94,6 +95,7 @@ class StatusChanged:
     shipment: ShipmentRef
     status: Status
     occurred_at: datetime
+    _: KW_ONLY
     reason: str | None = None
     implied: bool = False
 
@@ -143,7 +145,7 @@ class TimelineEntry:
     location: str | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Shipment:
     id: uuid.UUID
     application_id: uuid.UUID
@@ -186,7 +188,7 @@ class Shipment:
         self.status = update.status
         self.status_at = update.occurred_at
         self.new_timeline.append(TimelineEntry(update.status, update.occurred_at, update.location))
-        self._events.append(StatusChanged(self.ref, update.status, update.occurred_at, update.reason))
+        self._events.append(StatusChanged(self.ref, update.status, update.occurred_at, reason=update.reason))
         return Outcome.APPLIED
 
     @property

@@ -128,7 +128,7 @@ async def record_report(
         # Possibly a report that beat our registration's commit: kept, applied when the number is known.
         outcome = UNKNOWN_SHIPMENT
     else:
-        update = CarrierUpdate(status, report.occurred_at, report.reason, report.location)
+        update = CarrierUpdate(status, report.occurred_at, reason=report.reason, location=report.location)
         outcome = (await apply_update(uow, shipment, update)).value
     await uow.carrier_events.set_outcome(event_row, shipment.id if shipment else None, outcome)
     log.info(
@@ -155,7 +155,9 @@ async def adopt_waiting_reports(uow: TrackingUnitOfWork, shipment: Shipment) -> 
     waiting = await uow.carrier_events.waiting_for(shipment.carrier, shipment.tracking_number or "")
     for event in waiting:
         assert event.status is not None  # waiting_for only returns reports with a known status
-        update = CarrierUpdate(event.status, event.occurred_at, event.raw.get("reason"), event.raw.get("location"))
+        update = CarrierUpdate(
+            event.status, event.occurred_at, reason=event.raw.get("reason"), location=event.raw.get("location")
+        )
         outcome = await apply_update(uow, shipment, update)
         await uow.carrier_events.set_outcome(event.id, shipment.id, outcome.value)
     return len(waiting)

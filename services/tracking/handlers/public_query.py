@@ -24,7 +24,7 @@ class PublicStep:
     occurred_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PublicShipmentView:
     tracking_number: str
     status: Status
@@ -41,4 +41,4 @@ async def query_shipment(uow: TrackingUnitOfWork, tracking_number: str, mobile_l
     if found is None or not matches:
         return None
     steps = [PublicStep(step.status, step.occurred_at) for step in await uow.shipments.timeline(found.shipment_id)]
-    return PublicShipmentView(number, found.status, found.city, steps)
+    return PublicShipmentView(tracking_number=number, status=found.status, destination_city=found.city, timeline=steps)

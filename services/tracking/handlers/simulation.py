@@ -40,7 +40,9 @@ async def _report(
 ) -> str:
     assert shipment.tracking_number is not None
     now = clock.now()
-    body, headers = courier.report(shipment.tracking_number, status, now, reason, now=now.timestamp())
+    body, headers = courier.report(
+        shipment.tracking_number, status, occurred_at=now, reason=reason, now=now.timestamp()
+    )
     call = ReceiveCarrierReport(body=body, timestamp=headers[TIMESTAMP_HEADER], signature=headers[SIGNATURE_HEADER])
     return await accept_webhook(call, uow, policy=policy, clock=clock)
 

@@ -21,14 +21,14 @@ from tests.support.notifications import Person, eventually
 
 def form_completed_mail(p: Person) -> NewDelivery:
     return NewDelivery(
-        uuid.uuid4(),
-        Channel.EMAIL,
-        p.email,
-        "form_completed",
-        "tr",
-        {"first_name": p.first_name, "last_name": p.last_name},
-        p.application_id,
-        p.institution_id,
+        source_event_id=uuid.uuid4(),
+        channel=Channel.EMAIL,
+        recipient=p.email,
+        template="form_completed",
+        locale="tr",
+        context={"first_name": p.first_name, "last_name": p.last_name},
+        application_id=p.application_id,
+        institution_id=p.institution_id,
     )
 
 

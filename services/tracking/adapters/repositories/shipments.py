@@ -133,7 +133,13 @@ def _record(row: sa.Row[Any]) -> ShipmentRecord:
 
 
 def _leased(row: sa.Row[Any]) -> LeasedRegistration:
-    parcel = Parcel(row.id, row.recipient_name, row.mobile, row.delivery_address, row.contents)
+    parcel = Parcel(
+        shipment_id=row.id,
+        recipient_name=row.recipient_name,
+        mobile=row.mobile,
+        delivery_address=row.delivery_address,
+        contents=row.contents,
+    )
     return LeasedRegistration(parcel=parcel, attempts=row.registration_attempts)
 
 

@@ -40,16 +40,21 @@ async def stub():
 @pytest.fixture
 def carrier(stub):
     stub.fail_with = None
-    return HttpCarrier(stub.url, CarrierStub.API_KEY, timeout=5)
+    return HttpCarrier(stub.url, api_key=CarrierStub.API_KEY, timeout=5)
 
 
 def parcel() -> Parcel:
     return Parcel(
-        uuid.uuid4(),
-        "Ayşe Yılmaz",
-        "+905321234567",
-        {"line1": "Üniversite Cad. No: 1", "district": "Çankaya", "city": "Ankara", "postal_code": "06800"},
-        {"card_type": "AKIS", "card_reader_type": "acr39u"},
+        shipment_id=uuid.uuid4(),
+        recipient_name="Ayşe Yılmaz",
+        mobile="+905321234567",
+        delivery_address={
+            "line1": "Üniversite Cad. No: 1",
+            "district": "Çankaya",
+            "city": "Ankara",
+            "postal_code": "06800",
+        },
+        contents={"card_type": "AKIS", "card_reader_type": "acr39u"},
     )
 
 
@@ -80,7 +85,7 @@ async def test_carrier_failures_say_whether_a_retry_can_help(stub, carrier, stat
 
 async def test_an_unreachable_carrier_is_retryable():
     with pytest.raises(CarrierError) as refused:
-        await HttpCarrier(f"http://127.0.0.1:{free_port()}", "k", timeout=2).register(parcel())
+        await HttpCarrier(f"http://127.0.0.1:{free_port()}", api_key="k", timeout=2).register(parcel())
     assert refused.value.retryable
 
 
@@ -165,7 +170,15 @@ async def test_a_report_that_beats_our_registration_is_applied_once_the_number_i
     async with tracking_app.state.runtime.uow() as uow:
         row = await uow.shipments.record(shipment_id)
     number = (
-        await carrier.register(Parcel(row.id, row.recipient_name, row.mobile, row.delivery_address, row.contents))
+        await carrier.register(
+            Parcel(
+                shipment_id=row.id,
+                recipient_name=row.recipient_name,
+                mobile=row.mobile,
+                delivery_address=row.delivery_address,
+                contents=row.contents,
+            )
+        )
     ).upper()
     policy = WebhookPolicy(carrier="http", secret=b"unused", tolerance_seconds=300)
     raw = {
