@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+import structlog
+
 from esign.auth import Principal
 from esign.clock import Clock
 from esign.problems import NotFound
@@ -17,6 +19,8 @@ from services.tracking.adapters.uow import TrackingUnitOfWork
 from services.tracking.domain.shipment import Shipment, Status, normalise_tracking_number
 from services.tracking.handlers.carrier_events import ReceiveCarrierReport, WebhookPolicy, accept_webhook
 from services.tracking.handlers.errors import NothingToAdvance, NotSimulated
+
+log = structlog.get_logger("tracking.simulation")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +74,7 @@ async def advance(
     outcome = await _report(
         uow, shipment, status=target, reason=command.reason, policy=policy, courier=courier, clock=clock
     )
+    log.info("simulated_step", shipment_id=str(shipment.id), status=target.value, outcome=outcome, by=principal.subject)
     moved = await uow.shipments.get(shipment.id)
     assert moved is not None  # locked above: it cannot have gone
     return moved, outcome
