@@ -140,10 +140,10 @@ async def run(*, certificates: int, rounds: int) -> list[Result]:
     settings = NotificationsSettings()
     steps = sorted(settings.reminder_steps, reverse=True)
     policy = ReminderPolicy(
-        settings.reminder_steps,
-        settings.digest_period,
-        timedelta(days=settings.digest_window_days),
-        settings.default_locale,
+        steps=settings.reminder_steps,
+        digest_period=settings.digest_period,
+        digest_window=timedelta(days=settings.digest_window_days),
+        default_locale=settings.default_locale,
     )
     now = datetime.now(UTC)
     with scratch_dir() as scratch, embedded_postgres(scratch) as pg, embedded_nats(scratch) as nats:

@@ -60,7 +60,12 @@ def sms_provider(settings: NotificationsSettings) -> SmsProvider:
         if not settings.sms_http_url:
             raise ValueError("ESIGN_NOTIFICATIONS_SMS_HTTP_URL is required with sms_provider=http")
         password = settings.sms_http_password.get_secret_value() if settings.sms_http_password else None
-        return HttpSmsProvider(settings.sms_http_url, settings.sms_http_username, password, settings.sms_http_timeout)
+        return HttpSmsProvider(
+            settings.sms_http_url,
+            username=settings.sms_http_username,
+            password=password,
+            timeout=settings.sms_http_timeout,
+        )
     return SinkSmsProvider(settings.sms_sink_dir)
 
 
@@ -72,12 +77,12 @@ def delivery_worker(
     smtp_password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
     mailer = SmtpSender(
         SmtpConfig(
-            settings.smtp_host,
-            settings.smtp_port,
-            settings.smtp_security,
-            settings.smtp_username,
-            smtp_password,
-            settings.smtp_timeout,
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=smtp_password,
+            timeout=settings.smtp_timeout,
         )
     )
     policy = SendingPolicy(
@@ -94,10 +99,10 @@ def delivery_worker(
     )
     return DeliveryWorker(
         runtime.uow,
-        Renderer(renewal_page_url=settings.renewal_page_url),
-        mailer,
-        sms_provider(settings),
-        policy,
+        renderer=Renderer(renewal_page_url=settings.renewal_page_url),
+        mailer=mailer,
+        sms=sms_provider(settings),
+        policy=policy,
         clock=clock,
     )
 
@@ -150,10 +155,10 @@ def create_app(settings: NotificationsSettings | None = None, *, clock: Clock = 
         log.warning("seal_private_key_unset", detail="invitation e-mails cannot be sent; they will fail")
     sms_provider(settings)  # a misconfigured provider stops the start, not the first SMS
     reminders = ReminderPolicy(
-        settings.reminder_steps,
-        settings.digest_period,
-        timedelta(days=settings.digest_window_days),
-        settings.default_locale,
+        steps=settings.reminder_steps,
+        digest_period=settings.digest_period,
+        digest_window=timedelta(days=settings.digest_window_days),
+        default_locale=settings.default_locale,
     )
 
     def workers(runtime: ServiceRuntime[NotificationsUnitOfWork, Workers]) -> Workers:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from esign.periodic import PeriodicWorker
 from esign.service import ServiceDefinition, ServiceRuntime, create_service_app, token_verifier_from
 from services.tracking.adapters import orm
 from services.tracking.adapters.carriers import HttpCarrier, SimulatedCarrier
+from services.tracking.adapters.event_mapping import ShipmentEventMapping
 from services.tracking.adapters.uow import TrackingUnitOfWork
 from services.tracking.api import operator, public, webhooks
 from services.tracking.api.errors import install_error_handlers
@@ -71,9 +73,7 @@ class Workers:
             clock,
         )
         self.registration = RegistrationPolicy(
-            lease=timedelta(seconds=settings.registration_lease_seconds),
-            batch=settings.registration_batch,
-            public_query_url=settings.public_query_url,
+            lease=timedelta(seconds=settings.registration_lease_seconds), batch=settings.registration_batch
         )
         self.registrar = PeriodicWorker("carrier-registration", self.register, interval=2.0)
         if isinstance(carrier, HttpCarrier):
@@ -104,24 +104,24 @@ class Workers:
         return self.runtime.uow()
 
     async def register(self) -> int:
-        return await register_due(self.uow, self.carrier, self.registration, self.clock.now())
+        return await register_due(self.uow, carrier=self.carrier, policy=self.registration, clock=self.clock)
 
     async def simulate(self) -> int:
         assert self.simulated is not None
         async with self.uow() as uow:
             moved = await simulation.tick(
                 uow,
-                self.policy,
-                self.simulated,
-                timedelta(seconds=self.settings.simulated_step_seconds),
-                self.clock.now(),
+                policy=self.policy,
+                courier=self.simulated,
+                step=timedelta(seconds=self.settings.simulated_step_seconds),
+                clock=self.clock,
             )
             await uow.commit()
         return 0 if moved < 50 else moved  # a full batch: there may be more at once
 
     async def detect_stuck(self) -> int:
         async with self.uow() as uow:
-            flagged = await flag_stuck(uow, self.clock.now(), self.settings.stuck_after_working_days)
+            flagged = await flag_stuck(uow, clock=self.clock, working_days=self.settings.stuck_after_working_days)
             await uow.commit()
         return flagged if flagged >= 100 else 0
 
@@ -135,7 +135,7 @@ class Workers:
         """Applies reports that lost the race with their shipment's registration; forgets webhook
         receipts and rate-limit windows nobody needs any more."""
         async with self.uow() as uow:
-            await adopt_orphaned_reports(uow, self.carrier.name, self.settings.public_query_url)
+            await adopt_orphaned_reports(uow, self.carrier.name)
             await uow.commit()
         now = self.clock.now()
         keep = timedelta(
@@ -159,7 +159,7 @@ def _carrier(settings: TrackingSettings, webhook_secret: bytes) -> tuple[Carrier
     if not settings.carrier_http_url or settings.webhook_secret is None:
         raise ValueError("carrier=http needs ESIGN_TRACKING_CARRIER_HTTP_URL and ESIGN_TRACKING_WEBHOOK_SECRET")
     api_key = settings.carrier_http_api_key.get_secret_value() if settings.carrier_http_api_key else None
-    return HttpCarrier(settings.carrier_http_url, api_key, settings.carrier_http_timeout_seconds), None
+    return HttpCarrier(settings.carrier_http_url, api_key=api_key, timeout=settings.carrier_http_timeout_seconds), None
 
 
 def create_app(settings: TrackingSettings | None = None, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
@@ -170,7 +170,11 @@ def create_app(settings: TrackingSettings | None = None, *, clock: Clock = SYSTE
     else:
         webhook_secret = settings.webhook_secret.get_secret_value().encode()
     carrier, simulated = _carrier(settings, webhook_secret)
-    policy = WebhookPolicy(carrier.name, webhook_secret, settings.webhook_tolerance_seconds, settings.public_query_url)
+    policy = WebhookPolicy(
+        carrier=carrier.name, secret=webhook_secret, tolerance_seconds=settings.webhook_tolerance_seconds
+    )
+    # The hand-over event links to the public query page, whose address is configured.
+    definition = dataclasses.replace(DEFINITION, event_mapper=ShipmentEventMapping(settings.public_query_url))
 
     def workers(runtime: ServiceRuntime[TrackingUnitOfWork, Workers]) -> Workers:
         return Workers(
@@ -178,7 +182,7 @@ def create_app(settings: TrackingSettings | None = None, *, clock: Clock = SYSTE
         )
 
     app = create_service_app(
-        DEFINITION,
+        definition,
         settings,
         title="esign tracking",
         description=DESCRIPTION,

@@ -27,7 +27,13 @@ def message_id(delivery_id: uuid.UUID, mail_from: str) -> str:
 
 
 def build_message(
-    delivery_id: uuid.UUID, mail_from: str, to_name: str | None, to_address: str, rendered: RenderedEmail, locale: str
+    delivery_id: uuid.UUID,
+    *,
+    mail_from: str,
+    to_name: str | None,
+    to_address: str,
+    rendered: RenderedEmail,
+    locale: str,
 ) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = mail_from
@@ -42,7 +48,7 @@ def build_message(
     return msg
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SmtpConfig:
     host: str
     port: int

@@ -37,7 +37,7 @@ from services.notifications.domain.delivery import (
 from services.notifications.domain.segments import count_segments
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SmsMessage:
     delivery_id: uuid.UUID
     to: str  # E.164, e.g. +905321234567
@@ -101,7 +101,7 @@ _TRANSIENT = {
 
 
 class HttpSmsProvider:
-    def __init__(self, url: str, username: str | None, password: str | None, timeout: float) -> None:
+    def __init__(self, url: str, *, username: str | None, password: str | None, timeout: float) -> None:
         self._url = url
         self._auth = (username, password or "") if username else None
         self._timeout = timeout

@@ -82,7 +82,7 @@ class Renderer:
 
         self._plain, self._html = env(False), env(True)
 
-    def _block(self, env: Environment, name: str, locale: str, block: str, context: dict[str, Any]) -> str | None:
+    def _block(self, env: Environment, name: str, *, locale: str, block: str, context: dict[str, Any]) -> str | None:
         if locale not in LOCALES:
             raise TemplateMissing(f"no locale {locale!r}")
         try:
@@ -102,9 +102,11 @@ class Renderer:
         return "sms" in template.blocks
 
     def email(self, name: str, locale: str, context: dict[str, Any]) -> RenderedEmail:
-        subject = " ".join((self._block(self._plain, name, locale, "subject", context) or "").split())
-        text = self._block(self._plain, name, locale, "text", context)
-        body = self._block(self._html, name, locale, "html", context)
+        subject = " ".join(
+            (self._block(self._plain, name, locale=locale, block="subject", context=context) or "").split()
+        )
+        text = self._block(self._plain, name, locale=locale, block="text", context=context)
+        body = self._block(self._html, name, locale=locale, block="html", context=context)
         if not subject or text is None or body is None:
             raise TemplateMissing(f"template {name!r} ({locale}) has no e-mail")
         html = self._html.get_template("_layout.html.j2").render(
@@ -113,7 +115,7 @@ class Renderer:
         return RenderedEmail(subject, text + "\n\n-- \n" + _FOOTERS[locale] + "\n", html)
 
     def sms(self, name: str, locale: str, context: dict[str, Any]) -> RenderedSms:
-        raw = self._block(self._plain, name, locale, "sms", context)
+        raw = self._block(self._plain, name, locale=locale, block="sms", context=context)
         if raw is None:
             raise TemplateMissing(f"template {name!r} ({locale}) has no SMS")
         text = fold_for_sms(" ".join(raw.split()))

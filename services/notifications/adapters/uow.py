@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from esign.uow import UnitOfWork
-from services.notifications.adapters.repositories import (
-    CertificateRepository,
-    DeliveryRepository,
-    DigestRepository,
-    DirectoryRepository,
-    RecipientRepository,
-)
+from services.notifications.adapters.repositories.certificates import CertificateRepository
+from services.notifications.adapters.repositories.deliveries import DeliveryRepository
+from services.notifications.adapters.repositories.digests import DigestRepository
+from services.notifications.adapters.repositories.directory import DirectoryRepository
+from services.notifications.adapters.repositories.recipients import RecipientRepository
 
 
 class NotificationsUnitOfWork(UnitOfWork):

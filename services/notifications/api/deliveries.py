@@ -4,18 +4,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 
-from esign.auth import Principal, Role
 from esign.params import Instant, Limit, Offset
-from esign.problems import NotFound, Problem, problem_responses
-from services.notifications.adapters.repositories import DeliveryFilter
-from services.notifications.api.deps import Operator, Staff, UoW
+from esign.problems import Problem, problem_responses
+from esign.service import ClockDep
+from services.notifications.adapters.repositories.deliveries import DeliveryFilter
+from services.notifications.api.deps import Operator, Staff, UoW, WakeSender
 from services.notifications.api.schemas import DeliveryOut, DeliveryPage
-from services.notifications.domain.delivery import RESENDABLE, Channel, DeliveryRecord, DeliveryStatus
+from services.notifications.domain.delivery import Channel, DeliveryStatus
+from services.notifications.handlers import resending
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"], responses=problem_responses(401, 403))
 
@@ -54,22 +54,13 @@ async def list_deliveries(
         since=since,
         until=until,
     )
-    total, deliveries = await uow.deliveries.page(f, limit, offset)
-    return DeliveryPage(total=total, limit=limit, offset=offset, items=[DeliveryOut.of(d) for d in deliveries])
-
-
-async def _visible(uow: UoW, principal: Principal, delivery_id: uuid.UUID) -> DeliveryRecord:
-    delivery = await uow.deliveries.get(delivery_id)
-    if delivery is None or (
-        principal.role is Role.INSTITUTION_OFFICER and delivery.institution_id != principal.institution_id
-    ):
-        raise NotFound("delivery")
-    return delivery
+    page = await uow.deliveries.page(f, offset=offset, limit=limit)
+    return DeliveryPage(total=page.total, limit=limit, offset=offset, items=[DeliveryOut.of(d) for d in page.items])
 
 
 @router.get("/{delivery_id}", response_model=DeliveryOut, summary="One delivery", responses=problem_responses(404))
 async def get_delivery(delivery_id: uuid.UUID, uow: UoW, principal: Staff) -> DeliveryOut:
-    return DeliveryOut.of(await _visible(uow, principal, delivery_id))
+    return DeliveryOut.of(await resending.visible_delivery(uow, principal, delivery_id))
 
 
 @router.post(
@@ -79,24 +70,14 @@ async def get_delivery(delivery_id: uuid.UUID, uow: UoW, principal: Staff) -> De
     summary="Re-queue a failed or dead delivery (CA operator): same message, fresh attempt count",
     responses=problem_responses(404, 409),
 )
-async def resend_delivery(delivery_id: uuid.UUID, uow: UoW, principal: Operator, request: Request) -> DeliveryOut:
-    requeued = await uow.deliveries.requeue(delivery_id, datetime.now(timezone.utc))
-    if requeued is None:
-        current = await _visible(uow, principal, delivery_id)
-        if current.contact_masked_at is not None:
-            raise Problem(
-                409,
-                "recipient_removed",
-                "The recipient of this delivery was removed",
-                "Its contact data was masked after its retention period; there is nowhere to send it.",
-            )
-        raise Problem(
-            409,
-            "not_resendable",
-            "Only failed or dead deliveries can be resent",
-            f"This delivery is {current.status}.",
-            current_status=current.status,
-            resendable=sorted(s.value for s in RESENDABLE),
-        )
-    uow.after_commit(request.app.state.workers.wake_sender)
+async def resend_delivery(
+    delivery_id: uuid.UUID, uow: UoW, principal: Operator, clock: ClockDep, wake_sender: WakeSender
+) -> DeliveryOut:
+    requeued = await resending.resend_delivery(
+        resending.ResendDelivery(delivery_id=delivery_id),
+        uow,
+        principal=principal,
+        clock=clock,
+        wake_sender=wake_sender,
+    )
     return DeliveryOut.of(requeued)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -22,3 +23,10 @@ def renderer(request: Request) -> Renderer:
 
 
 TemplateRenderer = Annotated[Renderer, Depends(renderer)]
+
+
+def wake_sender(request: Request) -> Callable[[], None]:
+    return request.app.state.workers.wake_sender
+
+
+WakeSender = Annotated[Callable[[], None], Depends(wake_sender)]

@@ -8,7 +8,7 @@ the sealed credentials.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from services.notifications.domain.delivery import Channel
@@ -28,6 +28,7 @@ _TRACKING = {"tracking_number": "KSM2026112200123456", "carrier": "PTT Kargo"}
 class TemplateSpec:
     name: str
     channels: frozenset[Channel]
+    _: KW_ONLY
     sample: dict[str, Any] = field(default_factory=dict)
     secret_fields: tuple[str, ...] = ()  # filled at send time from sealed credentials, never stored
 
@@ -38,7 +39,7 @@ TEMPLATES: dict[str, TemplateSpec] = {
         TemplateSpec(
             "invitation",
             EMAIL,
-            {
+            sample={
                 **_PERSON,
                 "institution_name": _INSTITUTION,
                 "expires_at": "2026-12-22T09:00:00+03:00",
@@ -48,15 +49,15 @@ TEMPLATES: dict[str, TemplateSpec] = {
             },
             secret_fields=("link", "password"),
         ),
-        TemplateSpec("form_completed", EMAIL, dict(_PERSON)),
+        TemplateSpec("form_completed", EMAIL, sample=dict(_PERSON)),
         TemplateSpec(
-            "signed_form_received", EMAIL, {**_PERSON, "channel": "cargo_or_post", "received_on": "2026-11-20"}
+            "signed_form_received", EMAIL, sample={**_PERSON, "channel": "cargo_or_post", "received_on": "2026-11-20"}
         ),
-        TemplateSpec("application_forwarded", EMAIL, dict(_PERSON)),
+        TemplateSpec("application_forwarded", EMAIL, sample=dict(_PERSON)),
         TemplateSpec(
             "application_rejected",
             BOTH,
-            {
+            sample={
                 **_PERSON,
                 "reason": "Formdaki ıslak imza eksik; taahhütname sayfası imzalanmamış, lütfen yeniden gönderin.",
             },
@@ -64,7 +65,7 @@ TEMPLATES: dict[str, TemplateSpec] = {
         TemplateSpec(
             "certificate_produced",
             BOTH,
-            {
+            sample={
                 **_PERSON,
                 "certificate_serial": "7A3F9C21D4E5B6A7081920",
                 "not_after": "2029-11-22T23:59:59+03:00",
@@ -74,14 +75,14 @@ TEMPLATES: dict[str, TemplateSpec] = {
         TemplateSpec(
             "shipment_handed_to_courier",
             BOTH,
-            {**_PERSON, **_TRACKING, "query_url": "https://kargo.example.com.tr/gonderi-sorgulama"},
+            sample={**_PERSON, **_TRACKING, "query_url": "https://kargo.example.com.tr/gonderi-sorgulama"},
         ),
-        TemplateSpec("shipment_out_for_delivery", BOTH, {**_PERSON, **_TRACKING}),
-        TemplateSpec("shipment_delivered", BOTH, {**_PERSON, **_TRACKING}),
+        TemplateSpec("shipment_out_for_delivery", BOTH, sample={**_PERSON, **_TRACKING}),
+        TemplateSpec("shipment_delivered", BOTH, sample={**_PERSON, **_TRACKING}),
         TemplateSpec(
             "shipment_delivery_failed",
             BOTH,
-            {
+            sample={
                 **_PERSON,
                 **_TRACKING,
                 "reason": "Alıcı adreste bulunamadı, kimlik ibraz edilemedi",
@@ -91,17 +92,21 @@ TEMPLATES: dict[str, TemplateSpec] = {
         TemplateSpec(
             "shipment_returned",
             BOTH,
-            {**_PERSON, **_TRACKING, "reason": "Üç teslim denemesi başarısız oldu; gönderi Kamu SM'ye iade edildi"},
+            sample={
+                **_PERSON,
+                **_TRACKING,
+                "reason": "Üç teslim denemesi başarısız oldu; gönderi Kamu SM'ye iade edildi",
+            },
         ),
         TemplateSpec(
             "shipment_reshipped",
             BOTH,
-            {**_PERSON, "carrier": "PTT Kargo", "query_url": "https://kargo.example.com.tr/gonderi-sorgulama"},
+            sample={**_PERSON, "carrier": "PTT Kargo", "query_url": "https://kargo.example.com.tr/gonderi-sorgulama"},
         ),
         TemplateSpec(
             "expiry_warning",
             BOTH,
-            {
+            sample={
                 **_PERSON,
                 "days_before": 40,
                 "not_after": "2026-12-31T23:59:59+03:00",
@@ -114,12 +119,12 @@ TEMPLATES: dict[str, TemplateSpec] = {
         TemplateSpec(
             "renewal_e_approved",
             EMAIL,
-            {**_PERSON, "certificate_serial": "7A3F9C21D4E5B6A7081920", "institution_name": _INSTITUTION},
+            sample={**_PERSON, "certificate_serial": "7A3F9C21D4E5B6A7081920", "institution_name": _INSTITUTION},
         ),
         TemplateSpec(
             "renewal_e_approved_officer",
             EMAIL,
-            {
+            sample={
                 "officer_name": "Ayşe Yılmaz",
                 "holder_name": "Gülşen Çağla İpek Şahinoğlu Öztürkmenoğlu",
                 "institution_name": _INSTITUTION,
@@ -128,7 +133,7 @@ TEMPLATES: dict[str, TemplateSpec] = {
         TemplateSpec(
             "renewal_form",
             BOTH,
-            {
+            sample={
                 **_PERSON,
                 "institution_name": _INSTITUTION,
                 "expires_at": "2026-12-22T09:00:00+03:00",
@@ -137,11 +142,11 @@ TEMPLATES: dict[str, TemplateSpec] = {
             },
             secret_fields=("link",),
         ),
-        TemplateSpec("renewal_form_approved", EMAIL, {**_PERSON, "institution_name": _INSTITUTION}),
+        TemplateSpec("renewal_form_approved", EMAIL, sample={**_PERSON, "institution_name": _INSTITUTION}),
         TemplateSpec(
             "officer_digest",
             EMAIL,
-            {
+            sample={
                 "officer_name": "Ayşe Yılmaz",
                 "institution_name": "Örnek Üniversitesi",
                 "window_days": 60,

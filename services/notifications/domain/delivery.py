@@ -13,7 +13,7 @@ import enum
 import random
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime, timedelta
 
 
@@ -101,12 +101,13 @@ class RetryPolicy:
 @dataclass(frozen=True)
 class Outcome:
     status: DeliveryStatus
+    _: KW_ONLY
     next_attempt_at: datetime | None = None
     provider_ref: str | None = None
     error: str | None = None
 
 
-def outcome_of(result: Sent | SendError, attempts: int, now: datetime, policy: RetryPolicy) -> Outcome:
+def outcome_of(result: Sent | SendError, *, attempts: int, now: datetime, policy: RetryPolicy) -> Outcome:
     if isinstance(result, Sent):
         return Outcome(DeliveryStatus.SENT, provider_ref=result.provider_ref)
     error = f"{result.code + ': ' if result.code else ''}{result}"[:500]
@@ -118,7 +119,7 @@ def outcome_of(result: Sent | SendError, attempts: int, now: datetime, policy: R
     return Outcome(DeliveryStatus.QUEUED, next_attempt_at=retry_at, error=error)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NewDelivery:
     """A message to send, as the event handlers and the scheduler record it."""
 

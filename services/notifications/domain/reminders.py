@@ -14,7 +14,9 @@ class DueReminder:
     skipped: tuple[int, ...]  # earlier steps whose day passed unsent (e.g. the scheduler was down)
 
 
-def due_reminder(not_after: datetime, steps: tuple[int, ...], now: datetime, recorded: set[int]) -> DueReminder | None:
+def due_reminder(
+    not_after: datetime, *, steps: tuple[int, ...], now: datetime, recorded: set[int]
+) -> DueReminder | None:
     """The one reminder to send now, if any. A scheduler down for weeks sends the latest due step
     once and records the missed earlier ones as skipped, instead of a burst of stale warnings."""
     if now >= not_after:

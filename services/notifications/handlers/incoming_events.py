@@ -33,6 +33,9 @@ from esign.events import (
     ShipmentReturned,
     SignedFormReceived,
 )
+from services.notifications.adapters.repositories.certificates import ProducedCertificate
+from services.notifications.adapters.repositories.directory import Officer
+from services.notifications.adapters.repositories.recipients import Contact
 from services.notifications.adapters.uow import NotificationsUnitOfWork
 from services.notifications.domain.catalogue import LOCALES, TEMPLATES
 from services.notifications.domain.delivery import Channel, NewDelivery
@@ -92,15 +95,15 @@ class EventHandlers:
         wanted = [(Channel.EMAIL, email), (Channel.SMS, mobile)]
         new = [
             NewDelivery(
-                meta.id,
-                channel,
-                to,
-                template,
-                locale,
-                context,
-                application_id,
-                institution_id,
-                sealed_secret if channel is Channel.EMAIL else None,
+                source_event_id=meta.id,
+                channel=channel,
+                recipient=to,
+                template=template,
+                locale=locale,
+                context=context,
+                application_id=application_id,
+                institution_id=institution_id,
+                sealed_secret=sealed_secret if channel is Channel.EMAIL else None,
             )
             for channel, to in wanted
             if to and channel in channels
@@ -113,9 +116,16 @@ class EventHandlers:
     async def _remember(self, uow: NotificationsUnitOfWork, e, *, mobile: str | None, locale: str | None) -> None:
         """Keeps who ``e``'s application is for (name, e-mail, mobile, locale: ``None`` keeps the
         locale already known), so events that name only the application find the person."""
-        await uow.recipients.remember(
-            e.application_id, e.institution_id, e.first_name, e.last_name, e.email, mobile, locale, self.default_locale
+        contact = Contact(
+            application_id=e.application_id,
+            institution_id=e.institution_id,
+            first_name=e.first_name,
+            last_name=e.last_name,
+            email=e.email,
+            mobile=mobile,
+            locale=locale,
         )
+        await uow.recipients.remember(contact, default_locale=self.default_locale)
 
     async def _known(self, uow: NotificationsUnitOfWork, application_id):
         recipient = await uow.recipients.get(application_id)
@@ -131,7 +141,11 @@ class EventHandlers:
         await uow.directory.institution(e.institution_id, e.name)
 
     async def officer_added(self, e: OfficerAdded, uow: NotificationsUnitOfWork, *, meta: EventMeta) -> None:
-        await uow.directory.officer(e.officer_id, e.institution_id, e.full_name, e.email, e.mobile)
+        await uow.directory.officer(
+            Officer(
+                id=e.officer_id, institution_id=e.institution_id, full_name=e.full_name, email=e.email, mobile=e.mobile
+            )
+        )
 
     async def invitation_issued(self, e: InvitationIssued, uow: NotificationsUnitOfWork, *, meta: EventMeta) -> None:
         locale = self._locale(e.locale)
@@ -229,19 +243,19 @@ class EventHandlers:
         )
         recipient = await self._known(uow, e.application_id)  # remembered just above
         await uow.certificates.add(
-            {
-                "serial": e.certificate_serial,
-                "holder_id": e.holder_id,
-                "application_id": e.application_id,
-                "institution_id": e.institution_id,
-                "first_name": e.first_name,
-                "last_name": e.last_name,
-                "email": e.email,
-                "mobile": e.mobile,
-                "locale": recipient.locale,
-                "not_after": e.not_after,
-                "produced_at": meta.time,
-            }
+            ProducedCertificate(
+                serial=e.certificate_serial,
+                holder_id=e.holder_id,
+                application_id=e.application_id,
+                institution_id=e.institution_id,
+                first_name=e.first_name,
+                last_name=e.last_name,
+                email=e.email,
+                mobile=e.mobile,
+                locale=recipient.locale,
+                not_after=e.not_after,
+                produced_at=meta.time,
+            )
         )
 
     async def renewal_recorded(self, e: RenewalRecorded, uow: NotificationsUnitOfWork, *, meta: EventMeta) -> None:
@@ -276,18 +290,18 @@ class EventHandlers:
         officers = await uow.directory.officers_of(e.institution_id)
         new = [
             NewDelivery(
-                meta.id,
-                Channel.EMAIL,
-                officer.email,
-                "renewal_e_approved_officer",
-                self.default_locale,
-                {
+                source_event_id=meta.id,
+                channel=Channel.EMAIL,
+                recipient=officer.email,
+                template="renewal_e_approved_officer",
+                locale=self.default_locale,
+                context={
                     "officer_name": officer.full_name,
                     "holder_name": f"{e.first_name} {e.last_name}",
                     "institution_name": institution_name,
                 },
-                e.application_id,
-                e.institution_id,
+                application_id=e.application_id,
+                institution_id=e.institution_id,
             )
             for officer in officers
         ]

@@ -29,7 +29,7 @@ from services.notifications.handlers.sending import delivery_uuid
 log = structlog.get_logger("notifications.reminders")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReminderPolicy:
     steps: tuple[int, ...]
     digest_period: DigestPeriod
@@ -78,7 +78,8 @@ class ReminderScheduler:
             due_now = {
                 cert.id: due
                 for cert in certificates
-                if (due := due_reminder(cert.not_after, self._policy.steps, now, recorded[cert.id])) is not None
+                if (due := due_reminder(cert.not_after, steps=self._policy.steps, now=now, recorded=recorded[cert.id]))
+                is not None
             }
             decided_ids = await uow.certificates.record_reminders(
                 [(cert_id, due.days_before, due.skipped) for cert_id, due in due_now.items()], now
@@ -98,16 +99,20 @@ class ReminderScheduler:
                     "not_after": cert.not_after.isoformat(),
                     "certificate_serial": cert.serial,
                 }
-                common = dict(
-                    template="expiry_warning",
-                    locale=cert.locale,
-                    context=context,
-                    application_id=cert.application_id,
-                    institution_id=cert.institution_id,
-                )
-                deliveries.append(NewDelivery(source, Channel.EMAIL, cert.email, **common))
-                if cert.mobile:
-                    deliveries.append(NewDelivery(source, Channel.SMS, cert.mobile, **common))
+                deliveries += [
+                    NewDelivery(
+                        source_event_id=source,
+                        channel=channel,
+                        recipient=to,
+                        template="expiry_warning",
+                        locale=cert.locale,
+                        context=context,
+                        application_id=cert.application_id,
+                        institution_id=cert.institution_id,
+                    )
+                    for channel, to in ((Channel.EMAIL, cert.email), (Channel.SMS, cert.mobile))
+                    if to
+                ]
                 uow.emit(
                     ExpiryWarned(
                         application_id=cert.application_id,
@@ -144,7 +149,8 @@ class ReminderScheduler:
             async with self._uow() as uow:
                 certs = await uow.certificates.expiring(now, until, institution_id)
                 officers = await uow.directory.officers_of(institution_id)
-                if not officers or not await uow.digests.claim(institution_id, period, len(certs), now):
+                claimed = await uow.digests.claim(institution_id, period=period, holders=len(certs), at=now)
+                if not officers or not claimed:
                     continue
                 name = await uow.directory.institution_name(institution_id) or ""
                 holders = [
@@ -160,12 +166,12 @@ class ReminderScheduler:
                 await uow.deliveries.enqueue(
                     [
                         NewDelivery(
-                            source,
-                            Channel.EMAIL,
-                            officer.email,
-                            "officer_digest",
-                            self._policy.default_locale,
-                            {
+                            source_event_id=source,
+                            channel=Channel.EMAIL,
+                            recipient=officer.email,
+                            template="officer_digest",
+                            locale=self._policy.default_locale,
+                            context={
                                 "officer_name": officer.full_name,
                                 "institution_name": name,
                                 "period": period,

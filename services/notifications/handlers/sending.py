@@ -23,7 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 import structlog
 from nacl.exceptions import CryptoError
 from prometheus_client import Counter
@@ -32,6 +31,7 @@ from esign import sealing
 from esign.clock import Clock
 from esign.masking import mask_contacts_in
 from services.notifications.adapters.email import SmtpSender, build_message
+from services.notifications.adapters.repositories.deliveries import ClaimedDelivery
 from services.notifications.adapters.sms import SmsMessage, SmsProvider
 from services.notifications.adapters.templates import Renderer, TemplateMissing
 from services.notifications.adapters.uow import NotificationsUnitOfWork
@@ -52,7 +52,7 @@ log = structlog.get_logger("notifications.sending")
 ATTEMPTS = Counter("esign_notifications_attempts_total", "Delivery attempts", ["channel", "outcome"])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SendingPolicy:
     mail_from: str
     sms_originator: str
@@ -76,11 +76,11 @@ class DeliveryWorker:
     def __init__(
         self,
         uow_factory: Callable[[], NotificationsUnitOfWork],
+        *,
         renderer: Renderer,
         mailer: SmtpSender,
         sms: SmsProvider,
         policy: SendingPolicy,
-        *,
         clock: Clock,
     ) -> None:
         self._uow = uow_factory
@@ -120,7 +120,10 @@ class DeliveryWorker:
         if not self._kept and not self._unattempted:
             return
         async with self._uow() as uow:
-            recorded = [await uow.deliveries.finish(k.delivery_id, k.attempt, k.outcome, k.at) for k in self._kept]
+            recorded = [
+                await uow.deliveries.finish(k.delivery_id, attempt=k.attempt, outcome=k.outcome, at=k.at)
+                for k in self._kept
+            ]
             await uow.deliveries.release(self._unattempted, self._clock.now())
             await uow.commit()
         for kept, was_recorded in zip(self._kept, recorded, strict=True):
@@ -135,7 +138,7 @@ class DeliveryWorker:
             log.info("deliveries_given_back", count=len(self._unattempted))
         self._kept, self._unattempted = [], []
 
-    async def _attempt(self, row: sa.Row) -> bool:
+    async def _attempt(self, row: ClaimedDelivery) -> bool:
         """Sends one delivery and records the outcome; False if the outcome had to be kept for
         later because the database failed."""
         try:
@@ -149,13 +152,13 @@ class DeliveryWorker:
             log.error("delivery_unexpected_error", delivery_id=str(row.id), error=type(exc).__name__)
             result = TransientSendError(f"unexpected {type(exc).__name__}", code="unexpected")
         now = self._clock.now()
-        outcome = outcome_of(result, row.attempts, now, self._policy.retry)
+        outcome = outcome_of(result, attempts=row.attempts, now=now, policy=self._policy.retry)
         if outcome.error:  # servers like to echo the address they refused
             outcome = dataclasses.replace(outcome, error=mask_contacts_in(outcome.error))
         ATTEMPTS.labels(row.channel, outcome.status.value).inc()
         try:
             async with self._uow() as uow:
-                recorded = await uow.deliveries.finish(row.id, row.attempts, outcome, now)
+                recorded = await uow.deliveries.finish(row.id, attempt=row.attempts, outcome=outcome, at=now)
                 await uow.commit()
         except Exception as exc:  # noqa: BLE001 -- whatever the database's failure, the outcome must not be lost
             self._kept.append(KeptOutcome(delivery_id=row.id, attempt=row.attempts, outcome=outcome, at=now))
@@ -180,7 +183,7 @@ class DeliveryWorker:
         )
         return True
 
-    def _context(self, row: sa.Row) -> dict:
+    def _context(self, row: ClaimedDelivery) -> dict:
         context = dict(row.context)
         if row.sealed_secret:
             if not self._policy.seal_private_key:
@@ -193,17 +196,28 @@ class DeliveryWorker:
             context.update({k: secrets[k] for k in (spec.secret_fields if spec else ())})
         return context
 
-    async def _send(self, row: sa.Row) -> Sent:
+    async def _send(self, row: ClaimedDelivery) -> Sent:
         context = self._context(row)
         if row.channel == Channel.EMAIL:
             rendered = self._renderer.email(row.template, row.locale, context)
             name = context.get("officer_name") or " ".join(
                 filter(None, (context.get("first_name"), context.get("last_name")))
             )
-            message = build_message(row.id, self._policy.mail_from, name or None, row.recipient, rendered, row.locale)
+            message = build_message(
+                row.id,
+                mail_from=self._policy.mail_from,
+                to_name=name or None,
+                to_address=row.recipient,
+                rendered=rendered,
+                locale=row.locale,
+            )
             return await self._mailer.send(message)
         rendered_sms = self._renderer.sms(row.template, row.locale, context)
-        return await self._sms.send(SmsMessage(row.id, row.recipient, rendered_sms.text, self._policy.sms_originator))
+        return await self._sms.send(
+            SmsMessage(
+                delivery_id=row.id, to=row.recipient, text=rendered_sms.text, originator=self._policy.sms_originator
+            )
+        )
 
 
 def delivery_uuid(*parts: object) -> uuid.UUID:

@@ -32,6 +32,7 @@ class HttpCarrier:
     def __init__(
         self,
         base_url: str,
+        *,
         api_key: str | None,
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -106,6 +107,7 @@ class SimulatedCarrier:
         self,
         tracking_number: str,
         status: Status,
+        *,
         occurred_at: datetime,
         reason: str | None = None,
         now: float | None = None,

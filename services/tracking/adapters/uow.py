@@ -5,7 +5,9 @@ from __future__ import annotations
 from esign.rate_limit import RateLimitRepository
 from esign.uow import UnitOfWork
 from services.tracking.adapters import orm
-from services.tracking.adapters.repositories import CarrierEventRepository, ShipmentRepository, WebhookReceiptRepository
+from services.tracking.adapters.repositories.carrier_events import CarrierEventRepository
+from services.tracking.adapters.repositories.shipments import ShipmentRepository
+from services.tracking.adapters.repositories.webhook_receipts import WebhookReceiptRepository
 
 
 class TrackingUnitOfWork(UnitOfWork):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -35,12 +34,7 @@ def wake_registrar(request: Request) -> Callable[[], None]:
     return request.app.state.workers.wake_registrar
 
 
-def clock(request: Request) -> datetime:
-    return request.app.state.clock.now()
-
-
 Settings = Annotated[TrackingSettings, Depends(settings)]
 Policy = Annotated[WebhookPolicy, Depends(webhook_policy)]
 Simulated = Annotated[SimulatedCarrier | None, Depends(simulated_carrier)]
-Now = Annotated[datetime, Depends(clock)]
 WakeRegistrar = Annotated[Callable[[], None], Depends(wake_registrar)]

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Query
 from esign.params import Instant, Limit, Offset
 from esign.problems import NotFound, problem_responses
 from esign.service import ClockDep
-from services.tracking.adapters.repositories import ShipmentFilter
-from services.tracking.api.deps import Now, Operator, Policy, Settings, Simulated, UoW, WakeRegistrar
+from services.tracking.adapters.repositories.shipments import ShipmentFilter
+from services.tracking.api.deps import Operator, Policy, Settings, Simulated, UoW, WakeRegistrar
 from services.tracking.api.schemas import (
     AdvanceIn,
     AdvanceOut,
@@ -29,9 +29,9 @@ from services.tracking.handlers.shipments import ShipAgain, ship_again
 router = APIRouter(tags=["shipments"], responses=problem_responses(401, 403))
 
 
-async def _page(uow: UoW, f: ShipmentFilter, limit: int, offset: int) -> ShipmentPage:
-    total, rows = await uow.shipments.list(f, limit, offset)
-    return ShipmentPage(total=total, limit=limit, offset=offset, items=[ShipmentOut.from_row(r) for r in rows])
+async def _page(uow: UoW, f: ShipmentFilter, *, limit: int, offset: int) -> ShipmentPage:
+    page = await uow.shipments.page(f, offset=offset, limit=limit)
+    return ShipmentPage(total=page.total, limit=limit, offset=offset, items=[ShipmentOut.of(s) for s in page.items])
 
 
 @router.get(
@@ -56,12 +56,17 @@ async def list_shipments(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> ShipmentPage:
-    return await _page(
-        uow,
-        ShipmentFilter(status, carrier, city, since, stuck, unregistered, application_id, tracking_number),
-        limit,
-        offset,
+    f = ShipmentFilter(
+        statuses=status,
+        carrier=carrier,
+        city=city,
+        since=since,
+        stuck=stuck,
+        unregistered=unregistered,
+        application_id=application_id,
+        tracking_number=tracking_number,
     )
+    return await _page(uow, f, limit=limit, offset=offset)
 
 
 @router.get(
@@ -70,7 +75,7 @@ async def list_shipments(
     summary="Stuck shipments: handed over, not delivered or returned within the promised working days",
 )
 async def stuck_shipments(uow: UoW, _: Operator, limit: Limit = 50, offset: Offset = 0) -> ShipmentPage:
-    return await _page(uow, ShipmentFilter(stuck=True), limit, offset)
+    return await _page(uow, ShipmentFilter(stuck=True), limit=limit, offset=offset)
 
 
 @router.get(
@@ -80,16 +85,15 @@ async def stuck_shipments(uow: UoW, _: Operator, limit: Limit = 50, offset: Offs
     responses=problem_responses(404, 422),
 )
 async def get_shipment(shipment_id: uuid.UUID, uow: UoW, _: Operator) -> ShipmentDetailOut:
-    row = await uow.shipments.row(shipment_id)
-    if row is None:
+    shipment = await uow.shipments.record(shipment_id)
+    if shipment is None:
         raise NotFound("shipment")
-    base = ShipmentOut.from_row(row)
     return ShipmentDetailOut(
-        **base.model_dump(),
-        delivery_address=row.delivery_address,
-        timeline=[TimelineOut.model_validate(r._mapping) for r in await uow.shipments.timeline(shipment_id)],
+        **ShipmentOut.of(shipment).model_dump(),
+        delivery_address=shipment.delivery_address,
+        timeline=[TimelineOut.model_validate(step) for step in await uow.shipments.timeline(shipment_id)],
         carrier_events=[
-            CarrierEventOut.model_validate(r._mapping) for r in await uow.carrier_events.for_shipment(shipment_id)
+            CarrierEventOut.model_validate(event) for event in await uow.carrier_events.for_shipment(shipment_id)
         ],
     )
 
@@ -117,14 +121,15 @@ async def reship(
     wake: WakeRegistrar,
 ) -> ShipmentOut:
     again = await ship_again(
-        ShipAgain(shipment_id, policy.carrier, settings.carrier_name(policy.carrier)),
+        ShipAgain(shipment_id=shipment_id, carrier=policy.carrier, carrier_name=settings.carrier_name(policy.carrier)),
         uow,
         principal=principal,
         clock=clock,
         wake_registrar=wake,
     )
-    row = await uow.shipments.row(again.id)
-    return ShipmentOut.from_row(row)
+    added = await uow.shipments.record(again.id)
+    assert added is not None  # added by this transaction
+    return ShipmentOut.of(added)
 
 
 @router.post(
@@ -137,14 +142,21 @@ async def reship(
 async def advance_simulated(
     tracking_number: str,
     uow: UoW,
-    _: Operator,
+    principal: Operator,
     policy: Policy,
     courier: Simulated,
-    now: Now,
+    clock: ClockDep,
     body: AdvanceIn | None = None,
 ) -> AdvanceOut:
     body = body or AdvanceIn()
-    shipment, outcome = await simulation.advance(uow, policy, courier, tracking_number, now, body.status, body.reason)
+    shipment, outcome = await simulation.advance(
+        simulation.AdvanceSimulated(tracking_number=tracking_number, status=body.status, reason=body.reason),
+        uow,
+        principal=principal,
+        clock=clock,
+        policy=policy,
+        courier=courier,
+    )
     return AdvanceOut(
         tracking_number=shipment.tracking_number or tracking_number, status=shipment.status, outcome=outcome
     )

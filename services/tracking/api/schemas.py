@@ -7,9 +7,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from esign.masking import mask_mobile
+from services.tracking.adapters.repositories.shipments import ShipmentRecord
 from services.tracking.domain.shipment import Status
 
 STATUS_LABELS_TR = {
@@ -69,11 +70,28 @@ class ShipmentOut(BaseModel):
     created_at: datetime
 
     @classmethod
-    def from_row(cls, row: Any) -> ShipmentOut:
-        m = row._mapping
+    def of(cls, shipment: ShipmentRecord) -> ShipmentOut:
         return cls(
-            **{k: m[k] for k in cls.model_fields if k in m},
-            mobile_masked=mask_mobile(row.mobile) if row.mobile else None,
+            id=shipment.id,
+            application_id=shipment.application_id,
+            institution_id=shipment.institution_id,
+            carrier=shipment.carrier,
+            carrier_name=shipment.carrier_name,
+            attempt=shipment.attempt,
+            previous_shipment_id=shipment.previous_shipment_id,
+            tracking_number=shipment.tracking_number,
+            status=shipment.status,
+            status_at=shipment.status_at,
+            recipient_name=shipment.recipient_name,
+            mobile_masked=mask_mobile(shipment.mobile) if shipment.mobile else None,
+            recipient_erased_at=shipment.recipient_erased_at,
+            city=shipment.city,
+            contents=shipment.contents,
+            handed_over_at=shipment.handed_over_at,
+            stuck_flagged_at=shipment.stuck_flagged_at,
+            registration_attempts=shipment.registration_attempts,
+            last_error=shipment.last_error,
+            created_at=shipment.created_at,
         )
 
 
@@ -85,12 +103,14 @@ class ShipmentPage(BaseModel):
 
 
 class TimelineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     status: Status
     occurred_at: datetime
     location: str | None
 
 
 class CarrierEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
     carrier_event_id: str
     carrier_status: str

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from esign.problems import Problem, problem_responses
+from esign.service import ClockDep
 from services.tracking.adapters.carriers import SIGNATURE_HEADER, TIMESTAMP_HEADER
-from services.tracking.api.deps import Now, Policy, UoW
+from services.tracking.api.deps import Policy, UoW
 from services.tracking.api.schemas import WebhookAccepted
-from services.tracking.handlers.carrier_events import CarrierReport, accept_webhook
+from services.tracking.handlers.carrier_events import CarrierReport, ReceiveCarrierReport, accept_webhook
 
 router = APIRouter(tags=["carrier"])
 WEBHOOK_PATH = "/v1/carrier/webhooks"
@@ -39,11 +40,12 @@ MAX_BODY_BYTES = 64 * 1024
     },
     responses=problem_responses(401, 409, 413, 422),
 )
-async def carrier_webhook(request: Request, uow: UoW, policy: Policy, now: Now) -> WebhookAccepted:
+async def carrier_webhook(request: Request, uow: UoW, policy: Policy, clock: ClockDep) -> WebhookAccepted:
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         raise Problem(413, "payload_too_large", "Payload too large", f"A report is at most {MAX_BODY_BYTES} bytes.")
-    outcome = await accept_webhook(
-        uow, policy, body, request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER), now
+    call = ReceiveCarrierReport(
+        body=body, timestamp=request.headers.get(TIMESTAMP_HEADER), signature=request.headers.get(SIGNATURE_HEADER)
     )
+    outcome = await accept_webhook(call, uow, policy=policy, clock=clock)
     return WebhookAccepted(outcome=outcome)

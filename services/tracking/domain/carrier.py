@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Parcel:
     """What the carrier must know to pick up and deliver: the card and reader to one person."""
 

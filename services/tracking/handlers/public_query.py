@@ -24,7 +24,7 @@ class PublicStep:
     occurred_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PublicShipmentView:
     tracking_number: str
     status: Status
@@ -34,11 +34,11 @@ class PublicShipmentView:
 
 async def query_shipment(uow: TrackingUnitOfWork, tracking_number: str, mobile_last4: str) -> PublicShipmentView | None:
     number = normalise_tracking_number(tracking_number)
-    row = await uow.shipments.public_lookup(number)
+    found = await uow.shipments.public_lookup(number)
     # A delivered shipment whose recipient data was removed (retention) has no mobile to match.
-    expected = row.mobile[-4:] if row is not None and row.mobile else _PLACEHOLDER_DIGITS
+    expected = found.mobile[-4:] if found is not None and found.mobile else _PLACEHOLDER_DIGITS
     matches = hmac.compare_digest(expected.encode(), mobile_last4.encode())
-    if row is None or not matches:
+    if found is None or not matches:
         return None
-    steps = [PublicStep(Status(r.status), r.occurred_at) for r in await uow.shipments.timeline(row.id)]
-    return PublicShipmentView(number, Status(row.status), row.city, steps)
+    steps = [PublicStep(step.status, step.occurred_at) for step in await uow.shipments.timeline(found.shipment_id)]
+    return PublicShipmentView(tracking_number=number, status=found.status, destination_city=found.city, timeline=steps)

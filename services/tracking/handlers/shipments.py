@@ -10,17 +10,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import structlog
 
 from esign.auth import Principal
 from esign.clock import Clock
-from esign.events import CertificateProduced, EventMeta, ShipmentReshipped
+from esign.events import CertificateProduced, EventMeta
 from esign.problems import NotFound
 from services.tracking.adapters.uow import TrackingUnitOfWork
-from services.tracking.domain.carrier import Carrier, CarrierError, Parcel
-from services.tracking.domain.shipment import Shipment, Status, normalise_tracking_number
+from services.tracking.domain.carrier import Carrier, CarrierError
+from services.tracking.domain.shipment import Consignment, Shipment, normalise_tracking_number
 from services.tracking.handlers.carrier_events import adopt_waiting_reports
 from services.tracking.handlers.errors import AlreadyShippedAgain, NotReturned
 
@@ -37,21 +37,17 @@ async def on_certificate_produced(
     wake_registrar: Callable[[], None] | None = None,
 ) -> None:
     address = event.delivery_address.model_dump(exclude_none=True)
-    created = await uow.shipments.add_if_absent(
-        {
-            "id": uuid.uuid4(),
-            "application_id": event.application_id,
-            "institution_id": event.institution_id,
-            "holder_id": event.holder_id,
-            "recipient_name": f"{event.first_name} {event.last_name}",
-            "mobile": event.mobile,
-            "delivery_address": address,
-            "city": event.delivery_address.city,
-            "contents": {"card_type": event.card_type, "card_reader_type": event.card_reader_type},
-            "carrier": carrier,
-            "carrier_name": carrier_name,
-            "status": Status.CREATED.value,
-        }
+    created = await uow.shipments.add_first(
+        Shipment(id=uuid.uuid4(), application_id=event.application_id, carrier=carrier, carrier_name=carrier_name),
+        Consignment(
+            institution_id=event.institution_id,
+            holder_id=event.holder_id,
+            recipient_name=f"{event.first_name} {event.last_name}",
+            mobile=event.mobile,
+            delivery_address=address,
+            city=event.delivery_address.city,
+            contents={"card_type": event.card_type, "card_reader_type": event.card_reader_type},
+        ),
     )
     if not created:
         log.info("shipment_exists", application_id=str(event.application_id))
@@ -61,7 +57,7 @@ async def on_certificate_produced(
         uow.after_commit(wake_registrar)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ShipAgain:
     shipment_id: uuid.UUID  # the returned one
     carrier: str  # the carrier configured now
@@ -88,22 +84,13 @@ async def ship_again(
         raise NotReturned(
             f"The shipment is {returned.status.value}; only a parcel returned to the sender can be shipped again."
         )
-    again = returned.ship_again(uuid.uuid4(), command.carrier, command.carrier_name)
+    again = returned.ship_again(
+        uuid.uuid4(), carrier=command.carrier, carrier_name=command.carrier_name, at=clock.now()
+    )
     # The row lock on the returned shipment serialises two operators; the unique
     # previous_shipment_id is the backstop.
     if not await uow.shipments.add_next_attempt(again):
         raise AlreadyShippedAgain("This returned shipment was already shipped again.")
-    uow.emit(
-        ShipmentReshipped(
-            shipment_id=again.id,
-            previous_shipment_id=returned.id,
-            application_id=again.application_id,
-            attempt=again.attempt,
-            carrier=again.carrier,
-            carrier_name=again.carrier_name,
-            occurred_at=clock.now(),
-        )
-    )
     log.info(
         "shipment_reshipped",
         shipment_id=str(again.id),
@@ -116,13 +103,12 @@ async def ship_again(
     return again
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RegistrationPolicy:
     lease: timedelta = timedelta(seconds=60)
     batch: int = 20
     first_retry: timedelta = timedelta(seconds=5)
     max_retry: timedelta = timedelta(hours=1)
-    public_query_url: str = ""
 
     def retry_after(self, attempts: int, retryable: bool) -> timedelta:
         if not retryable:
@@ -131,34 +117,35 @@ class RegistrationPolicy:
 
 
 async def register_due(
-    uow_factory: Callable[[], TrackingUnitOfWork], carrier: Carrier, policy: RegistrationPolicy, now: datetime
+    uow_factory: Callable[[], TrackingUnitOfWork], *, carrier: Carrier, policy: RegistrationPolicy, clock: Clock
 ) -> int:
     """Registers leased shipments with the carrier; returns how many were leased."""
+    now = clock.now()
     async with uow_factory() as uow:
-        leased = await uow.shipments.lease_unregistered(carrier.name, now, policy.lease, policy.batch)
+        leased = await uow.shipments.lease_unregistered(carrier.name, now=now, lease=policy.lease, limit=policy.batch)
         await uow.commit()
-    for row in leased:
-        parcel = Parcel(row.id, row.recipient_name, row.mobile, row.delivery_address, row.contents)
+    for lease in leased:
+        shipment_id = lease.parcel.shipment_id
         try:
-            tracking_number = normalise_tracking_number(await carrier.register(parcel))
+            tracking_number = normalise_tracking_number(await carrier.register(lease.parcel))
         except CarrierError as exc:
-            retry = policy.retry_after(row.registration_attempts, exc.retryable)
+            retry = policy.retry_after(lease.attempts, exc.retryable)
             log.warning(
                 "carrier_registration_failed",
-                shipment_id=str(row.id),
+                shipment_id=str(shipment_id),
                 error=str(exc),
-                attempts=row.registration_attempts,
+                attempts=lease.attempts,
                 retry_in_seconds=int(retry.total_seconds()),
             )
             async with uow_factory() as uow:
-                await uow.shipments.record_registration_failure(row.id, str(exc), now + retry)
+                await uow.shipments.record_registration_failure(shipment_id, str(exc), now + retry)
                 await uow.commit()
             continue
         async with uow_factory() as uow:
-            if await uow.shipments.record_registration(row.id, tracking_number, now):
-                shipment = await uow.shipments.get(row.id, for_update=True)
+            if await uow.shipments.record_registration(shipment_id, tracking_number, now):
+                shipment = await uow.shipments.get(shipment_id, for_update=True)
                 assert shipment is not None
-                await adopt_waiting_reports(uow, shipment, policy.public_query_url)
+                await adopt_waiting_reports(uow, shipment)
             await uow.commit()
-        log.info("carrier_registered", shipment_id=str(row.id), carrier=carrier.name)
+        log.info("carrier_registered", shipment_id=str(shipment_id), carrier=carrier.name)
     return len(leased)

@@ -8,8 +8,7 @@ from datetime import datetime, time, timedelta
 
 import structlog
 
-from esign.clock import BUSINESS_TIMEZONE, business_date
-from esign.events import ShipmentStuck
+from esign.clock import BUSINESS_TIMEZONE, Clock, business_date
 from services.tracking.adapters.uow import TrackingUnitOfWork
 from services.tracking.domain.working_days import latest_overdue_hand_over
 
@@ -22,24 +21,13 @@ def overdue_cutoff(now: datetime, working_days: int) -> datetime:
     return datetime.combine(last_overdue_day + timedelta(days=1), time(0), BUSINESS_TIMEZONE)
 
 
-async def flag_stuck(uow: TrackingUnitOfWork, now: datetime, working_days: int, limit: int = 100) -> int:
+async def flag_stuck(uow: TrackingUnitOfWork, *, clock: Clock, working_days: int, limit: int = 100) -> int:
+    """Flags a batch of overdue shipments; their ``tracking.shipment.stuck`` events leave with the
+    commit (the repository registered them)."""
+    now = clock.now()
     shipments = await uow.shipments.lock_overdue(overdue_cutoff(now, working_days), limit)
     for shipment in shipments:
-        assert shipment.handed_over_at is not None and shipment.tracking_number is not None
-        shipment.stuck_flagged_at = now
+        shipment.flag_stuck(now, working_days=working_days)
         await uow.shipments.save(shipment)
-        uow.emit(
-            ShipmentStuck(
-                shipment_id=shipment.id,
-                application_id=shipment.application_id,
-                tracking_number=shipment.tracking_number,
-                carrier=shipment.carrier,
-                carrier_name=shipment.carrier_name,
-                occurred_at=now,
-                handed_over_at=shipment.handed_over_at,
-                working_days=working_days,
-                last_status=shipment.status.value,
-            )
-        )
         log.warning("shipment_stuck", shipment_id=str(shipment.id), status=shipment.status.value)
     return len(shipments)

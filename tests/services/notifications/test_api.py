@@ -56,9 +56,11 @@ async def world(notifications_app, notifications_js, runtime):
 
     async def sent():
         async with runtime.uow() as uow:
-            from services.notifications.adapters.repositories import DeliveryFilter
+            from services.notifications.adapters.repositories.deliveries import DeliveryFilter
 
-            _, rows = await uow.deliveries.page(DeliveryFilter(application_id=p.application_id), 10, 0)
+            rows = (
+                await uow.deliveries.page(DeliveryFilter(application_id=p.application_id), offset=0, limit=10)
+            ).items
         return rows if len(rows) == 2 and all(r.status == "sent" for r in rows) else None
 
     rows = await eventually(sent)

@@ -47,12 +47,28 @@ async def killable_db(scratch_dir):
 
 def mail(p: Person) -> NewDelivery:
     context = {"first_name": p.first_name, "last_name": p.last_name}
-    return NewDelivery(uuid.uuid4(), Channel.EMAIL, p.email, "form_completed", "tr", context, p.application_id)
+    return NewDelivery(
+        source_event_id=uuid.uuid4(),
+        channel=Channel.EMAIL,
+        recipient=p.email,
+        template="form_completed",
+        locale="tr",
+        context=context,
+        application_id=p.application_id,
+    )
 
 
 def sms(p: Person) -> NewDelivery:
     context = {"first_name": p.first_name, "last_name": p.last_name, "reason": "İmza eksik"}
-    return NewDelivery(uuid.uuid4(), Channel.SMS, p.mobile, "application_rejected", "tr", context, p.application_id)
+    return NewDelivery(
+        source_event_id=uuid.uuid4(),
+        channel=Channel.SMS,
+        recipient=p.mobile,
+        template="application_rejected",
+        locale="tr",
+        context=context,
+        application_id=p.application_id,
+    )
 
 
 async def one_pass(worker) -> None:

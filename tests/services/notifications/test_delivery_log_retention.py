@@ -31,7 +31,12 @@ PASS_CLOCK = PassClock()
 
 def new(event: uuid.UUID, channel: Channel, recipient: str) -> NewDelivery:
     return NewDelivery(
-        event, channel, recipient, "application_rejected", "tr", {"first_name": "Ümit", "last_name": "Çelik"}
+        source_event_id=event,
+        channel=channel,
+        recipient=recipient,
+        template="application_rejected",
+        locale="tr",
+        context={"first_name": "Ümit", "last_name": "Çelik"},
     )
 
 

@@ -33,14 +33,14 @@ class Ticking(Clock):
 
 def form_completed_mail(p: Person) -> NewDelivery:
     return NewDelivery(
-        uuid.uuid4(),
-        Channel.EMAIL,
-        p.email,
-        "form_completed",
-        "tr",
-        {"first_name": p.first_name, "last_name": p.last_name},
-        p.application_id,
-        p.institution_id,
+        source_event_id=uuid.uuid4(),
+        channel=Channel.EMAIL,
+        recipient=p.email,
+        template="form_completed",
+        locale="tr",
+        context={"first_name": p.first_name, "last_name": p.last_name},
+        application_id=p.application_id,
+        institution_id=p.institution_id,
     )
 
 
@@ -103,7 +103,7 @@ async def test_a_dead_workers_claim_is_taken_over_after_the_lease_and_its_late_a
 
     async with runtime.uow() as uow:  # A wakes up and reports a failure for its old attempt
         recorded = await uow.deliveries.finish(
-            row.id, claimed.attempts, Outcome(DeliveryStatus.FAILED, error="late"), start + lease * 2
+            row.id, attempt=claimed.attempts, outcome=Outcome(DeliveryStatus.FAILED, error="late"), at=start + lease * 2
         )
         await uow.commit()
     assert recorded is False

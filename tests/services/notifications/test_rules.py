@@ -29,30 +29,30 @@ def days_before(n: float) -> datetime:
 
 
 def test_nothing_is_due_before_the_first_step():
-    assert due_reminder(END, STEPS, days_before(40.01), set()) is None
+    assert due_reminder(END, steps=STEPS, now=days_before(40.01), recorded=set()) is None
 
 
 def test_the_40_day_warning_is_due_on_its_day():
-    assert due_reminder(END, STEPS, days_before(40), set()).days_before == 40
+    assert due_reminder(END, steps=STEPS, now=days_before(40), recorded=set()).days_before == 40
 
 
 def test_a_step_already_sent_is_not_due_again():
-    assert due_reminder(END, STEPS, days_before(20), {40}) is None
+    assert due_reminder(END, steps=STEPS, now=days_before(20), recorded={40}) is None
 
 
 def test_a_scheduler_down_for_weeks_sends_the_latest_step_once_and_skips_the_missed_ones():
-    due = due_reminder(END, STEPS, days_before(2), set())
+    due = due_reminder(END, steps=STEPS, now=days_before(2), recorded=set())
     assert (due.days_before, due.skipped) == (3, (14, 40))
-    assert due_reminder(END, STEPS, days_before(1), {3, 14, 40}) is None
+    assert due_reminder(END, steps=STEPS, now=days_before(1), recorded={3, 14, 40}) is None
 
 
 def test_the_next_step_comes_after_the_previous_was_sent():
-    due = due_reminder(END, STEPS, days_before(13), {40})
+    due = due_reminder(END, steps=STEPS, now=days_before(13), recorded={40})
     assert (due.days_before, due.skipped) == (14, ())
 
 
 def test_an_expired_certificate_gets_no_warning():
-    assert due_reminder(END, STEPS, END, set()) is None
+    assert due_reminder(END, steps=STEPS, now=END, recorded=set()) is None
 
 
 def test_steps_parse_sorted_and_positive():
@@ -82,10 +82,11 @@ def test_backoff_grows_with_jitter_and_gives_up():
 def test_outcomes():
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     policy = RetryPolicy(max_attempts=2)
-    assert outcome_of(Sent("job:1"), 1, now, policy).status is DeliveryStatus.SENT
+    assert outcome_of(Sent("job:1"), attempts=1, now=now, policy=policy).status is DeliveryStatus.SENT
     assert (
-        outcome_of(PermanentSendError("invalid number", code="sms_50"), 1, now, policy).status is DeliveryStatus.FAILED
+        outcome_of(PermanentSendError("invalid number", code="sms_50"), attempts=1, now=now, policy=policy).status
+        is DeliveryStatus.FAILED
     )
-    retry = outcome_of(TransientSendError("down"), 1, now, policy)
+    retry = outcome_of(TransientSendError("down"), attempts=1, now=now, policy=policy)
     assert retry.status is DeliveryStatus.QUEUED and retry.next_attempt_at > now
-    assert outcome_of(TransientSendError("down"), 2, now, policy).status is DeliveryStatus.DEAD
+    assert outcome_of(TransientSendError("down"), attempts=2, now=now, policy=policy).status is DeliveryStatus.DEAD

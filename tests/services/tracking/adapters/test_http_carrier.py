@@ -12,8 +12,10 @@ import pytest
 from esign.embedded import free_port
 from esign.events import Envelope
 from services.tracking.adapters.carriers import HttpCarrier
-from services.tracking.adapters.repositories import ShipmentFilter
+from services.tracking.adapters.repositories.carrier_events import CarrierEventRecord
+from services.tracking.adapters.repositories.shipments import ShipmentFilter
 from services.tracking.domain.carrier import CarrierError, Parcel
+from services.tracking.domain.shipment import Status
 from services.tracking.handlers.carrier_events import (
     CarrierReport,
     WebhookPolicy,
@@ -24,6 +26,7 @@ from services.tracking.handlers.shipments import (
     on_certificate_produced,
     register_due,
 )
+from tests.support.clock import SettableClock
 from tests.support.tracking import CarrierStub, produced
 
 
@@ -37,16 +40,21 @@ async def stub():
 @pytest.fixture
 def carrier(stub):
     stub.fail_with = None
-    return HttpCarrier(stub.url, CarrierStub.API_KEY, timeout=5)
+    return HttpCarrier(stub.url, api_key=CarrierStub.API_KEY, timeout=5)
 
 
 def parcel() -> Parcel:
     return Parcel(
-        uuid.uuid4(),
-        "Ayşe Yılmaz",
-        "+905321234567",
-        {"line1": "Üniversite Cad. No: 1", "district": "Çankaya", "city": "Ankara", "postal_code": "06800"},
-        {"card_type": "AKIS", "card_reader_type": "acr39u"},
+        shipment_id=uuid.uuid4(),
+        recipient_name="Ayşe Yılmaz",
+        mobile="+905321234567",
+        delivery_address={
+            "line1": "Üniversite Cad. No: 1",
+            "district": "Çankaya",
+            "city": "Ankara",
+            "postal_code": "06800",
+        },
+        contents={"card_type": "AKIS", "card_reader_type": "acr39u"},
     )
 
 
@@ -77,7 +85,7 @@ async def test_carrier_failures_say_whether_a_retry_can_help(stub, carrier, stat
 
 async def test_an_unreachable_carrier_is_retryable():
     with pytest.raises(CarrierError) as refused:
-        await HttpCarrier(f"http://127.0.0.1:{free_port()}", "k", timeout=2).register(parcel())
+        await HttpCarrier(f"http://127.0.0.1:{free_port()}", api_key="k", timeout=2).register(parcel())
     assert refused.value.retryable
 
 
@@ -91,13 +99,21 @@ async def new_http_shipment(tracking_app) -> uuid.UUID:
         )
         await uow.commit()
     async with tracking_app.state.runtime.uow() as uow:
-        _, [row] = await uow.shipments.list(ShipmentFilter(application_id=event.application_id), 1, 0)
-    return row.id
+        page = await uow.shipments.page(ShipmentFilter(application_id=event.application_id), offset=0, limit=1)
+    [shipment] = page.items
+    return shipment.id
 
 
 async def shipment_row(tracking_app, shipment_id):
     async with tracking_app.state.runtime.uow() as uow:
-        return await uow.shipments.row(shipment_id)
+        return await uow.shipments.record(shipment_id)
+
+
+def at(moment: datetime) -> SettableClock:
+    """The workers' clock, stopped at ``moment``."""
+    clock = SettableClock()
+    clock.frozen = moment
+    return clock
 
 
 async def test_the_worker_retries_with_backoff_then_registers(stub, carrier, tracking_app):
@@ -107,15 +123,15 @@ async def test_the_worker_retries_with_backoff_then_registers(stub, carrier, tra
     policy = RegistrationPolicy(first_retry=timedelta(seconds=5))
 
     stub.fail_with = 503
-    assert await register_due(uow, carrier, policy, now) >= 1
+    assert await register_due(uow, carrier=carrier, policy=policy, clock=at(now)) >= 1
     row = await shipment_row(tracking_app, shipment_id)
     assert row.tracking_number is None and row.registration_attempts == 1
     assert row.last_error == "carrier answered 503" and row.next_attempt_at == now + timedelta(seconds=5)
 
     stub.fail_with = None
-    await register_due(uow, carrier, policy, now + timedelta(seconds=1))  # not due yet
+    await register_due(uow, carrier=carrier, policy=policy, clock=at(now + timedelta(seconds=1)))  # not due yet
     assert (await shipment_row(tracking_app, shipment_id)).tracking_number is None
-    await register_due(uow, carrier, policy, now + timedelta(seconds=6))
+    await register_due(uow, carrier=carrier, policy=policy, clock=at(now + timedelta(seconds=6)))
     row = await shipment_row(tracking_app, shipment_id)
     assert row.tracking_number == stub.numbers[str(shipment_id)].upper()
     assert row.last_error is None and row.registration_attempts == 2
@@ -129,16 +145,18 @@ async def test_a_lease_left_by_a_dead_worker_runs_out_and_the_parcel_is_register
     # A worker leased it, asked the carrier, and died before recording the answer.
     async with uow() as u:
         [leased] = [
-            r for r in await u.shipments.lease_unregistered("http", now, policy.lease, 100) if r.id == shipment_id
+            lease
+            for lease in await u.shipments.lease_unregistered("http", now=now, lease=policy.lease, limit=100)
+            if lease.parcel.shipment_id == shipment_id
         ]
         await u.commit()
-    await carrier.register(
-        Parcel(leased.id, leased.recipient_name, leased.mobile, leased.delivery_address, leased.contents)
-    )
+    await carrier.register(leased.parcel)
 
-    await register_due(uow, carrier, policy, now + timedelta(seconds=30))  # another replica: still leased
+    await register_due(
+        uow, carrier=carrier, policy=policy, clock=at(now + timedelta(seconds=30))
+    )  # another replica: still leased
     assert (await shipment_row(tracking_app, shipment_id)).tracking_number is None
-    await register_due(uow, carrier, policy, now + timedelta(seconds=61))
+    await register_due(uow, carrier=carrier, policy=policy, clock=at(now + timedelta(seconds=61)))
     row = await shipment_row(tracking_app, shipment_id)
     keys = [c["headers"]["idempotency-key"] for c in stub.calls if c["body"]["reference"] == str(shipment_id)]
     assert len(keys) == 2 and set(keys) == {str(shipment_id)}  # asked twice, with the same key...
@@ -150,11 +168,19 @@ async def test_a_report_that_beats_our_registration_is_applied_once_the_number_i
     report is kept as unknown_shipment, then applied when the tracking number is recorded."""
     shipment_id = await new_http_shipment(tracking_app)
     async with tracking_app.state.runtime.uow() as uow:
-        row = await uow.shipments.row(shipment_id)
+        row = await uow.shipments.record(shipment_id)
     number = (
-        await carrier.register(Parcel(row.id, row.recipient_name, row.mobile, row.delivery_address, row.contents))
+        await carrier.register(
+            Parcel(
+                shipment_id=row.id,
+                recipient_name=row.recipient_name,
+                mobile=row.mobile,
+                delivery_address=row.delivery_address,
+                contents=row.contents,
+            )
+        )
     ).upper()
-    policy = WebhookPolicy("http", b"unused", 300, "http://tracking.test/gonderi-sorgulama")
+    policy = WebhookPolicy(carrier="http", secret=b"unused", tolerance_seconds=300)
     raw = {
         "event_id": f"early-{uuid.uuid4().hex}",
         "tracking_number": number,
@@ -163,12 +189,14 @@ async def test_a_report_that_beats_our_registration_is_applied_once_the_number_i
     }
     async with tracking_app.state.runtime.uow() as uow:
         assert (
-            await record_report(uow, policy, raw, CarrierReport.model_validate(raw), datetime.now(timezone.utc))
+            await record_report(CarrierReport.model_validate(raw), uow, raw=raw, policy=policy, clock=SettableClock())
             == "unknown_shipment"
         )
         await uow.commit()
 
-    await register_due(tracking_app.state.runtime.uow, carrier, RegistrationPolicy(), datetime.now(timezone.utc))
+    await register_due(
+        tracking_app.state.runtime.uow, carrier=carrier, policy=RegistrationPolicy(), clock=SettableClock()
+    )
     async with tracking_app.state.runtime.uow() as uow:
         shipment = await uow.shipments.get(shipment_id)
         [event] = await uow.carrier_events.for_shipment(shipment_id)
@@ -180,7 +208,9 @@ async def test_a_report_that_lost_the_race_with_registration_is_adopted_by_house
     """Registered first, then a report stored as unknown_shipment (its transaction looked before the
     registration committed): the housekeeping pass applies it."""
     shipment_id = await new_http_shipment(tracking_app)
-    await register_due(tracking_app.state.runtime.uow, carrier, RegistrationPolicy(), datetime.now(timezone.utc))
+    await register_due(
+        tracking_app.state.runtime.uow, carrier=carrier, policy=RegistrationPolicy(), clock=SettableClock()
+    )
     raw = {
         "event_id": f"late-{uuid.uuid4().hex}",
         "tracking_number": stub.numbers[str(shipment_id)].upper(),
@@ -189,19 +219,19 @@ async def test_a_report_that_lost_the_race_with_registration_is_adopted_by_house
     }
     async with tracking_app.state.runtime.uow() as uow:
         await uow.carrier_events.add(
-            {
-                "id": uuid.uuid4(),
-                "carrier": "http",
-                "carrier_event_id": raw["event_id"],
-                "tracking_number": raw["tracking_number"],
-                "shipment_id": None,
-                "raw": raw,
-                "carrier_status": "DELIVERED",
-                "status": "delivered",
-                "occurred_at": datetime.fromisoformat(raw["occurred_at"]),
-                "outcome": "unknown_shipment",
-                "received_at": datetime.now(timezone.utc),
-            }
+            CarrierEventRecord(
+                id=uuid.uuid4(),
+                carrier="http",
+                carrier_event_id=raw["event_id"],
+                tracking_number=raw["tracking_number"],
+                shipment_id=None,
+                raw=raw,
+                carrier_status="DELIVERED",
+                status=Status.DELIVERED,
+                occurred_at=datetime.fromisoformat(raw["occurred_at"]),
+                outcome="unknown_shipment",
+                received_at=datetime.now(timezone.utc),
+            )
         )
         await uow.commit()
     workers = tracking_app.state.workers

@@ -9,8 +9,10 @@ import pytest
 
 from services.tracking.domain.shipment import (
     CarrierUpdate,
+    FlaggedStuck,
     Outcome,
     Shipment,
+    ShippedAgain,
     Status,
     StatusChanged,
     normalise_tracking_number,
@@ -110,8 +112,8 @@ def test_after_a_failed_attempt_the_next_attempt_is_forward():
 def test_a_courier_step_reported_first_implies_the_hand_over():
     s, _ = run((Status.OUT_FOR_DELIVERY, 3))
     assert s.pull_events() == [
-        StatusChanged(Status.HANDED_TO_COURIER, at(3), implied=True),
-        StatusChanged(Status.OUT_FOR_DELIVERY, at(3)),
+        StatusChanged(s.ref, Status.HANDED_TO_COURIER, at(3), implied=True),
+        StatusChanged(s.ref, Status.OUT_FOR_DELIVERY, at(3)),
     ]
     assert s.handed_over_at == at(3)
 
@@ -130,3 +132,37 @@ def test_the_reason_travels_with_the_event():
 def test_a_tracking_number_has_one_spelling_whoever_wrote_it():
     assert normalise_tracking_number(" yk 1234 5678 ") == "YK12345678"
     assert normalise_tracking_number("YK12345678") == "YK12345678"
+
+
+def test_a_stuck_shipment_is_flagged_once_with_what_the_event_says():
+    s, _ = run((Status.HANDED_TO_COURIER, 0), (Status.IN_TRANSIT, 1))
+    s.pull_events()
+    s.flag_stuck(at(100), working_days=3)
+    assert s.stuck_flagged_at == at(100)
+    assert s.pull_events() == [
+        FlaggedStuck(
+            shipment=s.ref, flagged_at=at(100), handed_over_at=at(0), working_days=3, last_status=Status.IN_TRANSIT
+        )
+    ]
+    with pytest.raises(ValueError):
+        s.flag_stuck(at(101), working_days=3)  # once
+    assert s.pull_events() == []
+
+
+def test_a_shipment_not_with_the_courier_or_already_final_is_never_stuck():
+    with pytest.raises(ValueError):
+        shipment().flag_stuck(at(100), working_days=3)
+    delivered, _ = run((Status.DELIVERED, 0))
+    with pytest.raises(ValueError):
+        delivered.flag_stuck(at(100), working_days=3)
+
+
+def test_shipping_a_returned_parcel_again_raises_the_event_on_the_new_shipment():
+    returned, _ = run((Status.HANDED_TO_COURIER, 0), (Status.RETURNED, 30))
+    returned.pull_events()
+    again = returned.ship_again(uuid.uuid4(), carrier="http", carrier_name="PTT Kargo", at=at(40))
+    assert (again.attempt, again.previous_shipment_id, again.status) == (2, returned.id, Status.CREATED)
+    assert again.pull_events() == [
+        ShippedAgain(shipment=again.ref, previous_shipment_id=returned.id, attempt=2, occurred_at=at(40))
+    ]
+    assert returned.pull_events() == []

@@ -1,4 +1,5 @@
-"""Every query of the tracking service. Repositories translate rows <-> domain objects."""
+"""Shipments: the aggregate (registered with the unit of work for its events), the registration
+worker's leases, the workers' batches, and the operators' and the public's views."""
 
 from __future__ import annotations
 
@@ -11,15 +12,23 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from esign.repository import AggregateRepository, Page
 from services.tracking.adapters import orm
-from services.tracking.domain.shipment import TERMINAL, Shipment, Status, normalise_tracking_number
+from services.tracking.domain.carrier import Parcel
+from services.tracking.domain.shipment import (
+    TERMINAL,
+    Consignment,
+    Shipment,
+    Status,
+    TimelineEntry,
+    normalise_tracking_number,
+)
 
 _OPEN = [s.value for s in Status if s not in TERMINAL]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ShipmentFilter:
     statuses: Sequence[Status] | None = None
     carrier: str | None = None
@@ -31,36 +40,142 @@ class ShipmentFilter:
     tracking_number: str | None = None
 
 
-class ShipmentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+@dataclass(frozen=True, kw_only=True)
+class ShipmentRecord:
+    """A shipment as the operators see it: the aggregate's state, the consignment (recipient data
+    ``None`` once erased) and the registration's progress."""
 
-    @staticmethod
-    def _from_row(row: sa.Row) -> Shipment:
-        return Shipment(
-            id=row.id,
-            application_id=row.application_id,
-            carrier=row.carrier,
-            status=Status(row.status),
-            status_at=row.status_at,
-            tracking_number=row.tracking_number,
-            handed_over_at=row.handed_over_at,
-            stuck_flagged_at=row.stuck_flagged_at,
-            attempt=row.attempt,
-            previous_shipment_id=row.previous_shipment_id,
-            carrier_name=row.carrier_name,
-        )
+    id: uuid.UUID
+    application_id: uuid.UUID
+    institution_id: uuid.UUID
+    holder_id: uuid.UUID
+    carrier: str
+    carrier_name: str | None
+    attempt: int
+    previous_shipment_id: uuid.UUID | None
+    tracking_number: str | None
+    status: Status
+    status_at: datetime | None
+    recipient_name: str | None
+    mobile: str | None
+    delivery_address: dict[str, Any] | None
+    recipient_erased_at: datetime | None
+    city: str
+    contents: dict[str, Any]
+    handed_over_at: datetime | None
+    stuck_flagged_at: datetime | None
+    registration_attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
 
-    async def add_if_absent(self, values: dict[str, Any]) -> bool:
+
+@dataclass(frozen=True, kw_only=True)
+class LeasedRegistration:
+    """A shipment leased to this worker for registration with the carrier."""
+
+    parcel: Parcel
+    attempts: int  # this one included
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublicLookup:
+    """What the public query compares and shows: no name, no address."""
+
+    shipment_id: uuid.UUID
+    mobile: str | None  # None once erased after delivery
+    city: str
+    status: Status
+
+
+def _shipment(row: sa.Row[Any]) -> Shipment:
+    return Shipment(
+        id=row.id,
+        application_id=row.application_id,
+        carrier=row.carrier,
+        status=Status(row.status),
+        status_at=row.status_at,
+        tracking_number=row.tracking_number,
+        handed_over_at=row.handed_over_at,
+        stuck_flagged_at=row.stuck_flagged_at,
+        attempt=row.attempt,
+        previous_shipment_id=row.previous_shipment_id,
+        carrier_name=row.carrier_name,
+    )
+
+
+def _record(row: sa.Row[Any]) -> ShipmentRecord:
+    return ShipmentRecord(
+        id=row.id,
+        application_id=row.application_id,
+        institution_id=row.institution_id,
+        holder_id=row.holder_id,
+        carrier=row.carrier,
+        carrier_name=row.carrier_name,
+        attempt=row.attempt,
+        previous_shipment_id=row.previous_shipment_id,
+        tracking_number=row.tracking_number,
+        status=Status(row.status),
+        status_at=row.status_at,
+        recipient_name=row.recipient_name,
+        mobile=row.mobile,
+        delivery_address=row.delivery_address,
+        recipient_erased_at=row.recipient_erased_at,
+        city=row.city,
+        contents=row.contents,
+        handed_over_at=row.handed_over_at,
+        stuck_flagged_at=row.stuck_flagged_at,
+        registration_attempts=row.registration_attempts,
+        next_attempt_at=row.next_attempt_at,
+        last_error=row.last_error,
+        created_at=row.created_at,
+    )
+
+
+def _leased(row: sa.Row[Any]) -> LeasedRegistration:
+    parcel = Parcel(
+        shipment_id=row.id,
+        recipient_name=row.recipient_name,
+        mobile=row.mobile,
+        delivery_address=row.delivery_address,
+        contents=row.contents,
+    )
+    return LeasedRegistration(parcel=parcel, attempts=row.registration_attempts)
+
+
+class ShipmentRepository(AggregateRepository):
+    """Every shipment it loads or adds is registered, so the unit of work publishes its events."""
+
+    def _loaded(self, row: sa.Row[Any]) -> Shipment:
+        return self._register(_shipment(row))
+
+    async def add_first(self, shipment: Shipment, consignment: Consignment) -> bool:
         """False if the application already has its first shipment (a redelivered or replayed event)."""
         t = orm.shipments
         stmt = (
             pg_insert(t)
-            .values(**values, attempt=1)
+            .values(
+                id=shipment.id,
+                application_id=shipment.application_id,
+                institution_id=consignment.institution_id,
+                holder_id=consignment.holder_id,
+                recipient_name=consignment.recipient_name,
+                mobile=consignment.mobile,
+                delivery_address=consignment.delivery_address,
+                city=consignment.city,
+                contents=consignment.contents,
+                carrier=shipment.carrier,
+                carrier_name=shipment.carrier_name,
+                status=shipment.status.value,
+                attempt=1,
+            )
             .on_conflict_do_nothing(constraint="uq_shipments_application_attempt")
             .returning(t.c.id)
         )
-        return (await self.session.execute(stmt)).first() is not None
+        if (await self.session.execute(stmt)).first() is None:
+            return False
+        self._register(shipment)
+        return True
 
     async def add_next_attempt(self, shipment: Shipment) -> bool:
         """Inserts ``shipment`` (made by ``Shipment.ship_again``) with the recipient, address and
@@ -99,26 +214,26 @@ class ShipmentRepository:
             "previous_shipment_id",
         ]
         stmt = pg_insert(t).from_select(columns, previous).on_conflict_do_nothing().returning(t.c.id)
-        return (await self.session.execute(stmt)).first() is not None
+        if (await self.session.execute(stmt)).first() is None:
+            return False
+        self._register(shipment)
+        return True
 
     async def next_attempt_of(self, shipment_id: uuid.UUID) -> uuid.UUID | None:
         t = orm.shipments
-        return (
-            await self.session.execute(sa.select(t.c.id).where(t.c.previous_shipment_id == shipment_id))
-        ).scalar_one_or_none()
+        query = sa.select(t.c.id).where(t.c.previous_shipment_id == shipment_id)
+        return (await self.session.execute(query)).scalar_one_or_none()
 
     async def get(self, shipment_id: uuid.UUID, *, for_update: bool = False) -> Shipment | None:
-        stmt = sa.select(orm.shipments).where(orm.shipments.c.id == shipment_id)
-        row = (await self.session.execute(stmt.with_for_update() if for_update else stmt)).first()
-        return self._from_row(row) if row else None
+        query = sa.select(orm.shipments).where(orm.shipments.c.id == shipment_id)
+        return await self._one_or_none(query.with_for_update() if for_update else query, self._loaded)
 
     async def by_tracking_number(
         self, carrier: str, tracking_number: str, *, for_update: bool = False
     ) -> Shipment | None:
         t = orm.shipments
-        stmt = sa.select(t).where(t.c.carrier == carrier, t.c.tracking_number == tracking_number)
-        row = (await self.session.execute(stmt.with_for_update() if for_update else stmt)).first()
-        return self._from_row(row) if row else None
+        query = sa.select(t).where(t.c.carrier == carrier, t.c.tracking_number == tracking_number)
+        return await self._one_or_none(query.with_for_update() if for_update else query, self._loaded)
 
     async def save(self, shipment: Shipment) -> None:
         t = orm.shipments
@@ -150,7 +265,9 @@ class ShipmentRepository:
 
     # ------------------------------------------------------------ registration with the carrier
 
-    async def lease_unregistered(self, carrier: str, now: datetime, lease: timedelta, limit: int) -> Sequence[sa.Row]:
+    async def lease_unregistered(
+        self, carrier: str, *, now: datetime, lease: timedelta, limit: int
+    ) -> list[LeasedRegistration]:
         """Shipments waiting for ``carrier``'s tracking number, leased to this worker alone: other
         replicas skip locked rows and unexpired leases; a crashed worker's lease simply runs out."""
         t = orm.shipments
@@ -172,7 +289,7 @@ class ShipmentRepository:
             .values(lease_until=now + lease, registration_attempts=t.c.registration_attempts + 1)
             .returning(t)
         )
-        return (await self.session.execute(stmt)).all()
+        return [_leased(row) for row in await self.session.execute(stmt)]
 
     async def record_registration(self, shipment_id: uuid.UUID, tracking_number: str, now: datetime) -> bool:
         t = orm.shipments
@@ -209,36 +326,30 @@ class ShipmentRepository:
 
     async def lock_overdue(self, handed_over_before: datetime, limit: int) -> list[Shipment]:
         t = orm.shipments
-        rows = (
-            await self.session.execute(
-                sa.select(t)
-                .where(t.c.handed_over_at < handed_over_before, t.c.stuck_flagged_at.is_(None), t.c.status.in_(_OPEN))
-                .order_by(t.c.handed_over_at)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
-        return [self._from_row(r) for r in rows]
+        rows = await self.session.execute(
+            sa.select(t)
+            .where(t.c.handed_over_at < handed_over_before, t.c.stuck_flagged_at.is_(None), t.c.status.in_(_OPEN))
+            .order_by(t.c.handed_over_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [self._loaded(row) for row in rows]
 
     async def lock_simulated_due(self, carrier: str, unchanged_since: datetime, limit: int) -> list[Shipment]:
         t = orm.shipments
-        rows = (
-            await self.session.execute(
-                sa.select(t)
-                .where(
-                    t.c.carrier == carrier,
-                    t.c.tracking_number.is_not(None),
-                    t.c.status.in_(_OPEN),
-                    t.c.updated_at <= unchanged_since,
-                )
-                .order_by(t.c.updated_at)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
+        rows = await self.session.execute(
+            sa.select(t)
+            .where(
+                t.c.carrier == carrier,
+                t.c.tracking_number.is_not(None),
+                t.c.status.in_(_OPEN),
+                t.c.updated_at <= unchanged_since,
             )
-        ).all()
-        return [self._from_row(r) for r in rows]
-
-    # ------------------------------------------------------------ views
+            .order_by(t.c.updated_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [self._loaded(row) for row in rows]
 
     async def erase_delivered_recipients(self, delivered_before: datetime, limit: int) -> int:
         """Sets the recipient's name, mobile and address to null on shipments delivered before
@@ -264,28 +375,31 @@ class ShipmentRepository:
         )
         return (await self.session.execute(stmt)).rowcount or 0  # type: ignore[attr-defined]
 
-    async def public_lookup(self, tracking_number: str) -> sa.Row | None:
+    # ------------------------------------------------------------ views
+
+    async def public_lookup(self, tracking_number: str) -> PublicLookup | None:
         t = orm.shipments
-        return (
-            await self.session.execute(
-                sa.select(t.c.id, t.c.mobile, t.c.city, t.c.status).where(t.c.tracking_number == tracking_number)
-            )
-        ).first()
+        query = sa.select(t.c.id, t.c.mobile, t.c.city, t.c.status).where(t.c.tracking_number == tracking_number)
+        return await self._one_or_none(
+            query,
+            lambda row: PublicLookup(shipment_id=row.id, mobile=row.mobile, city=row.city, status=Status(row.status)),
+        )
 
-    async def timeline(self, shipment_id: uuid.UUID) -> Sequence[sa.Row]:
+    async def timeline(self, shipment_id: uuid.UUID) -> list[TimelineEntry]:
+        """The steps in the order they were applied (forward only)."""
         tl = orm.shipment_timeline
-        return (
-            await self.session.execute(
-                sa.select(tl.c.status, tl.c.occurred_at, tl.c.location)
-                .where(tl.c.shipment_id == shipment_id)
-                .order_by(tl.c.id)
-            )
-        ).all()  # the order the steps were applied in (forward only)
+        rows = await self.session.execute(
+            sa.select(tl.c.status, tl.c.occurred_at, tl.c.location)
+            .where(tl.c.shipment_id == shipment_id)
+            .order_by(tl.c.id)
+        )
+        return [TimelineEntry(Status(row.status), row.occurred_at, row.location) for row in rows]
 
-    async def row(self, shipment_id: uuid.UUID) -> sa.Row | None:
-        return (await self.session.execute(sa.select(orm.shipments).where(orm.shipments.c.id == shipment_id))).first()
+    async def record(self, shipment_id: uuid.UUID) -> ShipmentRecord | None:
+        return await self._one_or_none(sa.select(orm.shipments).where(orm.shipments.c.id == shipment_id), _record)
 
-    async def list(self, f: ShipmentFilter, limit: int, offset: int) -> tuple[int, Sequence[sa.Row]]:
+    async def page(self, f: ShipmentFilter, *, offset: int, limit: int) -> Page[ShipmentRecord]:
+        """Newest first."""
         t = orm.shipments
         where: list[Any] = []
         if f.statuses:
@@ -304,90 +418,5 @@ class ShipmentRepository:
             where.append(t.c.tracking_number == normalise_tracking_number(f.tracking_number))
         if f.unregistered is not None:
             where.append(t.c.tracking_number.is_(None) if f.unregistered else t.c.tracking_number.is_not(None))
-        total = (await self.session.execute(sa.select(sa.func.count()).select_from(t).where(*where))).scalar_one()
-        rows = (
-            await self.session.execute(
-                sa.select(t).where(*where).order_by(t.c.created_at.desc(), t.c.id).limit(limit).offset(offset)
-            )
-        ).all()
-        return total, rows
-
-
-class CarrierEventRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, values: dict[str, Any]) -> bool:
-        """False when the carrier sent this event before (same carrier event id)."""
-        t = orm.carrier_events
-        stmt = (
-            pg_insert(t)
-            .values(**values)
-            .on_conflict_do_nothing(constraint="uq_carrier_events_carrier_event")
-            .returning(t.c.id)
-        )
-        return (await self.session.execute(stmt)).first() is not None
-
-    async def set_outcome(self, event_id: uuid.UUID, shipment_id: uuid.UUID | None, outcome: str) -> None:
-        t = orm.carrier_events
-        await self.session.execute(
-            sa.update(t).where(t.c.id == event_id).values(shipment_id=shipment_id, outcome=outcome)
-        )
-
-    async def waiting_for(self, carrier: str, tracking_number: str) -> Sequence[sa.Row]:
-        """Updates that arrived before we knew the tracking number, oldest first."""
-        t = orm.carrier_events
-        return (
-            await self.session.execute(
-                sa.select(t)
-                .where(
-                    t.c.carrier == carrier,
-                    t.c.tracking_number == tracking_number,
-                    t.c.shipment_id.is_(None),
-                    t.c.status.is_not(None),
-                )
-                .order_by(t.c.occurred_at, t.c.received_at)
-                .with_for_update()
-            )
-        ).all()
-
-    async def orphaned_shipment_ids(self, carrier: str, limit: int = 100) -> list[uuid.UUID]:
-        """Shipments that now have the tracking number of reports kept as unknown_shipment (a report
-        that committed just after the registration looked for it)."""
-        t, s = orm.carrier_events, orm.shipments
-        return list(
-            (
-                await self.session.execute(
-                    sa.select(s.c.id)
-                    .distinct()
-                    .join(t, sa.and_(t.c.carrier == s.c.carrier, t.c.tracking_number == s.c.tracking_number))
-                    .where(s.c.carrier == carrier, t.c.shipment_id.is_(None), t.c.status.is_not(None))
-                    .limit(limit)
-                )
-            )
-            .scalars()
-            .all()
-        )
-
-    async def for_shipment(self, shipment_id: uuid.UUID) -> Sequence[sa.Row]:
-        t = orm.carrier_events
-        return (
-            await self.session.execute(
-                sa.select(t).where(t.c.shipment_id == shipment_id).order_by(t.c.received_at, t.c.occurred_at)
-            )
-        ).all()
-
-
-class WebhookReceiptRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def remember(self, digest: str, now: datetime) -> bool:
-        """False when this exact signed call was accepted before: a replay."""
-        t = orm.webhook_receipts
-        stmt = pg_insert(t).values(digest=digest, received_at=now).on_conflict_do_nothing().returning(t.c.digest)
-        return (await self.session.execute(stmt)).first() is not None
-
-    async def purge(self, received_before: datetime) -> int:
-        t = orm.webhook_receipts
-        return (await self.session.execute(sa.delete(t).where(t.c.received_at < received_before))).rowcount or 0  # type: ignore[attr-defined]
+        query = sa.select(t).where(*where).order_by(t.c.created_at.desc(), t.c.id)
+        return await self._page(query, _record, offset=offset, limit=limit)
