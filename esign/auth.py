@@ -11,6 +11,8 @@ minted by the applications service itself after sign-in, with its own key.
 from __future__ import annotations
 
 import enum
+import hashlib
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -94,8 +96,51 @@ def mint_token(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+class VerifiedTokenCache:
+    """Principals of tokens verified a moment ago, so a client sending the same token with every
+    request is verified once per ``lifetime`` rather than per request (decoding and checking a
+    JWT twice was a noticeable share of a read's CPU; an RS/ES signature costs far more).
+
+    Keyed by SHA-256 of the token: the token itself is never kept. An entry lives at most
+    ``lifetime`` seconds and never past the token's own ``exp``, so an expired token is refused as
+    before. Tokens cannot be revoked here (there is no revocation list: a token is good until its
+    ``exp``); what the lifetime adds is that a change of the verifier's keys (an OIDC issuer
+    retiring a key) reaches tokens already seen up to ``lifetime`` seconds late. Failures are
+    never cached. Bounded: past ``max_entries`` the oldest entries go."""
+
+    def __init__(self, *, lifetime: float = 60.0, max_entries: int = 10_000) -> None:
+        self._lifetime = lifetime
+        self._max_entries = max_entries
+        self._entries: dict[bytes, tuple[float, Principal]] = {}
+
+    @staticmethod
+    def key(token: str) -> bytes:
+        return hashlib.sha256(token.encode()).digest()
+
+    def get(self, key: bytes) -> Principal | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        until, principal = entry
+        if time.time() >= until:
+            del self._entries[key]
+            return None
+        return principal
+
+    def put(self, key: bytes, principal: Principal, expires_at: float) -> None:
+        if self._lifetime <= 0:
+            return
+        if len(self._entries) >= self._max_entries:
+            now = time.time()
+            self._entries = {k: e for k, e in self._entries.items() if e[0] > now}
+            while len(self._entries) >= self._max_entries:  # still full of live ones: oldest first
+                del self._entries[next(iter(self._entries))]
+        self._entries[key] = (min(time.time() + self._lifetime, expires_at), principal)
+
+
 class TokenVerifier:
-    """Checks signature, expiry, audience and issuer, then builds the Principal."""
+    """Checks signature, expiry, audience and issuer, then builds the Principal (remembered for a
+    short while, see :class:`VerifiedTokenCache`)."""
 
     def __init__(
         self,
@@ -106,8 +151,10 @@ class TokenVerifier:
         oidc_jwks_url: str | None = None,
         role_claim: str = "esign_role",
         extra_hs256_issuers: dict[str, str] | None = None,
+        cache_lifetime: float = 60.0,
     ) -> None:
         self._audience = audience
+        self._cache = VerifiedTokenCache(lifetime=cache_lifetime)
         self._hs256: dict[str, str] = dict(extra_hs256_issuers or {})
         if local_secret:
             self._hs256[LOCAL_ISSUER] = local_secret
@@ -122,6 +169,15 @@ class TokenVerifier:
         return self._role_claim
 
     def verify(self, token: str) -> Principal:
+        key = self._cache.key(token)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        principal, expires_at = self._verify(token)
+        self._cache.put(key, principal, expires_at)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
             if issuer in self._hs256:
@@ -161,7 +217,7 @@ class TokenVerifier:
             raise unauthenticated("An officer token must name its institution.")
         if role in (Role.APPLICANT, Role.RENEWAL_HOLDER) and principal.application_id is None:
             raise unauthenticated("An applicant or renewal token must name its application.")
-        return principal
+        return principal, float(claims["exp"])
 
 
 @overload

@@ -13,7 +13,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from esign.auth import Role, TokenVerifier, mint_token
+from esign.auth import Role, TokenVerifier, mint_token, unauthenticated
 from esign.problems import Problem
 
 SECRET = "local-secret-0123456789-0123456789"
@@ -129,3 +129,38 @@ def test_a_correctly_signed_token_with_a_claim_of_the_wrong_type_is_a_401(claims
     with pytest.raises(Problem) as exc:
         TokenVerifier(audience="esign", local_secret=SECRET).verify(token)
     assert exc.value.status == 401
+
+
+def test_a_verified_token_is_remembered_by_its_hash_not_the_token(monkeypatch):
+    verifier = TokenVerifier(audience="esign", local_secret=SECRET)
+    token = mint_token(SECRET, subject="nes@x", role=Role.CA_OPERATOR)
+    first = verifier.verify(token)
+    # Verified once: the second request's answer comes from the cache, not from a new decode.
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: pytest.fail("decoded again"))
+    assert verifier.verify(token) == first
+    assert all(token.encode() not in key for key in verifier._cache._entries)
+
+
+def test_a_remembered_token_is_not_served_past_its_expiry(monkeypatch):
+    import esign.auth
+
+    verifier = TokenVerifier(audience="esign", local_secret=SECRET, cache_lifetime=3600)
+    token = mint_token(SECRET, subject="nes@x", role=Role.CA_OPERATOR, ttl=timedelta(minutes=5))
+    verifier.verify(token)
+    later = datetime.now(timezone.utc).timestamp() + 301
+    monkeypatch.setattr(esign.auth.time, "time", lambda: later)
+    # Past exp the cache lets go, and PyJWT (which reads the real clock) would still accept the
+    # token: the refusal below can only come from a verification that saw the moved clock.
+    calls = []
+    monkeypatch.setattr(verifier, "_verify", lambda t: calls.append(t) or (_ for _ in ()).throw(unauthenticated("x")))
+    with pytest.raises(Problem):
+        verifier.verify(token)
+    assert calls == [token]
+
+
+def test_a_refused_token_is_not_remembered():
+    verifier = TokenVerifier(audience="esign", local_secret=SECRET)
+    for _ in range(2):
+        with pytest.raises(Problem):
+            verifier.verify(mint_token(SECRET, subject="x", role=Role.CA_OPERATOR, ttl=timedelta(seconds=-5)))
+    assert not verifier._cache._entries
