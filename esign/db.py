@@ -31,6 +31,19 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(async_url(url), **kwargs)
 
 
+def make_read_only_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """Connections for requests that only read (GET, HEAD): autocommit, so a read is one round trip
+    instead of three (``BEGIN``, the select, ``COMMIT``), and read-only in the server
+    (``default_transaction_read_only``), so a write slipped into a read fails instead of being
+    committed statement by statement. Under PostgreSQL's default READ COMMITTED every statement
+    has its own snapshot inside a transaction too: a read sees the same data either way."""
+    connect_args = kwargs.pop("connect_args", {})
+    server_settings = {**connect_args.get("server_settings", {}), "default_transaction_read_only": "on"}
+    return make_engine(
+        url, isolation_level="AUTOCOMMIT", connect_args={**connect_args, "server_settings": server_settings}, **kwargs
+    )
+
+
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
