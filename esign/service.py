@@ -276,6 +276,12 @@ async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
         await uow.commit()
 
 
+async def _read_only_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+    async with request.app.state.runtime.uow(read_only=True) as uow:
+        yield uow
+        await uow.commit()  # nothing to commit; an event a read emitted fails here, loudly
+
+
 def _clock(request: Request) -> Clock:
     return request.app.state.clock
 
@@ -286,4 +292,6 @@ ClockDep = Annotated[Clock, Depends(_clock)]
 
 # Services annotate their own UoW subclass with it: Annotated[MyUnitOfWork, unit_of_work].
 unit_of_work = Depends(_unit_of_work, scope="function")
+# For a POST that only reads (a query whose input must stay out of the URL): what GETs get.
+read_only_unit_of_work = Depends(_read_only_unit_of_work, scope="function")
 UnitOfWorkDep = Annotated[UnitOfWork, unit_of_work]

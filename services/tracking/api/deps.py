@@ -8,13 +8,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from esign.auth import Principal, Role, require
-from esign.service import unit_of_work
+from esign.service import read_only_unit_of_work, unit_of_work
 from services.tracking.adapters.carriers import SimulatedCarrier
 from services.tracking.adapters.uow import TrackingUnitOfWork
 from services.tracking.config import TrackingSettings
 from services.tracking.handlers.carrier_events import WebhookPolicy
 
 UoW = Annotated[TrackingUnitOfWork, unit_of_work]
+ReadOnlyUoW = Annotated[TrackingUnitOfWork, read_only_unit_of_work]
 Operator = Annotated[Principal, Depends(require(Role.CA_OPERATOR))]
 
 

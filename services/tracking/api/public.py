@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from esign import rate_limit
 from esign.pages import static_page_router
 from esign.problems import Problem, problem_responses
-from services.tracking.api.deps import UoW
+from services.tracking.api.deps import ReadOnlyUoW
 from services.tracking.api.schemas import STATUS_LABELS_TR, PublicStepOut, ShipmentQueryIn, ShipmentQueryOut
 from services.tracking.domain.shipment import normalise_tracking_number
 from services.tracking.handlers.public_query import query_shipment
@@ -56,7 +56,7 @@ async def tracking_number_rate_limit(request: Request, tracking_number: str) -> 
     "stay out of URLs and logs.",
     responses=problem_responses(404, 422, 429),
 )
-async def shipment_query(body: ShipmentQueryIn, uow: UoW, request: Request) -> ShipmentQueryOut:
+async def shipment_query(body: ShipmentQueryIn, uow: ReadOnlyUoW, request: Request) -> ShipmentQueryOut:
     await tracking_number_rate_limit(request, body.tracking_number)
     view = await query_shipment(uow, body.tracking_number, body.mobile_last4)
     if view is None:
