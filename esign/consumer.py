@@ -199,7 +199,7 @@ class ConsumerRunner:
 
     async def poll(self, sub: JetStreamContext.PullSubscription, timeout: float = 1.0) -> int:
         try:
-            msgs = await self._fetch(sub, timeout)
+            msgs = await sub.fetch(self._batch, timeout=timeout)
         except (TimeoutError, NatsTimeout):
             # nats-py's batch fetch also raises the plain asyncio.TimeoutError when its deadline runs
             # out between its two pull requests; that is an empty poll too, not a broken subscription.
@@ -209,22 +209,6 @@ class ConsumerRunner:
         for msg in msgs:
             await self.handle(msg)
         return len(msgs)
-
-    async def _fetch(self, sub: JetStreamContext.PullSubscription, timeout: float) -> list[Msg]:
-        """The next event, and as many of those already waiting behind it as fit in a batch.
-
-        One ``fetch(batch)`` would do, but once nats-py's waiting pull request has delivered a
-        first message it waits for the batch to fill until its timeout: at 200 events/s a batch of
-        20 held the first event about 95 ms. So: wait for one, then take only what the stream
-        already holds for this consumer (the message's ``num_pending``), which arrives at once."""
-        msgs = await sub.fetch(1, timeout=timeout)
-        waiting = min(self._batch - 1, msgs[-1].metadata.num_pending) if msgs else 0
-        if waiting > 0:
-            try:
-                msgs += await sub.fetch(waiting, timeout=timeout)
-            except (TimeoutError, NatsTimeout):
-                pass  # another replica took them meanwhile
-        return msgs
 
     async def apply_batch(self, msgs: list[Msg]) -> bool:
         """Applies every message of a fetch in one transaction and acks them; False (nothing
