@@ -192,6 +192,12 @@ class Server:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
         return int(re.search(r"VmRSS:\s+(\d+) kB", status)[1]) / 1024
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU the server process has used so far, from /proc (the load-robust
+        measure: what a request costs the server, whatever else the machine runs)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -255,6 +261,7 @@ class Load:
     requests_per_second: float
     p99_ms: float
     non_2xx: int
+    requests: int = 0
 
 
 _WRK_SCRIPT = """
@@ -317,7 +324,8 @@ def wrk(
     errors = re.search(r"Socket errors: (.*)", out)
     if errors and re.search(r"[1-9]", errors[1]):
         raise SystemExit(f"wrk saw socket errors against {url}: {errors[1]}")
-    return Load(rps, p99, int(non_2xx[1]) if non_2xx else 0)
+    requests = int(re.search(r"(\d+) requests in", out)[1])
+    return Load(rps, p99, int(non_2xx[1]) if non_2xx else 0, requests)
 
 
 def check_answers(load: Load, what: str) -> Load:

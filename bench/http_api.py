@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import json
 import secrets
+import statistics
 import sys
 import uuid
 from datetime import UTC, datetime
@@ -149,27 +150,55 @@ def service_env(prefix: str, db_url: str, nats_url: str, jwt_secret: str, **extr
 
 def alternate(
     rounds: int, seconds: float, connections: int, ours: dict, bare: dict, what: str
-) -> tuple[list[float], list[float], list[float], list[float]]:
-    """Alternating rounds of ours and the bare endpoint: (bare rps, our rps, bare p99, our p99)."""
-    figures: tuple[list[float], ...] = ([], [], [], [])
+) -> tuple[list[float], list[float], list[float], list[float], list[float], list[float]]:
+    """Alternating rounds of ours and the bare endpoint: (bare rps, our rps, bare p99, our p99,
+    bare CPU ms per request, our CPU ms per request). A target's ``server`` is the process whose
+    CPU is counted."""
+    figures: tuple[list[float], ...] = ([], [], [], [], [], [])
     for n in range(rounds):
         # Who goes first alternates too, so neither always runs on a machine the other just warmed.
         order = [("bare", bare), ("ours", ours)] if n % 2 == 0 else [("ours", ours), ("bare", bare)]
         for label, target in order:
-            load = check_answers(wrk(connections=connections, seconds=seconds, **target), f"{what} ({label})")
-            figures[0 if label == "bare" else 1].append(load.requests_per_second)
-            figures[2 if label == "bare" else 3].append(load.p99_ms)
+            request = {k: v for k, v in target.items() if k != "server"}
+            cpu_before = target["server"].cpu_seconds()
+            load = check_answers(wrk(connections=connections, seconds=seconds, **request), f"{what} ({label})")
+            cpu_ms = (target["server"].cpu_seconds() - cpu_before) * 1000 / max(1, load.requests)
+            side = 0 if label == "bare" else 1
+            figures[side].append(load.requests_per_second)
+            figures[2 + side].append(load.p99_ms)
+            figures[4 + side].append(cpu_ms)
     return figures
+
+
+def cpu_note(bare_ms: list[float], ours_ms: list[float]) -> str:
+    bare, ours = statistics.median(bare_ms), statistics.median(ours_ms)
+    return f"CPU per request: bare {bare:.2f} ms, ours {ours:.2f} ms, {bare / ours if ours else 0:.2f}x"
 
 
 def measure_reads(name: str, ours: dict, bare: dict, *, rounds: int, seconds: float) -> list[Result]:
     for target in (ours, bare):  # warm-up: connections, prepared statements, caches
-        wrk(connections=32, seconds=1, **target)
-    rps_bare, rps_ours, _, _ = alternate(rounds, seconds, 32, ours, bare, name)
-    _, _, p99_bare, p99_ours = alternate(rounds, seconds, 1, ours, bare, name)
+        wrk(connections=32, seconds=1, **{k: v for k, v in target.items() if k != "server"})
+    rps_bare, rps_ours, _, _, cpu_bare, cpu_ours = alternate(rounds, seconds, 32, ours, bare, name)
+    _, _, p99_bare, p99_ours, cpu1_bare, cpu1_ours = alternate(rounds, seconds, 1, ours, bare, name)
     return [
-        ratio_result(f"{name}: req/s at 32 conn", rps_bare, rps_ours, unit="req/s", target=0.7, higher_is_better=True),
-        ratio_result(f"{name}: p99 at 1 conn", p99_bare, p99_ours, unit="ms", target=2.0, higher_is_better=False),
+        ratio_result(
+            f"{name}: req/s at 32 conn",
+            rps_bare,
+            rps_ours,
+            unit="req/s",
+            target=0.7,
+            higher_is_better=True,
+            note=cpu_note(cpu_bare, cpu_ours),
+        ),
+        ratio_result(
+            f"{name}: p99 at 1 conn",
+            p99_bare,
+            p99_ours,
+            unit="ms",
+            target=2.0,
+            higher_is_better=False,
+            note=cpu_note(cpu1_bare, cpu1_ours),
+        ),
     ]
 
 
@@ -257,15 +286,22 @@ async def run(*, rounds: int, seconds: float, rows: int) -> list[Result]:
                 raise SystemExit(f"the service refused the benchmark's request: {probe.status_code} {probe.text}")
             results += measure_reads(
                 "GET /v1/applications/{id}",
-                {"url": f"{app_url}/v1/applications/{application}", "headers": auth},
-                {"url": f"{bare_url}/applications/{application}"},
+                {"url": f"{app_url}/v1/applications/{application}", "headers": auth, "server": servers["applications"]},
+                {"url": f"{bare_url}/applications/{application}", "server": bare_applications},
                 rounds=rounds,
                 seconds=seconds,
             )
             results += measure_reads(
                 "GET /v1/applications?status= (50 rows)",
-                {"url": f"{app_url}/v1/applications?status=invited&limit=50", "headers": auth},
-                {"url": f"{bare_url}/applications?institution_id={institution}&status=invited&limit=50"},
+                {
+                    "url": f"{app_url}/v1/applications?status=invited&limit=50",
+                    "headers": auth,
+                    "server": servers["applications"],
+                },
+                {
+                    "url": f"{bare_url}/applications?institution_id={institution}&status=invited&limit=50",
+                    "server": bare_applications,
+                },
                 rounds=rounds,
                 seconds=seconds,
             )
@@ -278,7 +314,10 @@ async def run(*, rounds: int, seconds: float, rows: int) -> list[Result]:
             baseline = {"url": f"{bare.url}/shipment-queries", **post}
             for target in (ours, baseline):
                 wrk(connections=32, seconds=1, **target)
-            rps_bare, rps_ours, _, _ = alternate(rounds, seconds, 32, ours, baseline, "shipment query")
+            ours["server"], baseline["server"] = servers["tracking"], bare
+            rps_bare, rps_ours, _, _, cpu_bare, cpu_ours = alternate(
+                rounds, seconds, 32, ours, baseline, "shipment query"
+            )
             results.append(
                 ratio_result(
                     "POST /v1/public/shipment-queries: req/s",
@@ -287,6 +326,7 @@ async def run(*, rounds: int, seconds: float, rows: int) -> list[Result]:
                     unit="req/s",
                     target=0.5,
                     higher_is_better=True,
+                    note=cpu_note(cpu_bare, cpu_ours),
                 )
             )
             loaded["tracking"] = servers["tracking"].rss_mib()
