@@ -33,7 +33,7 @@ from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from services.applications.adapters.form_pdf import DEFAULT_FONT_DIR, _FormPdf
+from services.applications.adapters.form_pdf import DEFAULT_FONT_DIR
 from services.applications.adapters.trust import Mechanism, TrustStore, verify_card_signature
 from services.applications.domain.form import DeliveryAddress
 from services.applications.domain.renewal import SignatureInvalid
@@ -98,19 +98,10 @@ class RenewalRequest:
     approval_nonce: str
 
 
-class _RequestPdf(_FormPdf):
-    def title_block(self, institution: str) -> None:
-        self._font(14, bold=True)
-        self.paragraph(REQUEST_TITLE, 8, align="C")
-        self._font(9, colour=(110, 110, 110))
-        self.paragraph(REQUEST_TITLE_EN, 5, align="C")
-        self.ln(3)
-        self.field_row("Kurum", "Institution", institution)
-        self.field_row("Yenileme No", "Renewal reference", self._reference)
-
-
 def render_renewal_request(request: RenewalRequest, font_dir: Path | None = None) -> bytes:
-    pdf = _RequestPdf(request.renewal_id, font_dir or DEFAULT_FONT_DIR)
+    from services.applications.adapters.form_pdf_layout import RequestPdf  # fpdf2 only when drawing
+
+    pdf = RequestPdf(request.renewal_id, font_dir or DEFAULT_FONT_DIR)
     pdf.set_title(f"NES Yenileme Talebi {request.renewal_id}")  # metadata: the reference only
     pdf.set_creator("esign")
     pdf.add_page()
