@@ -344,6 +344,7 @@ class Application:
     def apply_shipment_event(
         self,
         target: Status,
+        *,
         tracking_number: str,
         carrier: str,
         occurred_at: datetime,

@@ -38,11 +38,11 @@ async def on_shipment_event(
     try:
         moved = app.apply_shipment_event(
             TARGETS[type(event)],
-            event.tracking_number,
-            event.carrier,
-            event.occurred_at,
-            clock.now(),
-            reason,
+            tracking_number=event.tracking_number,
+            carrier=event.carrier,
+            occurred_at=event.occurred_at,
+            at=clock.now(),
+            reason=reason,
         )
     except IllegalTransition as exc:
         raise PermanentFailure(str(exc)) from exc

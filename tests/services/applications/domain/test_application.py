@@ -168,24 +168,34 @@ def shipped_app() -> Application:
 def test_courier_events_out_of_order_and_duplicated_never_move_backwards():
     app = shipped_app()
     t = NOW + timedelta(days=1)
-    assert app.apply_shipment_event(Status.DELIVERED, "YK1", "sim", t + timedelta(days=2), NOW)  # delivered seen first
-    assert not app.apply_shipment_event(Status.SHIPPED, "YK1", "sim", t, NOW)  # older hand-over: ignored
-    assert not app.apply_shipment_event(Status.DELIVERED, "YK1", "sim", t + timedelta(days=2), NOW)  # duplicate
+    assert app.apply_shipment_event(
+        Status.DELIVERED, tracking_number="YK1", carrier="sim", occurred_at=t + timedelta(days=2), at=NOW
+    )  # delivered seen first
+    assert not app.apply_shipment_event(
+        Status.SHIPPED, tracking_number="YK1", carrier="sim", occurred_at=t, at=NOW
+    )  # older hand-over: ignored
+    assert not app.apply_shipment_event(
+        Status.DELIVERED, tracking_number="YK1", carrier="sim", occurred_at=t + timedelta(days=2), at=NOW
+    )  # duplicate
     assert app.status is Status.DELIVERED
 
 
 def test_a_returned_card_can_be_sent_again():
     app = shipped_app()
     t = NOW + timedelta(days=1)
-    app.apply_shipment_event(Status.SHIPPED, "YK1", "sim", t, NOW)
-    app.apply_shipment_event(Status.RETURNED, "YK1", "sim", t + timedelta(days=5), NOW)
-    assert app.apply_shipment_event(Status.SHIPPED, "YK2", "sim", t + timedelta(days=6), NOW)
+    app.apply_shipment_event(Status.SHIPPED, tracking_number="YK1", carrier="sim", occurred_at=t, at=NOW)
+    app.apply_shipment_event(
+        Status.RETURNED, tracking_number="YK1", carrier="sim", occurred_at=t + timedelta(days=5), at=NOW
+    )
+    assert app.apply_shipment_event(
+        Status.SHIPPED, tracking_number="YK2", carrier="sim", occurred_at=t + timedelta(days=6), at=NOW
+    )
     assert app.status is Status.SHIPPED and app.shipment.tracking_number == "YK2"
 
 
 def test_courier_event_for_an_unproduced_application_is_illegal():
     with pytest.raises(IllegalTransition):
-        new_app().apply_shipment_event(Status.SHIPPED, "YK1", "sim", NOW, NOW)
+        new_app().apply_shipment_event(Status.SHIPPED, tracking_number="YK1", carrier="sim", occurred_at=NOW, at=NOW)
 
 
 def test_an_invited_application_records_its_creation_as_a_transition():
