@@ -61,7 +61,7 @@ people = sa.Table(
     sa.Column("first_name", sa.Text, nullable=False),
     sa.Column("last_name", sa.Text, nullable=False),
     sa.Column("birth_date_encrypted", sa.Text, nullable=False, comment="personal data: encrypted"),
-    sa.Column("birth_place", sa.Text, comment="personal data; null when the staff list had none"),
+    sa.Column("birth_place_encrypted", sa.Text, comment="personal data: encrypted; null when the staff list had none"),
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("unit", sa.Text, nullable=False),
     sa.Column("email", sa.Text, nullable=False),

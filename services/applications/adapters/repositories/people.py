@@ -49,11 +49,12 @@ class PeopleRepository(Repository):
         current = self._codec.stale_prefix()
         stale = (
             await self.session.execute(
-                sa.select(t.c.id, t.c.tckn_encrypted, t.c.birth_date_encrypted)
+                sa.select(t.c.id, t.c.tckn_encrypted, t.c.birth_date_encrypted, t.c.birth_place_encrypted)
                 .where(
                     sa.or_(
                         ~t.c.tckn_encrypted.startswith(current, autoescape=True),
                         ~t.c.birth_date_encrypted.startswith(current, autoescape=True),
+                        ~t.c.birth_place_encrypted.startswith(current, autoescape=True),
                     )
                 )
                 .limit(limit)
@@ -61,7 +62,9 @@ class PeopleRepository(Repository):
             )
         ).all()
         for row in stale:
-            values = self._codec.resealed(row.id, row.tckn_encrypted, row.birth_date_encrypted)
+            values = self._codec.resealed(
+                row.id, row.tckn_encrypted, row.birth_date_encrypted, row.birth_place_encrypted
+            )
             await self.session.execute(sa.update(t).where(t.c.id == row.id).values(**values, updated_at=sa.func.now()))
         return len(stale)
 
