@@ -184,7 +184,12 @@ async def test_after_a_rotation_people_are_reencrypted_with_the_new_key_once(dat
         await old.people.add_many(
             [
                 PersonRecord(
-                    **ROSTER_EXTRA, id=pid, institution_id=institution, tckn=tckn, birth_date=born, birth_place=places[pid]
+                    **ROSTER_EXTRA,
+                    id=pid,
+                    institution_id=institution,
+                    tckn=tckn,
+                    birth_date=born,
+                    birth_place=places[pid],
                 )
                 for pid, (tckn, born) in people.items()
             ]
