@@ -59,6 +59,7 @@ people = sa.Table(
     # personal column is null once the person is erased (erased_at; adapters/people_erasure.py).
     sa.Column("tckn_encrypted", sa.Text, comment="personal data: encrypted, never logged"),
     sa.Column("tckn_hash", sa.String(64), comment="HMAC-SHA256 of the TC Kimlik No (keyed)"),
+    sa.Column("tckn_hash_key", sa.Text, comment="id of the look-up key tckn_hash was computed with"),
     sa.Column("first_name", sa.Text),
     sa.Column("last_name", sa.Text),
     sa.Column("birth_date_encrypted", sa.Text, comment="personal data: encrypted"),

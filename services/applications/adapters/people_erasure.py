@@ -27,6 +27,7 @@ from services.applications.domain.people_retention import (
 _PEOPLE_PERSONAL_COLUMNS = (
     "tckn_encrypted",
     "tckn_hash",
+    "tckn_hash_key",
     "birth_date_encrypted",
     "birth_place_encrypted",
     "first_name",

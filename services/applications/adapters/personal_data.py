@@ -29,7 +29,16 @@ class PeopleCodec:
         return f"PeopleCodec({self.cipher!r})"
 
     def tckn_hash(self, tckn: str) -> str:
+        """Under the current look-up key (stored with ``tckn_hash_key``)."""
         return self.cipher.lookup_hash(tckn, table=TABLE, column="tckn")
+
+    def tckn_hashes(self, tckn: str) -> list[str]:
+        """Under every configured look-up key: what a look-up matches during a rotation."""
+        return list(self.cipher.lookup_hashes(tckn, table=TABLE, column="tckn").values())
+
+    @property
+    def lookup_key_id(self) -> str:
+        return self.cipher.current_lookup_key_id
 
     def seal_tckn(self, person_id: uuid.UUID, tckn: str) -> str:
         return self.cipher.encrypt(tckn, FieldAddress(TABLE, "tckn", str(person_id)))
@@ -61,9 +70,13 @@ class PeopleCodec:
         self, person_id: uuid.UUID, tckn_encrypted: str, birth_date_encrypted: str, birth_place_encrypted: str | None
     ) -> dict[str, str | None]:
         """The values decrypted with whichever listed key sealed them and encrypted again with
-        the current one (key rotation)."""
+        the current one, and the look-up hash recomputed under the current look-up key (key
+        rotation)."""
+        tckn = self.open_tckn(person_id, tckn_encrypted)
         return {
-            "tckn_encrypted": self.seal_tckn(person_id, self.open_tckn(person_id, tckn_encrypted)),
+            "tckn_encrypted": self.seal_tckn(person_id, tckn),
+            "tckn_hash": self.tckn_hash(tckn),
+            "tckn_hash_key": self.lookup_key_id,
             "birth_date_encrypted": self.seal_birth_date(
                 person_id, self.open_birth_date(person_id, birth_date_encrypted)
             ),

@@ -127,6 +127,7 @@ async def test_the_migration_encrypts_rows_stored_before_and_drops_the_plain_col
         assert CODEC.open_tckn(person_id, row.tckn_encrypted) == tckn
         assert CODEC.open_birth_date(person_id, row.birth_date_encrypted) == birth_date
         assert row.tckn_hash == CODEC.tckn_hash(tckn)
+        assert row.tckn_hash_key == "l1"  # the one bare look-up key there was (0008)
 
 
 async def test_the_migration_encrypts_places_of_birth_stored_before_and_drops_the_plain_column(database, monkeypatch):
@@ -215,4 +216,58 @@ async def test_after_a_rotation_people_are_reencrypted_with_the_new_key_once(dat
         assert await u.people.known_tckns(institution, [t for t, _ in people.values()]) == {
             t for t, _ in people.values()
         }
+    await engine.dispose()
+
+
+async def test_after_a_look_up_key_rotation_people_are_still_found_and_rehashed_under_the_new_key(database):
+    """A new look-up key first, the old one after it: a staff list finds everyone at once (the
+    look-up tries both keys, so nobody is added twice); the worker recomputes every hash under the
+    new key, after which the old key can go and everyone is still found."""
+    await asyncio.to_thread(migrations.upgrade, DEFINITION.migrations_dir, database)
+    _, new_lookup = FieldKeys.generate()
+    both = PeopleCodec(FieldCipher(FieldKeys.parse(FIELD_KEYS, f"l2:{new_lookup},l1:{FIELD_LOOKUP_KEY}")))
+    only_new = PeopleCodec(FieldCipher(FieldKeys.parse(FIELD_KEYS, f"l2:{new_lookup}")))
+    engine = make_engine(database)
+    sessions = make_session_factory(engine)
+
+    def uow(codec: PeopleCodec) -> ApplicationsUnitOfWork:
+        return ApplicationsUnitOfWork(sessions, messaging, "applications", codec=codec)
+
+    institution = uuid.uuid4()
+    people = {uuid.uuid4(): make_tckn(900 + n) for n in range(5)}
+    async with uow(CODEC) as old:
+        await old.session.execute(sa.insert(orm.institutions).values(id=institution, name="Anahtar Üniversitesi"))
+        await old.people.add_many(
+            [
+                PersonRecord(
+                    **ROSTER_EXTRA,
+                    id=pid,
+                    institution_id=institution,
+                    tckn=tckn,
+                    birth_date=date(1990, 2, 3),
+                    birth_place=None,
+                )
+                for pid, tckn in people.items()
+            ]
+        )
+        await old.commit()
+    assert {r.tckn_hash_key for r in await people_rows(database)} == {"l1"}
+
+    async with uow(both) as u:  # before any rehash: found through the old key
+        assert await u.people.known_tckns(institution, people.values()) == set(people.values())
+    async with uow(only_new) as u:  # (without the old key they would not be)
+        assert await u.people.known_tckns(institution, people.values()) == set()
+
+    async def one_pass() -> int:
+        async with uow(both) as u:
+            return await reencrypt_personal_data(u, batch_size=2)
+
+    await asyncio.gather(one_pass(), one_pass())
+    for _ in range(5):
+        await one_pass()
+    rows = {r.id: r for r in await people_rows(database)}
+    assert {r.tckn_hash_key for r in rows.values()} == {"l2"}
+    assert {pid: rows[pid].tckn_hash for pid in people} == {pid: only_new.tckn_hash(t) for pid, t in people.items()}
+    async with uow(only_new) as u:  # the old look-up key removed: everyone still found
+        assert await u.people.known_tckns(institution, people.values()) == set(people.values())
     await engine.dispose()

@@ -74,6 +74,7 @@ def sealed_person(codec: PeopleCodec, person: PersonRecord) -> dict[str, Any]:
         "institution_id": person.institution_id,
         "tckn_encrypted": codec.seal_tckn(person.id, person.tckn),
         "tckn_hash": codec.tckn_hash(person.tckn),
+        "tckn_hash_key": codec.lookup_key_id,
         "first_name": person.first_name,
         "last_name": person.last_name,
         "birth_date_encrypted": codec.seal_birth_date(person.id, person.birth_date),
