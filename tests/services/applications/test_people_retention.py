@@ -291,6 +291,7 @@ async def test_people_past_their_purpose_are_erased_once_and_their_history_stays
         assert {v.person.last_name for v in page.items} == {c.name for c in CASES if not c.erased}
         assert page.total == sum(len(c.applications) for c in CASES if not c.erased)
         assert await u.applications.view(erased[0].application_ids[0]) is None
+        assert await u.people.get(erased[0].person_id) is None  # nothing left to open
         # Without the look-up hash the same TC Kimlik No on a later staff list is a new person.
         assert await u.people.known_tckns(institution, [c.tckn for c in CASES]) == {
             c.tckn for c in CASES if not c.erased

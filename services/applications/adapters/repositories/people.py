@@ -73,7 +73,8 @@ class PeopleRepository(Repository):
         return len(stale)
 
     async def get(self, person_id: uuid.UUID) -> PersonRecord | None:
-        query = sa.select(*person_columns()).where(orm.people.c.id == person_id)
+        # An erased person has nothing left to open: not found.
+        query = sa.select(*person_columns()).where(orm.people.c.id == person_id, orm.people.c.erased_at.is_(None))
         return await self._one_or_none(query, lambda row: open_person(self._codec, row))
 
     async def person(self, person_id: uuid.UUID) -> PersonRecord:
