@@ -10,6 +10,7 @@ outage back-off are shortened through settings, so that an outage of a few secon
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import uuid
 from typing import ClassVar
 
@@ -112,6 +113,25 @@ async def dead_letters(sessions, consumer: str) -> list:
         return (await s.execute(sa.select(dl).where(dl.c.consumer == consumer))).all()
 
 
+async def restart(pg, sessions) -> None:
+    """Starts the killed server again and waits until it answers. On a loaded machine pg_ctl may
+    stop waiting for the crash recovery before it ends; the server goes on starting regardless."""
+    try:
+        await asyncio.to_thread(pg.restart)
+    except subprocess.TimeoutExpired:
+        pass
+
+    async def answers() -> bool:
+        try:
+            async with sessions() as s:
+                await s.execute(sa.text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - still starting
+            return False
+        return True
+
+    await eventually(answers, timeout=120, interval=0.2)
+
+
 def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
@@ -138,7 +158,7 @@ async def test_an_outage_longer_than_every_retry_dead_letters_nothing_and_applie
 
         await eventually(waited_long, timeout=120)
         assert sample("esign_events_handled_total", consumer=spec.name, outcome="retry") == 0
-        await asyncio.to_thread(pg.restart)
+        await restart(pg, sessions)
 
         async def all_applied():
             return len(await effects_of(sessions, ids)) == len(ids)
@@ -165,7 +185,8 @@ async def test_an_outage_longer_than_every_retry_dead_letters_nothing_and_applie
 async def test_a_handlers_connection_error_with_the_database_up_still_counts(nc, killable, producer):
     """An OSError of the handler's own (a provider refusing, say) while the database answers is
     the event's failure: retried, then dead-lettered, as before."""
-    _, sessions = killable
+    pg, sessions = killable
+    await restart(pg, sessions)  # whatever state an earlier test left it in: up
     js = nc.jetstream()
     [event_id] = await publish(js, sessions, producer, 1)
 
