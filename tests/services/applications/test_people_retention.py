@@ -131,7 +131,15 @@ async def store(sessions, institution: uuid.UUID) -> None:
                         institution_id=institution,
                         person_id=c.person_id,
                         status=status,
-                        form={"mobile": "+905321112233", "delivery_address": {"line": f"{c.name} Sok. 5"}},
+                        form={
+                            "mobile": "+905321112233",
+                            "delivery_address": {
+                                "line1": f"{c.name} Sok. 5",
+                                "district": "Yakutiye",
+                                "city": "Erzurum",
+                                "postal_code": "25100",
+                            },
+                        },
                         security_word_hash="argon2-hash",
                         certificate={
                             "serial": f"7F{c.n:02d}",
