@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from prometheus_client import REGISTRY
 from sqlalchemy.dialects.postgresql import UUID
 
-from esign.consumer import ConsumerRunner, ConsumerSpec
+from esign.consumer import ConsumerRunner, ConsumerSpec, Takes
 from esign.db import make_engine, make_session_factory
-from esign.events import EVENT_SCHEMAS, Envelope, EventData, event
+from esign.events import EVENT_SCHEMAS, EventData, EventMeta, event
 from esign.jetstream import ensure_stream, stream_name
 from esign.messaging_tables import define_messaging_tables
 from esign.outbox import OutboxRelay
@@ -65,8 +65,9 @@ async def killable(scratch_dir):
 def producer():
     name = f"o{uuid.uuid4().hex[:10]}"
     subject = f"{name}.thing.happened"
-    event(type(f"Thing_{name}", (OutageThing,), {"__annotations__": {}, "type": subject}))
-    yield name
+    thing = type(f"Thing_{name}", (OutageThing,), {"__annotations__": {}, "type": subject})
+    event(thing)
+    yield name, thing
     EVENT_SCHEMAS.pop((subject, 1), None)
 
 
@@ -93,8 +94,8 @@ async def publish(js, sessions, producer: str, count: int) -> list[uuid.UUID]:
     return ids
 
 
-async def record(uow: UnitOfWork, envelope: Envelope) -> None:
-    await uow.session.execute(sa.insert(effects).values(event_id=envelope.id))
+async def record(thing: OutageThing, uow: UnitOfWork, *, meta: EventMeta) -> None:
+    await uow.session.execute(sa.insert(effects).values(event_id=meta.id))
 
 
 async def effects_of(sessions, ids) -> dict[uuid.UUID, int]:
@@ -139,12 +140,11 @@ def sample(name: str, **labels: str) -> float:
 async def test_an_outage_longer_than_every_retry_dead_letters_nothing_and_applies_each_event_once(
     nc, killable, producer
 ):
+    producer, thing = producer
     pg, sessions = killable
     js = nc.jetstream()
     ids = await publish(js, sessions, producer, 5)
-    spec = ConsumerSpec(
-        name=f"{producer}-c", producer=producer, handlers={f"{producer}.thing.happened": record}, backoff=[0.1]
-    )
+    spec = ConsumerSpec(name=f"{producer}-c", producer=producer, handlers=[Takes(thing, record)], backoff=[0.1])
     runner = runner_for(spec, js, sessions)
     worker = f"consumer {spec.name}"
 
@@ -183,6 +183,7 @@ async def test_an_outage_longer_than_every_retry_dead_letters_nothing_and_applie
 
 
 async def test_a_handlers_connection_error_with_the_database_up_still_counts(nc, killable, producer):
+    producer, thing = producer
     """An OSError of the handler's own (a provider refusing, say) while the database answers is
     the event's failure: retried, then dead-lettered, as before."""
     pg, sessions = killable
@@ -190,13 +191,13 @@ async def test_a_handlers_connection_error_with_the_database_up_still_counts(nc,
     js = nc.jetstream()
     [event_id] = await publish(js, sessions, producer, 1)
 
-    async def provider_refuses(uow, envelope):
+    async def provider_refuses(event, uow, *, meta):
         raise ConnectionRefusedError("the provider refused")
 
     spec = ConsumerSpec(
         name=f"{producer}-c",
         producer=producer,
-        handlers={f"{producer}.thing.happened": provider_refuses},
+        handlers=[Takes(thing, provider_refuses)],
         backoff=[0.1],
     )
     task = asyncio.create_task(runner_for(spec, js, sessions).run())
