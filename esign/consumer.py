@@ -18,6 +18,11 @@ data with that class; the handler gets the typed event and the envelope's metada
 ``handler(event, uow, *, meta)``. A message that does not read (no envelope, a type or version
 nobody declared, data that does not fit) is an :class:`UnreadableEvent`: dead-lettered at once,
 no retries, the handler never called.
+
+A database outage is not the event's failure: when a handler fails as a lost connection would and
+the database does not answer, the runner holds the messages in hand (telling JetStream they are in
+progress), waits with a capped back-off until the database answers, and tries again; only failures
+with the database up use up an event's deliveries (esign.outage).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from esign.events import Envelope, EventData, EventMeta
 from esign.jetstream import stream_name
 from esign.messaging_tables import MessagingTables
+from esign.outage import database_answers, looks_like_connection_failure, wait_for_database
 from esign.uow import UnitOfWork
 
 log = structlog.get_logger("esign.consumer")
@@ -157,6 +163,7 @@ class ConsumerRunner:
         max_deliver: int = 6,
         ack_wait: float = 30.0,
         batch: int = 20,
+        outage_max_delay: float = 10.0,
     ) -> None:
         self.spec = spec
         self._js = js
@@ -165,6 +172,10 @@ class ConsumerRunner:
         self._max_deliver = max_deliver
         self._ack_wait = ack_wait
         self._batch = batch
+        # Waiting out an outage, the messages in hand are marked in progress at least twice per
+        # ack_wait, so JetStream neither redelivers them nor counts another delivery.
+        self._outage_max_delay = min(outage_max_delay, ack_wait / 2)
+        self._in_hand: list[Msg] = []
 
     async def ensure_consumer(self) -> None:
         config = ConsumerConfig(
@@ -204,6 +215,7 @@ class ConsumerRunner:
             # nats-py's batch fetch also raises the plain asyncio.TimeoutError when its deadline runs
             # out between its two pull requests; that is an empty poll too, not a broken subscription.
             return 0
+        self._in_hand = msgs
         if len(msgs) > 1 and await self.apply_batch(msgs):
             return len(msgs)
         for msg in msgs:
@@ -257,6 +269,9 @@ class ConsumerRunner:
             await self._give_up(msg, envelope.id, exc)
             return
         except Exception as exc:  # noqa: BLE001 - any handler failure is a nak or, at the limit, a dead letter
+            if await self._outlasted_database_outage(exc):
+                await self.handle(msg)  # the database was away, not the event's fault: again, uncounted
+                return
             if deliveries >= self._max_deliver:
                 await self._give_up(msg, envelope.id, exc)
                 return
@@ -291,6 +306,31 @@ class ConsumerRunner:
             await incoming.apply(uow)
             await uow.commit()
             return True
+
+    async def _outlasted_database_outage(self, exc: Exception) -> bool:
+        """True once the database answers again if ``exc`` came from its being unreachable; False
+        at once if the failure was something else (the database answers)."""
+        if not looks_like_connection_failure(exc) or await database_answers(self._select_one):
+            return False
+
+        async def keep_in_progress() -> None:
+            for held in self._in_hand:
+                try:
+                    await held.in_progress()
+                except Exception:  # noqa: BLE001 - acked already, or NATS away too: redelivery is safe
+                    continue
+
+        await wait_for_database(
+            lambda: database_answers(self._select_one),
+            worker=f"consumer {self.spec.name}",
+            max_delay=self._outage_max_delay,
+            while_waiting=keep_in_progress,
+        )
+        return True
+
+    async def _select_one(self) -> None:
+        async with self._uow_factory() as uow:
+            await uow.session.execute(sa.text("SELECT 1"))
 
     async def _give_up(self, msg: Msg, event_id: uuid.UUID | None, exc: Exception) -> None:
         """Keeps the message for an operator, then acks it so it stops blocking the consumer."""

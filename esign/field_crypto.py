@@ -6,6 +6,8 @@
   ciphertext copied into another row or column does not open there.
 - Look-ups and uniqueness: HMAC-SHA256 with its own key over ``<table>.<column>:<value>``. A
   plain hash of an 11-digit number is reversed by trying them all; without the key it is not.
+  Look-up keys have ids too and rotate the same way: the first hashes, a look-up tries them all,
+  and the hash is stored with its key id so a worker can recompute it under the new key.
 
 Keys come from settings as text (``FieldKeys.parse``); they never appear in a repr, a log line,
 an exception or an event. Pure: no database, no web framework.
@@ -26,6 +28,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 FORMAT_VERSION = "v1"
+# A look-up key given bare (base64, no id), as before look-up keys had ids, has this id.
+LEGACY_LOOKUP_KEY_ID = "l1"
 _KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _NONCE_BYTES = 12
 
@@ -49,36 +53,38 @@ class FieldAddress:
 
 @dataclass(frozen=True)
 class FieldKeys:
-    """``current`` encrypts; every key in ``keys`` decrypts what it encrypted; ``lookup`` keys
-    the HMAC. Held as bytes and never shown (``repr=False``)."""
+    """``current`` encrypts; every key in ``keys`` decrypts what it encrypted; ``lookup_current``
+    keys the HMAC and every key in ``lookup_keys`` is tried by a look-up. Held as bytes and never
+    shown (``repr=False``)."""
 
     current: str
     keys: dict[str, bytes] = field(repr=False)
-    lookup: bytes = field(repr=False)
+    lookup_current: str
+    lookup_keys: dict[str, bytes] = field(repr=False)
 
     def __post_init__(self) -> None:
         if self.current not in self.keys:
             raise FieldCryptoError(f"the current key id {self.current!r} has no key")
+        if self.lookup_current not in self.lookup_keys:
+            raise FieldCryptoError(f"the current look-up key id {self.lookup_current!r} has no key")
         if any(len(k) != 32 for k in self.keys.values()):
             raise FieldCryptoError("each encryption key must be 32 bytes (AES-256)")
-        if len(self.lookup) < 32:
-            raise FieldCryptoError("the look-up key must be at least 32 bytes")
+        if any(len(k) < 32 for k in self.lookup_keys.values()):
+            raise FieldCryptoError("each look-up key must be at least 32 bytes")
 
     @classmethod
     def parse(cls, encryption_keys: str, lookup_key: str) -> FieldKeys:
         """``encryption_keys``: ``id:base64key`` items separated by commas, the first one
         encrypting (put a new key first to rotate, keep the old ones after it until every row is
-        re-encrypted). ``lookup_key``: base64."""
-        keys: dict[str, bytes] = {}
-        for item in (part.strip() for part in encryption_keys.split(",")):
-            key_id, colon, encoded = item.partition(":")
-            if not colon or not _KEY_ID.fullmatch(key_id):
-                raise FieldCryptoError("encryption keys must read id:base64key[,id:base64key...]")
-            if key_id in keys:
-                raise FieldCryptoError(f"key id {key_id!r} appears twice")
-            keys[key_id] = _b64decode(encoded, f"key {key_id!r}")
-        current = next(iter(keys))
-        return cls(current, keys, _b64decode(lookup_key.strip(), "the look-up key"))
+        re-encrypted). ``lookup_key``: the same shape, the first hashing (rotate as above, until
+        every hash is recomputed); or one bare base64 key, whose id is ``LEGACY_LOOKUP_KEY_ID``."""
+        keys = _parse_keys(encryption_keys, "encryption keys")
+        lookup_text = lookup_key.strip()
+        if ":" in lookup_text:  # base64 has no colon: an id list
+            lookup_keys = _parse_keys(lookup_text, "look-up keys")
+        else:
+            lookup_keys = {LEGACY_LOOKUP_KEY_ID: _b64decode(lookup_text, "the look-up key")}
+        return cls(next(iter(keys)), keys, next(iter(lookup_keys)), lookup_keys)
 
     @staticmethod
     def generate(key_id: str | None = None) -> tuple[str, str]:
@@ -88,6 +94,18 @@ class FieldKeys:
             f"{key_id}:{base64.b64encode(AESGCM.generate_key(bit_length=256)).decode()}",
             base64.b64encode(secrets.token_bytes(32)).decode(),
         )
+
+
+def _parse_keys(text: str, what: str) -> dict[str, bytes]:
+    keys: dict[str, bytes] = {}
+    for item in (part.strip() for part in text.split(",")):
+        key_id, colon, encoded = item.partition(":")
+        if not colon or not _KEY_ID.fullmatch(key_id):
+            raise FieldCryptoError(f"{what} must read id:base64key[,id:base64key...]")
+        if key_id in keys:
+            raise FieldCryptoError(f"key id {key_id!r} appears twice")
+        keys[key_id] = _b64decode(encoded, f"key {key_id!r}")
+    return keys
 
 
 def _b64decode(text: str, what: str) -> bytes:
@@ -103,7 +121,10 @@ class FieldCipher:
         self._aead = {key_id: AESGCM(key) for key_id, key in keys.keys.items()}
 
     def __repr__(self) -> str:
-        return f"FieldCipher(current={self._keys.current!r}, key_ids={sorted(self._keys.keys)!r})"
+        return (
+            f"FieldCipher(current={self._keys.current!r}, key_ids={sorted(self._keys.keys)!r}, "
+            f"lookup_current={self._keys.lookup_current!r})"
+        )
 
     @property
     def current_key_id(self) -> str:
@@ -131,10 +152,22 @@ class FieldCipher:
         """True when ``stored`` was encrypted with a key that is no longer the current one."""
         return _split(stored)[1] != self._keys.current
 
+    @property
+    def current_lookup_key_id(self) -> str:
+        return self._keys.lookup_current
+
     def lookup_hash(self, value: str, *, table: str, column: str) -> str:
-        """The keyed hash to find or deduplicate a value by, as 64 hex characters."""
+        """The keyed hash to store a value's look-up by (under the current look-up key), as 64
+        hex characters."""
+        return self.lookup_hashes(value, table=table, column=column)[self._keys.lookup_current]
+
+    def lookup_hashes(self, value: str, *, table: str, column: str) -> dict[str, str]:
+        """The value's hash under every configured look-up key, by key id: a look-up matches any,
+        so rows hashed before a rotation are still found."""
         message = f"{table}.{column}:{value}".encode()
-        return hmac.new(self._keys.lookup, message, hashlib.sha256).hexdigest()
+        return {
+            key_id: hmac.new(key, message, hashlib.sha256).hexdigest() for key_id, key in self._keys.lookup_keys.items()
+        }
 
 
 def is_encrypted(stored: str) -> bool:

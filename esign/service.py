@@ -119,13 +119,21 @@ class ServiceRuntime(Generic[U, W]):
         # would wait out its timeout on the consumers' open pull requests.
         self._stack.push_async_callback(self.nc.close)
         self.js = self.nc.jetstream()
-        await jetstream.ensure_stream(self.js, d.name, replicas=s.stream_replicas)
+        await jetstream.ensure_stream(
+            self.js, d.name, replicas=s.stream_replicas, max_age=s.stream_max_age_days * 86400
+        )
         self.relay = OutboxRelay(self.session_factory, d.tables, self.js, d.name, poll_interval=s.relay_poll_interval)
         # The workers first: the consumers' handlers may wake them after a commit.
         self.workers = self._build_workers(self)
         self.consumers = [
             ConsumerRunner(
-                spec, self.js, self.uow, d.tables, max_deliver=s.consumer_max_deliver, ack_wait=s.consumer_ack_wait
+                spec,
+                self.js,
+                self.uow,
+                d.tables,
+                max_deliver=s.consumer_max_deliver,
+                ack_wait=s.consumer_ack_wait,
+                outage_max_delay=s.consumer_outage_max_delay,
             )
             for spec in d.consumers(self.workers)
         ]

@@ -3,7 +3,7 @@ Each service subclasses ``ServiceSettings`` with its own ``env_prefix`` (e.g. ``
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,6 +36,14 @@ class ServiceSettings(BaseSettings):
         description="Servers that keep this service's stream: 1 on a single nats-server, 3 on a "
         "production cluster (one node's loss then loses and stops nothing).",
     )
+    stream_max_age_days: float = Field(
+        14.0,
+        ge=1,
+        description="Days JetStream keeps a message of this service's stream, then drops it (events carry contact "
+        "data). Longer than any consumer outage to be survived; no longer than PROCESSED_EVENTS_KEEP_DAYS, so a "
+        "message still in the stream is never one a consumer has forgotten handling. Applied to an existing stream "
+        "at start.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
@@ -56,6 +64,12 @@ class ServiceSettings(BaseSettings):
     relay_poll_interval: float = Field(0.5, description="Seconds between outbox polls when idle.")
     consumer_max_deliver: int = Field(6, description="Deliveries before a message is dead-lettered.")
     consumer_ack_wait: float = Field(30.0, description="Seconds JetStream waits for an ack before redelivering.")
+    consumer_outage_max_delay: float = Field(
+        10.0,
+        gt=0,
+        description="Longest pause, in seconds, between a consumer's checks whether an unreachable database is back "
+        "(from 0.1 s, doubling). An outage uses up no event's deliveries, however long it lasts.",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="Addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed (JSON list). Empty: never.",
@@ -72,6 +86,14 @@ class ServiceSettings(BaseSettings):
     retention_interval_seconds: float = Field(
         3600.0, gt=0, description="Seconds between retention passes (each replica tries; one does each pass)."
     )
+
+    @model_validator(mode="after")
+    def _stream_outlives_no_consumer_memory(self) -> ServiceSettings:
+        # A message older than the consumers' memory of it could be taken for new (a consumer
+        # recreated, a redelivery): the stream must forget it first.
+        if self.stream_max_age_days > self.processed_events_keep_days:
+            raise ValueError("stream_max_age_days must not exceed processed_events_keep_days")
+        return self
 
     def backend_urls(self) -> tuple[str | None, str | None]:
         """The database and NATS URLs; None stands for a throwaway one, which only ``ephemeral``

@@ -43,12 +43,14 @@ from services.applications.api.problem_texts import TURKISH
 from services.applications.config import ApplicationsSettings
 from services.applications.consumers import consumer_specs
 from services.applications.domain.invitation import PasswordHasher
+from services.applications.domain.people_retention import PeopleRetention
 from services.applications.handlers.invitations import (
     APPLICANT_TOKEN_ISSUER,
     InvitationPolicy,
     issue_pending,
 )
 from services.applications.handlers.key_rotation import reencrypt_personal_data
+from services.applications.handlers.people_retention import erase_people_past_their_purpose
 from services.applications.handlers.renewal import RenewalPolicy, expire_stale_renewals
 
 log = structlog.get_logger("applications")
@@ -158,6 +160,14 @@ class Workers:
         async with self.uow() as uow:
             return await reencrypt_personal_data(uow)
 
+    async def erase_people(self) -> int:
+        rules = PeopleRetention(
+            without_certificate=timedelta(days=self.settings.people_keep_days_without_certificate),
+            after_certificate=timedelta(days=self.settings.people_keep_days_after_certificate),
+        )
+        async with self.uow() as uow:
+            return await erase_people_past_their_purpose(uow, clock=self.clock, rules=rules)
+
     async def expire_renewals(self) -> int:
         async with self.uow() as uow:
             expired = await expire_stale_renewals(uow, clock=self.clock, policy=self.renewals)
@@ -171,6 +181,8 @@ class Workers:
             "personal-data-reencryption", self.reencrypt, self.settings.retention_interval_seconds
         )
         self.runtime.spawn(rotation.run(), "personal-data-reencryption")
+        erasure = PeriodicWorker("people-erasure", self.erase_people, self.settings.retention_interval_seconds)
+        self.runtime.spawn(erasure.run(), "people-erasure")
 
 
 def create_app(settings: ApplicationsSettings | None = None, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:

@@ -42,6 +42,17 @@ class ApplicationsSettings(ServiceSettings, ConsoleSettings):
         description="Base64 HMAC-SHA256 key (32+ bytes) for the keyed hash the TC Kimlik No is found and kept unique "
         "by. Same on every replica; changing it needs every hash recomputed.",
     )
+    people_keep_days_without_certificate: float = Field(
+        180.0,
+        ge=1,
+        description="Days a person whose every application ended without a certificate (rejected, withdrawn, "
+        "expired, or invitation expired unfilled) is kept after that end, then erased (docs/personal-data.md).",
+    )
+    people_keep_days_after_certificate: float = Field(
+        365.0,
+        ge=0,
+        description="Days a person with a certificate is kept after its end (the latest not_after), then erased.",
+    )
     portal_url: str = Field("http://localhost:8001/apply", description="Base of the link e-mailed to applicants.")
     roster_max_bytes: int = 5 * 1024 * 1024
     # Every request body: room for the largest staff list and a multipart envelope around it.

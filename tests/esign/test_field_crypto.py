@@ -92,3 +92,20 @@ def test_a_short_lookup_key_and_a_repeated_key_id_are_refused():
         FieldKeys.parse(keys, base64.b64encode(b"x" * 16).decode())
     with pytest.raises(FieldCryptoError, match="twice"):
         FieldKeys.parse(f"{keys},{keys}", FieldKeys.generate()[1])
+
+
+def test_look_up_keys_have_ids_and_a_look_up_tries_every_one():
+    keys, old = FieldKeys.generate("k1")
+    _, new = FieldKeys.generate()
+    legacy = FieldCipher(FieldKeys.parse(keys, old))
+    assert legacy.current_lookup_key_id == "l1"  # a bare key, as before look-up keys had ids
+    rotated = FieldCipher(FieldKeys.parse(keys, f"l2:{new},l1:{old}"))
+    assert rotated.current_lookup_key_id == "l2"
+    hashes = rotated.lookup_hashes(TCKN, table="people", column="tckn")
+    assert hashes["l1"] == legacy.lookup_hash(TCKN, table="people", column="tckn")
+    assert hashes["l2"] == rotated.lookup_hash(TCKN, table="people", column="tckn") != hashes["l1"]
+    assert "l2" in repr(rotated) and new not in repr(rotated) and old not in repr(rotated)
+    with pytest.raises(FieldCryptoError, match="look-up keys must read"):
+        FieldKeys.parse(keys, f"l2:{new},{old}")
+    with pytest.raises(FieldCryptoError, match="at least 32 bytes"):
+        FieldKeys.parse(keys, "l2:c2hvcnQ=")

@@ -55,17 +55,20 @@ people = sa.Table(
     sa.Column("id", UUID(as_uuid=True), primary_key=True),
     sa.Column("institution_id", UUID(as_uuid=True), sa.ForeignKey("institutions.id"), nullable=False),
     # Personal data encrypted at rest (adapters/personal_data.py): AES-GCM bound to this row and
-    # column; the keyed hash finds a TC Kimlik No and keeps it unique per institution.
-    sa.Column("tckn_encrypted", sa.Text, nullable=False, comment="personal data: encrypted, never logged"),
-    sa.Column("tckn_hash", sa.String(64), nullable=False, comment="HMAC-SHA256 of the TC Kimlik No (keyed)"),
-    sa.Column("first_name", sa.Text, nullable=False),
-    sa.Column("last_name", sa.Text, nullable=False),
-    sa.Column("birth_date_encrypted", sa.Text, nullable=False, comment="personal data: encrypted"),
-    sa.Column("birth_place", sa.Text, comment="personal data; null when the staff list had none"),
-    sa.Column("title", sa.Text, nullable=False),
-    sa.Column("unit", sa.Text, nullable=False),
-    sa.Column("email", sa.Text, nullable=False),
-    sa.Column("mobile", sa.String(13), nullable=False),
+    # column; the keyed hash finds a TC Kimlik No and keeps it unique per institution. Every
+    # personal column is null once the person is erased (erased_at; adapters/people_erasure.py).
+    sa.Column("tckn_encrypted", sa.Text, comment="personal data: encrypted, never logged"),
+    sa.Column("tckn_hash", sa.String(64), comment="HMAC-SHA256 of the TC Kimlik No (keyed)"),
+    sa.Column("tckn_hash_key", sa.Text, comment="id of the look-up key tckn_hash was computed with"),
+    sa.Column("first_name", sa.Text),
+    sa.Column("last_name", sa.Text),
+    sa.Column("birth_date_encrypted", sa.Text, comment="personal data: encrypted"),
+    sa.Column("birth_place_encrypted", sa.Text, comment="personal data: encrypted; null when the staff list had none"),
+    sa.Column("title", sa.Text),
+    sa.Column("unit", sa.Text),
+    sa.Column("email", sa.Text),
+    sa.Column("mobile", sa.String(13)),
+    sa.Column("erased_at", sa.DateTime(timezone=True), comment="personal data removed at the end of its purpose"),
     *_timestamps(),
     sa.UniqueConstraint("institution_id", "tckn_hash", name="uq_people_institution_tckn_hash"),
 )
@@ -173,8 +176,8 @@ renewals = sa.Table(
     sa.Column(
         "renewed_application_id", UUID(as_uuid=True), sa.ForeignKey("applications.id"), nullable=False, index=True
     ),
-    sa.Column("certificate_der", BYTEA, nullable=False, comment="the card certificate the holder signed in with"),
-    sa.Column("certificate_fingerprint", sa.Text, nullable=False, comment="SHA-256 of its DER, hex"),
+    sa.Column("certificate_der", BYTEA, comment="the card certificate the holder signed in with; null once erased"),
+    sa.Column("certificate_fingerprint", sa.Text, comment="SHA-256 of its DER, hex; null once erased"),
     sa.Column("old_serial", sa.Text, nullable=False),
     sa.Column("old_not_after", sa.DateTime(timezone=True), nullable=False),
     sa.Column("e_approved_at", sa.DateTime(timezone=True)),

@@ -1,5 +1,5 @@
-"""The TC Kimlik No and birth date as the ``people`` table keeps them: encrypted (AES-256-GCM,
-bound to the person's row and the column; esign.field_crypto) and, for the TC Kimlik No, a keyed
+"""The TC Kimlik No, birth date and place of birth as the ``people`` table keeps them: encrypted
+(AES-256-GCM, bound to the person's row and the column; esign.field_crypto) and, for the TC Kimlik No, a keyed
 hash that the roster import looks people up by and the database keeps unique per institution.
 
 Only the repositories and the migration that encrypted the rows stored before use this: above
@@ -29,7 +29,16 @@ class PeopleCodec:
         return f"PeopleCodec({self.cipher!r})"
 
     def tckn_hash(self, tckn: str) -> str:
+        """Under the current look-up key (stored with ``tckn_hash_key``)."""
         return self.cipher.lookup_hash(tckn, table=TABLE, column="tckn")
+
+    def tckn_hashes(self, tckn: str) -> list[str]:
+        """Under every configured look-up key: what a look-up matches during a rotation."""
+        return list(self.cipher.lookup_hashes(tckn, table=TABLE, column="tckn").values())
+
+    @property
+    def lookup_key_id(self) -> str:
+        return self.cipher.current_lookup_key_id
 
     def seal_tckn(self, person_id: uuid.UUID, tckn: str) -> str:
         return self.cipher.encrypt(tckn, FieldAddress(TABLE, "tckn", str(person_id)))
@@ -43,17 +52,36 @@ class PeopleCodec:
     def open_birth_date(self, person_id: uuid.UUID, stored: str) -> date:
         return date.fromisoformat(self.cipher.decrypt(stored, FieldAddress(TABLE, "birth_date", str(person_id))))
 
+    def seal_birth_place(self, person_id: uuid.UUID, birth_place: str | None) -> str | None:
+        if birth_place is None:  # the staff list had no such column
+            return None
+        return self.cipher.encrypt(birth_place, FieldAddress(TABLE, "birth_place", str(person_id)))
+
+    def open_birth_place(self, person_id: uuid.UUID, stored: str | None) -> str | None:
+        if stored is None:
+            return None
+        return self.cipher.decrypt(stored, FieldAddress(TABLE, "birth_place", str(person_id)))
+
     def stale_prefix(self) -> str:
         """Values not starting with this were encrypted with an older key."""
         return f"v1.{self.cipher.current_key_id}."
 
-    def resealed(self, person_id: uuid.UUID, tckn_encrypted: str, birth_date_encrypted: str) -> dict[str, str]:
-        """Both values decrypted with whichever listed key sealed them and encrypted again with
-        the current one (key rotation)."""
+    def resealed(
+        self, person_id: uuid.UUID, tckn_encrypted: str, birth_date_encrypted: str, birth_place_encrypted: str | None
+    ) -> dict[str, str | None]:
+        """The values decrypted with whichever listed key sealed them and encrypted again with
+        the current one, and the look-up hash recomputed under the current look-up key (key
+        rotation)."""
+        tckn = self.open_tckn(person_id, tckn_encrypted)
         return {
-            "tckn_encrypted": self.seal_tckn(person_id, self.open_tckn(person_id, tckn_encrypted)),
+            "tckn_encrypted": self.seal_tckn(person_id, tckn),
+            "tckn_hash": self.tckn_hash(tckn),
+            "tckn_hash_key": self.lookup_key_id,
             "birth_date_encrypted": self.seal_birth_date(
                 person_id, self.open_birth_date(person_id, birth_date_encrypted)
+            ),
+            "birth_place_encrypted": self.seal_birth_place(
+                person_id, self.open_birth_place(person_id, birth_place_encrypted)
             ),
         }
 

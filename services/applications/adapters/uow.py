@@ -7,6 +7,7 @@ from typing import Any
 from esign.rate_limit import RateLimitRepository
 from esign.uow import UnitOfWork
 from services.applications.adapters import orm
+from services.applications.adapters.people_erasure import PeopleErasureRepository
 from services.applications.adapters.personal_data import PeopleCodec
 from services.applications.adapters.repositories import (
     ApplicationRepository,
@@ -21,6 +22,7 @@ from services.applications.adapters.repositories import (
 class ApplicationsUnitOfWork(UnitOfWork):
     institutions: InstitutionRepository
     people: PeopleRepository
+    people_erasure: PeopleErasureRepository
     applications: ApplicationRepository
     invitations: InvitationRepository
     batches: BatchRepository
@@ -35,6 +37,7 @@ class ApplicationsUnitOfWork(UnitOfWork):
         await super().__aenter__()
         self.institutions = InstitutionRepository(self.session)
         self.people = PeopleRepository(self.session, self._codec)
+        self.people_erasure = PeopleErasureRepository(self.session)
         self.applications = ApplicationRepository(self.session, self._codec)
         self.invitations = InvitationRepository(self.session)
         self.batches = BatchRepository(self.session, self._codec)

@@ -310,6 +310,7 @@ class ApplicationRepository(AggregateRepository):
             .join(p, p.c.id == a.c.person_id)
             .join(inst, inst.c.id == a.c.institution_id)
             .outerjoin(i, i.c.application_id == a.c.id)
+            .where(p.c.erased_at.is_(None))  # an erased person's applications are counted, not shown
         )
 
     def _open_view(self, row: sa.Row[Any]) -> ApplicationView:

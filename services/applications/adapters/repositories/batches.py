@@ -83,7 +83,7 @@ class BatchRepository(Repository):
         query = (
             sa.select(a.c.id, a.c.status, a.c.signed_form, *person_columns())
             .join(p, p.c.id == a.c.person_id)
-            .where(a.c.batch_id == batch_id)
+            .where(a.c.batch_id == batch_id, p.c.erased_at.is_(None))
             .order_by(p.c.last_name, p.c.first_name)
         )
         return [

@@ -29,7 +29,8 @@ class PeopleRepository(Repository):
 
     async def known_tckns(self, institution_id: uuid.UUID, tckns: Iterable[str]) -> set[str]:
         t = orm.people
-        by_hash = {self._codec.tckn_hash(tckn): tckn for tckn in tckns}
+        # Every configured look-up key: people hashed before a rotation are found too.
+        by_hash = {h: tckn for tckn in tckns for h in self._codec.tckn_hashes(tckn)}
         if not by_hash:
             return set()
         rows = await self.session.execute(
@@ -44,16 +45,20 @@ class PeopleRepository(Repository):
 
     async def reencrypt_stale(self, limit: int) -> int:
         """Re-encrypts with the current key up to ``limit`` people whose values an older key
-        sealed (after a rotation). Rows another replica is re-encrypting are skipped."""
+        sealed, or whose look-up hash an older look-up key computed (after a rotation). Rows
+        another replica is re-encrypting are skipped."""
         t = orm.people
         current = self._codec.stale_prefix()
+        lookup_key = self._codec.lookup_key_id
         stale = (
             await self.session.execute(
-                sa.select(t.c.id, t.c.tckn_encrypted, t.c.birth_date_encrypted)
+                sa.select(t.c.id, t.c.tckn_encrypted, t.c.birth_date_encrypted, t.c.birth_place_encrypted)
                 .where(
                     sa.or_(
                         ~t.c.tckn_encrypted.startswith(current, autoescape=True),
                         ~t.c.birth_date_encrypted.startswith(current, autoescape=True),
+                        ~t.c.birth_place_encrypted.startswith(current, autoescape=True),
+                        sa.and_(t.c.tckn_hash.is_not(None), t.c.tckn_hash_key.is_distinct_from(lookup_key)),
                     )
                 )
                 .limit(limit)
@@ -61,12 +66,15 @@ class PeopleRepository(Repository):
             )
         ).all()
         for row in stale:
-            values = self._codec.resealed(row.id, row.tckn_encrypted, row.birth_date_encrypted)
+            values = self._codec.resealed(
+                row.id, row.tckn_encrypted, row.birth_date_encrypted, row.birth_place_encrypted
+            )
             await self.session.execute(sa.update(t).where(t.c.id == row.id).values(**values, updated_at=sa.func.now()))
         return len(stale)
 
     async def get(self, person_id: uuid.UUID) -> PersonRecord | None:
-        query = sa.select(*person_columns()).where(orm.people.c.id == person_id)
+        # An erased person has nothing left to open: not found.
+        query = sa.select(*person_columns()).where(orm.people.c.id == person_id, orm.people.c.erased_at.is_(None))
         return await self._one_or_none(query, lambda row: open_person(self._codec, row))
 
     async def person(self, person_id: uuid.UUID) -> PersonRecord:

@@ -40,7 +40,7 @@ def person_columns() -> list[sa.ColumnElement[Any]]:
         p.c.first_name.label("person_first_name"),
         p.c.last_name.label("person_last_name"),
         p.c.birth_date_encrypted.label("person_birth_date_encrypted"),
-        p.c.birth_place.label("person_birth_place"),
+        p.c.birth_place_encrypted.label("person_birth_place_encrypted"),
         p.c.title.label("person_title"),
         p.c.unit.label("person_unit"),
         p.c.email.label("person_email"),
@@ -58,7 +58,7 @@ def open_person(codec: PeopleCodec, row: sa.Row[Any]) -> PersonRecord:
         first_name=row.person_first_name,
         last_name=row.person_last_name,
         birth_date=codec.open_birth_date(person_id, row.person_birth_date_encrypted),
-        birth_place=row.person_birth_place,
+        birth_place=codec.open_birth_place(person_id, row.person_birth_place_encrypted),
         title=row.person_title,
         unit=row.person_unit,
         email=row.person_email,
@@ -67,17 +67,18 @@ def open_person(codec: PeopleCodec, row: sa.Row[Any]) -> PersonRecord:
 
 
 def sealed_person(codec: PeopleCodec, person: PersonRecord) -> dict[str, Any]:
-    """A new person's row as stored: the TC Kimlik No and birth date as ciphertexts bound to the
-    person's id, and the TC Kimlik No's look-up hash."""
+    """A new person's row as stored: the TC Kimlik No, birth date and place of birth as
+    ciphertexts bound to the person's id, and the TC Kimlik No's look-up hash."""
     return {
         "id": person.id,
         "institution_id": person.institution_id,
         "tckn_encrypted": codec.seal_tckn(person.id, person.tckn),
         "tckn_hash": codec.tckn_hash(person.tckn),
+        "tckn_hash_key": codec.lookup_key_id,
         "first_name": person.first_name,
         "last_name": person.last_name,
         "birth_date_encrypted": codec.seal_birth_date(person.id, person.birth_date),
-        "birth_place": person.birth_place,
+        "birth_place_encrypted": codec.seal_birth_place(person.id, person.birth_place),
         "title": person.title,
         "unit": person.unit,
         "email": person.email,

@@ -212,7 +212,7 @@ class RenewalRepository(Repository):
         self, *, institution_id: uuid.UUID | None, statuses: Sequence[Status], limit: int, offset: int
     ) -> Page[RenewalSummary]:
         a, p, r = orm.applications, orm.people, orm.renewals
-        conditions = [a.c.kind == Kind.RENEWAL.value]
+        conditions = [a.c.kind == Kind.RENEWAL.value, p.c.erased_at.is_(None)]
         if institution_id is not None:
             conditions.append(a.c.institution_id == institution_id)
         if statuses:
