@@ -206,7 +206,9 @@ class FaultPlatform:
         for spec in SERVICES:
             self.db_urls[spec.name] = await asyncio.to_thread(self.pg.url, f"esign_{spec.name}")
             await asyncio.to_thread(migrations.upgrade, spec.migrations_dir, self.db_urls[spec.name])
-            self._engines[spec.name] = make_engine(self.db_urls[spec.name])
+            # The test's own counting queries run between PostgreSQL kills: pre-ping, so a count
+            # never lands on a connection the last kill closed (the services take that one failure).
+            self._engines[spec.name] = make_engine(self.db_urls[spec.name], pool_pre_ping=True)
         await asyncio.to_thread(self.nats.start)
         self.smtp.start()
         await asyncio.to_thread(self.sms.start)
