@@ -46,7 +46,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from esign.events import Envelope, EventData, EventMeta
 from esign.jetstream import stream_name
-from esign.messaging_tables import MessagingTables
+from esign.messaging_tables import PAYLOAD_REMOVED, MessagingTables
 from esign.outage import database_answers, looks_like_connection_failure, wait_for_database
 from esign.uow import UnitOfWork
 
@@ -74,6 +74,10 @@ def describe_error(exc: Exception) -> str:
     if isinstance(exc, UnreadableEvent):
         return str(exc)[:2000]
     return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+class PayloadRemoved(LookupError):
+    """The dead letter's message was removed after its retention period: nothing to replay."""
 
 
 class PermanentFailure(Exception):
@@ -364,6 +368,8 @@ class ConsumerRunner:
             row = (await uow.session.execute(sa.select(dl).where(dl.c.id == dead_letter_id))).first()
         if row is None:
             raise LookupError(dead_letter_id)
+        if row.payload == PAYLOAD_REMOVED:
+            raise PayloadRemoved(dead_letter_id)
         applied = await self.apply(self.spec.read(row.payload))
         async with self._uow_factory() as uow:
             await uow.session.execute(sa.update(dl).where(dl.c.id == dead_letter_id).values(replayed_at=sa.func.now()))

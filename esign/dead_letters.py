@@ -14,9 +14,10 @@ from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from esign.auth import Principal, Role, require
+from esign.messaging_tables import PAYLOAD_REMOVED
 from esign.params import Limit
 from esign.problems import NotFound, Problem, problem_responses
 
@@ -30,6 +31,10 @@ class DeadLetterOut(BaseModel):
     deliveries: int
     created_at: datetime
     replayed_at: datetime | None
+    payload_removed: bool = Field(
+        description="The failed message was removed after its retention period (DEAD_LETTERS_KEEP_DAYS): "
+        "the letter says what failed and when, and can no longer be replayed."
+    )
 
 
 class ReplayOut(BaseModel):
@@ -54,7 +59,8 @@ def dead_letters_router(service: str) -> APIRouter:
     router.post(
         "/{dead_letter_id}/replay",
         summary="Run a dead-lettered event's handler again (CA operator)",
-        description="Once the cause is fixed. 409 `replay_failed` when the handler fails again (the letter stays).",
+        description="Once the cause is fixed. 409 `replay_failed` when the handler fails again (the letter stays); "
+        "409 `payload_removed` when the message was removed after its retention period.",
         response_model=ReplayOut,
         responses=problem_responses(404, 409),
     )(replay_dead_letter)
@@ -71,17 +77,26 @@ async def list_dead_letters(
         query = query.where(dl.c.replayed_at.is_(None))
     async with runtime.session_factory() as session:
         rows = (await session.execute(query)).all()
-    return [DeadLetterOut.model_validate(r._mapping) for r in rows]
+    return [DeadLetterOut.model_validate({**r._mapping, "payload_removed": r.payload == PAYLOAD_REMOVED}) for r in rows]
 
 
 async def replay_dead_letter(request: Request, _: Operator, dead_letter_id: uuid.UUID) -> ReplayOut:
     runtime = request.app.state.runtime
     dl = runtime.definition.tables.dead_letters
     async with runtime.session_factory() as session:
-        consumer = (await session.execute(sa.select(dl.c.consumer).where(dl.c.id == dead_letter_id))).scalar()
-    runner = next((c for c in runtime.consumers if c.spec.name == consumer), None)
-    if runner is None:
+        letter = (
+            await session.execute(sa.select(dl.c.consumer, dl.c.payload).where(dl.c.id == dead_letter_id))
+        ).first()
+    runner = next((c for c in runtime.consumers if letter and c.spec.name == letter.consumer), None)
+    if letter is None or runner is None:
         raise NotFound("dead letter")
+    if letter.payload == PAYLOAD_REMOVED:
+        raise Problem(
+            409,
+            "payload_removed",
+            "Message removed",
+            "The failed message was removed after its retention period; it cannot be replayed.",
+        )
     try:
         applied = await runner.replay(dead_letter_id)
     except Exception as exc:

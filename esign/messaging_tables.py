@@ -15,6 +15,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+# What a dead letter's payload becomes when its retention period is over (esign.retention): the
+# column stays NOT NULL, the row stays, and nothing of the message is left.
+PAYLOAD_REMOVED = b""
+
 
 @dataclass(frozen=True)
 class MessagingTables:

@@ -8,7 +8,8 @@ a replica that dies mid-pass leaves nothing held. Batches are bounded so a long 
 holds locks for long: a pass that filled its batch returns its count and the worker goes again.
 
 The messaging tables every service has are pruned here: published outbox rows and
-``processed_events`` past the deduplication window.
+``processed_events`` past the deduplication window, and the payload of dead letters past their
+period.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from esign.clock import Clock
 from esign.jetstream import DUPLICATE_WINDOW_SECONDS
-from esign.messaging_tables import MessagingTables
+from esign.messaging_tables import PAYLOAD_REMOVED, MessagingTables
 from esign.uow import UnitOfWork
 
 log = structlog.get_logger("esign.retention")
@@ -60,7 +61,12 @@ class MessagingRetention:
     """Prunes a service's outbox (published rows older than ``outbox_keep``) and its
     ``processed_events`` (older than ``processed_keep``). Both must outlive JetStream's duplicate
     window: a relay retry inside it reuses the event id, and a consumer redelivery finds the
-    processed row and does nothing twice."""
+    processed row and does nothing twice.
+
+    Dead letters older than ``dead_letters_keep`` lose their payload (the failed message, which may
+    hold an event's contact data), replayed or not. The row stays, so the operator screen still
+    shows which consumer failed on which event, why and when; such a letter can no longer be
+    replayed."""
 
     def __init__(
         self,
@@ -70,6 +76,7 @@ class MessagingRetention:
         *,
         outbox_keep: timedelta,
         processed_keep: timedelta,
+        dead_letters_keep: timedelta = timedelta(days=30),
         clock: Clock,
         batch_size: int = 1000,
     ) -> None:
@@ -81,13 +88,14 @@ class MessagingRetention:
         self._job = f"{producer}.messaging-retention"
         self._outbox_keep = outbox_keep
         self._processed_keep = processed_keep
+        self._dead_letters_keep = dead_letters_keep
         self._clock = clock
         self._batch_size = batch_size
 
     async def prune(self) -> int:
         """One pass: at most ``batch_size`` rows of each table. Returns how many went (0 also
         when another replica has the turn)."""
-        o, p = self._tables.outbox, self._tables.processed_events
+        o, p, dl = self._tables.outbox, self._tables.processed_events, self._tables.dead_letters
         now = self._clock.now()
         async with self._session_factory() as session, session.begin():
             if not await take_turn(session, self._job):
@@ -106,10 +114,22 @@ class MessagingRetention:
             processed = _rowcount(
                 await session.execute(sa.delete(p).where(sa.tuple_(p.c.consumer, p.c.event_id).in_(old_processed)))
             )
+            old_letters = (
+                sa.select(dl.c.id)
+                .where(dl.c.created_at < now - self._dead_letters_keep, sa.func.length(dl.c.payload) > 0)
+                .limit(self._batch_size)
+                .with_for_update(skip_locked=True)
+            )
+            # An empty payload (the column is NOT NULL) marks a letter whose message was removed.
+            letters = _rowcount(
+                await session.execute(sa.update(dl).where(dl.c.id.in_(old_letters)).values(payload=PAYLOAD_REMOVED))
+            )
         counted(f"{self._job}.outbox", outbox)
         counted(f"{self._job}.processed_events", processed)
+        counted(f"{self._job}.dead_letters", letters)
         # Go again at once only while a batch came back full.
-        return outbox + processed if max(outbox, processed) >= self._batch_size else 0
+        done = outbox + processed + letters
+        return done if max(outbox, processed, letters) >= self._batch_size else 0
 
 
 def _rowcount(result: sa.Result) -> int:

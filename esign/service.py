@@ -143,6 +143,7 @@ class ServiceRuntime(Generic[U, W]):
             d.name,
             outbox_keep=timedelta(hours=s.outbox_keep_hours),
             processed_keep=timedelta(days=s.processed_events_keep_days),
+            dead_letters_keep=timedelta(days=s.dead_letters_keep_days),
             clock=self.clock,
         )
         if s.run_background_workers:

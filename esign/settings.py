@@ -83,6 +83,12 @@ class ServiceSettings(BaseSettings):
     processed_events_keep_days: float = Field(
         30.0, ge=1, description="Days a consumer remembers an event it handled (redelivery guard), then forgets it."
     )
+    dead_letters_keep_days: float = Field(
+        30.0,
+        gt=0,
+        description="Days a dead letter keeps the failed message (it may hold an event's contact data); then the "
+        "payload is removed and the row stays (which consumer failed on which event, why, when), no longer replayable.",
+    )
     retention_interval_seconds: float = Field(
         3600.0, gt=0, description="Seconds between retention passes (each replica tries; one does each pass)."
     )

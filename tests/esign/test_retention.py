@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from esign.clock import Clock
 from esign.db import make_engine, make_session_factory
-from esign.messaging_tables import define_messaging_tables
+from esign.messaging_tables import PAYLOAD_REMOVED, define_messaging_tables
 from esign.retention import MessagingRetention, take_turn
 
 metadata = sa.MetaData()
@@ -120,3 +120,56 @@ def test_periods_shorter_than_the_duplicate_window_are_refused():
         MessagingRetention(
             None, tables, "test", outbox_keep=timedelta(minutes=5), processed_keep=timedelta(days=1), clock=FixedClock()
         )
+
+
+async def seed_dead_letters(session_factory, created: list[tuple[datetime, datetime | None]]) -> None:
+    async with session_factory() as s, s.begin():
+        await s.execute(
+            sa.insert(tables.dead_letters),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "consumer": "c",
+                    "subject": "t.x",
+                    "event_id": uuid.uuid4(),
+                    "payload": b'{"data": {"email": "ayse@ornek.edu.tr"}}',
+                    "error": "RuntimeError: down",
+                    "deliveries": 6,
+                    "created_at": at,
+                    "replayed_at": replayed,
+                }
+                for at, replayed in created
+            ],
+        )
+
+
+async def dead_letters(session_factory) -> list[tuple[datetime, bytes, str]]:
+    dl = tables.dead_letters
+    async with session_factory() as s:
+        rows = await s.execute(sa.select(dl.c.created_at, dl.c.payload, dl.c.error).order_by(dl.c.created_at))
+    return [tuple(row) for row in rows]
+
+
+async def test_dead_letters_past_their_period_lose_their_payload_and_keep_what_failed_and_when(session_factory):
+    old, recent = NOW - timedelta(days=31), NOW - timedelta(days=29)
+    # old and never replayed, old and replayed, recent
+    await seed_dead_letters(session_factory, [(old, None), (old + timedelta(hours=1), old), (recent, None)])
+    worker = retention(session_factory)
+    await worker.prune()
+    letters = await dead_letters(session_factory)
+    assert [(at, payload) for at, payload, _ in letters] == [
+        (old, PAYLOAD_REMOVED),
+        (old + timedelta(hours=1), PAYLOAD_REMOVED),
+        (recent, b'{"data": {"email": "ayse@ornek.edu.tr"}}'),
+    ]
+    assert all(error == "RuntimeError: down" for _, _, error in letters)  # the row still says what failed
+    assert await worker.prune() == 0 and await dead_letters(session_factory) == letters  # nothing twice
+
+
+async def test_dead_letters_go_in_bounded_batches_and_concurrent_passes_handle_each_once(session_factory):
+    old = NOW - timedelta(days=40)
+    await seed_dead_letters(session_factory, [(old + timedelta(minutes=i), None) for i in range(5)])
+    assert await retention(session_factory, batch_size=2).prune() == 2  # full batch: go again
+    await asyncio.gather(*(retention(session_factory, batch_size=2).prune() for _ in range(4)))
+    await asyncio.gather(*(retention(session_factory, batch_size=2).prune() for _ in range(4)))
+    assert {payload for _, payload, _ in await dead_letters(session_factory)} == {PAYLOAD_REMOVED}
