@@ -276,6 +276,18 @@ class RenewalFormApproved(EventData):
     locale: str = "tr"
 
 
+@event
+class PersonErased(EventData):
+    """A person was erased at the end of their purpose (docs/personal-data.md, "Retention"): the
+    services that keep contacts for their applications remove them. Ids only: the event itself
+    must not carry what it asks to remove."""
+
+    type: ClassVar[str] = "applications.person.erased"
+    person_id: uuid.UUID  # the ``holder_id`` of certificate.produced
+    application_ids: tuple[uuid.UUID, ...]
+    erased_at: datetime
+
+
 # ---------------------------------------------------------------- notifications.*
 
 

@@ -62,9 +62,12 @@ class PeopleErasureRepository(Repository):
         )
         return ~sa.func.coalesce(ended, False)
 
-    async def erase_ended(self, *, now: datetime, rules: PeopleRetention, limit: int) -> int:
-        """Erases up to ``limit`` people past their purpose; returns how many. People another
-        transaction holds are skipped (a later pass finds them)."""
+    async def erase_ended(
+        self, *, now: datetime, rules: PeopleRetention, limit: int
+    ) -> dict[uuid.UUID, list[uuid.UUID]]:
+        """Erases up to ``limit`` people past their purpose; returns each erased person's id with
+        the ids of their applications. People another transaction holds are skipped (a later pass
+        finds them)."""
         p, a = orm.people, orm.applications
         in_purpose = sa.select(a.c.id).where(a.c.person_id == p.c.id, self._still_in_purpose(now, rules))
         ids = list(
@@ -82,9 +85,15 @@ class PeopleErasureRepository(Repository):
                 )
             ).scalars()
         )
-        if ids:
-            await self._erase(ids, now)
-        return len(ids)
+        if not ids:
+            return {}
+        await self._erase(ids, now)
+        erased: dict[uuid.UUID, list[uuid.UUID]] = {person_id: [] for person_id in ids}
+        for application_id, person_id in await self.session.execute(
+            sa.select(a.c.id, a.c.person_id).where(a.c.person_id.in_(ids)).order_by(a.c.id)
+        ):
+            erased[person_id].append(application_id)
+        return erased
 
     async def _erase(self, person_ids: list[uuid.UUID], now: datetime) -> None:
         p, a, i, r, prep = orm.people, orm.applications, orm.invitations, orm.renewals, orm.renewal_preparations

@@ -82,7 +82,7 @@ deliveries = sa.Table(
     _ts("updated_at", nullable=False, server_default=_now),
     _ts("sent_at"),
     _ts("contact_masked_at", comment="retention: the recipient masked, the template data removed"),
-    sa.CheckConstraint("status IN ('queued', 'sent', 'failed', 'dead')", name="ck_deliveries_status"),
+    sa.CheckConstraint("status IN ('queued', 'sent', 'failed', 'dead', 'cancelled')", name="ck_deliveries_status"),
     sa.CheckConstraint("channel IN ('email', 'sms')", name="ck_deliveries_channel"),
 )
 # One delivery per (event, channel, recipient) while the recipient is still in the clear: a

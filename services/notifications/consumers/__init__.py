@@ -14,6 +14,7 @@ from esign.events import (
     InstitutionCreated,
     InvitationIssued,
     OfficerAdded,
+    PersonErased,
     RenewalEApproved,
     RenewalFiled,
     RenewalFormApproved,
@@ -53,6 +54,7 @@ def consumer_specs(workers: Workers) -> list[ConsumerSpec]:
                 Takes(RenewalEApproved, handlers.renewal_e_approved),
                 Takes(RenewalFiled, handlers.renewal_filed),
                 Takes(RenewalFormApproved, handlers.renewal_form_approved),
+                Takes(PersonErased, handlers.person_erased),
             ],
         ),
         ConsumerSpec(

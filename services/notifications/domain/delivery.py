@@ -27,6 +27,7 @@ class DeliveryStatus(enum.StrEnum):
     SENT = "sent"
     FAILED = "failed"
     DEAD = "dead"
+    CANCELLED = "cancelled"  # never sent: the person was erased first (applications.person.erased)
 
 
 RESENDABLE = frozenset({DeliveryStatus.FAILED, DeliveryStatus.DEAD})

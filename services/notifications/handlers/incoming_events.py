@@ -21,6 +21,7 @@ from esign.events import (
     InstitutionCreated,
     InvitationIssued,
     OfficerAdded,
+    PersonErased,
     RenewalEApproved,
     RenewalFiled,
     RenewalFormApproved,
@@ -33,6 +34,7 @@ from esign.events import (
     ShipmentReturned,
     SignedFormReceived,
 )
+from esign.masking import mask_recipient
 from services.notifications.adapters.repositories.certificates import ProducedCertificate
 from services.notifications.adapters.repositories.directory import Officer
 from services.notifications.adapters.repositories.recipients import Contact
@@ -256,6 +258,26 @@ class EventHandlers:
                 not_after=e.not_after,
                 produced_at=meta.time,
             )
+        )
+
+    async def person_erased(self, e: PersonErased, uow: NotificationsUnitOfWork, *, meta: EventMeta) -> None:
+        """The applications service erased a person at the end of their purpose: what this service
+        keeps of them for those applications goes too (docs/personal-data.md). The recipient
+        directory rows and the certificates (with any reminder still to come: the certificate has
+        ended anyway) are deleted; queued deliveries are cancelled and the delivery log's
+        contacts masked, so counts and outcomes stay. Applied twice, the second finds nothing."""
+        applications = list(e.application_ids)
+        recipients = await uow.recipients.forget(applications)
+        certificates = await uow.certificates.forget(e.person_id, applications)
+        cancelled, masked = await uow.deliveries.forget_applications(applications, mask_recipient)
+        log.info(
+            "person_forgotten",
+            event_id=str(meta.id),
+            applications=len(applications),
+            recipients=recipients,
+            certificates=certificates,
+            deliveries_cancelled=cancelled,
+            deliveries_masked=masked,
         )
 
     async def renewal_recorded(self, e: RenewalRecorded, uow: NotificationsUnitOfWork, *, meta: EventMeta) -> None:

@@ -16,6 +16,7 @@ from prometheus_client import REGISTRY
 
 from esign import migrations
 from esign.db import make_engine, make_session_factory
+from esign.events import PersonErased
 from services.applications.adapters import orm
 from services.applications.adapters.orm import messaging
 from services.applications.adapters.repositories.people_columns import PersonRecord
@@ -26,6 +27,7 @@ from services.applications.handlers.people_retention import JOB, erase_people_pa
 from tests.services.applications.test_personal_data_at_rest import CODEC
 from tests.support.applications import make_tckn
 
+ERASED = PersonErased.type
 RULES = PeopleRetention(without_certificate=timedelta(days=180), after_certificate=timedelta(days=365))
 # Two years on: every row made now is older than both periods unless a test dates it otherwise.
 NOW = datetime.now(UTC) + timedelta(days=730)
@@ -290,6 +292,25 @@ async def test_people_past_their_purpose_are_erased_once_and_their_history_stays
             assert all(i.token_hash is not None for i in invitations)
             assert all(r.certificate_der is not None for r in renewals)
 
+    # One applications.person.erased per erased person, written with the erasure, ids only.
+    events = await rows(
+        sessions, "SELECT id, envelope, envelope::text AS whole FROM outbox WHERE subject = :s", s=ERASED
+    )
+    assert sorted(str(e.envelope["data"]["person_id"]) for e in events) == sorted(str(c.person_id) for c in erased)
+    for e in events:
+        case = next(c for c in erased if str(c.person_id) == e.envelope["data"]["person_id"])
+        assert sorted(e.envelope["data"]["application_ids"]) == sorted(map(str, case.application_ids))
+        assert e.envelope["data"]["erased_at"] and set(e.envelope["data"]) == {
+            "person_id",
+            "application_ids",
+            "erased_at",
+        }
+        assert case.name not in e.whole and case.email not in e.whole and "+90532" not in e.whole
+        assert case.tckn not in e.whole and "Zeynep" not in e.whole
+    # Another pass once everybody due is erased writes no second one.
+    assert await one_pass() == 0
+    assert len(await rows(sessions, "SELECT id FROM outbox WHERE subject = :s", s=ERASED)) == len(erased)
+
     async with uow(sessions) as u:
         # The counts stay; the erased are no longer shown, by list or by id.
         assert await u.applications.counts_by_status(institution) == counts_before
@@ -316,3 +337,4 @@ async def test_nobody_is_erased_before_the_periods_pass(sessions):
         sessions, "SELECT id FROM people WHERE institution_id = :i AND erased_at IS NOT NULL", i=institution
     )
     assert erased == []
+    assert await rows(sessions, "SELECT id FROM outbox WHERE subject = :s", s=ERASED) == []  # nobody due: no event

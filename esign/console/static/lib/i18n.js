@@ -253,6 +253,7 @@ const TR = {
   "dstatus.sent": "Gönderildi",
   "dstatus.failed": "Başarısız",
   "dstatus.dead": "Gönderilemedi (ölü)",
+  "dstatus.cancelled": "İptal edildi (kişi silindi)",
   "channel.email": "E-posta",
   "channel.sms": "SMS",
 
@@ -342,6 +343,7 @@ const TR = {
   "problem.roster_empty": "Dosya boş.",
   "problem.not_resendable": "Yalnızca başarısız ya da ölü iletiler yeniden gönderilebilir.",
   "problem.replay_failed": "Olay yeniden işletilemedi; işleyici yine hata verdi.",
+  "problem.payload_removed": "Olayın içeriği saklama süresi dolduğu için silindi; yeniden işletilemez.",
   "problem.concurrent_update": "Bu başvuru bu arada başkası tarafından değiştirildi; sayfayı yenileyip yeniden deneyin.",
   "problem.csrf_failed": "Güvenlik denetimi başarısız oldu; sayfayı yenileyip yeniden deneyin.",
   "problem.forbidden": "Bu işlem için yetkiniz yok.",
@@ -717,6 +719,7 @@ const EN = {
   "dstatus.sent": "Sent",
   "dstatus.failed": "Failed",
   "dstatus.dead": "Dead",
+  "dstatus.cancelled": "Cancelled (person erased)",
   "channel.email": "E-mail",
   "channel.sms": "SMS",
 
@@ -806,6 +809,7 @@ const EN = {
   "problem.roster_empty": "The file is empty.",
   "problem.not_resendable": "Only failed or dead messages can be resent.",
   "problem.replay_failed": "The event could not be replayed; its handler failed again.",
+  "problem.payload_removed": "The event's message was removed after its retention period; it cannot be replayed.",
   "problem.concurrent_update": "Someone else changed this application meanwhile; reload and try again.",
   "problem.csrf_failed": "The security check failed; reload the page and try again.",
   "problem.forbidden": "You are not allowed to do this.",

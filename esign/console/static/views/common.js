@@ -12,7 +12,7 @@ export const RENEWAL_STATUSES = ["draft", "e_approved", "filed", "at_ca", "rejec
 export const SHIPMENT_STATUSES = ["created", "handed_to_courier", "in_transit", "out_for_delivery", "delivered",
   "delivery_failed", "returned"];
 
-export const DELIVERY_STATUSES = ["queued", "sent", "failed", "dead"];
+export const DELIVERY_STATUSES = ["queued", "sent", "failed", "dead", "cancelled"];
 
 const KIND = {
   invited: "neutral", form_in_progress: "neutral", form_completed: "info", signed_form_received: "info",

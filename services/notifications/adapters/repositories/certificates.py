@@ -105,6 +105,17 @@ class CertificateRepository(Repository):
         )
         return result.rowcount  # type: ignore[attr-defined]
 
+    async def forget(self, holder_id: uuid.UUID, application_ids: Sequence[uuid.UUID]) -> int:
+        """Removes the certificates of an erased person (by holder, and by application for safety)
+        with their reminder decisions, so no reminder is ever scheduled for them. Returns how many."""
+        c, reminders = orm.certificates, orm.expiry_reminders
+        theirs = sa.or_(c.c.holder_id == holder_id, c.c.application_id.in_(application_ids))
+        await self.session.execute(
+            sa.delete(reminders).where(reminders.c.certificate_id.in_(sa.select(c.c.id).where(theirs)))
+        )
+        result = await self.session.execute(sa.delete(c).where(theirs))
+        return result.rowcount  # type: ignore[attr-defined]  # a DML result has a rowcount
+
     async def claim_due(self, now: datetime, steps: Sequence[int], limit: int) -> list[Certificate]:
         """Active certificates with a reminder step due and not yet decided, locked for this
         scheduler (another replica skips them). "Not decided" means: no reminder recorded at

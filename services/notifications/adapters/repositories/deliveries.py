@@ -227,6 +227,38 @@ class DeliveryRepository(Repository):
         )
         return len(due)
 
+    async def forget_applications(
+        self, application_ids: Sequence[uuid.UUID], mask: Callable[[str], str]
+    ) -> tuple[int, int]:
+        """The person of these applications was erased: deliveries still queued are cancelled,
+        and every delivery not yet masked is masked as :meth:`mask_old_contacts` does (recipient
+        masked, template data and sealed secret removed). Statuses, times and counts stay.
+        Returns (cancelled, masked)."""
+        d = orm.deliveries
+        rows = (
+            await self.session.execute(
+                sa.select(d.c.id, d.c.recipient, d.c.status)
+                .where(d.c.application_id.in_(application_ids), d.c.contact_masked_at.is_(None))
+                .with_for_update()
+            )
+        ).all()
+        if not rows:
+            return 0, 0
+        queued = DeliveryStatus.QUEUED.value
+        await self.session.execute(
+            sa.update(d)
+            .where(d.c.id.in_([row.id for row in rows]))
+            .values(
+                recipient=sa.case({row.id: mask(row.recipient) for row in rows}, value=d.c.id),
+                status=sa.case((d.c.status == queued, DeliveryStatus.CANCELLED.value), else_=d.c.status),
+                context={},
+                sealed_secret=None,
+                contact_masked_at=sa.func.now(),
+                updated_at=sa.func.now(),
+            )
+        )
+        return sum(row.status == queued for row in rows), len(rows)
+
     async def requeue(self, delivery_id: uuid.UUID, now: datetime) -> DeliveryRecord | None:
         """Failed or dead -> queued with a fresh attempt count; None if it is neither."""
         d = orm.deliveries

@@ -4,6 +4,7 @@ application (a shipment's progress, the signed form) find the person here."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,12 @@ class RecipientRepository(Repository):
             .values(application_id=contact.application_id, locale=contact.locale or default_locale, **values)
             .on_conflict_do_update(index_elements=[r.c.application_id], set_=update)
         )
+
+    async def forget(self, application_ids: Sequence[uuid.UUID]) -> int:
+        """Removes whom these applications are for (their person was erased); returns how many."""
+        r = orm.recipients
+        result = await self.session.execute(sa.delete(r).where(r.c.application_id.in_(application_ids)))
+        return result.rowcount  # type: ignore[attr-defined]  # a DML result has a rowcount
 
     async def get(self, application_id: uuid.UUID) -> Recipient | None:
         r = orm.recipients
