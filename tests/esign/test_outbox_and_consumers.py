@@ -7,20 +7,22 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
 
-from esign.consumer import ConsumerRunner, ConsumerSpec, Takes
+from esign.consumer import ConsumerRunner, ConsumerSpec, PayloadRemoved, Takes
 from esign.db import make_engine, make_session_factory
 from esign.events import EVENT_SCHEMAS, Envelope, EventData, EventMeta, event
 from esign.jetstream import ensure_stream, stream_name
 from esign.messaging_tables import define_messaging_tables
 from esign.outbox import OutboxRelay
+from esign.retention import MessagingRetention
 from esign.uow import UnitOfWork
+from tests.support.clock import SettableClock
 
 metadata = sa.MetaData()
 tables = define_messaging_tables(metadata)
@@ -237,6 +239,23 @@ async def test_failing_handler_is_retried_then_dead_lettered_and_replayable(nc, 
     assert await runner.replay(dead.id) is True
     assert (await count_effects(session_factory))[event_id] == 1
     assert await runner.replay(dead.id) is False  # replaying twice has no second effect
+
+    # Past its retention period the message goes; the letter stays and can no longer be replayed.
+    month_later = SettableClock.at(datetime.now(UTC) + timedelta(days=31))
+    retention = MessagingRetention(
+        session_factory,
+        tables,
+        producer,
+        outbox_keep=timedelta(days=7),
+        processed_keep=timedelta(days=60),
+        dead_letters_keep=timedelta(days=30),
+        clock=month_later,
+    )
+    await retention.prune()
+    [letter] = await dead_letters_of(session_factory, spec.name)
+    assert letter.payload == b"" and letter.event_id == event_id and "downstream is down" in letter.error
+    with pytest.raises(PayloadRemoved):
+        await runner.replay(dead.id)
 
 
 async def test_unreadable_message_is_dead_lettered_at_once(nc, session_factory, producer, test_events):

@@ -7,8 +7,11 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy as sa
 
 from esign.events import ApplicationRejected
+from esign.messaging_tables import PAYLOAD_REMOVED
+from services.notifications.consumers import APPLICATIONS_CONSUMER
 from tests.support.events import publish
 from tests.support.notifications import Person, eventually
 from tests.support.openapi import KERNEL_PUBLIC, kernel_matrix, operations, undocumented
@@ -182,3 +185,33 @@ async def test_templates_and_previews(client, auth):
     ]:
         r = await client.get(path, params=params, headers=auth.operator())
         assert r.status_code == 404 and r.json()["code"] == "template_not_found"
+
+
+async def test_a_dead_letter_whose_message_was_removed_is_listed_and_cannot_be_replayed(client, auth, runtime):
+    """Past DEAD_LETTERS_KEEP_DAYS the retention worker empties the payload (tests/esign/test_retention.py):
+    the operator still sees what failed and when, and a replay is refused with its own code."""
+    dl = runtime.definition.tables.dead_letters
+    kept, removed = uuid.uuid4(), uuid.uuid4()
+    async with runtime.session_factory() as s, s.begin():
+        await s.execute(
+            sa.insert(dl),
+            [
+                {
+                    "id": letter,
+                    "consumer": APPLICATIONS_CONSUMER,
+                    "subject": "applications.form.completed",
+                    "event_id": uuid.uuid4(),
+                    "payload": payload,
+                    "error": "RuntimeError: down",
+                    "deliveries": 6,
+                }
+                for letter, payload in ((kept, b"not an envelope"), (removed, PAYLOAD_REMOVED))
+            ],
+        )
+    letters = (await client.get("/v1/dead-letters/notifications", headers=auth.operator())).json()
+    shown = {letter["id"]: letter["payload_removed"] for letter in letters}
+    assert shown[str(kept)] is False and shown[str(removed)] is True
+    r = await client.post(f"/v1/dead-letters/notifications/{removed}/replay", headers=auth.operator())
+    assert r.status_code == 409 and r.json()["code"] == "payload_removed"
+    async with runtime.session_factory() as s, s.begin():
+        await s.execute(sa.delete(dl).where(dl.c.id.in_([kept, removed])))  # leave no letters to other tests
