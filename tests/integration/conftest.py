@@ -17,10 +17,13 @@ from esign.embedded import EmbeddedNats, EmbeddedPostgres
 from services.applications.app import DEFINITION as APPLICATIONS
 from services.applications.app import create_app as create_applications
 from services.applications.config import ApplicationsSettings
+from services.notifications.app import DEFINITION as NOTIFICATIONS
+from services.notifications.app import create_app as create_notifications
+from services.notifications.config import NotificationsSettings
 from services.tracking.app import DEFINITION as TRACKING
 from services.tracking.app import create_app as create_tracking
 from services.tracking.config import TrackingSettings
-from tests.support.applications import APPLICATIONS_TEST_SETTINGS
+from tests.support.applications import APPLICATIONS_TEST_SETTINGS, NOTIFICATIONS_PRIVATE
 from tests.support.auth import JWT_SECRET
 from tests.support.services import asgi_client, migrated_database, own_nats, running
 from tests.support.tracking import WEBHOOK_SECRET
@@ -76,4 +79,25 @@ async def tracking_client(
         consumer_ack_wait=2.0,
     )
     async with serving(create_tracking(settings)) as client:
+        yield client
+
+
+@pytest.fixture(scope="package")
+async def notifications_client(
+    postgres: EmbeddedPostgres, integration_nats: EmbeddedNats
+) -> AsyncIterator[httpx.AsyncClient]:
+    settings = NotificationsSettings(
+        database_url=await migrated_database(postgres, "esign_notifications_integration", NOTIFICATIONS.migrations_dir),
+        nats_url=integration_nats.url,
+        jwt_secret=JWT_SECRET,
+        seal_private_key=NOTIFICATIONS_PRIVATE,
+        # No mail server: every e-mail stays queued (retried), which is what these tests look at.
+        smtp_host="127.0.0.1",
+        smtp_port=9,
+        smtp_timeout=1,
+        relay_poll_interval=0.05,
+        consumer_ack_wait=2.0,
+        delivery_poll_seconds=0.1,
+    )
+    async with serving(create_notifications(settings)) as client:
         yield client
