@@ -49,7 +49,7 @@ from esign_agent.softhsm import build_in_subprocess
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection, serve
 
-from bench.harness import ROOT, Result, exit_code, print_results
+from bench.harness import ROOT, Result, run_and_report
 
 ORIGIN = "https://bench.example"
 KEY_FOR = {
@@ -276,9 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve_floor:
         asyncio.run(serve_floor(json.loads(sys.stdin.readline())))
         return 0
-    results = asyncio.run(run(rounds=args.rounds, mechanism=Mechanism(args.mechanism)))
-    print_results(results)
-    return exit_code(results)
+    return run_and_report(run(rounds=args.rounds, mechanism=Mechanism(args.mechanism)))
 
 
 if __name__ == "__main__":

@@ -34,10 +34,9 @@ from bench.harness import (
     Result,
     embedded_nats,
     embedded_postgres,
-    exit_code,
     migrated,
-    print_results,
     ratio_result,
+    run_and_report,
     scratch_dir,
 )
 from esign import jetstream
@@ -240,9 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
-    results = asyncio.run(run(events=args.events, seconds=args.seconds, rounds=args.rounds))
-    print_results(results)
-    return exit_code(results)
+    return run_and_report(run(events=args.events, seconds=args.seconds, rounds=args.rounds))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ real ``ReminderScheduler.run_once`` (claim, decide, record the decision, the del
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 import uuid
@@ -28,10 +27,9 @@ from bench.harness import (
     Result,
     embedded_nats,
     embedded_postgres,
-    exit_code,
     migrated,
-    print_results,
     ratio_result,
+    run_and_report,
     scratch_dir,
 )
 from esign import jetstream
@@ -205,9 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--certificates", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
-    results = asyncio.run(run(certificates=args.certificates, rounds=args.rounds))
-    print_results(results)
-    return exit_code(results)
+    return run_and_report(run(certificates=args.certificates, rounds=args.rounds))
 
 
 if __name__ == "__main__":

@@ -17,10 +17,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -138,6 +139,13 @@ def print_results(results: Sequence[Result]) -> None:
 
 def exit_code(results: Sequence[Result]) -> int:
     return 0 if all(r.passed for r in results) else 1
+
+
+def run_and_report(benchmark: Coroutine[Any, Any, list[Result]]) -> int:
+    """What every script's main ends with: run it, print its table, exit non-zero on a miss."""
+    results = asyncio.run(benchmark)
+    print_results(results)
+    return exit_code(results)
 
 
 # --------------------------------------------------------------------------- servers

@@ -38,12 +38,11 @@ from bench.harness import (
     check_answers,
     embedded_nats,
     embedded_postgres,
-    exit_code,
     launch_uvicorn,
     migrated,
     people_codec,
-    print_results,
     ratio_result,
+    run_and_report,
     scratch_dir,
     wait_ready,
     wrk,
@@ -372,9 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rows", type=int, default=500, help="staff in the seeded institution")
     args = parser.parse_args(argv)
-    results = asyncio.run(run(rounds=args.rounds, seconds=args.seconds, rows=args.rows))
-    print_results(results)
-    return exit_code(results)
+    return run_and_report(run(rounds=args.rounds, seconds=args.seconds, rows=args.rows))
 
 
 if __name__ == "__main__":

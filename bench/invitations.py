@@ -28,12 +28,11 @@ from bench.harness import (
     Result,
     embedded_nats,
     embedded_postgres,
-    exit_code,
     interleaved_seconds,
     migrated,
     people_codec,
-    print_results,
     ratio_result,
+    run_and_report,
     scratch_dir,
 )
 from bench.roster_import import csv_file
@@ -147,9 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
-    results = asyncio.run(run(rows=args.rows, rounds=args.rounds))
-    print_results(results)
-    return exit_code(results)
+    return run_and_report(run(rows=args.rows, rounds=args.rounds))
 
 
 if __name__ == "__main__":

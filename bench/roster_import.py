@@ -10,7 +10,6 @@ Target: the import at most 3x the ``COPY``.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import time
@@ -23,12 +22,11 @@ import sqlalchemy as sa
 from bench.harness import (
     Result,
     embedded_postgres,
-    exit_code,
     interleaved_seconds,
     migrated,
     people_codec,
-    print_results,
     ratio_result,
+    run_and_report,
     scratch_dir,
 )
 from esign.auth import Principal, Role
@@ -167,9 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
-    results = asyncio.run(run(rows=args.rows, rounds=args.rounds))
-    print_results(results)
-    return exit_code(results)
+    return run_and_report(run(rows=args.rows, rounds=args.rounds))
 
 
 if __name__ == "__main__":
