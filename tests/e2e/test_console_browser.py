@@ -606,7 +606,10 @@ async def test_renewals_officer_files_and_resends_operator_checks_the_e_approval
     # Renewal Forms not yet approved: re-send one; a new e-mail comes, the old link is dead.
     await page.click("nav >> text=Yenilemeler")
     await page.select_option("#f-status", "filed")
-    await page.click("text=Filtrele")
+    # Wait for the filtered list itself: the unfiltered one shows the same two rows, and a click
+    # on its button would race the re-render (whose count announcement then hides the result's).
+    async with page.expect_response(lambda r: "/v1/renewals?" in r.url and "status=filed" in r.url):
+        await page.click("text=Filtrele")
     await expect(rows).to_have_count(2)
     await expect(page.locator(f"#resend-{first['renewal']}")).to_be_visible()
     await check_screen(page, "officer-renewals-filed")
