@@ -108,10 +108,11 @@ class ServiceRuntime(Generic[U, W]):
                 nats = await asyncio.to_thread(EmbeddedNats(scratch / "nats").start)
                 self._stack.callback(nats.stop)
                 nats_url = nats.url
-        self.engine = make_engine(db_url)
+        pools = {"pool_size": s.db_pool_size, "max_overflow": s.db_max_overflow}
+        self.engine = make_engine(db_url, **pools)
         self._stack.push_async_callback(self.engine.dispose)
         self.session_factory = make_session_factory(self.engine)
-        self.read_engine = make_read_only_engine(db_url)
+        self.read_engine = make_read_only_engine(db_url, **pools)
         self._stack.push_async_callback(self.read_engine.dispose)
         self.read_session_factory = make_session_factory(self.read_engine)
         self.nc = await jetstream.connect(nats_url, name=f"esign-{d.name}")

@@ -44,6 +44,22 @@ class ServiceSettings(BaseSettings):
         "message still in the stream is never one a consumer has forgotten handling. Applied to an existing stream "
         "at start.",
     )
+    # Two pools per process: writes (and the relay, consumers, workers) and reads (GET/HEAD).
+    db_pool_size: int = Field(
+        10,
+        ge=1,
+        description="Connections each of the process's two pools (writes, reads) keeps open once it has needed "
+        "them. Size it for a replica's concurrency: a connection past it is opened for one use and closed again, "
+        "which costs PostgreSQL a new backend process and the client its set-up (under load, the dearest part of "
+        "a read).",
+    )
+    db_max_overflow: int = Field(
+        5,
+        ge=0,
+        description="Connections each pool may open beyond DB_POOL_SIZE for a burst, closed when returned; past "
+        "both, a request waits for a connection. At most (DB_POOL_SIZE + DB_MAX_OVERFLOW) x 2 per replica: "
+        "within PostgreSQL's max_connections for every replica of every service.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
