@@ -31,9 +31,7 @@ async def sessions_opened(url: str) -> int:
         async with observer.connect() as conn:
             await conn.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
             return (
-                await conn.execute(
-                    sa.text("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
-                )
+                await conn.execute(sa.text("SELECT sessions FROM pg_stat_database WHERE datname = current_database()"))
             ).scalar_one()
     finally:
         await observer.dispose()
