@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.compiler import SQLCompiler
 
 
 def async_url(url: str) -> str:
@@ -64,3 +67,43 @@ async def copy_rows(session: AsyncSession, table: sa.Table, rows: Sequence[Mappi
     driver = raw.driver_connection
     assert driver is not None  # a checked-out connection always has one
     await driver.copy_records_to_table(table.name, records=records, columns=columns, schema_name=table.schema)
+
+
+_ASYNCPG = PGDialect_asyncpg()
+
+
+@dataclass(frozen=True)
+class DriverStatement:
+    """A Core statement compiled once, at import, to run on asyncpg itself (prepared and cached by
+    asyncpg per connection): for the few statements on a hot path where SQLAlchemy's work per
+    execution (cache key, parameter and result processing) costs more than the round trip. The
+    SQL is still written with the Core, against the tables' metadata; values go in and come out
+    as asyncpg's own types (JSON as text)."""
+
+    sql: str
+    names: tuple[str, ...]
+    defaults: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, statement: sa.ClauseElement) -> DriverStatement:
+        compiled = statement.compile(dialect=_ASYNCPG)
+        assert isinstance(compiled, SQLCompiler)  # asyncpg's numbered ($1) parameters: in order
+        return cls(str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params))
+
+    def arguments(self, values: Mapping[str, Any]) -> list[Any]:
+        merged = {**self.defaults, **values}
+        return [merged[name] for name in self.names]
+
+    async def fetchval(self, connection: AsyncConnection, **values: Any) -> Any:
+        """On ``connection`` outside any transaction: the statement commits on its own (the
+        asyncpg adapter begins a transaction only when SQLAlchemy runs a statement, and none has)."""
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None  # a checked-out connection always has one
+        try:
+            return await driver.fetchval(self.sql, *self.arguments(values))
+        except BaseException:
+            # SQLAlchemy saw none of it: the connection may be lost, ended by the server, or
+            # cancelled mid-protocol. Its pool must not hand it out again; errors are rare enough
+            # that a statement merely refused costs a new connection too.
+            await connection.invalidate()
+            raise
