@@ -12,7 +12,7 @@ none can forget.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -34,8 +34,16 @@ class Repository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def _one_or_none(self, query: sa.Select[Any], decode: Callable[[sa.Row[Any]], T]) -> T | None:
-        row = (await self.session.execute(query)).first()
+    async def _one_or_none(
+        self,
+        query: sa.Select[Any],
+        decode: Callable[[sa.Row[Any]], T],
+        params: Mapping[str, Any] | None = None,
+    ) -> T | None:
+        """``params``: values for the query's ``sa.bindparam``s. A query on a hot path is built once,
+        at import, with bind parameters: SQLAlchemy then reuses its cache key instead of computing
+        it anew for each freshly built statement (about a sixth of a primary-key read's CPU)."""
+        row = (await self.session.execute(query, params)).first()
         return None if row is None else decode(row)
 
     async def _page(

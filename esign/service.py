@@ -181,6 +181,7 @@ class ServiceRuntime(Generic[U, W]):
             d.name,
             d.event_mapper,
             on_commit=self.relay.wake if self.relay else None,
+            read_only=read_only,
         )
 
     async def check_database(self) -> None:
@@ -280,7 +281,7 @@ async def _unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
     # scope="function" below: the commit happens before the response is sent, so a client never
     # sees success for a change that failed to commit. Endpoints never commit themselves.
     # GET and HEAD only read (HTTP's safe methods): they run on read-only autocommit connections,
-    # a third of the round trips; the commit stays, so an event a read emitted fails loudly.
+    # a third of the round trips; their commit sends nothing, but an event a read raised fails loudly.
     async with request.app.state.runtime.uow(read_only=request.method in _SAFE_METHODS) as uow:
         yield uow
         await uow.commit()

@@ -30,6 +30,11 @@ class UnmappedEvent(LookupError):
 EventMapper = Callable[[Any], Iterable[EventData]]
 
 
+class ReadOnlyWrite(RuntimeError):
+    """A unit of work on the read-only connections raised or emitted an event (a programming error:
+    a read that changes something)."""
+
+
 class UnitOfWork:
     def __init__(
         self,
@@ -38,12 +43,15 @@ class UnitOfWork:
         producer: str,
         event_mapper: EventMapper | None = None,
         on_commit: Callable[[], None] | None = None,
+        *,
+        read_only: bool = False,
     ) -> None:
         self._session_factory = session_factory
         self._tables = tables
         self._producer = producer
         self._event_mapper = event_mapper
         self._on_commit = on_commit
+        self._read_only = read_only
         self._emitted: list[Envelope] = []
         self._after_commit: list[Callable[[], None]] = []
         self.session: AsyncSession
@@ -95,6 +103,12 @@ class UnitOfWork:
         return len(envelopes)
 
     async def commit(self) -> None:
+        if self._read_only:
+            # Autocommit connections: nothing to commit, so no round trip and none of the session's
+            # commit bookkeeping; an event a read raised still fails, loudly.
+            if events := self._collect():
+                raise ReadOnlyWrite(f"a read-only unit of work raised {[e.subject for e in events]}")
+            return
         written = await self.flush_events()
         await self.session.commit()
         if written and self._on_commit:

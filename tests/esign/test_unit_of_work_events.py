@@ -14,7 +14,7 @@ from esign.db import make_engine, make_session_factory
 from esign.events import EventData, event
 from esign.messaging_tables import define_messaging_tables
 from esign.repository import AggregateRepository
-from esign.uow import UnitOfWork, UnmappedEvent
+from esign.uow import ReadOnlyWrite, UnitOfWork, UnmappedEvent
 
 metadata = sa.MetaData()
 tables = define_messaging_tables(metadata)
@@ -115,3 +115,17 @@ async def test_a_service_without_a_mapper_cannot_drop_an_aggregates_events(sessi
         uow.counters.load().move()
         with pytest.raises(UnmappedEvent, match="no event mapper"):
             await uow.commit()
+
+
+async def test_a_read_only_unit_of_work_that_raised_an_event_fails_at_commit_and_writes_nothing(session_factory):
+    async with session_factory() as s:
+        before = (await s.execute(sa.select(sa.func.count()).select_from(tables.outbox))).scalar_one()
+    async with CounterUnitOfWork(session_factory, tables, PRODUCER, map_counter_event, read_only=True) as uow:
+        uow.counters.load()
+        await uow.commit()  # it only read: fine
+        uow.counters.load().move()
+        with pytest.raises(ReadOnlyWrite, match=CounterMoved.type):
+            await uow.commit()
+    async with session_factory() as s:
+        after = (await s.execute(sa.select(sa.func.count()).select_from(tables.outbox))).scalar_one()
+    assert after == before

@@ -143,6 +143,17 @@ def _leased(row: sa.Row[Any]) -> LeasedRegistration:
     return LeasedRegistration(parcel=parcel, attempts=row.registration_attempts)
 
 
+# The public query's two reads, built once with bind parameters (esign.repository: a hot path).
+_PUBLIC_LOOKUP = sa.select(
+    orm.shipments.c.id, orm.shipments.c.mobile, orm.shipments.c.city, orm.shipments.c.status
+).where(orm.shipments.c.tracking_number == sa.bindparam("tracking_number"))
+_TIMELINE = (
+    sa.select(orm.shipment_timeline.c.status, orm.shipment_timeline.c.occurred_at, orm.shipment_timeline.c.location)
+    .where(orm.shipment_timeline.c.shipment_id == sa.bindparam("shipment_id"))
+    .order_by(orm.shipment_timeline.c.id)
+)
+
+
 class ShipmentRepository(AggregateRepository):
     """Every shipment it loads or adds is registered, so the unit of work publishes its events."""
 
@@ -378,21 +389,15 @@ class ShipmentRepository(AggregateRepository):
     # ------------------------------------------------------------ views
 
     async def public_lookup(self, tracking_number: str) -> PublicLookup | None:
-        t = orm.shipments
-        query = sa.select(t.c.id, t.c.mobile, t.c.city, t.c.status).where(t.c.tracking_number == tracking_number)
         return await self._one_or_none(
-            query,
+            _PUBLIC_LOOKUP,
             lambda row: PublicLookup(shipment_id=row.id, mobile=row.mobile, city=row.city, status=Status(row.status)),
+            {"tracking_number": tracking_number},
         )
 
     async def timeline(self, shipment_id: uuid.UUID) -> list[TimelineEntry]:
         """The steps in the order they were applied (forward only)."""
-        tl = orm.shipment_timeline
-        rows = await self.session.execute(
-            sa.select(tl.c.status, tl.c.occurred_at, tl.c.location)
-            .where(tl.c.shipment_id == shipment_id)
-            .order_by(tl.c.id)
-        )
+        rows = await self.session.execute(_TIMELINE, {"shipment_id": shipment_id})
         return [TimelineEntry(Status(row.status), row.occurred_at, row.location) for row in rows]
 
     async def record(self, shipment_id: uuid.UUID) -> ShipmentRecord | None:
