@@ -28,6 +28,7 @@ with the database up use up an event's deliveries (esign.outage).
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from prometheus_client import Counter
 from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from esign.events import Envelope, EventData, EventMeta
@@ -156,6 +158,21 @@ class ConsumerSpec:
         return IncomingEvent(data, envelope.meta, takes.handler)
 
 
+@functools.cache
+def _first_time(processed_events: sa.Table) -> sa.Insert:
+    """Records (consumer, event id) for a fetch's events, returning the ids not recorded before:
+    one statement for a batch of any size, built once (``unnest`` of an array parameter instead
+    of a VALUES list SQLAlchemy would build and coerce anew for every batch)."""
+    event_ids = sa.func.unnest(sa.bindparam("event_ids", type_=ARRAY(UUID(as_uuid=True))))
+    rows = sa.select(sa.bindparam("consumer", type_=sa.Text), event_ids)
+    return (
+        pg_insert(processed_events)
+        .from_select(["consumer", "event_id"], rows)
+        .on_conflict_do_nothing()
+        .returning(processed_events.c.event_id)
+    )
+
+
 class ConsumerRunner:
     def __init__(
         self,
@@ -166,7 +183,10 @@ class ConsumerRunner:
         *,
         max_deliver: int = 6,
         ack_wait: float = 30.0,
-        batch: int = 20,
+        # Messages per fetch, applied in one transaction: per-transaction costs are spread over
+        # more events (throughput 0.46x -> 0.71x raw in bench/events.py, p99 at 20 events/s 9 ->
+        # 18 ms); a fetch returns what is there, it does not wait for a full batch.
+        batch: int = 100,
         outage_max_delay: float = 10.0,
     ) -> None:
         self.spec = spec
@@ -236,10 +256,7 @@ class ConsumerRunner:
                 new_ids = set(
                     (
                         await uow.session.execute(
-                            pg_insert(pe)
-                            .values([{"consumer": self.spec.name, "event_id": e.meta.id} for e in incoming])
-                            .on_conflict_do_nothing()
-                            .returning(pe.c.event_id)
+                            _first_time(pe), {"consumer": self.spec.name, "event_ids": [e.meta.id for e in incoming]}
                         )
                     ).scalars()
                 )
@@ -300,10 +317,7 @@ class ConsumerRunner:
         pe = self._tables.processed_events
         async with self._uow_factory() as uow:
             first = await uow.session.execute(
-                pg_insert(pe)
-                .values(consumer=self.spec.name, event_id=incoming.meta.id)
-                .on_conflict_do_nothing()
-                .returning(pe.c.event_id)
+                _first_time(pe), {"consumer": self.spec.name, "event_ids": [incoming.meta.id]}
             )
             if first.first() is None:
                 return False
