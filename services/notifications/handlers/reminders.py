@@ -8,6 +8,7 @@ replicas. Digests are keyed (institution, period) the same way.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -63,17 +64,21 @@ class ReminderScheduler:
         """Decides every step due at the clock's now, and the digests of its period."""
         now = self._clock.now()
         run = SchedulerRun()
-        while await self._warn_batch(now, run):
+        after: tuple[datetime, uuid.UUID] | None = None
+        while (after := await self._warn_batch(now, run, after=after)) is not None:
             pass
         run.digests = await self._digests(now)
         if run.warned or run.digests:
             log.info("reminders_decided", warned=run.warned, skipped=run.skipped, digests=run.digests)
         return run
 
-    async def _warn_batch(self, now: datetime, run: SchedulerRun) -> bool:
-        """Decides one batch of due certificates; False when none was left."""
+    async def _warn_batch(
+        self, now: datetime, run: SchedulerRun, *, after: tuple[datetime, uuid.UUID] | None
+    ) -> tuple[datetime, uuid.UUID] | None:
+        """Decides one batch of the due certificates behind ``after``; returns where the next
+        batch starts, None when none was left."""
         async with self._uow() as uow:
-            certificates = await uow.certificates.claim_due(now, self._policy.steps, self._policy.batch)
+            certificates = await uow.certificates.claim_due(now, self._policy.steps, self._policy.batch, after=after)
             recorded = await uow.certificates.recorded_steps([cert.id for cert in certificates])
             due_now = {
                 cert.id: due
@@ -130,8 +135,9 @@ class ReminderScheduler:
             if decided:
                 uow.after_commit(self._wake_sender)
             await uow.commit()
-        # Rows claimed but undecidable would be claimed again forever; stop when a batch decided nothing.
-        return bool(certificates) and decided > 0
+        # The next batch starts behind this one: a certificate claimed but not decided (none of its
+        # steps due after all) is not claimed again in this sweep.
+        return (certificates[-1].not_after, certificates[-1].id) if certificates else None
 
     async def _digests(self, now: datetime) -> int:
         period = self._policy.digest_period.key(now)

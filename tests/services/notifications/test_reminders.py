@@ -116,6 +116,19 @@ async def test_two_scheduler_replicas_running_together_send_each_reminder_once(
     await eventually(published)
 
 
+async def test_one_sweep_goes_through_every_batch_past_certificates_that_end_at_the_same_moment(
+    notifications_app, notifications_js, runtime
+):
+    # Batches continue behind the previous one's last certificate by (not_after, id): ties on
+    # not_after must neither stop the sweep nor be skipped.
+    ends = datetime(2035, 3, 1, 12, tzinfo=timezone.utc)
+    certs = [await produce(notifications_js, runtime, Person(), ends) for _ in range(7)]
+    run = await scheduler(runtime, ends - timedelta(days=39), batch=2).run_once()
+    assert run.warned == 7
+    for cert in certs:
+        assert await reminders_of(runtime, cert.id) == {40: "sent"}
+
+
 async def test_a_scheduler_down_for_weeks_sends_the_latest_due_step_once(
     notifications_app, notifications_js, runtime, smtp
 ):

@@ -116,10 +116,19 @@ class CertificateRepository(Repository):
         result = await self.session.execute(sa.delete(c).where(theirs))
         return result.rowcount  # type: ignore[attr-defined]  # a DML result has a rowcount
 
-    async def claim_due(self, now: datetime, steps: Sequence[int], limit: int) -> list[Certificate]:
+    async def claim_due(
+        self,
+        now: datetime,
+        steps: Sequence[int],
+        limit: int,
+        *,
+        after: tuple[datetime, uuid.UUID] | None = None,
+    ) -> list[Certificate]:
         """Active certificates with a reminder step due and not yet decided, locked for this
         scheduler (another replica skips them). "Not decided" means: no reminder recorded at
-        that step or a later (smaller) one."""
+        that step or a later (smaller) one. In (not_after, id) order; ``after`` continues a sweep
+        behind the last certificate of its previous batch, so each batch reads the window once
+        instead of from its start, past every certificate the sweep has just decided."""
         c, reminders = orm.certificates, orm.expiry_reminders
         step = sa.values(sa.column("s", sa.Integer), name="steps").data([(s,) for s in steps])
         undecided_due_step = (
@@ -145,10 +154,13 @@ class CertificateRepository(Repository):
                 c.c.not_after <= now + timedelta(days=max(steps)),
                 sa.exists(undecided_due_step),
             )
-            .order_by(c.c.not_after)
+            .order_by(c.c.not_after, c.c.id)
             .limit(limit)
             .with_for_update(of=c, skip_locked=True)
         )
+        if after is not None:
+            # The plain bound lets the not_after index start there; the pair breaks ties.
+            query = query.where(c.c.not_after >= after[0], sa.tuple_(c.c.not_after, c.c.id) > sa.tuple_(*after))
         return [_certificate(row) for row in await self.session.execute(query)]
 
     async def recorded_steps(self, certificate_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, set[int]]:
