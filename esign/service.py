@@ -5,6 +5,7 @@ the dead-letter endpoints, and the unit-of-work dependency that commits before r
 from __future__ import annotations
 
 import asyncio
+import gc
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -245,6 +246,11 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
         app.state.workers = runtime.workers
+        # What start-up made (modules, routes, metadata, compiled statements: ~185,000 objects for
+        # applications) lives as long as the process. Moved out of the collector's sight, a full
+        # collection no longer walks it: ~125 ms that stalled whichever request it landed on.
+        gc.collect()
+        gc.freeze()
         log.info("service_started", service=definition.name)
         try:
             yield
