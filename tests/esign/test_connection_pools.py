@@ -1,7 +1,10 @@
-"""How a service process is set up for load. Its two connection pools keep what they opened (DB_POOL_SIZE), so a busy replica
-does not open and close PostgreSQL connections for each burst: each costs the server a new
-backend process and the client its set-up, more than the read it is for. Counted by PostgreSQL
-itself (``pg_stat_database.sessions``: connections established to the database)."""
+"""How a service process is set up for load, checked on real parts.
+
+Its two connection pools keep what they opened (DB_POOL_SIZE), so a busy replica does not open
+and close PostgreSQL connections for each burst: each costs the server a new backend process and
+the client its set-up, more than the read it is for. Counted by PostgreSQL itself
+(``pg_stat_database.sessions``: connections established to the database). And what start-up
+made is frozen out of the garbage collector's full passes."""
 
 from __future__ import annotations
 
