@@ -95,14 +95,18 @@ async def run(*, rows: int, rounds: int) -> list[Result]:
                 records = read_roster_file(content, "text/csv", "staff.csv")
                 await import_roster(ImportRoster(institution, records), u, principal=officer, clock=SYSTEM_CLOCK)
                 await u.commit()
-            while True:  # the issuer, as the service's PeriodicWorker runs it while there is work
-                async with uow() as u:
-                    issued = await issue_pending(
-                        u, clock=SYSTEM_CLOCK, hasher=hasher, policy=policy, limit=settings.invitation_issue_batch
-                    )
-                    await u.commit()
-                if not issued:
-                    break
+
+            async def lane() -> None:  # the issuer, as the service's PeriodicWorker runs it while there is work
+                while True:
+                    async with uow() as u:
+                        issued = await issue_pending(
+                            u, clock=SYSTEM_CLOCK, hasher=hasher, policy=policy, limit=settings.invitation_issue_batch
+                        )
+                        await u.commit()
+                    if not issued:
+                        break
+
+            await asyncio.gather(*(lane() for _ in range(settings.invitation_issuer_lanes)))
             while True:  # until the relay has published the last invitation.issued
                 async with sessions() as s:
                     waiting = (

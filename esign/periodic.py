@@ -14,16 +14,23 @@ log = structlog.get_logger("esign.periodic")
 
 
 class PeriodicWorker:
-    def __init__(self, name: str, step: Callable[[], Awaitable[int]], interval: float) -> None:
+    def __init__(self, name: str, step: Callable[[], Awaitable[int]], interval: float, *, lanes: int = 1) -> None:
+        """``lanes``: how many loops run the step side by side, for a step whose work they can
+        share (rows claimed with ``SKIP LOCKED``): one lane's database round trips then overlap
+        another's CPU work in a thread. A wake-up wakes them all."""
         self.name = name
         self._step = step
         self._interval = interval
+        self._lanes = lanes
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
+        await asyncio.gather(*(self._lane() for _ in range(self._lanes)))
+
+    async def _lane(self) -> None:
         while True:
             try:
                 if await self._step():

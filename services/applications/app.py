@@ -135,8 +135,10 @@ class Workers:
             renewals,
             clock,
         )
-        # As fast as Argon2 allows while there is work; woken by the upload's commit.
-        self.issuer = PeriodicWorker("invitation-issuer", self.issue_invitations, interval=1.0)
+        # As fast as hashing allows while there is work; woken by the upload's commit.
+        self.issuer = PeriodicWorker(
+            "invitation-issuer", self.issue_invitations, interval=1.0, lanes=self.settings.invitation_issuer_lanes
+        )
 
     def uow(self) -> ApplicationsUnitOfWork:
         return self.runtime.uow()

@@ -61,6 +61,13 @@ class ApplicationsSettings(ServiceSettings, ConsoleSettings):
     )
     roster_max_rows: int = 20_000
     invitation_issue_batch: int = 100
+    invitation_issuer_lanes: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description="Batches of invitations issued side by side in one process: one batch's database work overlaps "
+        "another's password hashing and sealing (off the event loop). About the process's CPU cores.",
+    )
     argon2_time_cost: int = Field(2, description="Argon2id cost for the security word (a secret a person chooses).")
     argon2_memory_kib: int = 19_456  # OWASP's Argon2id baseline
     invitation_pbkdf2_iterations: int = Field(
