@@ -74,7 +74,7 @@ _ASYNCPG = PGDialect_asyncpg()
 
 @dataclass(frozen=True)
 class DriverStatement:
-    """A Core statement compiled once, at import, to run on asyncpg itself (prepared and cached by
+    """A Core statement compiled once (at import or first use) to run on asyncpg itself (prepared and cached by
     asyncpg per connection): for the few statements on a hot path where SQLAlchemy's work per
     execution (cache key, parameter and result processing) costs more than the round trip. The
     SQL is still written with the Core, against the tables' metadata; values go in and come out

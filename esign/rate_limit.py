@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.requests import Request
 
 from esign.db import DriverStatement
@@ -66,19 +66,6 @@ def window_start(now: datetime, window_seconds: int) -> datetime:
     return datetime.fromtimestamp(epoch - epoch % window_seconds, tz=now.tzinfo)
 
 
-async def hit(
-    session: AsyncSession | AsyncConnection, table: sa.Table, bucket: str, rule: RateLimit, now: datetime
-) -> Decision:
-    """Counts one request against ``bucket`` and says whether it is within the limit. Run it in a
-    transaction of its own and commit at once: a request that later fails must still count."""
-    start = window_start(now, rule.window_seconds)
-    insert = pg_insert(table).values(bucket=bucket, window_start=start, hits=1)
-    stmt = insert.on_conflict_do_update(
-        index_elements=[table.c.bucket, table.c.window_start], set_={"hits": table.c.hits + 1}
-    ).returning(table.c.hits)
-    return decide((await session.execute(stmt)).scalar_one(), rule, start=start, now=now)
-
-
 def decide(hits: int, rule: RateLimit, *, start: datetime, now: datetime) -> Decision:
     """Whether the ``hits``-th request of the window starting at ``start`` is within ``rule``."""
     if hits <= rule.limit:
@@ -89,6 +76,7 @@ def decide(hits: int, rule: RateLimit, *, start: datetime, now: datetime) -> Dec
 
 @functools.cache
 def _counting_statement(table: sa.Table) -> DriverStatement:
+    """Counts one request against a bucket's window and returns the window's count (one upsert)."""
     insert = pg_insert(table).values(bucket=sa.bindparam("bucket"), window_start=sa.bindparam("window_start"), hits=1)
     return DriverStatement.of(
         insert.on_conflict_do_update(
