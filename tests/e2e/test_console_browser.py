@@ -318,7 +318,10 @@ async def test_officer_uploads_fixes_resends_records_forwards_and_downloads(cons
 
     # The delivery log: what was sent to whom, masked.
     await page.click("nav >> text=İleti kayıtları")
-    await expect(page.locator("tbody tr").first).to_be_visible()
+    # The previous screen's table row can still be on the page while this one loads: wait for
+    # the delivery log's own rows (a masked recipient) before reading it.
+    await expect(page.locator("main")).not_to_contain_text("Yükleniyor")
+    await expect(page.locator("tbody tr").first).to_contain_text("***")
     log = await page.locator("main").inner_text()
     assert people[0]["email"] not in log and "***" in log
     await check_screen(page, "officer-deliveries")
