@@ -616,7 +616,12 @@ async def test_renewals_officer_files_and_resends_operator_checks_the_e_approval
     await expect(rows).to_have_count(2)
     await expect(page.locator(f"#resend-{first['renewal']}")).to_be_visible()
     await check_screen(page, "officer-renewals-filed")
-    await page.click(f"#resend-{first['renewal']}")
+    # The list reloads after the re-send and says its count; the outcome must be what stays said.
+    async with page.expect_response(lambda r: "/v1/renewals?" in r.url and r.request.method == "GET"):
+        await page.click(f"#resend-{first['renewal']}")
+    await expect(page.locator("#renewals-list")).not_to_have_attribute("aria-busy", "true")
+    await expect(rows).to_have_count(2)
+    await page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
     await live_text(page, "Yenileme Formu yeniden gönderiliyor")
     new_token, _ = console.renewal_form_token(first["email"], after=forms)
     assert new_token != token

@@ -225,16 +225,20 @@ export function options(values, labelOf, selected, { allLabel } = {}) {
   return list;
 }
 
-/** A button that runs `action` once at a time and announces its outcome (or the problem). */
+/** A button that runs `action` once at a time and announces its outcome (or the problem).
+ * `success` is the text to say, or a function of the action's result that gives it. */
 export function actionButton(label, action, { id, success, small = false, after, ariaLabel } = {}) {
   const button = h("button", { type: "button", id, class: small ? "secondary small" : "secondary",
     "aria-label": ariaLabel }, label);
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
-      await action();
-      if (success) announce(success, "good");
+      const result = await action();
       if (after) await after();
+      // Said after the refresh, so the refreshed screen's own announcement (a list's count) does
+      // not talk over it.
+      const said = typeof success === "function" ? success(result) : success;
+      if (said) announce(said, "good");
     } catch (error) {
       announce(problemText(error), "error");
     } finally {

@@ -2,7 +2,7 @@
 // PDF the holder's card signed) with its validation report in plain words, the link to the
 // application it renews, and the officer's "send the Renewal Form again".
 import { api, apiBlob } from "../lib/api.js";
-import { actionButton, announce, badge, details, empty, h, link, saveFile, section } from "../lib/dom.js";
+import { actionButton, badge, details, empty, h, link, saveFile, section } from "../lib/dom.js";
 import { formatDate, formatDateTime, t } from "../lib/i18n.js";
 
 const APPROVED = new Set(["e_approved", "filed", "at_ca", "rejected", "produced", "shipped", "delivery_failed",
@@ -71,8 +71,7 @@ export function renewalHint(notAfter) {
 
 export function officerRenewalActions(box, app) {
   if (app.status !== "filed") return;
-  box.append(actionButton(t("app.renewal.resend"), async () => {
-    const sent = await api("POST", `/v1/renewals/${app.id}/renewal-form/resend`);
-    announce(t("renewals.resent", { at: formatDateTime(sent.link_expires_at) }), "good");
-  }, { id: "resend-renewal-form" }));
+  box.append(actionButton(t("app.renewal.resend"), () => api("POST", `/v1/renewals/${app.id}/renewal-form/resend`), {
+    id: "resend-renewal-form", success: (sent) => t("renewals.resent", { at: formatDateTime(sent.link_expires_at) }),
+  }));
 }

@@ -61,10 +61,9 @@ export async function render(main, ctx) {
       {
         label: t("renewals.col.action"),
         cell: (r) => (r.status === "filed"
-          ? actionButton(t("renewals.resend.short"), async () => {
-            const sent = await api("POST", `/v1/renewals/${r.id}/renewal-form/resend`);
-            announce(t("renewals.resent", { at: formatDateTime(sent.link_expires_at) }), "good");
-          }, { small: true, id: `resend-${r.id}`, ariaLabel: t("renewals.resend.label", { name: nameOf(r) }),
+          ? actionButton(t("renewals.resend.short"), () => api("POST", `/v1/renewals/${r.id}/renewal-form/resend`), {
+            small: true, id: `resend-${r.id}`, ariaLabel: t("renewals.resend.label", { name: nameOf(r) }),
+            success: (sent) => t("renewals.resent", { at: formatDateTime(sent.link_expires_at) }),
             after: () => section(list, load, draw) })
           : (r.batch_id ? link(`#/batches/${r.batch_id}`, t("batches.open")) : t("none"))),
       },
