@@ -45,19 +45,22 @@ class ServiceSettings(BaseSettings):
         "at start.",
     )
     # Two pools per process: writes (and the relay, consumers, workers) and reads (GET/HEAD).
+    # Overflow is 0 by default: SQLAlchemy closes an overflow connection as it comes back, so a load
+    # that stays above the pool size reconnects all the time (at 32 concurrent reads with 10 + 5,
+    # about 35 new PostgreSQL backends a second, a third of the read throughput; docs/benchmarks.md).
     db_pool_size: int = Field(
-        10,
+        15,
         ge=1,
         description="Connections each of the process's two pools (writes, reads) keeps open once it has needed "
-        "them. Size it for a replica's concurrency: a connection past it is opened for one use and closed again, "
-        "which costs PostgreSQL a new backend process and the client its set-up (under load, the dearest part of "
-        "a read).",
+        "them; past it (and DB_MAX_OVERFLOW), a request waits for a connection. Size it for a replica's "
+        "concurrency: a connection past it is opened for one use and closed again, which costs PostgreSQL a new "
+        "backend process and the client its set-up (under load, the dearest part of a read).",
     )
     db_max_overflow: int = Field(
-        5,
+        0,
         ge=0,
-        description="Connections each pool may open beyond DB_POOL_SIZE for a burst, closed when returned; past "
-        "both, a request waits for a connection. At most (DB_POOL_SIZE + DB_MAX_OVERFLOW) x 2 per replica: "
+        description="Connections each pool may open beyond DB_POOL_SIZE for a rare burst, each closed as it is "
+        "returned (so not for a load that lasts). At most (DB_POOL_SIZE + DB_MAX_OVERFLOW) x 2 per replica: "
         "within PostgreSQL's max_connections for every replica of every service.",
     )
     host: str = "127.0.0.1"
