@@ -51,7 +51,28 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-async def copy_rows(session: AsyncSession, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+# What repositories run their Core statements on: a unit of work's session, or, for a read-only
+# unit of work, a pooled autocommit connection (esign.uow). Both have the same ``execute``.
+Executor = AsyncSession | AsyncConnection
+
+
+def factory_engine(factory: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    """The engine the sessions of ``factory`` are bound to (the services' factories always bind one)."""
+    bind = factory.kw["bind"]
+    assert isinstance(bind, AsyncEngine), "the services' session factories are bound to their engine"
+    return bind
+
+
+def engine_of(executor: Executor) -> AsyncEngine:
+    """The engine ``executor`` runs on (a session of the services' factories is always bound to one)."""
+    if isinstance(executor, AsyncConnection):
+        return executor.engine
+    bind = executor.bind
+    assert isinstance(bind, AsyncEngine), "sessions are bound to the service's engine"
+    return bind
+
+
+async def copy_rows(session: Executor, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Writes ``rows`` (all with the same keys) into ``table`` with PostgreSQL ``COPY``, inside the
     session's transaction: for thousands of rows, several times faster than multi-row INSERTs
     (no SQL to build or parse, binary rows). Columns left out get their defaults."""
@@ -63,7 +84,8 @@ async def copy_rows(session: AsyncSession, table: sa.Table, rows: Sequence[Mappi
     # The asyncpg adapter sends BEGIN lazily, with the first statement: make sure it has gone, so
     # the COPY belongs to the session's transaction rather than committing on its own.
     await session.execute(sa.select(sa.literal(1)))
-    raw = await (await session.connection()).get_raw_connection()
+    connection = session if isinstance(session, AsyncConnection) else await session.connection()
+    raw = await connection.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None  # a checked-out connection always has one
     await driver.copy_records_to_table(table.name, records=records, columns=columns, schema_name=table.schema)

@@ -18,10 +18,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.requests import Request
 
-from esign.db import DriverStatement
+from esign.db import DriverStatement, Executor, engine_of
 from esign.problems import Problem
 
 TABLE_NAME = "rate_limit_windows"
@@ -85,7 +84,7 @@ def _counting_statement(table: sa.Table) -> DriverStatement:
     )
 
 
-async def purge(session: AsyncSession, table: sa.Table, older_than: datetime) -> int:
+async def purge(session: Executor, table: sa.Table, older_than: datetime) -> int:
     result = await session.execute(sa.delete(table).where(table.c.window_start < older_than))
     return result.rowcount or 0  # type: ignore[attr-defined]  # a DML result has a rowcount
 
@@ -147,7 +146,7 @@ def per_client_limit(bucket: str, rule_of: Callable[[Any], RateLimit]) -> Callab
 class RateLimitRepository:
     """The counters of one service's table, for its unit of work (so endpoints hold no SQL)."""
 
-    def __init__(self, session: AsyncSession, table: sa.Table) -> None:
+    def __init__(self, session: Executor, table: sa.Table) -> None:
         self._session = session
         self._table = table
 
@@ -159,7 +158,7 @@ class RateLimitRepository:
         ``pg_stat_activity`` samples waited on that lock). The upsert runs on asyncpg directly
         (``DriverStatement``): every public query counts twice, and SQLAlchemy's per-statement
         work was most of a count's cost."""
-        engine: AsyncEngine = self._session.bind  # type: ignore[assignment]  # sessions are bound to the service's engine
+        engine = engine_of(self._session)
         start = window_start(now, rule.window_seconds)
         async with engine.connect() as connection:
             hits = await _counting_statement(self._table).fetchval(connection, bucket=bucket, window_start=start)

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+
+from esign.db import Executor
 
 T = TypeVar("T")
 
@@ -31,7 +32,7 @@ class Page(Generic[T]):
 
 
 class Repository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Executor) -> None:
         self.session = session
 
     async def _one_or_none(
@@ -70,7 +71,7 @@ A = TypeVar("A", bound=HasEvents)
 
 
 class AggregateRepository(Repository):
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Executor) -> None:
         super().__init__(session)
         self.seen: list[HasEvents] = []
 

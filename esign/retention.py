@@ -23,6 +23,7 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from esign.clock import Clock
+from esign.db import Executor
 from esign.jetstream import DUPLICATE_WINDOW_SECONDS
 from esign.messaging_tables import PAYLOAD_REMOVED, MessagingTables
 from esign.uow import UnitOfWork
@@ -32,7 +33,7 @@ log = structlog.get_logger("esign.retention")
 REMOVED = Counter("esign_retention_rows_total", "Rows removed or masked by retention workers", ["job"])
 
 
-async def take_turn(session: AsyncSession, job: str) -> bool:
+async def take_turn(session: Executor, job: str) -> bool:
     """Inside a transaction: True if this replica does ``job`` now (until the transaction ends),
     False if another one is doing it. ``hashtext`` turns the name into the lock's key."""
     return bool(await session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(sa.func.hashtext(job)))))

@@ -1,6 +1,6 @@
 """esign.db.make_read_only_engine, what GET and HEAD requests read through: no transaction of its
 own around a read (one round trip, not BEGIN / select / COMMIT), and a write refused by the
-server rather than committed."""
+server rather than committed; a read-only unit of work reads on one of its pooled connections."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from esign.db import make_engine, make_read_only_engine, make_session_factory
+from esign.messaging_tables import define_messaging_tables
+from esign.uow import UnitOfWork
 
 metadata = sa.MetaData()
 notes = sa.Table("read_only_notes", metadata, sa.Column("text", sa.Text, nullable=False))
@@ -48,5 +50,27 @@ async def test_a_write_is_refused_and_nothing_is_stored(url):
                 await session.execute(sa.insert(notes).values(text="slipped into a read"))
             await session.rollback()
             assert (await session.execute(sa.select(sa.func.count()).select_from(notes))).scalar_one() == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_a_read_only_unit_of_work_reads_on_a_pooled_connection_and_always_hands_it_back(url):
+    # One connection in the pool and a short wait: a unit of work that kept its connection after a
+    # failed read would make the next one time out.
+    engine = make_read_only_engine(url, pool_size=1, max_overflow=0, pool_timeout=2)
+    sessions = make_session_factory(engine)
+    tables = define_messaging_tables(sa.MetaData())
+    try:
+        for _ in range(3):
+            with pytest.raises(DBAPIError, match="read-only transaction"):
+                async with UnitOfWork(sessions, tables, "readonlytest", read_only=True) as uow:
+                    first = (await uow.session.execute(sa.select(sa.func.now()))).scalar_one()
+                    second = (await uow.session.execute(sa.select(sa.func.now()))).scalar_one()
+                    assert second > first  # autocommit: each statement is its own transaction
+                    await uow.session.execute(sa.insert(notes).values(text="slipped into a read"))
+        async with UnitOfWork(sessions, tables, "readonlytest", read_only=True) as uow:
+            assert (await uow.session.execute(sa.select(sa.func.count()).select_from(notes))).scalar_one() == 1
+            await uow.commit()
+        assert engine.sync_engine.pool.checkedout() == 0
     finally:
         await engine.dispose()

@@ -11,9 +11,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from esign.db import copy_rows
+from esign.db import Executor, copy_rows
 from esign.repository import AggregateRepository, Page
 from services.applications.adapters import orm
 from services.applications.adapters.personal_data import PeopleCodec
@@ -216,7 +215,7 @@ VIEW_BY_ID = VIEW_QUERY.where(orm.applications.c.id == sa.bindparam("application
 
 
 class ApplicationRepository(AggregateRepository):
-    def __init__(self, session: AsyncSession, codec: PeopleCodec) -> None:
+    def __init__(self, session: Executor, codec: PeopleCodec) -> None:
         super().__init__(session)
         self._codec = codec  # the views carry the person's TC Kimlik No and birth date
 

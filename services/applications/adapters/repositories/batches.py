@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from esign.db import Executor
 from esign.repository import Repository
 from services.applications.adapters import orm
 from services.applications.adapters.personal_data import PeopleCodec
@@ -51,7 +51,7 @@ def _batch(row: sa.Row[Any]) -> BatchRecord:
 
 
 class BatchRepository(Repository):
-    def __init__(self, session: AsyncSession, codec: PeopleCodec) -> None:
+    def __init__(self, session: Executor, codec: PeopleCodec) -> None:
         super().__init__(session)
         self._codec = codec  # members carry their TC Kimlik No (shown masked)
 

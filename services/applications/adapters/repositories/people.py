@@ -8,9 +8,8 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from esign.db import copy_rows
+from esign.db import Executor, copy_rows
 from esign.repository import Repository
 from services.applications.adapters import orm
 from services.applications.adapters.personal_data import PeopleCodec
@@ -23,7 +22,7 @@ from services.applications.adapters.repositories.people_columns import (
 
 
 class PeopleRepository(Repository):
-    def __init__(self, session: AsyncSession, codec: PeopleCodec) -> None:
+    def __init__(self, session: Executor, codec: PeopleCodec) -> None:
         super().__init__(session)
         self._codec = codec
 

@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from esign.db import Executor
 from esign.repository import Page, Repository
 from services.applications.adapters import orm
 from services.applications.adapters.personal_data import PeopleCodec
@@ -89,7 +89,7 @@ def _preparation(row: sa.Row[Any]) -> Preparation:
 
 
 class RenewalRepository(Repository):
-    def __init__(self, session: AsyncSession, codec: PeopleCodec) -> None:
+    def __init__(self, session: Executor, codec: PeopleCodec) -> None:
         super().__init__(session)
         self._codec = codec  # the views carry the holder's TC Kimlik No (shown masked)
 
