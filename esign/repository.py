@@ -31,6 +31,24 @@ class Page(Generic[T]):
     items: Sequence[T]
 
 
+@dataclass(frozen=True, slots=True)
+class PageQuery:
+    """A listing's rows and its total, built once (see ``Repository._page``): the rows take their
+    window as the bind parameters ``page_limit`` and ``page_offset``."""
+
+    rows: sa.Select[Any]
+    total: sa.Select[Any]
+
+    @classmethod
+    def of(cls, query: sa.Select[Any]) -> PageQuery:
+        """``query`` carries the conditions and the order; the total counts the same rows, ignoring
+        the order (so the count does not sort)."""
+        return cls(
+            rows=query.limit(sa.bindparam("page_limit")).offset(sa.bindparam("page_offset")),
+            total=query.order_by(None).with_only_columns(sa.func.count(), maintain_column_froms=True),
+        )
+
+
 class Repository:
     def __init__(self, session: Executor) -> None:
         self.session = session
@@ -49,17 +67,19 @@ class Repository:
 
     async def _page(
         self,
-        query: sa.Select[Any],
+        query: sa.Select[Any] | PageQuery,
         decode: Callable[[sa.Row[Any]], T],
         *,
         offset: int,
         limit: int,
+        params: Mapping[str, Any] | None = None,
     ) -> Page[T]:
-        """``query`` carries the conditions and the order; the total counts the same rows, ignoring
-        the order (so the count does not sort)."""
-        counted = query.order_by(None).with_only_columns(sa.func.count(), maintain_column_froms=True)
-        total = (await self.session.execute(counted)).scalar_one()
-        rows = (await self.session.execute(query.limit(limit).offset(offset))).all()
+        """A page of ``query`` (see ``PageQuery.of``) and the total. A listing on a hot path passes
+        a ``PageQuery`` built once and its values as ``params``, as ``_one_or_none`` does."""
+        paged = query if isinstance(query, PageQuery) else PageQuery.of(query)
+        values = dict(params or {})
+        total = (await self.session.execute(paged.total, values)).scalar_one()
+        rows = (await self.session.execute(paged.rows, {**values, "page_limit": limit, "page_offset": offset})).all()
         return Page(total=total, items=[decode(row) for row in rows])
 
 

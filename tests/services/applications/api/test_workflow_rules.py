@@ -226,6 +226,40 @@ async def test_officer_views_filter_count_and_find_who_has_not_filled(flow, clie
     assert completed["total"] == 1
 
 
+async def test_listing_filters_combine_and_each_request_gets_its_own_values(flow, client, auth):
+    # The listing's statement is built once per combination of filters (a hot path): the same
+    # combination asked with other values must answer for those values, not the first ones.
+    institution, other = await flow.institution(), await flow.institution()
+    invs = await flow.invited(institution, [person(n) for n in (141, 142, 143)])
+    await flow.invited(other, [person(144)])
+    await flow.completed(invs["kisi141@ornek.edu.tr"])
+    officer = auth.officer(institution)
+
+    async def emails(headers, **params):
+        r = await client.get("/v1/applications", params=params, headers=headers)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["total"] == len(body["items"])
+        return {a["person"]["email"] for a in body["items"]}
+
+    assert await emails(officer, q="KISI142") == {"kisi142@ornek.edu.tr"}
+    assert await emails(officer, q="kisi143") == {"kisi143@ornek.edu.tr"}
+    # % and _ are dropped, not wildcards
+    assert await emails(officer, q="%kisi14_") == {f"kisi{n}@ornek.edu.tr" for n in (141, 142, 143)}
+    assert await emails(officer, q="kisi144") == set()  # another institution's person
+    assert await emails(officer, status="form_completed", q="kisi14") == {"kisi141@ornek.edu.tr"}
+    assert await emails(officer, status="invited", q="kisi14") == {"kisi142@ornek.edu.tr", "kisi143@ornek.edu.tr"}
+    assert await emails(officer, status=["invited", "form_completed"], q="kisi141") == {"kisi141@ornek.edu.tr"}
+    assert await emails(officer, form_not_filled=True, q="kisi14") == {"kisi142@ornek.edu.tr", "kisi143@ornek.edu.tr"}
+    operator = auth.operator()
+    assert await emails(operator, institution_id=str(institution), q="kisi14") == {
+        f"kisi{n}@ornek.edu.tr" for n in (141, 142, 143)
+    }
+    assert await emails(operator, institution_id=str(other), q="kisi14") == {"kisi144@ornek.edu.tr"}
+    page = (await client.get("/v1/applications", params={"limit": 2, "offset": 2}, headers=officer)).json()
+    assert page["total"] == 3 and len(page["items"]) == 1
+
+
 async def publish_tracking(nc, event, event_id=None) -> None:
     await publish(nc.jetstream(), event, "tracking", event_id=event_id)
 
