@@ -63,15 +63,6 @@ def factory_engine(factory: async_sessionmaker[AsyncSession]) -> AsyncEngine:
     return bind
 
 
-def engine_of(executor: Executor) -> AsyncEngine:
-    """The engine ``executor`` runs on (a session of the services' factories is always bound to one)."""
-    if isinstance(executor, AsyncConnection):
-        return executor.engine
-    bind = executor.bind
-    assert isinstance(bind, AsyncEngine), "sessions are bound to the service's engine"
-    return bind
-
-
 async def copy_rows(session: Executor, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Writes ``rows`` (all with the same keys) into ``table`` with PostgreSQL ``COPY``, inside the
     session's transaction: for thousands of rows, several times faster than multi-row INSERTs

@@ -8,7 +8,6 @@ its migration ``create_rate_limit_table``.
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import math
 from collections.abc import Awaitable, Callable
@@ -18,9 +17,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 
-from esign.db import DriverStatement, Executor, engine_of
+from esign.db import DriverStatement, Executor
 from esign.problems import Problem
 
 TABLE_NAME = "rate_limit_windows"
@@ -73,7 +73,6 @@ def decide(hits: int, rule: RateLimit, *, start: datetime, now: datetime) -> Dec
     return Decision(False, hits, max(1, math.ceil(remaining)))
 
 
-@functools.cache
 def _counting_statement(table: sa.Table) -> DriverStatement:
     """Counts one request against a bucket's window and returns the window's count (one upsert)."""
     insert = pg_insert(table).values(bucket=sa.bindparam("bucket"), window_start=sa.bindparam("window_start"), hits=1)
@@ -82,6 +81,24 @@ def _counting_statement(table: sa.Table) -> DriverStatement:
             index_elements=[table.c.bucket, table.c.window_start], set_={"hits": table.c.hits + 1}
         ).returning(table.c.hits)
     )
+
+
+# Every service's table is ``define_rate_limit_table``'s: the statement needs only its name and columns.
+_COUNT = _counting_statement(define_rate_limit_table(sa.MetaData()))
+
+
+async def hit(engine: AsyncEngine, bucket: str, rule: RateLimit, now: datetime) -> Decision:
+    """Counts in one autocommit statement on a connection of its own, outside any unit of work: the
+    counter row's lock lasts the upsert only, and the count is visible to every replica at once.
+    Inside ``BEGIN .. COMMIT`` the lock lasted until the client's ``COMMIT`` arrived, and under load
+    every request from one address queued on it (149 of 200 ``pg_stat_activity`` samples waited on
+    that lock). The upsert runs on asyncpg directly (``DriverStatement``): every public query
+    counts twice, and SQLAlchemy's per-statement work was most of a count's cost, as was the unit
+    of work it used to be counted in (a session begun and committed around no statement of its own)."""
+    start = window_start(now, rule.window_seconds)
+    async with engine.connect() as connection:
+        hits = await _COUNT.fetchval(connection, bucket=bucket, window_start=start)
+    return decide(hits, rule, start=start, now=now)
 
 
 async def purge(session: Executor, table: sa.Table, older_than: datetime) -> int:
@@ -114,12 +131,10 @@ def client_address(request: Request, trusted_proxies: list[str]) -> str:
 async def count_against(request: Request, bucket: str, rule: RateLimit) -> None:
     """Counts the call against ``bucket`` in a transaction of its own, committed at once, so every
     replica sees it and a refused or failed call still counts; 429 with Retry-After past the limit.
-    The app's state must hold ``runtime`` (whose unit of work has ``rate_limits``, a
-    `RateLimitRepository`) and ``clock``."""
+    The app's state must hold ``runtime`` (its ``engine`` on the service's database, which has the
+    rate-limit table) and ``clock``."""
     state = request.app.state
-    async with state.runtime.uow() as uow:
-        decision = await uow.rate_limits.hit(bucket, rule, state.clock.now())
-        await uow.commit()
+    decision = await hit(state.runtime.engine, bucket, rule, state.clock.now())
     if not decision.allowed:
         raise Problem(
             429,
@@ -144,25 +159,12 @@ def per_client_limit(bucket: str, rule_of: Callable[[Any], RateLimit]) -> Callab
 
 
 class RateLimitRepository:
-    """The counters of one service's table, for its unit of work (so endpoints hold no SQL)."""
+    """The counters of one service's table, for its unit of work's housekeeping (counting itself
+    is ``hit``, outside any unit of work)."""
 
     def __init__(self, session: Executor, table: sa.Table) -> None:
         self._session = session
         self._table = table
-
-    async def hit(self, bucket: str, rule: RateLimit, now: datetime) -> Decision:
-        """Counts in one autocommit statement on a connection of its own, whatever the unit of work
-        has done: the counter row's lock lasts the upsert only, and the count is visible to every
-        replica at once. Inside ``BEGIN .. COMMIT`` the lock lasted until the client's ``COMMIT``
-        arrived, and under load every request from one address queued on it (149 of 200
-        ``pg_stat_activity`` samples waited on that lock). The upsert runs on asyncpg directly
-        (``DriverStatement``): every public query counts twice, and SQLAlchemy's per-statement
-        work was most of a count's cost."""
-        engine = engine_of(self._session)
-        start = window_start(now, rule.window_seconds)
-        async with engine.connect() as connection:
-            hits = await _counting_statement(self._table).fetchval(connection, bucket=bucket, window_start=start)
-        return decide(hits, rule, start=start, now=now)
 
     async def purge(self, older_than: datetime) -> int:
         return await purge(self._session, self._table, older_than)
