@@ -77,7 +77,7 @@ class Repository:
         """A page of ``query`` (see ``PageQuery.of``) and the total. A listing on a hot path passes
         a ``PageQuery`` built once and its values as ``params``, as ``_one_or_none`` does."""
         paged = query if isinstance(query, PageQuery) else PageQuery.of(query)
-        values = dict(params or {})
+        values = params or {}
         total = (await self.session.execute(paged.total, values)).scalar_one()
         rows = (await self.session.execute(paged.rows, {**values, "page_limit": limit, "page_offset": offset})).all()
         return Page(total=total, items=[decode(row) for row in rows])
