@@ -623,6 +623,7 @@ async def test_renewals_officer_files_and_resends_operator_checks_the_e_approval
     await expect(rows).to_have_count(2)
     await page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
     await live_text(page, "Yenileme Formu yeniden gönderiliyor")
+    await check_screen(page, "officer-renewals-resent")
     new_token, _ = console.renewal_form_token(first["email"], after=forms)
     assert new_token != token
     dead = console.api.post("/v1/renewal-forms/view", json={"token": token})
