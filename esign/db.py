@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -90,8 +91,9 @@ class DriverStatement:
     """A Core statement compiled once (at import or first use) to run on asyncpg itself (prepared and cached by
     asyncpg per connection): for the few statements on a hot path where SQLAlchemy's work per
     execution (cache key, parameter and result processing) costs more than the round trip. The
-    SQL is still written with the Core, against the tables' metadata; values go in and come out
-    as asyncpg's own types (JSON as text)."""
+    SQL is still written with the Core, against the tables' metadata; values go in as asyncpg's
+    own types (JSON as text) and come out as asyncpg's, JSON decoded (the codecs SQLAlchemy's
+    dialect sets on every pooled connection)."""
 
     sql: str
     names: tuple[str, ...]
@@ -101,6 +103,9 @@ class DriverStatement:
     def of(cls, statement: sa.ClauseElement) -> DriverStatement:
         compiled = statement.compile(dialect=_ASYNCPG)
         assert isinstance(compiled, SQLCompiler)  # asyncpg's numbered ($1) parameters: in order
+        if "POSTCOMPILE" in str(compiled):
+            # An expanding IN is rendered per execution by SQLAlchemy: write ``= ANY(:array)``.
+            raise ValueError("a DriverStatement cannot hold an expanding IN (render it as = ANY(array))")
         return cls(str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params))
 
     def arguments(self, values: Mapping[str, Any]) -> list[Any]:
@@ -110,10 +115,18 @@ class DriverStatement:
     async def fetchval(self, connection: AsyncConnection, **values: Any) -> Any:
         """On ``connection`` outside any transaction: the statement commits on its own (the
         asyncpg adapter begins a transaction only when SQLAlchemy runs a statement, and none has)."""
+        return await self._run(connection, "fetchval", values)
+
+    async def fetch(self, connection: AsyncConnection, **values: Any) -> list[asyncpg.Record]:
+        """The rows, on ``connection`` outside any transaction (as ``fetchval``). JSON columns
+        arrive decoded: SQLAlchemy's dialect set the codecs up on every pooled connection."""
+        return await self._run(connection, "fetch", values)
+
+    async def _run(self, connection: AsyncConnection, method: str, values: Mapping[str, Any]) -> Any:
         driver = (await connection.get_raw_connection()).driver_connection
         assert driver is not None  # a checked-out connection always has one
         try:
-            return await driver.fetchval(self.sql, *self.arguments(values))
+            return await getattr(driver, method)(self.sql, *self.arguments(values))
         except BaseException:
             # SQLAlchemy saw none of it: the connection may be lost, ended by the server, or
             # cancelled mid-protocol. Its pool must not hand it out again; errors are rare enough

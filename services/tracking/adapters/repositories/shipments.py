@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from esign.repository import AggregateRepository, Page
+from esign.repository import AggregateRepository, Page, ReadQuery
 from services.tracking.adapters import orm
 from services.tracking.domain.carrier import Parcel
 from services.tracking.domain.shipment import (
@@ -144,10 +144,13 @@ def _leased(row: sa.Row[Any]) -> LeasedRegistration:
 
 
 # The public query's two reads, built once with bind parameters (esign.repository: a hot path).
-_PUBLIC_LOOKUP = sa.select(
-    orm.shipments.c.id, orm.shipments.c.mobile, orm.shipments.c.city, orm.shipments.c.status
-).where(orm.shipments.c.tracking_number == sa.bindparam("tracking_number"))
-_TIMELINE = (
+# The public query's two reads (anyone may ask, so they are the service's hottest path).
+_PUBLIC_LOOKUP = ReadQuery(
+    sa.select(orm.shipments.c.id, orm.shipments.c.mobile, orm.shipments.c.city, orm.shipments.c.status).where(
+        orm.shipments.c.tracking_number == sa.bindparam("tracking_number")
+    )
+)
+_TIMELINE = ReadQuery(
     sa.select(orm.shipment_timeline.c.status, orm.shipment_timeline.c.occurred_at, orm.shipment_timeline.c.location)
     .where(orm.shipment_timeline.c.shipment_id == sa.bindparam("shipment_id"))
     .order_by(orm.shipment_timeline.c.id)
@@ -397,7 +400,7 @@ class ShipmentRepository(AggregateRepository):
 
     async def timeline(self, shipment_id: uuid.UUID) -> list[TimelineEntry]:
         """The steps in the order they were applied (forward only)."""
-        rows = await self.session.execute(_TIMELINE, {"shipment_id": shipment_id})
+        rows = await _TIMELINE.rows(self.session, {"shipment_id": shipment_id})
         return [TimelineEntry(Status(row.status), row.occurred_at, row.location) for row in rows]
 
     async def record(self, shipment_id: uuid.UUID) -> ShipmentRecord | None:
