@@ -26,6 +26,7 @@ import statistics
 import sys
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
@@ -147,6 +148,40 @@ def service_env(prefix: str, db_url: str, nats_url: str, jwt_secret: str, **extr
     return {f"{prefix}{k}": v for k, v in settings.items()}
 
 
+def launch_applications(url: str, nats_url: str, jwt_secret: str, public_key: str, scratch: Path) -> Server:
+    env = service_env(
+        "ESIGN_APPLICATIONS_",
+        url,
+        nats_url,
+        jwt_secret,
+        NOTIFICATIONS_PUBLIC_KEY=public_key,
+        APPLICANT_TOKEN_SECRET=secrets.token_urlsafe(32),
+        FIELD_KEYS=FIELD_KEYS,
+        FIELD_LOOKUP_KEY=FIELD_LOOKUP_KEY,
+    )
+    return launch_uvicorn("applications", "services.applications.app:create_app", env, scratch)
+
+
+def launch_tracking(url: str, nats_url: str, jwt_secret: str, scratch: Path) -> Server:
+    # The limits are per client address and per tracking number, and wrk is one address asking
+    # about one number: lift both, keep the counting.
+    env = service_env(
+        "ESIGN_TRACKING_",
+        url,
+        nats_url,
+        jwt_secret,
+        PUBLIC_QUERY_LIMIT="1000000000",
+        PUBLIC_QUERY_NUMBER_LIMIT="1000000000",
+    )
+    return launch_uvicorn("tracking", "services.tracking.app:create_app", env, scratch)
+
+
+def launch_bare(name: str, module: str, url: str, scratch: Path, **env: str) -> Server:
+    """A baseline app (``module:create_app``) on the database at ``url``, with the field keys."""
+    keys = {"ESIGN_APPLICATIONS_FIELD_KEYS": FIELD_KEYS, "ESIGN_APPLICATIONS_FIELD_LOOKUP_KEY": FIELD_LOOKUP_KEY}
+    return launch_uvicorn(name, f"{module}:create_app", {"BENCH_DATABASE_URL": url, **keys, **env}, scratch)
+
+
 def alternate(
     rounds: int, seconds: float, connections: int, ours: dict, bare: dict, what: str
 ) -> tuple[list[float], list[float], list[float], list[float], list[float], list[float]]:
@@ -214,20 +249,8 @@ async def run(*, rounds: int, seconds: float, rows: int) -> list[Result]:
         queries = await seed_shipments(urls["tracking"], max(10, rows // 10))
         servers: dict[str, Server] = {}
         try:
-            servers["applications"] = launch_uvicorn(
-                "applications",
-                "services.applications.app:create_app",
-                service_env(
-                    "ESIGN_APPLICATIONS_",
-                    urls["applications"],
-                    nats.url,
-                    jwt_secret,
-                    NOTIFICATIONS_PUBLIC_KEY=public_key,
-                    APPLICANT_TOKEN_SECRET=secrets.token_urlsafe(32),
-                    FIELD_KEYS=FIELD_KEYS,
-                    FIELD_LOOKUP_KEY=FIELD_LOOKUP_KEY,
-                ),
-                scratch,
+            servers["applications"] = launch_applications(
+                urls["applications"], nats.url, jwt_secret, public_key, scratch
             )
             servers["notifications"] = launch_uvicorn(
                 "notifications",
@@ -242,34 +265,9 @@ async def run(*, rounds: int, seconds: float, rows: int) -> list[Result]:
                 ),
                 scratch,
             )
-            servers["tracking"] = launch_uvicorn(
-                "tracking",
-                "services.tracking.app:create_app",
-                # The limits are per client address and per tracking number, and wrk is one address asking
-                # about one number: lift both, keep the counting.
-                service_env(
-                    "ESIGN_TRACKING_",
-                    urls["tracking"],
-                    nats.url,
-                    jwt_secret,
-                    PUBLIC_QUERY_LIMIT="1000000000",
-                    PUBLIC_QUERY_NUMBER_LIMIT="1000000000",
-                ),
-                scratch,
-            )
-            bare = launch_uvicorn(
-                "bare", "bench.bare_api:create_app", {"BENCH_DATABASE_URL": urls["tracking"]}, scratch
-            )
-            bare_applications = launch_uvicorn(
-                "bare-applications",
-                "bench.bare_api:create_app",
-                {
-                    "BENCH_DATABASE_URL": urls["applications"],
-                    "ESIGN_APPLICATIONS_FIELD_KEYS": FIELD_KEYS,
-                    "ESIGN_APPLICATIONS_FIELD_LOOKUP_KEY": FIELD_LOOKUP_KEY,
-                },
-                scratch,
-            )
+            servers["tracking"] = launch_tracking(urls["tracking"], nats.url, jwt_secret, scratch)
+            bare = launch_bare("bare", "bench.bare_api", urls["tracking"], scratch)
+            bare_applications = launch_bare("bare-applications", "bench.bare_api", urls["applications"], scratch)
             servers["bare"], servers["bare-applications"] = bare, bare_applications
             wait_ready(list(servers.values()))
             await asyncio.sleep(2)  # let start-up work (consumers binding, first polls) settle

@@ -84,7 +84,7 @@ def _counting_statement(table: sa.Table) -> DriverStatement:
 
 
 # Every service's table is ``define_rate_limit_table``'s: the statement needs only its name and columns.
-_COUNT = _counting_statement(define_rate_limit_table(sa.MetaData()))
+COUNT = _counting_statement(define_rate_limit_table(sa.MetaData()))
 
 
 async def hit(engine: AsyncEngine, bucket: str, rule: RateLimit, now: datetime) -> Decision:
@@ -97,7 +97,7 @@ async def hit(engine: AsyncEngine, bucket: str, rule: RateLimit, now: datetime) 
     of work it used to be counted in (a session begun and committed around no statement of its own)."""
     start = window_start(now, rule.window_seconds)
     async with engine.connect() as connection:
-        hits = await _COUNT.fetchval(connection, bucket=bucket, window_start=start)
+        hits = await COUNT.fetchval(connection, bucket=bucket, window_start=start)
     return decide(hits, rule, start=start, now=now)
 
 

@@ -1,0 +1,151 @@
+"""How far the API targets (benchmarks 1 and 6) can be met on this stack at all: the bare endpoint
+against itself plus, one rung at a time, the parts of the stack a service cannot do without
+(``bench/floor_api.py``), and against the service. Same servers, same database, alternating
+rounds, as ``bench/http_api.py`` measures. A rung that misses the target shows that no service
+built on it can meet it; the gap between the last rung and the service is the service's own.
+
+Not part of ``make bench`` (its rows have no target of their own); its figures are in
+docs/benchmarks.md.
+
+    .venv/bin/python -m bench.stack_floor [--rounds 3] [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+
+from bench.harness import (
+    Result,
+    embedded_nats,
+    embedded_postgres,
+    migrated,
+    ratio_result,
+    run_and_report,
+    scratch_dir,
+    wait_ready,
+    wrk,
+)
+from bench.http_api import (
+    alternate,
+    cpu_note,
+    launch_applications,
+    launch_bare,
+    launch_tracking,
+    seed_applications,
+    seed_shipments,
+)
+from esign import sealing
+from esign.auth import Role, mint_token
+from services.applications.app import DEFINITION as APPLICATIONS
+from services.tracking.app import DEFINITION as TRACKING
+
+READ_RUNGS = ["auth-model", "sqlalchemy-pool", "sqlalchemy-core"]
+QUERY_RUNGS = ["counted", "counted-models"]
+
+
+def ladder(
+    name: str, bare: dict, rungs: dict[str, dict], *, target: float, rounds: int, seconds: float
+) -> list[Result]:
+    results = []
+    for rung, request in rungs.items():
+        wrk(connections=32, seconds=1, **{k: v for k, v in request.items() if k != "server"})
+        rps_bare, rps_rung, _, _, cpu_bare, cpu_rung = alternate(rounds, seconds, 32, request, bare, f"{name} {rung}")
+        results.append(
+            ratio_result(
+                f"{name}: {rung}",
+                rps_bare,
+                rps_rung,
+                unit="req/s",
+                target=target,
+                higher_is_better=True,
+                note=cpu_note(cpu_bare, cpu_rung),
+            )
+        )
+    return results
+
+
+async def run(*, rounds: int, seconds: float, rows: int) -> list[Result]:
+    jwt_secret = secrets.token_urlsafe(32)
+    _, public_key = sealing.generate_keypair()
+    with scratch_dir() as scratch, embedded_postgres(scratch) as pg, embedded_nats(scratch) as nats:
+        urls = {d.name: await migrated(pg, f"esign_{d.name}", d.migrations_dir) for d in (APPLICATIONS, TRACKING)}
+        institution, application = await seed_applications(urls["applications"], rows)
+        number, digits = (await seed_shipments(urls["tracking"], 10))[5]
+        servers = {
+            "applications": launch_applications(urls["applications"], nats.url, jwt_secret, public_key, scratch),
+            "tracking": launch_tracking(urls["tracking"], nats.url, jwt_secret, scratch),
+            "bare": launch_bare("bare", "bench.bare_api", urls["applications"], scratch),
+            "bare-tracking": launch_bare("bare-tracking", "bench.bare_api", urls["tracking"], scratch),
+            "floor": launch_bare(
+                "floor",
+                "bench.floor_api",
+                urls["applications"],
+                scratch,
+                BENCH_TRACKING_URL=urls["tracking"],
+                BENCH_JWT_SECRET=jwt_secret,
+            ),
+        }
+        try:
+            wait_ready(list(servers.values()))
+            token = mint_token(jwt_secret, subject="bench", role=Role.INSTITUTION_OFFICER, institution_id=institution)
+            auth = {"Authorization": f"Bearer {token}"}
+            floor = servers["floor"]
+            read_rungs = {
+                rung: {"url": f"{floor.url}/{rung}/{application}", "headers": auth, "server": floor}
+                for rung in READ_RUNGS
+            }
+            read_rungs["service"] = {
+                "url": f"{servers['applications'].url}/v1/applications/{application}",
+                "headers": auth,
+                "server": servers["applications"],
+            }
+            bare_read = {"url": f"{servers['bare'].url}/applications/{application}", "server": servers["bare"]}
+            results = ladder(
+                "GET /applications/{id} floor", bare_read, read_rungs, target=0.7, rounds=rounds, seconds=seconds
+            )
+
+            # PostgreSQL's 100 connections do not hold every pool of both halves at once.
+            servers["applications"].stop()
+            servers["bare"].stop()
+            post = {
+                "method": "POST",
+                "body": json.dumps({"tracking_number": number, "mobile_last4": digits}),
+                "headers": {"Content-Type": "application/json"},
+            }
+            query_rungs = {
+                rung: {"url": f"{floor.url}/{rung}/shipment-queries", **post, "server": floor} for rung in QUERY_RUNGS
+            }
+            query_rungs["service"] = {
+                "url": f"{servers['tracking'].url}/v1/public/shipment-queries",
+                **post,
+                "server": servers["tracking"],
+            }
+            bare_query = {"url": f"{servers['bare-tracking'].url}/shipment-queries", **post}
+            bare_query["server"] = servers["bare-tracking"]
+            results += ladder(
+                "POST shipment query floor", bare_query, query_rungs, target=0.5, rounds=rounds, seconds=seconds
+            )
+            return results
+        except SystemExit:
+            for server in servers.values():  # what went wrong is in the servers' logs
+                print(f"--- {server.name} log (tail)", server.log.read_text()[-2000:], sep="\n", file=sys.stderr)
+            raise
+        finally:
+            for server in servers.values():
+                server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--rows", type=int, default=500, help="staff in the seeded institution")
+    args = parser.parse_args(argv)
+    return run_and_report(run(rounds=args.rounds, seconds=args.seconds, rows=args.rows))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
