@@ -86,6 +86,7 @@ class PublicLookup:
     mobile: str | None  # None once erased after delivery
     city: str
     status: Status
+    timeline: list[TimelineEntry]  # read with the rest, whether or not the digits will match
 
 
 def _shipment(row: sa.Row[Any]) -> Shipment:
@@ -143,13 +144,23 @@ def _leased(row: sa.Row[Any]) -> LeasedRegistration:
     return LeasedRegistration(parcel=parcel, attempts=row.registration_attempts)
 
 
-# The public query's two reads, built once with bind parameters (esign.repository: a hot path).
-# The public query's two reads (anyone may ask, so they are the service's hottest path).
+# The public query's read: the shipment and its steps in one round trip (anyone may ask, so it is
+# the service's hottest path). One row per step, the shipment's columns repeated.
 _PUBLIC_LOOKUP = ReadQuery(
-    sa.select(orm.shipments.c.id, orm.shipments.c.mobile, orm.shipments.c.city, orm.shipments.c.status).where(
-        orm.shipments.c.tracking_number == sa.bindparam("tracking_number")
+    sa.select(
+        orm.shipments.c.id,
+        orm.shipments.c.mobile,
+        orm.shipments.c.city,
+        orm.shipments.c.status,
+        orm.shipment_timeline.c.status.label("step_status"),
+        orm.shipment_timeline.c.occurred_at.label("step_occurred_at"),
+        orm.shipment_timeline.c.location.label("step_location"),
     )
+    .outerjoin(orm.shipment_timeline, orm.shipment_timeline.c.shipment_id == orm.shipments.c.id)
+    .where(orm.shipments.c.tracking_number == sa.bindparam("tracking_number"))
+    .order_by(orm.shipment_timeline.c.id)
 )
+# The operators' view of a shipment's steps.
 _TIMELINE = ReadQuery(
     sa.select(orm.shipment_timeline.c.status, orm.shipment_timeline.c.occurred_at, orm.shipment_timeline.c.location)
     .where(orm.shipment_timeline.c.shipment_id == sa.bindparam("shipment_id"))
@@ -392,10 +403,20 @@ class ShipmentRepository(AggregateRepository):
     # ------------------------------------------------------------ views
 
     async def public_lookup(self, tracking_number: str) -> PublicLookup | None:
-        return await self._one_or_none(
-            _PUBLIC_LOOKUP,
-            lambda row: PublicLookup(shipment_id=row.id, mobile=row.mobile, city=row.city, status=Status(row.status)),
-            {"tracking_number": tracking_number},
+        rows = await _PUBLIC_LOOKUP.rows(self.session, {"tracking_number": tracking_number})
+        if not rows:
+            return None
+        first = rows[0]
+        return PublicLookup(
+            shipment_id=first.id,
+            mobile=first.mobile,
+            city=first.city,
+            status=Status(first.status),
+            timeline=[
+                TimelineEntry(Status(row.step_status), row.step_occurred_at, row.step_location)
+                for row in rows
+                if row.step_status is not None  # the outer join's row of a shipment with no step yet
+            ],
         )
 
     async def timeline(self, shipment_id: uuid.UUID) -> list[TimelineEntry]:
