@@ -40,6 +40,7 @@ from esign import jetstream
 from esign.clock import Clock
 from esign.db import make_engine, make_session_factory
 from esign.outbox import OutboxRelay
+from esign.service import settle_startup_heap
 from services.notifications.adapters.orm import messaging
 from services.notifications.adapters.uow import NotificationsUnitOfWork
 from services.notifications.app import DEFINITION
@@ -192,6 +193,7 @@ async def run(*, certificates: int, rounds: int) -> list[Result]:
             lambda: NotificationsUnitOfWork(sessions, messaging, PRODUCER), policy, clock=StoppedClock(now)
         )
         bare_times, sweep_times, floor_times, raw_rates, relay_rates = [], [], [], [], []
+        settle_startup_heap()  # as a service process is when it sweeps (esign.service)
         for _ in range(rounds):
             await reset_day(url, now, steps)
             bare, due = await bare_due(url, now, steps)
