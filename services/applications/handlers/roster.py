@@ -5,8 +5,9 @@ from the `invited` Transition each Application.invite records, like every other 
 
 from __future__ import annotations
 
+import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from esign.auth import Principal
@@ -37,6 +38,13 @@ class RosterImported:
     already_known_lines: list[int]
 
 
+def _new_ids(count: int) -> Iterator[uuid.UUID]:
+    """``count`` random (version 4) UUIDs from one read of the OS's random source: ``uuid4()`` is
+    a system call each, and three per row were a tenth of a 10,000-row import's CPU."""
+    random = os.urandom(16 * count)
+    return (uuid.UUID(bytes=random[i : i + 16], version=4) for i in range(0, 16 * count, 16))
+
+
 async def import_roster(
     cmd: ImportRoster, uow: ApplicationsUnitOfWork, *, principal: Principal, clock: Clock
 ) -> RosterImported:
@@ -53,8 +61,9 @@ async def import_roster(
     new_rows = [r for r in report.rows if r.tckn.value not in known]
     now, actor = clock.now(), actor_of(principal)
     people, applications, invitations = [], [], []
+    ids = _new_ids(3 * len(new_rows))
     for row in new_rows:
-        person_id, application_id = uuid.uuid4(), uuid.uuid4()
+        person_id, application_id, invitation_id = next(ids), next(ids), next(ids)
         people.append(
             PersonRecord(
                 id=person_id,
@@ -81,7 +90,7 @@ async def import_roster(
                 at=now,
             )
         )
-        invitations.append(Invitation(id=uuid.uuid4(), application_id=application_id))
+        invitations.append(Invitation(id=invitation_id, application_id=application_id))
     await uow.people.add_many(people)
     await uow.applications.add_imported(applications)  # with their `invited` transitions as audit rows
     await uow.invitations.add_pending(invitations)
