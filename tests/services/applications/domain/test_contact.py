@@ -3,6 +3,7 @@ from datetime import date
 import pytest
 
 from esign.masking import mask_email, mask_mobile
+from services.applications.domain import contact
 from services.applications.domain.contact import (
     FieldInvalid,
     format_mobile,
@@ -78,6 +79,21 @@ def test_email_is_normalised_without_a_dns_lookup():
 @pytest.mark.parametrize("raw", ["ayse", "ayse@", "@metu.edu.tr", "a b@metu.edu.tr", "a@b@c.tr"])
 def test_bad_email_syntax(raw):
     assert error_code(parse_email, raw) == "email_invalid"
+
+
+def test_a_domain_is_checked_once_and_answers_the_same_from_memory():
+    # A staff list's addresses share a domain: email-validator's domain check is remembered
+    # (contact._remember_domain_verdicts). If a new email-validator no longer looked the check up
+    # where it is remembered, the hits below would stay at zero.
+    contact._checked_domain.cache_clear()
+    first = [parse_email(f"kisi{n}@Hacettepe.EDU.tr") for n in range(3)]
+    assert first == [f"kisi{n}@hacettepe.edu.tr" for n in range(3)]
+    assert contact._checked_domain.cache_info().hits == 2
+    # Internationalised domains are normalised the same way from memory as the first time.
+    assert parse_email("ayşe@Örnek.com.tr") == parse_email("ayşe@Örnek.com.tr") == "ayşe@örnek.com.tr"
+    # An invalid domain is not remembered: it is refused every time, with the same code.
+    for raw in ("kisi@örnek..tr", "kisi@örnek..tr", "kisi@-bad.tr", "kisi@localhost", "kisi@localhost"):
+        assert error_code(parse_email, raw) == "email_invalid"
 
 
 def test_mask_email():
