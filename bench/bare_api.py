@@ -85,6 +85,16 @@ def as_json(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
+def shipment_answer(tracking_number: str, row: asyncpg.Record, steps: list[asyncpg.Record]) -> dict[str, Any]:
+    return {
+        "tracking_number": tracking_number,
+        "status": row["status"],
+        "status_label": row["status"],
+        "destination_city": row["city"],
+        "timeline": [{"status": s["status"], "label": s["status"], "occurred_at": s["occurred_at"]} for s in steps],
+    }
+
+
 async def decode_jsonb(conn: asyncpg.Connection) -> None:
     # As the services' SQLAlchemy does: JSONB columns arrive as Python objects, not strings.
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
@@ -128,12 +138,6 @@ def create_app() -> FastAPI:
             if row is None or row["mobile"][-4:] != body["mobile_last4"]:
                 raise HTTPException(404)
             steps = await conn.fetch(TIMELINE, row["id"])
-        return {
-            "tracking_number": body["tracking_number"],
-            "status": row["status"],
-            "status_label": row["status"],
-            "destination_city": row["city"],
-            "timeline": [{"status": s["status"], "label": s["status"], "occurred_at": s["occurred_at"]} for s in steps],
-        }
+        return shipment_answer(body["tracking_number"], row, steps)
 
     return app

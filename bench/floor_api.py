@@ -33,7 +33,7 @@ import asyncpg
 import sqlalchemy as sa
 from fastapi import Depends, FastAPI, HTTPException, Request
 
-from bench.bare_api import ONE, SHIPMENT, TIMELINE, as_json, decode_jsonb
+from bench.bare_api import ONE, SHIPMENT, TIMELINE, as_json, decode_jsonb, shipment_answer
 from esign.auth import Principal, Role, TokenVerifier, require
 from esign.db import make_engine
 from esign.rate_limit import COUNT, window_start
@@ -115,13 +115,7 @@ def create_app() -> FastAPI:
     @app.post("/counted/shipment-queries")
     async def counted(body: dict[str, str], request: Request) -> dict[str, Any]:
         row, steps = await counted_lookup(request.app.state.tracking, body["tracking_number"], body["mobile_last4"])
-        return {
-            "tracking_number": body["tracking_number"],
-            "status": row["status"],
-            "status_label": row["status"],
-            "destination_city": row["city"],
-            "timeline": [{"status": s["status"], "label": s["status"], "occurred_at": s["occurred_at"]} for s in steps],
-        }
+        return shipment_answer(body["tracking_number"], row, steps)
 
     @app.post("/counted-models/shipment-queries", response_model=ShipmentQueryOut)
     async def counted_models(body: ShipmentQueryIn, request: Request) -> ShipmentQueryOut:

@@ -216,6 +216,21 @@ class Server:
                 self.process.wait()
 
 
+@contextmanager
+def serving(servers: dict[str, Server]) -> Iterator[dict[str, Server]]:
+    """Stops every server on the way out (``servers`` may still be filled inside). When the
+    benchmark gives up (SystemExit), their logs' tails are printed first: what went wrong is there."""
+    try:
+        yield servers
+    except SystemExit:
+        for server in servers.values():
+            print(f"--- {server.name} log (tail)", server.log.read_text()[-2000:], sep="\n", file=sys.stderr)
+        raise
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
 def launch_uvicorn(name: str, app: str, env: dict[str, str], scratch: Path) -> Server:
     """``uvicorn <app> --factory`` with the settings `esign up` uses (see ``wait_ready``)."""
     port = free_port()

@@ -25,8 +25,10 @@ import secrets
 import statistics
 import sys
 import uuid
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -45,6 +47,7 @@ from bench.harness import (
     ratio_result,
     run_and_report,
     scratch_dir,
+    serving,
     wait_ready,
     wrk,
 )
@@ -248,7 +251,7 @@ async def run(*, rounds: int, seconds: float, rows: int) -> list[Result]:
         institution, application = await seed_applications(urls["applications"], rows)
         queries = await seed_shipments(urls["tracking"], max(10, rows // 10))
         servers: dict[str, Server] = {}
-        try:
+        with serving(servers):
             servers["applications"] = launch_applications(
                 urls["applications"], nats.url, jwt_secret, public_key, scratch
             )
@@ -353,23 +356,21 @@ async def run(*, rounds: int, seconds: float, rows: int) -> list[Result]:
                         note="baseline: bare app after its load",
                     )
                 )
-        except SystemExit:
-            for server in servers.values():  # what went wrong is in the servers' logs
-                print(f"--- {server.name} log (tail)", server.log.read_text()[-2000:], sep="\n", file=sys.stderr)
-            raise
-        finally:
-            for server in servers.values():
-                server.stop()
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def command_line(run: Callable[..., Coroutine[Any, Any, list[Result]]], doc: str, argv: list[str] | None = None) -> int:
+    """The options of the HTTP benchmarks (this one and ``bench.stack_floor``), and the run."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rows", type=int, default=500, help="staff in the seeded institution")
     args = parser.parse_args(argv)
     return run_and_report(run(rounds=args.rounds, seconds=args.seconds, rows=args.rows))
+
+
+def main(argv: list[str] | None = None) -> int:
+    return command_line(run, __doc__ or "", argv)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ docs/benchmarks.md.
 
 from __future__ import annotations
 
-import argparse
 import json
 import secrets
 import sys
@@ -23,13 +22,14 @@ from bench.harness import (
     embedded_postgres,
     migrated,
     ratio_result,
-    run_and_report,
     scratch_dir,
+    serving,
     wait_ready,
     wrk,
 )
 from bench.http_api import (
     alternate,
+    command_line,
     cpu_note,
     launch_applications,
     launch_bare,
@@ -88,7 +88,7 @@ async def run(*, rounds: int, seconds: float, rows: int) -> list[Result]:
                 BENCH_JWT_SECRET=jwt_secret,
             ),
         }
-        try:
+        with serving(servers):
             wait_ready(list(servers.values()))
             token = mint_token(jwt_secret, subject="bench", role=Role.INSTITUTION_OFFICER, institution_id=institution)
             auth = {"Authorization": f"Bearer {token}"}
@@ -129,22 +129,10 @@ async def run(*, rounds: int, seconds: float, rows: int) -> list[Result]:
                 "POST shipment query floor", bare_query, query_rungs, target=0.5, rounds=rounds, seconds=seconds
             )
             return results
-        except SystemExit:
-            for server in servers.values():  # what went wrong is in the servers' logs
-                print(f"--- {server.name} log (tail)", server.log.read_text()[-2000:], sep="\n", file=sys.stderr)
-            raise
-        finally:
-            for server in servers.values():
-                server.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--rows", type=int, default=500, help="staff in the seeded institution")
-    args = parser.parse_args(argv)
-    return run_and_report(run(rounds=args.rounds, seconds=args.seconds, rows=args.rows))
+    return command_line(run, __doc__ or "", argv)
 
 
 if __name__ == "__main__":
