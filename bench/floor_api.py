@@ -11,6 +11,10 @@ on this stack at all (``bench/stack_floor.py`` drives it; docs/benchmarks.md has
   autocommit connection, as a service's read-only unit of work holds) and the read on asyncpg;
 - ``/sqlalchemy-core/{id}``: that, with the read executed by SQLAlchemy Core.
 
+``GET /applications?institution_id=&status=&limit=50`` (benchmark 1's list), the same first two
+rungs: ``/pages/auth-model`` (the page built by the service's ``ApplicationPage``) and
+``/pages/sqlalchemy-pool``.
+
 ``POST /shipment-queries`` (benchmark 6):
 
 - ``/counted/shipment-queries``: the bare lookup after the two rate-limit counts in PostgreSQL
@@ -33,11 +37,12 @@ import asyncpg
 import sqlalchemy as sa
 from fastapi import Depends, FastAPI, HTTPException, Request
 
-from bench.bare_api import ONE, SHIPMENT, TIMELINE, as_json, decode_jsonb, shipment_answer
+from bench.bare_api import COUNT as PAGE_TOTAL
+from bench.bare_api import ONE, PAGE, SHIPMENT, TIMELINE, as_json, decode_jsonb, shipment_answer
 from esign.auth import Principal, Role, TokenVerifier, require
 from esign.db import make_engine
 from esign.rate_limit import COUNT, window_start
-from services.applications.api.schemas import ApplicationOut
+from services.applications.api.schemas import ApplicationOut, ApplicationPage
 from services.tracking.api.schemas import STATUS_LABELS_TR, ShipmentQueryIn, ShipmentQueryOut
 
 Reader = Annotated[Principal, Depends(require(Role.CA_OPERATOR, Role.INSTITUTION_OFFICER, Role.APPLICANT))]
@@ -101,6 +106,26 @@ def create_app() -> FastAPI:
         if row is None:
             raise HTTPException(404)
         return as_model(row._mapping)
+
+    async def page_of(connection: asyncpg.Connection, institution_id: str, status: str, limit: int) -> ApplicationPage:
+        total = await connection.fetchval(PAGE_TOTAL, institution_id, status)
+        rows = await connection.fetch(PAGE, institution_id, status, limit, 0)
+        return ApplicationPage(total=total, limit=limit, offset=0, items=[as_model(row) for row in rows])
+
+    @app.get("/pages/auth-model", response_model=ApplicationPage)
+    async def auth_model_page(
+        institution_id: str, status: str, request: Request, principal: Reader, limit: int = 50
+    ) -> ApplicationPage:
+        async with request.app.state.pool.acquire() as connection:
+            return await page_of(connection, institution_id, status, limit)
+
+    @app.get("/pages/sqlalchemy-pool", response_model=ApplicationPage)
+    async def sqlalchemy_pool_page(
+        institution_id: str, status: str, request: Request, principal: Reader, limit: int = 50
+    ) -> ApplicationPage:
+        async with request.app.state.reads.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            return await page_of(driver, institution_id, status, limit)
 
     async def counted_lookup(pool: asyncpg.Pool, number: str, digits: str) -> tuple[asyncpg.Record, list]:
         start = window_start(datetime.now(UTC), 60)

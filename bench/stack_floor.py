@@ -43,6 +43,7 @@ from services.applications.app import DEFINITION as APPLICATIONS
 from services.tracking.app import DEFINITION as TRACKING
 
 READ_RUNGS = ["auth-model", "sqlalchemy-pool", "sqlalchemy-core"]
+PAGE_RUNGS = ["auth-model", "sqlalchemy-pool"]
 QUERY_RUNGS = ["counted", "counted-models"]
 
 
@@ -105,6 +106,20 @@ async def run(*, rounds: int, seconds: float, rows: int) -> list[Result]:
             bare_read = {"url": f"{servers['bare'].url}/applications/{application}", "server": servers["bare"]}
             results = ladder(
                 "GET /applications/{id} floor", bare_read, read_rungs, target=0.7, rounds=rounds, seconds=seconds
+            )
+            query = f"institution_id={institution}&status=invited&limit=50"
+            page_rungs = {
+                rung: {"url": f"{floor.url}/pages/{rung}?{query}", "headers": auth, "server": floor}
+                for rung in PAGE_RUNGS
+            }
+            page_rungs["service"] = {
+                "url": f"{servers['applications'].url}/v1/applications?status=invited&limit=50",
+                "headers": auth,
+                "server": servers["applications"],
+            }
+            bare_page = {"url": f"{servers['bare'].url}/applications?{query}", "server": servers["bare"]}
+            results += ladder(
+                "GET /applications (50 rows) floor", bare_page, page_rungs, target=0.7, rounds=rounds, seconds=seconds
             )
 
             # PostgreSQL's 100 connections do not hold every pool of both halves at once.

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from bench.harness import HEADER
-from bench.stack_floor import QUERY_RUNGS, READ_RUNGS
+from bench.stack_floor import PAGE_RUNGS, QUERY_RUNGS, READ_RUNGS
 
 ROOT = Path(__file__).parents[2]
 
@@ -26,6 +26,7 @@ def test_the_stack_floor_runs_every_rung_and_prints_its_row():
     assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-5000:]
     table = done.stdout.split(HEADER, 1)[1]
     rows = [f"GET /applications/{{id}} floor: {r}" for r in [*READ_RUNGS, "service"]]
+    rows += [f"GET /applications (50 rows) floor: {r}" for r in [*PAGE_RUNGS, "service"]]
     rows += [f"POST shipment query floor: {r}" for r in [*QUERY_RUNGS, "service"]]
     for row in rows:
         lines = [line for line in table.splitlines() if line.startswith(row + " ")]
