@@ -15,9 +15,11 @@ from __future__ import annotations
 import json
 import secrets
 import sys
+from typing import Any
 
 from bench.harness import (
     Result,
+    Server,
     embedded_nats,
     embedded_postgres,
     migrated,
@@ -45,6 +47,19 @@ from services.tracking.app import DEFINITION as TRACKING
 READ_RUNGS = ["auth-model", "sqlalchemy-pool", "sqlalchemy-core"]
 PAGE_RUNGS = ["auth-model", "sqlalchemy-pool"]
 QUERY_RUNGS = ["counted", "counted-models"]
+
+
+def request_to(server: Server, path: str, **request: Any) -> dict[str, Any]:
+    """What ``alternate`` drives: ``wrk``'s request to ``server`` and the server whose CPU counts."""
+    return {"url": server.url + path, **request, "server": server}
+
+
+def rungs_of(
+    floor: Server, paths: dict[str, str], service: Server, service_path: str, **request: Any
+) -> dict[str, dict[str, Any]]:
+    """The floor app's rungs (name -> path), then the service as the last one."""
+    rungs = {rung: request_to(floor, path, **request) for rung, path in paths.items()}
+    return rungs | {"service": request_to(service, service_path, **request)}
 
 
 def ladder(
@@ -94,54 +109,57 @@ async def run(*, rounds: int, seconds: float, rows: int) -> list[Result]:
             token = mint_token(jwt_secret, subject="bench", role=Role.INSTITUTION_OFFICER, institution_id=institution)
             auth = {"Authorization": f"Bearer {token}"}
             floor = servers["floor"]
-            read_rungs = {
-                rung: {"url": f"{floor.url}/{rung}/{application}", "headers": auth, "server": floor}
-                for rung in READ_RUNGS
-            }
-            read_rungs["service"] = {
-                "url": f"{servers['applications'].url}/v1/applications/{application}",
-                "headers": auth,
-                "server": servers["applications"],
-            }
-            bare_read = {"url": f"{servers['bare'].url}/applications/{application}", "server": servers["bare"]}
+            apps, bare = servers["applications"], servers["bare"]
+            read_rungs = rungs_of(
+                floor,
+                {r: f"/{r}/{application}" for r in READ_RUNGS},
+                apps,
+                f"/v1/applications/{application}",
+                headers=auth,
+            )
+            bare_read = request_to(bare, f"/applications/{application}")
             results = ladder(
                 "GET /applications/{id} floor", bare_read, read_rungs, target=0.7, rounds=rounds, seconds=seconds
             )
             query = f"institution_id={institution}&status=invited&limit=50"
-            page_rungs = {
-                rung: {"url": f"{floor.url}/pages/{rung}?{query}", "headers": auth, "server": floor}
-                for rung in PAGE_RUNGS
-            }
-            page_rungs["service"] = {
-                "url": f"{servers['applications'].url}/v1/applications?status=invited&limit=50",
-                "headers": auth,
-                "server": servers["applications"],
-            }
-            bare_page = {"url": f"{servers['bare'].url}/applications?{query}", "server": servers["bare"]}
+            page_rungs = rungs_of(
+                floor,
+                {r: f"/pages/{r}?{query}" for r in PAGE_RUNGS},
+                apps,
+                "/v1/applications?status=invited&limit=50",
+                headers=auth,
+            )
             results += ladder(
-                "GET /applications (50 rows) floor", bare_page, page_rungs, target=0.7, rounds=rounds, seconds=seconds
+                "GET /applications (50 rows) floor",
+                request_to(bare, f"/applications?{query}"),
+                page_rungs,
+                target=0.7,
+                rounds=rounds,
+                seconds=seconds,
             )
 
             # PostgreSQL's 100 connections do not hold every pool of both halves at once.
-            servers["applications"].stop()
-            servers["bare"].stop()
+            apps.stop()
+            bare.stop()
             post = {
                 "method": "POST",
                 "body": json.dumps({"tracking_number": number, "mobile_last4": digits}),
                 "headers": {"Content-Type": "application/json"},
             }
-            query_rungs = {
-                rung: {"url": f"{floor.url}/{rung}/shipment-queries", **post, "server": floor} for rung in QUERY_RUNGS
-            }
-            query_rungs["service"] = {
-                "url": f"{servers['tracking'].url}/v1/public/shipment-queries",
+            query_rungs = rungs_of(
+                floor,
+                {r: f"/{r}/shipment-queries" for r in QUERY_RUNGS},
+                servers["tracking"],
+                "/v1/public/shipment-queries",
                 **post,
-                "server": servers["tracking"],
-            }
-            bare_query = {"url": f"{servers['bare-tracking'].url}/shipment-queries", **post}
-            bare_query["server"] = servers["bare-tracking"]
+            )
             results += ladder(
-                "POST shipment query floor", bare_query, query_rungs, target=0.5, rounds=rounds, seconds=seconds
+                "POST shipment query floor",
+                request_to(servers["bare-tracking"], "/shipment-queries", **post),
+                query_rungs,
+                target=0.5,
+                rounds=rounds,
+                seconds=seconds,
             )
             return results
 

@@ -40,7 +40,7 @@ class RosterImported:
 
 def _new_ids(count: int) -> Iterator[uuid.UUID]:
     """``count`` random (version 4) UUIDs from one read of the OS's random source: ``uuid4()`` is
-    a system call each, and three per row were a tenth of a 10,000-row import's CPU."""
+    a system call each, three per row (a 10,000-row import: 1.26-1.37 -> 1.24-1.27 s)."""
     random = os.urandom(16 * count)
     return (uuid.UUID(bytes=random[i : i + 16], version=4) for i in range(0, 16 * count, 16))
 
